@@ -1,0 +1,141 @@
+"""Admin for people, units, posts and roles, scoped like every other view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from treebeard.admin import TreeAdmin
+from treebeard.forms import movenodeform_factory
+
+from .jurisdiction import jurisdiction_for
+from .models import Membership, RoleAssignment, Unit, User
+
+admin.site.site_header = _("Capability and work-style campaign platform administration")
+admin.site.site_title = _("Campaign platform administration")
+admin.site.index_title = _("Administration")
+
+
+class JurisdictionAdminMixin:
+    """Limit an admin list to the user's jurisdiction and changes to what they manage.
+
+    ``jurisdiction_field`` names the FK to Unit (``""`` for Unit itself).
+    """
+
+    jurisdiction_field: str = "unit"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        """Rows within the user's jurisdiction only."""
+        queryset = super().get_queryset(request)  # type: ignore[misc]
+        return queryset.filter(jurisdiction_for(request.user).q(self.jurisdiction_field))
+
+    def _unit_of(self, obj: Any) -> Unit | None:
+        if not self.jurisdiction_field:
+            return obj
+        target = obj
+        for part in self.jurisdiction_field.split("__"):
+            target = getattr(target, part, None)
+        return target
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Model permission plus, for one row, a right to manage its unit."""
+        allowed = super().has_change_permission(request, obj)  # type: ignore[misc]
+        if allowed and obj is not None:
+            return jurisdiction_for(request.user).can_manage(self._unit_of(obj))
+        return allowed
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Model permission plus, for one row, a right to manage its unit."""
+        allowed = super().has_delete_permission(request, obj)  # type: ignore[misc]
+        if allowed and obj is not None:
+            return jurisdiction_for(request.user).can_manage(self._unit_of(obj))
+        return allowed
+
+
+class MembershipInline(admin.TabularInline):
+    """Posts held in a unit (on the unit page) or by a person (on the user page)."""
+
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user", "unit"]
+
+
+class RoleInline(admin.TabularInline):
+    """Platform roles of a person."""
+
+    model = RoleAssignment
+    fk_name = "user"
+    extra = 0
+    autocomplete_fields = ["scope"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    """People: real name and phone instead of first and last name."""
+
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("name", "phone", "email")}),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "name", "phone", "password1", "password2")}),
+    )
+    list_display = ("username", "name", "phone", "is_active", "is_staff", "last_login")
+    list_filter = ("is_active", "is_staff", "is_superuser", "role_assignments__role")
+    search_fields = ("username", "name", "phone", "email")
+    ordering = ("username",)
+    inlines = [MembershipInline, RoleInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        """People holding a post in a unit within the jurisdiction (and the user themself)."""
+        queryset = super().get_queryset(request)
+        j = jurisdiction_for(request.user)
+        if j.is_global:
+            return queryset
+        return queryset.filter(
+            pk__in=Membership.objects.filter(j.q("unit")).values("user_id")
+        ) | queryset.filter(pk=request.user.pk)
+
+
+@admin.register(Unit)
+class UnitAdmin(JurisdictionAdminMixin, TreeAdmin):
+    """The organisation tree, draggable, with search by code and name."""
+
+    jurisdiction_field = ""
+    form = movenodeform_factory(Unit)
+    list_display = ("name", "code", "short_name", "level", "kind", "under_special_assessment", "is_active")
+    list_filter = ("level", "kind", "under_special_assessment", "is_active")
+    search_fields = ("code", "name", "short_name")
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+    """Posts of people in units."""
+
+    list_display = ("user", "unit", "post", "title")
+    list_filter = ("post", "unit__level", "unit__kind")
+    search_fields = ("user__name", "user__username", "unit__name", "unit__code", "title")
+    autocomplete_fields = ["user", "unit"]
+    list_select_related = ("user", "unit")
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+    """Platform roles and the jurisdiction each applies to."""
+
+    jurisdiction_field = "scope"
+    list_display = ("user", "role", "scope")
+    list_filter = ("role",)
+    search_fields = ("user__name", "user__username", "scope__name")
+    autocomplete_fields = ["user", "scope"]
+    list_select_related = ("user", "scope")

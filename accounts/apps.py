@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    """People, units, posts, roles and jurisdiction."""
+
+    name = "accounts"
+    verbose_name = _("Accounts and organisation")
+
+    def ready(self) -> None:
+        from . import auth_log  # noqa: F401  (connects login audit receivers)

@@ -1,0 +1,119 @@
+"""History of business records, read from django-pghistory's trigger-written events.
+
+Pages and the admin show what changed, who changed it, when, and from which request or
+background task. History rows are never edited or deleted by the application.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pghistory
+from django.apps import apps
+from django.db import models
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from pghistory.middleware import HistoryMiddleware
+from pghistory.models import Events
+
+from .models import User
+
+LABELS = {
+    "insert": gettext_lazy("created"),
+    "update": gettext_lazy("changed"),
+    "delete": gettext_lazy("deleted"),
+    "add": gettext_lazy("added"),
+    "remove": gettext_lazy("removed"),
+}
+
+
+class RequestHistoryMiddleware(HistoryMiddleware):
+    """Add the method and a request id to the user and URL pghistory records by default."""
+
+    def get_context(self, request: HttpRequest) -> dict[str, Any]:
+        """Context stored with every event written while this request runs."""
+        context = super().get_context(request)
+        context["method"] = request.method
+        context["request_id"] = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        return context
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One event prepared for display."""
+
+    when: datetime
+    action: str
+    model: str
+    object_label: str
+    changes: list[tuple[str, Any, Any]]
+    actor: str
+    source: str
+
+
+def _tracked_model(event_model_label: str) -> type[models.Model] | None:
+    try:
+        event_model = apps.get_model(event_model_label)
+    except LookupError:
+        return None
+    return getattr(event_model, "pgh_tracked_model", None)
+
+
+def _field_label(model: type[models.Model] | None, name: str) -> str:
+    if model is None:
+        return name
+    try:
+        field = model._meta.get_field(name.removesuffix("_id"))
+    except Exception:  # noqa: BLE001 - unknown columns are shown by their name
+        return name
+    return str(getattr(field, "verbose_name", name))
+
+
+def history_for(obj: models.Model, *, limit: int = 50) -> list[HistoryEntry]:
+    """The latest events of ``obj`` and of the records that point at it (2 queries)."""
+    events = list(Events.objects.references(obj).order_by("-pgh_created_at")[:limit])
+    user_ids = {
+        (e.pgh_context or {}).get("user") for e in events if (e.pgh_context or {}).get("user")
+    }
+    names = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "name"))
+    entries = []
+    for event in events:
+        context = event.pgh_context or {}
+        tracked = _tracked_model(event.pgh_model)
+        data = event.pgh_data or {}
+        if event.pgh_label == "update" and event.pgh_diff:
+            changes = [
+                (_field_label(tracked, key), old, new)
+                for key, (old, new) in event.pgh_diff.items()
+            ]
+        else:
+            changes = []
+        if context.get("task"):
+            source = _("background task %(task)s") % {"task": context["task"]}
+        elif context.get("url"):
+            source = f"{context.get('method', '')} {context['url']}".strip()
+        elif context.get("command"):
+            source = _("command %(command)s") % {"command": context["command"]}
+        else:
+            source = _("system")
+        entries.append(
+            HistoryEntry(
+                when=event.pgh_created_at,
+                action=str(LABELS.get(event.pgh_label, event.pgh_label)),
+                model=str(tracked._meta.verbose_name) if tracked else event.pgh_model,
+                object_label=str(data.get("name") or data.get("subject") or data.get("id", "")),
+                changes=changes,
+                actor=names.get(context.get("user"), "") or _("system"),
+                source=source,
+            )
+        )
+    return entries
+
+
+def command_context(command: str) -> Any:
+    """Context manager naming a management command as the source of its changes."""
+    return pghistory.context(command=command)

@@ -1,0 +1,171 @@
+"""The one place that decides who may see and change what.
+
+Every selector, view, API view, export and admin asks :func:`jurisdiction_for` and filters
+with :meth:`Jurisdiction.q`. A jurisdiction is a set of subtree roots in the unit tree;
+"everything within it" is ``path LIKE 'root%'`` for each root, one query at any depth.
+
+Rules:
+- a unit member (any post) sees and changes their unit and everything under it;
+- the campaign office and administrators see and change their scope;
+- the assessment office and third-party evaluators see their scope;
+- a supervision group member sees the units assigned to their groups (and what lies under);
+- an official sees their scope read only: holding the official role removes change rights
+  that posts would otherwise give (a Party secretary's post does not make them an editor);
+- a superuser sees and changes everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q
+
+from .models import Role, Unit
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from .models import UnitQuerySet, User
+
+MANAGING_ROLES = frozenset({Role.CAMPAIGN_OFFICE, Role.ADMINISTRATOR})
+VIEWING_ROLES = frozenset(
+    {Role.ASSESSMENT_OFFICE, Role.EVALUATOR, Role.OFFICIAL, Role.SUPERVISOR}
+) | MANAGING_ROLES
+
+
+def _roots(paths: set[str]) -> tuple[str, ...]:
+    """Drop paths that lie under another path in the set: the subtree already covers them."""
+    ordered = sorted(paths)
+    kept: list[str] = []
+    for path in ordered:
+        if not any(path.startswith(root) for root in kept):
+            kept.append(path)
+    return tuple(kept)
+
+
+def _prefix_q(field_path: str, roots: tuple[str, ...]) -> Q:
+    query = Q(pk__in=[])
+    for root in roots:
+        query |= Q(**{f"{field_path}__startswith": root})
+    return query
+
+
+@dataclass(frozen=True)
+class Jurisdiction:
+    """What one user may see (``view_roots``) and change (``manage_roots``)."""
+
+    user_id: int | None
+    is_global: bool = False
+    view_roots: tuple[str, ...] = ()
+    manage_roots: tuple[str, ...] = ()
+    roles: frozenset[str] = field(default_factory=frozenset)
+    supervised_roots: tuple[str, ...] = ()
+
+    # --- queries -------------------------------------------------------------------------
+    def q(self, unit_field: str = "unit", *, manage: bool = False) -> Q:
+        """A filter for records whose ``unit_field`` (a FK to Unit) lies in the jurisdiction.
+
+        ``unit_field=""`` filters Unit itself.
+        """
+        if self.is_global:
+            return Q()
+        path = f"{unit_field}__path" if unit_field else "path"
+        return _prefix_q(path, self.manage_roots if manage else self.view_roots)
+
+    def units(self, *, manage: bool = False) -> UnitQuerySet:
+        """All units the user may see (or change), in tree order, as one query."""
+        return Unit.objects.filter(self.q("", manage=manage))
+
+    def ancestors_q(self, unit_field: str) -> Q:
+        """Records whose unit is an ancestor of (or equal to) a jurisdiction root.
+
+        A county user takes part in the city's campaign: the campaign's owner unit lies
+        above their jurisdiction, not within it.
+        """
+        if self.is_global:
+            return Q()
+        prefixes = {
+            root[:end]
+            for root in self.view_roots
+            for end in range(Unit.steplen, len(root) + 1, Unit.steplen)
+        }
+        return Q(**{f"{unit_field}__path__in": sorted(prefixes)})
+
+    # --- object checks (no queries) ---------------------------------------------------------
+    def can_view(self, unit: Unit | None) -> bool:
+        """Whether the unit lies within what the user may see."""
+        if unit is None:
+            return self.is_global
+        return self.is_global or any(unit.path.startswith(r) for r in self.view_roots)
+
+    def can_manage(self, unit: Unit | None) -> bool:
+        """Whether the user may change records of this unit."""
+        if unit is None:
+            return self.is_global
+        return self.is_global or any(unit.path.startswith(r) for r in self.manage_roots)
+
+    def takes_part_in(self, unit: Unit) -> bool:
+        """Whether ``unit`` is within the jurisdiction or above one of its roots."""
+        return self.can_view(unit) or any(r.startswith(unit.path) for r in self.view_roots)
+
+    def has_role(self, *roles: str) -> bool:
+        """Whether the user holds any of these platform roles (superusers hold all)."""
+        return self.is_global or bool(self.roles.intersection(roles))
+
+    @property
+    def is_read_only(self) -> bool:
+        """True when the user may see things but change nothing."""
+        return not self.is_global and not self.manage_roots
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the user sees nothing at all."""
+        return not self.is_global and not self.view_roots
+
+
+NOBODY = Jurisdiction(user_id=None)
+
+
+def compute_jurisdiction(user: User) -> Jurisdiction:
+    """Build the jurisdiction from memberships, roles and supervision groups (3 queries)."""
+    if not user.is_active:
+        return NOBODY
+    if user.is_superuser:
+        return Jurisdiction(user_id=user.pk, is_global=True, roles=frozenset(Role.values))
+
+    member_paths = set(user.memberships.values_list("unit__path", flat=True))
+    role_rows = list(user.role_assignments.values_list("role", "scope__path"))
+    roles = {role for role, _path in role_rows}
+
+    # Supervision groups live in the campaign app; the reverse relation is enough here.
+    supervised = set(
+        Unit.objects.filter(
+            Q(supervision_groups__members=user) | Q(supervision_groups__leader=user)
+        ).values_list("path", flat=True)
+    )
+    if supervised:
+        roles.add(Role.SUPERVISOR)
+
+    view = member_paths | {p for role, p in role_rows if role in VIEWING_ROLES} | supervised
+    manage = {p for role, p in role_rows if role in MANAGING_ROLES}
+    if Role.OFFICIAL not in roles:
+        manage |= member_paths
+    return Jurisdiction(
+        user_id=user.pk,
+        view_roots=_roots(view),
+        manage_roots=_roots(manage),
+        roles=frozenset(roles),
+        supervised_roots=_roots(supervised),
+    )
+
+
+def jurisdiction_for(user: User | AnonymousUser | Any) -> Jurisdiction:
+    """The user's jurisdiction, computed once per user object (i.e. once per request)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return NOBODY
+    cached = getattr(user, "_jurisdiction_cache", None)
+    if cached is None:
+        cached = compute_jurisdiction(user)
+        user._jurisdiction_cache = cached
+    return cached

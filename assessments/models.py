@@ -1,0 +1,1 @@
+"""Models of the assessments app (built by later issues)."""

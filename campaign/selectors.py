@@ -1,0 +1,104 @@
+"""Reads of campaigns and their parts, scoped to the caller's jurisdiction.
+
+A user takes part in a campaign owned by a unit at or above their jurisdiction (a county
+liaison sees the city campaign) or within it (the city office sees county campaigns).
+Unit lists inside a campaign (task-force members, supervised units) are cut down to what the
+caller may see.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from accounts.jurisdiction import jurisdiction_for
+from accounts.models import Unit, User
+
+from .models import Campaign, CampaignPhase, ResponsibilityChain, SupervisionGroup, TaskForce
+
+
+def campaign_list(*, user: User) -> QuerySet[Campaign]:
+    """Campaigns the user takes part in, newest first."""
+    j = jurisdiction_for(user)
+    return (
+        Campaign.objects.filter(j.q("owner_unit") | j.ancestors_q("owner_unit"))
+        .select_related("owner_unit")
+        .annotate(
+            task_force_count=Count("task_forces", distinct=True),
+            supervision_group_count=Count("supervision_groups", distinct=True),
+        )
+        .order_by("-year", "name")
+    )
+
+
+def _visible_units(user: User) -> QuerySet[Unit]:
+    return jurisdiction_for(user).units().order_by("path")
+
+
+def task_force_list(*, user: User, campaign: Campaign | None = None) -> QuerySet[TaskForce]:
+    """Task forces of the campaigns the user takes part in, members loaded (3 queries)."""
+    forces = TaskForce.objects.filter(campaign__in=campaign_list(user=user).values("pk"))
+    if campaign is not None:
+        forces = forces.filter(campaign=campaign)
+    return forces.select_related("leader", "campaign").prefetch_related(
+        Prefetch("member_units", queryset=_visible_units(user)),
+        "members",
+    )
+
+
+def supervision_group_list(
+    *, user: User, campaign: Campaign | None = None
+) -> QuerySet[SupervisionGroup]:
+    """Supervision groups of the user's campaigns with the visible assigned units loaded."""
+    groups = SupervisionGroup.objects.filter(campaign__in=campaign_list(user=user).values("pk"))
+    if campaign is not None:
+        groups = groups.filter(campaign=campaign)
+    return groups.select_related("leader", "campaign").prefetch_related(
+        Prefetch("assigned_units", queryset=_visible_units(user)),
+        "members",
+    )
+
+
+def chain_list(*, user: User, campaign: Campaign | None = None) -> QuerySet[ResponsibilityChain]:
+    """Chains whose unit or lead department the user may see, everything for one line loaded."""
+    j = jurisdiction_for(user)
+    chains = ResponsibilityChain.objects.filter(j.q("unit") | j.q("lead_department"))
+    if campaign is not None:
+        chains = chains.filter(campaign=campaign)
+    return chains.select_related(
+        "unit",
+        "principal_leader",
+        "leader_in_charge",
+        "lead_department",
+        "responsible_person",
+        "task_force",
+        "campaign",
+    ).prefetch_related(
+        Prefetch("cooperating_departments", queryset=Unit.objects.order_by("path"))
+    )
+
+
+def campaign_detail(*, user: User, pk: int) -> Campaign:
+    """One campaign with phases loaded; raises Campaign.DoesNotExist if not visible."""
+    return (
+        campaign_list(user=user)
+        .prefetch_related(Prefetch("phases", queryset=CampaignPhase.objects.order_by("order")))
+        .get(pk=pk)
+    )
+
+
+def campaign_unit_coverage(*, user: User, campaign: Campaign) -> dict[str, int]:
+    """Counts for the overview: visible units under assessment and how many a group covers."""
+    units = _visible_units(user).filter(under_special_assessment=True)
+    covered = units.filter(supervision_groups__campaign=campaign).distinct()
+    return {"assessed": units.count(), "covered": covered.count()}
+
+
+def chain_search_q(text: str) -> Q:
+    """Filter chains by subject, lead department or any person's name."""
+    return (
+        Q(subject__icontains=text)
+        | Q(lead_department__name__icontains=text)
+        | Q(principal_leader__name__icontains=text)
+        | Q(leader_in_charge__name__icontains=text)
+        | Q(responsible_person__name__icontains=text)
+    )

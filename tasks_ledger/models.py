@@ -1,0 +1,1 @@
+"""Models of the tasks_ledger app (built by later issues)."""
