@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 import pghistory
 from accounts.models import history, Post, Unit, User
@@ -16,7 +17,7 @@ class CampaignStatus(models.TextChoices):
     """Where a campaign stands."""
 
     DRAFT = "draft", _("draft")
-    ACTIVE = "active", _("active")
+    ACTIVE = "active", pgettext_lazy("campaign status", "active")
     CLOSED = "closed", _("closed")
 
 

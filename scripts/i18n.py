@@ -3,6 +3,7 @@
 
     scripts/i18n.py                      # makemessages + compilemessages
     scripts/i18n.py --set pairs.json     # ... and fill msgstr from {"msgid": "译文", ...}
+                                         # (a key "context::msgid" targets a pgettext entry)
     scripts/i18n.py --missing            # list msgids that still lack a translation
 
 Everything runs under an exclusive lock on ``locale/.lock`` so parallel edits of the one
@@ -46,7 +47,10 @@ def main() -> int:
         catalogue = polib.pofile(str(PO), wrapwidth=0)
         if args.pairs:
             pairs = json.loads(args.pairs.read_text(encoding="utf-8"))
-            by_id = {entry.msgid: entry for entry in catalogue}
+            by_id = {
+                (f"{entry.msgctxt}::" if entry.msgctxt else "") + entry.msgid: entry
+                for entry in catalogue
+            }
             unknown = [msgid for msgid in pairs if msgid not in by_id]
             for msgid, msgstr in pairs.items():
                 entry = by_id.get(msgid)
