@@ -117,6 +117,19 @@ class UnitAdmin(JurisdictionAdminMixin, TreeAdmin):
     search_fields = ("code", "name", "short_name")
     inlines = [MembershipInline]
 
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        """A unit may only be placed beside or under units the user manages."""
+        base = super().get_form(request, obj, change=change, **kwargs)
+        manageable = jurisdiction_for(request.user).units(manage=True).values("pk")
+
+        class ScopedUnitForm(base):  # type: ignore[valid-type,misc]
+            def __init__(self, *args: Any, **kw: Any) -> None:
+                super().__init__(*args, **kw)
+                field = self.fields["treebeard_ref_node"]
+                field.queryset = field.queryset.filter(pk__in=manageable)
+
+        return ScopedUnitForm
+
 
 @admin.register(Membership)
 class MembershipAdmin(JurisdictionAdminMixin, admin.ModelAdmin):

@@ -75,7 +75,7 @@ def _field_label(model: type[models.Model] | None, name: str) -> str:
 
 def history_for(obj: models.Model, *, limit: int = 50) -> list[HistoryEntry]:
     """The latest events of ``obj`` and of the records that point at it (2 queries)."""
-    events = list(Events.objects.references(obj).order_by("-pgh_created_at")[:limit])
+    events = list(Events.objects.references(obj).order_by("-pgh_created_at", "-pgh_id")[:limit])
     user_ids = {
         (e.pgh_context or {}).get("user") for e in events if (e.pgh_context or {}).get("user")
     }

@@ -85,8 +85,16 @@ class UnitQuerySet(MP_NodeQuerySet):
         return self.filter(query)
 
 
-class UnitManager(MP_NodeManager.from_queryset(UnitQuerySet)):  # type: ignore[misc]
+class UnitManager(MP_NodeManager):
     """Tree-ordered manager returning :class:`UnitQuerySet`."""
+
+    def get_queryset(self) -> UnitQuerySet:
+        """Units in tree order, with the jurisdiction helpers."""
+        return UnitQuerySet(self.model, using=self._db).order_by("path")
+
+    def within(self, *paths: str) -> UnitQuerySet:
+        """Units at or below any of the given tree paths, in one query."""
+        return self.get_queryset().within(*paths)
 
 
 @pghistory.track(*history())

@@ -139,10 +139,12 @@ class TaskForce(models.Model):
         verbose_name=_("leading official"),
     )
     member_units = models.ManyToManyField(
-        Unit, related_name="task_forces", blank=True, verbose_name=_("member units")
+        Unit, through="TaskForceUnit", related_name="task_forces", blank=True,
+        verbose_name=_("member units"),
     )
     members = models.ManyToManyField(
-        User, related_name="task_forces", blank=True, verbose_name=_("members")
+        User, through="TaskForceMember", related_name="task_forces", blank=True,
+        verbose_name=_("members"),
     )
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
 
@@ -182,10 +184,12 @@ class SupervisionGroup(models.Model):
         verbose_name=_("leader"),
     )
     members = models.ManyToManyField(
-        User, related_name="supervision_groups", blank=True, verbose_name=_("members")
+        User, through="SupervisionGroupMember", related_name="supervision_groups", blank=True,
+        verbose_name=_("members"),
     )
     assigned_units = models.ManyToManyField(
-        Unit, related_name="supervision_groups", blank=True, verbose_name=_("assigned units")
+        Unit, through="SupervisionGroupUnit", related_name="supervision_groups", blank=True,
+        verbose_name=_("assigned units"),
     )
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
 
@@ -241,7 +245,7 @@ class ResponsibilityChain(models.Model):
         verbose_name=_("lead department"),
     )
     cooperating_departments = models.ManyToManyField(
-        Unit, related_name="cooperating_chains", blank=True,
+        Unit, through="ChainCooperation", related_name="cooperating_chains", blank=True,
         verbose_name=_("cooperating departments"),
     )
     responsible_person = models.ForeignKey(
@@ -312,15 +316,52 @@ class ResponsibilityChain(models.Model):
         return gettext("; ").join(parts)
 
 
-# Membership of many-to-many links is history too: who was added to or removed from what.
-for _through in (
-    TaskForce.member_units.through,
-    TaskForce.members.through,
-    SupervisionGroup.members.through,
-    SupervisionGroup.assigned_units.through,
-    ResponsibilityChain.cooperating_departments.through,
-):
-    pghistory.track(
-        pghistory.InsertEvent("add"), pghistory.DeleteEvent("remove"), obj_field=None,
-        app_label="campaign",
-    )(_through)
+# Many-to-many links have explicit through models so that triggers (history) are installed by
+# migrations like any other table: who was added to or removed from what is history too.
+
+
+def _link(name: str, owner: str, target: type[models.Model], owner_field: str, target_field: str,
+          doc: str) -> type[models.Model]:
+    """Build one tracked link table with a unique (owner, target) pair."""
+    attrs = {
+        "__module__": __name__,
+        "__doc__": doc,
+        owner_field: models.ForeignKey(owner, on_delete=models.CASCADE, related_name="+"),
+        target_field: models.ForeignKey(target, on_delete=models.CASCADE, related_name="+"),
+        "Meta": type(
+            "Meta",
+            (),
+            {
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=[owner_field, target_field], name=f"{name.lower()}_unique"
+                    )
+                ]
+            },
+        ),
+        "__str__": lambda self: f"{getattr(self, owner_field)} · {getattr(self, target_field)}",
+    }
+    model = type(name, (models.Model,), attrs)
+    return pghistory.track(
+        pghistory.InsertEvent("add"), pghistory.DeleteEvent("remove"), obj_field=None
+    )(model)
+
+
+TaskForceUnit = _link(
+    "TaskForceUnit", "TaskForce", Unit, "task_force", "unit", "A member unit of a task force."
+)
+TaskForceMember = _link(
+    "TaskForceMember", "TaskForce", User, "task_force", "user", "A member of a task force."
+)
+SupervisionGroupMember = _link(
+    "SupervisionGroupMember", "SupervisionGroup", User, "group", "user",
+    "A member of a supervision group.",
+)
+SupervisionGroupUnit = _link(
+    "SupervisionGroupUnit", "SupervisionGroup", Unit, "group", "unit",
+    "A unit covered by a supervision group.",
+)
+ChainCooperation = _link(
+    "ChainCooperation", "ResponsibilityChain", Unit, "chain", "unit",
+    "A cooperating department of a responsibility chain.",
+)

@@ -262,4 +262,8 @@ LOGGING = {
     },
 }
 
+# History events carry the real time of the change, not the start of its transaction, so
+# several changes in one request keep their order.
+PGHISTORY_CREATED_AT_FUNCTION = "clock_timestamp()"
+
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
