@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from .jurisdiction import jurisdiction_for
-from .models import Membership, RoleAssignment, Unit, UnitQuerySet, User
+from .models import Membership, RoleAssignment, Unit, UnitLevel, UnitQuerySet, User
 
 
-def unit_list(*, user: User, search: str = "") -> UnitQuerySet:
-    """Units the user may see, in tree order; ``search`` matches code, name or short name."""
+def unit_list(
+    *, user: User, search: str = "", level: str = "", kind: str = ""
+) -> UnitQuerySet:
+    """Units the user may see, in tree order.
+
+    ``search`` matches code, name or short name; ``level`` and ``kind`` narrow the list.
+    """
     units = jurisdiction_for(user).units().order_by("path")
     if search:
         units = units.filter(
             Q(name__icontains=search) | Q(short_name__icontains=search) | Q(code__iexact=search)
         )
+    if level:
+        units = units.filter(level=level)
+    if kind:
+        units = units.filter(kind=kind)
     return units
 
 
@@ -55,3 +64,21 @@ def user_profile(*, user: User) -> User:
         Prefetch("memberships", queryset=Membership.objects.select_related("unit")),
         Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("scope")),
     ).get(pk=user.pk)
+
+
+def unit_children(*, user: User, units: list[Unit]) -> UnitQuerySet:
+    """Visible direct sub-units of the given units, in tree order (one query)."""
+    query = Q(pk__in=[])
+    for unit in units:
+        query |= Q(path__startswith=unit.path, depth=unit.depth + 1)
+    return unit_list(user=user).filter(query)
+
+
+def unit_counts(*, user: User) -> dict[str, int]:
+    """How many visible units there are, by level and under special assessment (one query)."""
+    counts = {level: Count("pk", filter=Q(level=level)) for level in UnitLevel.values}
+    return jurisdiction_for(user).units().order_by().aggregate(
+        total=Count("pk"),
+        assessed=Count("pk", filter=Q(under_special_assessment=True)),
+        **counts,
+    )

@@ -8,7 +8,8 @@ caller may see.
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from accounts.jurisdiction import jurisdiction_for
 from accounts.models import Unit, User
@@ -102,3 +103,57 @@ def chain_search_q(text: str) -> Q:
         | Q(leader_in_charge__name__icontains=text)
         | Q(responsible_person__name__icontains=text)
     )
+
+
+def campaign_overview_list(*, user: User) -> QuerySet[Campaign]:
+    """Campaigns as :func:`campaign_list`, each also counting the chains the user may see."""
+    j = jurisdiction_for(user)
+    visible_chains = (
+        ResponsibilityChain.objects.filter(campaign=OuterRef("pk"))
+        .filter(j.q("unit") | j.q("lead_department"))
+        .order_by()
+        .values("campaign")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return campaign_list(user=user).annotate(
+        chain_count=Coalesce(Subquery(visible_chains), 0)
+    )
+
+
+def supervision_groups_of(*, user: User) -> QuerySet[SupervisionGroup]:
+    """Groups the user leads or belongs to, with their visible assigned units (3 queries)."""
+    return (
+        supervision_group_list(user=user)
+        .filter(Q(leader=user) | Q(members=user))
+        .distinct()
+        .order_by("campaign__year", "sort_order", "name")
+    )
+
+
+def chains_of(*, user: User) -> QuerySet[ResponsibilityChain]:
+    """Visible chains that name the user in a post or belong to one of the user's units."""
+    mine = (
+        Q(principal_leader=user)
+        | Q(leader_in_charge=user)
+        | Q(responsible_person=user)
+        | Q(unit__memberships__user=user)
+        | Q(lead_department__memberships__user=user)
+    )
+    return chain_list(user=user).filter(
+        pk__in=ResponsibilityChain.objects.filter(mine).values("pk")
+    )
+
+
+def chains_for_unit(*, user: User, unit: Unit) -> QuerySet[ResponsibilityChain]:
+    """Visible chains in which ``unit`` answers, leads or cooperates."""
+    return chain_list(user=user).filter(
+        pk__in=ResponsibilityChain.objects.filter(
+            Q(unit=unit) | Q(lead_department=unit) | Q(cooperating_departments=unit)
+        ).values("pk")
+    )
+
+
+def chain_detail(*, user: User, pk: int) -> ResponsibilityChain:
+    """One visible chain; raises ResponsibilityChain.DoesNotExist outside the jurisdiction."""
+    return chain_list(user=user).get(pk=pk)
