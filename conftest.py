@@ -60,7 +60,13 @@ class Org:
         return {
             name: getattr(self, name)
             for name in (
-                "inside", "above", "supervisor", "outsider", "official", "assessor", "admin",
+                "inside",
+                "above",
+                "supervisor",
+                "outsider",
+                "official",
+                "assessor",
+                "admin",
                 "superuser",
             )
         }
@@ -72,13 +78,19 @@ def org(db: None) -> Org:
     province = UnitFactory.create(name="测试省", level=UnitLevel.PROVINCE, kind=UnitKind.GOVERNMENT)
     city = UnitFactory.create(parent=province, name="测试市", level=UnitLevel.CITY)
     city_dept = UnitFactory.create(
-        parent=city, name="测试市发展和改革委员会", short_name="市发改委",
-        level=UnitLevel.CITY, kind=UnitKind.DEPARTMENT,
+        parent=city,
+        name="测试市发展和改革委员会",
+        short_name="市发改委",
+        level=UnitLevel.CITY,
+        kind=UnitKind.DEPARTMENT,
     )
     county_a = UnitFactory.create(parent=city, name="甲县", level=UnitLevel.COUNTY)
     county_a_dept = UnitFactory.create(
-        parent=county_a, name="甲县住房和城乡建设局", short_name="甲县住建局",
-        level=UnitLevel.COUNTY, kind=UnitKind.DEPARTMENT,
+        parent=county_a,
+        name="甲县住房和城乡建设局",
+        short_name="甲县住建局",
+        level=UnitLevel.COUNTY,
+        kind=UnitKind.DEPARTMENT,
     )
     township_a = UnitFactory.create(
         parent=county_a, name="甲镇", level=UnitLevel.TOWNSHIP, kind=UnitKind.TOWNSHIP
@@ -109,8 +121,21 @@ def org(db: None) -> Org:
     group_a.assigned_units.set([county_a])
 
     return Org(
-        province=province, city=city, city_dept=city_dept, county_a=county_a,
-        county_a_dept=county_a_dept, township_a=township_a, county_b=county_b,
-        campaign=campaign, group_a=group_a, inside=inside, above=above, supervisor=supervisor,
-        outsider=outsider, official=official, assessor=assessor, admin=admin, superuser=superuser,
+        province=province,
+        city=city,
+        city_dept=city_dept,
+        county_a=county_a,
+        county_a_dept=county_a_dept,
+        township_a=township_a,
+        county_b=county_b,
+        campaign=campaign,
+        group_a=group_a,
+        inside=inside,
+        above=above,
+        supervisor=supervisor,
+        outsider=outsider,
+        official=official,
+        assessor=assessor,
+        admin=admin,
+        superuser=superuser,
     )

@@ -87,7 +87,13 @@ class UserAdmin(BaseUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "name", "phone", "password1", "password2")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "name", "phone", "password1", "password2"),
+            },
+        ),
     )
     list_display = ("username", "name", "phone", "is_active", "is_staff", "last_login")
     list_filter = ("is_active", "is_staff", "is_superuser", "role_assignments__role")
@@ -112,12 +118,22 @@ class UnitAdmin(JurisdictionAdminMixin, TreeAdmin):
 
     jurisdiction_field = ""
     form = movenodeform_factory(Unit)
-    list_display = ("name", "code", "short_name", "level", "kind", "under_special_assessment", "is_active")
+    list_display = (
+        "name",
+        "code",
+        "short_name",
+        "level",
+        "kind",
+        "under_special_assessment",
+        "is_active",
+    )
     list_filter = ("level", "kind", "under_special_assessment", "is_active")
     search_fields = ("code", "name", "short_name")
     inlines = [MembershipInline]
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         """A unit may only be placed beside or under units the user manages."""
         base = super().get_form(request, obj, change=change, **kwargs)
         manageable = jurisdiction_for(request.user).units(manage=True).values("pk")

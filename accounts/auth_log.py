@@ -25,7 +25,9 @@ def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 
 @receiver(user_login_failed)
-def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
+def _login_failed(
+    sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
+) -> None:
     logger.warning(
         "login failure user=%s ip=%s", credentials.get("username", "-"), _address(request)
     )

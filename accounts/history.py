@@ -68,7 +68,7 @@ def _field_label(model: type[models.Model] | None, name: str) -> str:
         return name
     try:
         field = model._meta.get_field(name.removesuffix("_id"))
-    except Exception:  # noqa: BLE001 - unknown columns are shown by their name
+    except Exception:
         return name
     return str(getattr(field, "verbose_name", name))
 
@@ -76,8 +76,8 @@ def _field_label(model: type[models.Model] | None, name: str) -> str:
 def history_for(obj: models.Model, *, limit: int = 50) -> list[HistoryEntry]:
     """The latest events of ``obj`` and of the records that point at it (2 queries)."""
     events = list(Events.objects.references(obj).order_by("-pgh_created_at", "-pgh_id")[:limit])
-    user_ids = {
-        (e.pgh_context or {}).get("user") for e in events if (e.pgh_context or {}).get("user")
+    user_ids: set[int] = {
+        int(e.pgh_context["user"]) for e in events if (e.pgh_context or {}).get("user")
     }
     names = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "name"))
     entries = []
@@ -87,8 +87,7 @@ def history_for(obj: models.Model, *, limit: int = 50) -> list[HistoryEntry]:
         data = event.pgh_data or {}
         if event.pgh_label == "update" and event.pgh_diff:
             changes = [
-                (_field_label(tracked, key), old, new)
-                for key, (old, new) in event.pgh_diff.items()
+                (_field_label(tracked, key), old, new) for key, (old, new) in event.pgh_diff.items()
             ]
         else:
             changes = []
@@ -107,7 +106,7 @@ def history_for(obj: models.Model, *, limit: int = 50) -> list[HistoryEntry]:
                 model=str(tracked._meta.verbose_name) if tracked else event.pgh_model,
                 object_label=str(data.get("name") or data.get("subject") or data.get("id", "")),
                 changes=changes,
-                actor=names.get(context.get("user"), "") or _("system"),
+                actor=names.get(context.get("user") or 0, "") or _("system"),
                 source=source,
             )
         )

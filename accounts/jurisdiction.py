@@ -17,7 +17,7 @@ Rules:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db.models import Q
 
@@ -29,9 +29,10 @@ if TYPE_CHECKING:
     from .models import UnitQuerySet, User
 
 MANAGING_ROLES = frozenset({Role.CAMPAIGN_OFFICE, Role.ADMINISTRATOR})
-VIEWING_ROLES = frozenset(
-    {Role.ASSESSMENT_OFFICE, Role.EVALUATOR, Role.OFFICIAL, Role.SUPERVISOR}
-) | MANAGING_ROLES
+VIEWING_ROLES = (
+    frozenset({Role.ASSESSMENT_OFFICE, Role.EVALUATOR, Role.OFFICIAL, Role.SUPERVISOR})
+    | MANAGING_ROLES
+)
 
 
 def _roots(paths: set[str]) -> tuple[str, ...]:
@@ -164,8 +165,8 @@ def jurisdiction_for(user: User | AnonymousUser | Any) -> Jurisdiction:
     """The user's jurisdiction, computed once per user object (i.e. once per request)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return NOBODY
-    cached = getattr(user, "_jurisdiction_cache", None)
+    cached: Jurisdiction | None = getattr(user, "_jurisdiction_cache", None)
     if cached is None:
-        cached = compute_jurisdiction(user)
-        user._jurisdiction_cache = cached
+        cached = compute_jurisdiction(cast("User", user))
+        setattr(user, "_jurisdiction_cache", cached)  # noqa: B010 - a per-object memo
     return cached

@@ -17,7 +17,6 @@ def history() -> tuple[pghistory.RowEvent, ...]:
     return (pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 
 
-
 class PlatformUserManager(UserManager["User"]):
     """Manager for :class:`User`; ``create_user`` accepts ``name`` and ``phone``."""
 
@@ -31,7 +30,7 @@ class User(AbstractUser):
     name = models.CharField(_("real name"), max_length=50)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
 
-    objects = PlatformUserManager()
+    objects = PlatformUserManager()  # type: ignore[misc]
 
     REQUIRED_FIELDS = ["name"]
 

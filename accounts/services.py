@@ -52,7 +52,9 @@ def unit_create(
 
 
 @transaction.atomic
-def membership_add(*, actor: User | None, user: User, unit: Unit, post: str, title: str = "") -> Membership:
+def membership_add(
+    *, actor: User | None, user: User, unit: Unit, post: str, title: str = ""
+) -> Membership:
     """Give ``user`` a post in ``unit`` (idempotent for the same post)."""
     _require_manage(actor, unit)
     membership, _created = Membership.objects.get_or_create(

@@ -80,11 +80,21 @@ class ResponsibilityChainForm(forms.ModelForm):
 
     class Meta:
         model = ResponsibilityChain
-        fields = "__all__"
+        fields = [
+            "campaign",
+            "task_force",
+            "subject",
+            "unit",
+            "principal_leader",
+            "leader_in_charge",
+            "lead_department",
+            "cooperating_departments",
+            "responsible_person",
+        ]
 
     def clean(self) -> dict[str, Any]:
         """Validate the cooperating departments against the lead department."""
-        data = super().clean()
+        data = super().clean() or {}
         ResponsibilityChain.validate_cooperating(
             data.get("lead_department"), list(data.get("cooperating_departments") or [])
         )

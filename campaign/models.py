@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import pghistory
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
-import pghistory
-from accounts.models import history, Post, Unit, User
+from accounts.models import Post, Unit, User, history
 
 
 class CampaignStatus(models.TextChoices):
@@ -108,8 +107,11 @@ class CampaignPhase(models.Model):
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": _("The end date is before the start date.")})
         campaign = getattr(self, "campaign", None)
-        if campaign and self.start_date and self.end_date and (
-            self.start_date < campaign.start_date or self.end_date > campaign.end_date
+        if (
+            campaign
+            and self.start_date
+            and self.end_date
+            and (self.start_date < campaign.start_date or self.end_date > campaign.end_date)
         ):
             raise ValidationError(_("The phase must lie within the campaign period."))
 
@@ -139,11 +141,17 @@ class TaskForce(models.Model):
         verbose_name=_("leading official"),
     )
     member_units = models.ManyToManyField(
-        Unit, through="TaskForceUnit", related_name="task_forces", blank=True,
+        Unit,
+        through="TaskForceUnit",
+        related_name="task_forces",
+        blank=True,
         verbose_name=_("member units"),
     )
     members = models.ManyToManyField(
-        User, through="TaskForceMember", related_name="task_forces", blank=True,
+        User,
+        through="TaskForceMember",
+        related_name="task_forces",
+        blank=True,
         verbose_name=_("members"),
     )
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
@@ -180,15 +188,23 @@ class SupervisionGroup(models.Model):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=12, choices=SupervisionGroupKind.choices)
     leader = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="led_supervision_groups",
+        User,
+        on_delete=models.PROTECT,
+        related_name="led_supervision_groups",
         verbose_name=_("leader"),
     )
     members = models.ManyToManyField(
-        User, through="SupervisionGroupMember", related_name="supervision_groups", blank=True,
+        User,
+        through="SupervisionGroupMember",
+        related_name="supervision_groups",
+        blank=True,
         verbose_name=_("members"),
     )
     assigned_units = models.ManyToManyField(
-        Unit, through="SupervisionGroupUnit", related_name="supervision_groups", blank=True,
+        Unit,
+        through="SupervisionGroupUnit",
+        related_name="supervision_groups",
+        blank=True,
         verbose_name=_("assigned units"),
     )
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
@@ -241,11 +257,16 @@ class ResponsibilityChain(models.Model):
         User, on_delete=models.PROTECT, related_name="+", verbose_name=_("leader in charge")
     )
     lead_department = models.ForeignKey(
-        Unit, on_delete=models.PROTECT, related_name="led_chains",
+        Unit,
+        on_delete=models.PROTECT,
+        related_name="led_chains",
         verbose_name=_("lead department"),
     )
     cooperating_departments = models.ManyToManyField(
-        Unit, through="ChainCooperation", related_name="cooperating_chains", blank=True,
+        Unit,
+        through="ChainCooperation",
+        related_name="cooperating_chains",
+        blank=True,
         verbose_name=_("cooperating departments"),
     )
     responsible_person = models.ForeignKey(
@@ -263,26 +284,40 @@ class ResponsibilityChain(models.Model):
     def clean(self) -> None:
         """Each person holds the post the chain names them for, in the unit named for it."""
         errors: dict[str, str] = {}
-        if self.unit_id and self.principal_leader_id and not self.principal_leader.memberships.filter(
-            unit_id=self.unit_id, post=Post.PRINCIPAL_LEADER
-        ).exists():
+        if (
+            self.unit_id
+            and self.principal_leader_id
+            and not self.principal_leader.memberships.filter(
+                unit_id=self.unit_id, post=Post.PRINCIPAL_LEADER
+            ).exists()
+        ):
             errors["principal_leader"] = gettext(
                 "%(person)s is not a principal leader of %(unit)s."
             ) % {"person": self.principal_leader, "unit": self.unit}
-        if self.unit_id and self.leader_in_charge_id and not self.leader_in_charge.memberships.filter(
-            unit_id=self.unit_id, post=Post.LEADER_IN_CHARGE
-        ).exists():
+        if (
+            self.unit_id
+            and self.leader_in_charge_id
+            and not self.leader_in_charge.memberships.filter(
+                unit_id=self.unit_id, post=Post.LEADER_IN_CHARGE
+            ).exists()
+        ):
             errors["leader_in_charge"] = gettext(
                 "%(person)s is not a leader in charge of %(unit)s."
             ) % {"person": self.leader_in_charge, "unit": self.unit}
-        if self.lead_department_id and self.responsible_person_id and not (
-            self.responsible_person.memberships.filter(unit_id=self.lead_department_id).exists()
+        if (
+            self.lead_department_id
+            and self.responsible_person_id
+            and not (
+                self.responsible_person.memberships.filter(unit_id=self.lead_department_id).exists()
+            )
         ):
             errors["responsible_person"] = gettext(
                 "%(person)s does not work in the lead department %(unit)s."
             ) % {"person": self.responsible_person, "unit": self.lead_department}
-        if self.unit_id and self.lead_department_id and not self.unit.contains(
-            self.lead_department
+        if (
+            self.unit_id
+            and self.lead_department_id
+            and not self.unit.contains(self.lead_department)
         ):
             errors["lead_department"] = gettext(
                 "The lead department must be %(unit)s or a unit under it."
@@ -320,8 +355,9 @@ class ResponsibilityChain(models.Model):
 # migrations like any other table: who was added to or removed from what is history too.
 
 
-def _link(name: str, owner: str, target: type[models.Model], owner_field: str, target_field: str,
-          doc: str) -> type[models.Model]:
+def _link(
+    name: str, owner: str, target: type[models.Model], owner_field: str, target_field: str, doc: str
+) -> type[models.Model]:
     """Build one tracked link table with a unique (owner, target) pair."""
     attrs = {
         "__module__": __name__,
@@ -354,14 +390,26 @@ TaskForceMember = _link(
     "TaskForceMember", "TaskForce", User, "task_force", "user", "A member of a task force."
 )
 SupervisionGroupMember = _link(
-    "SupervisionGroupMember", "SupervisionGroup", User, "group", "user",
+    "SupervisionGroupMember",
+    "SupervisionGroup",
+    User,
+    "group",
+    "user",
     "A member of a supervision group.",
 )
 SupervisionGroupUnit = _link(
-    "SupervisionGroupUnit", "SupervisionGroup", Unit, "group", "unit",
+    "SupervisionGroupUnit",
+    "SupervisionGroup",
+    Unit,
+    "group",
+    "unit",
     "A unit covered by a supervision group.",
 )
 ChainCooperation = _link(
-    "ChainCooperation", "ResponsibilityChain", Unit, "chain", "unit",
+    "ChainCooperation",
+    "ResponsibilityChain",
+    Unit,
+    "chain",
+    "unit",
     "A cooperating department of a responsibility chain.",
 )

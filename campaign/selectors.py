@@ -73,9 +73,7 @@ def chain_list(*, user: User, campaign: Campaign | None = None) -> QuerySet[Resp
         "responsible_person",
         "task_force",
         "campaign",
-    ).prefetch_related(
-        Prefetch("cooperating_departments", queryset=Unit.objects.order_by("path"))
-    )
+    ).prefetch_related(Prefetch("cooperating_departments", queryset=Unit.objects.order_by("path")))
 
 
 def campaign_detail(*, user: User, pk: int) -> Campaign:
@@ -116,9 +114,7 @@ def campaign_overview_list(*, user: User) -> QuerySet[Campaign]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return campaign_list(user=user).annotate(
-        chain_count=Coalesce(Subquery(visible_chains), 0)
-    )
+    return campaign_list(user=user).annotate(chain_count=Coalesce(Subquery(visible_chains), 0))
 
 
 def supervision_groups_of(*, user: User) -> QuerySet[SupervisionGroup]:

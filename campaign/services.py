@@ -111,7 +111,10 @@ def supervision_group_create(
 
 def _validate_chain(chain: ResponsibilityChain, cooperating: list[Unit]) -> None:
     errors: dict[str, list[str]] = {}
-    for check in (chain.full_clean, lambda: chain.validate_cooperating(chain.lead_department, cooperating)):
+    for check in (
+        chain.full_clean,
+        lambda: chain.validate_cooperating(chain.lead_department, cooperating),
+    ):
         try:
             check()
         except ValidationError as exc:

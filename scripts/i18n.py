@@ -25,7 +25,12 @@ import polib
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 MANAGE = [sys.executable, str(ROOT / "manage.py")]
-IGNORE = ["--ignore=.venv/*", "--ignore=node_modules/*", "--ignore=staticfiles/*", "--ignore=bench/*"]
+IGNORE = [
+    "--ignore=.venv/*",
+    "--ignore=node_modules/*",
+    "--ignore=staticfiles/*",
+    "--ignore=bench/*",
+]
 
 
 def main() -> int:
@@ -41,8 +46,19 @@ def main() -> int:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not args.no_extract:
             subprocess.run(
-                [*MANAGE, "makemessages", "-l", "zh_Hans", "--no-location", "--no-obsolete", *IGNORE],
-                check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                [
+                    *MANAGE,
+                    "makemessages",
+                    "-l",
+                    "zh_Hans",
+                    "--no-location",
+                    "--no-obsolete",
+                    *IGNORE,
+                ],
+                check=True,
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
             )
         catalogue = polib.pofile(str(PO), wrapwidth=0)
         if args.pairs:
@@ -72,8 +88,18 @@ def main() -> int:
             for entry in catalogue.untranslated_entries() + catalogue.fuzzy_entries():
                 print(entry.msgid)
         subprocess.run(
-            [*MANAGE, "compilemessages", "-l", "zh_Hans", "--ignore=.venv/*", "--ignore=node_modules/*"],
-            check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+            [
+                *MANAGE,
+                "compilemessages",
+                "-l",
+                "zh_Hans",
+                "--ignore=.venv/*",
+                "--ignore=node_modules/*",
+            ],
+            check=True,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
         )
     return 0
 

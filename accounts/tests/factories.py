@@ -23,7 +23,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "pass-1234")
 
     @factory.post_generation
-    def _save(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+    def _save(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create:
             obj.save()
 
@@ -46,7 +46,9 @@ class UnitFactory:
         """Add a unit under ``parent`` (or a new root)."""
         cls._counter += 1
         code = fields.pop("code", f"T{cls._counter:05d}")
-        unit = Unit(code=code, name=name or f"测试单位{cls._counter}", level=level, kind=kind, **fields)
+        unit = Unit(
+            code=code, name=name or f"测试单位{cls._counter}", level=level, kind=kind, **fields
+        )
         if parent is None:
             return Unit.objects.add_root(instance=unit)
         parent.refresh_from_db()

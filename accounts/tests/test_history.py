@@ -40,10 +40,14 @@ def test_admin_change_through_request_records_user_and_url(org, client):
     data = {k: v for k, v in form.initial.items() if v is not None}
     data["name"] = "乙县（新）"
     data["treebeard_ref_node"] = data["treebeard_ref_node"].pk
-    data.update({
-        "memberships-TOTAL_FORMS": 0, "memberships-INITIAL_FORMS": 0,
-        "memberships-MIN_NUM_FORMS": 0, "memberships-MAX_NUM_FORMS": 1000,
-    })
+    data.update(
+        {
+            "memberships-TOTAL_FORMS": 0,
+            "memberships-INITIAL_FORMS": 0,
+            "memberships-MIN_NUM_FORMS": 0,
+            "memberships-MAX_NUM_FORMS": 1000,
+        }
+    )
     response = client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     entry = history_for(org.county_b)[0]
@@ -71,12 +75,20 @@ def test_unit_create_places_child_under_parent_and_checks_rights(org):
     from django.core.exceptions import PermissionDenied
 
     unit = unit_create(
-        actor=org.inside, parent=org.county_a, code="A-NEW", name="甲县新局",
-        level="county", kind="department",
+        actor=org.inside,
+        parent=org.county_a,
+        code="A-NEW",
+        name="甲县新局",
+        level="county",
+        kind="department",
     )
     assert unit.path.startswith(org.county_a.path)
     with pytest.raises(PermissionDenied):
         unit_create(
-            actor=org.outsider, parent=org.county_a, code="A-NEW2", name="越权",
-            level="county", kind="department",
+            actor=org.outsider,
+            parent=org.county_a,
+            code="A-NEW2",
+            name="越权",
+            level="county",
+            kind="department",
         )

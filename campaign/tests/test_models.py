@@ -112,22 +112,35 @@ def test_chain_update_revalidates_cooperating(org, chain_people):
 def test_campaign_dates_are_checked_in_clean_and_database(org):
     with pytest.raises(ValidationError) as exc:
         campaign_create(
-            actor=org.above, owner_unit=org.city, name="倒序活动", year=2022,
-            start_date=dt.date(2022, 6, 1), end_date=dt.date(2022, 1, 1), status="active",
+            actor=org.above,
+            owner_unit=org.city,
+            name="倒序活动",
+            year=2022,
+            start_date=dt.date(2022, 6, 1),
+            end_date=dt.date(2022, 1, 1),
+            status="active",
         )
     assert "end_date" in exc.value.message_dict
     with pytest.raises(IntegrityError), transaction.atomic():
         Campaign.objects.create(
-            owner_unit=org.city, name="绕过校验", year=2022,
-            start_date=dt.date(2022, 6, 1), end_date=dt.date(2022, 1, 1),
+            owner_unit=org.city,
+            name="绕过校验",
+            year=2022,
+            start_date=dt.date(2022, 6, 1),
+            end_date=dt.date(2022, 1, 1),
         )
 
 
 def test_campaign_with_phases_is_created_together_or_not_at_all(org):
     with pytest.raises(ValidationError):
         campaign_create(
-            actor=org.above, owner_unit=org.city, name="阶段越界", year=2022,
-            start_date=dt.date(2022, 1, 1), end_date=dt.date(2022, 12, 31), status="active",
+            actor=org.above,
+            owner_unit=org.city,
+            name="阶段越界",
+            year=2022,
+            start_date=dt.date(2022, 1, 1),
+            end_date=dt.date(2022, 12, 31),
+            status="active",
             phases=[
                 (PhaseKind.LAUNCH, dt.date(2022, 1, 1), dt.date(2022, 3, 31)),
                 (PhaseKind.EVALUATE, dt.date(2022, 12, 1), dt.date(2023, 1, 31)),
@@ -138,8 +151,13 @@ def test_campaign_with_phases_is_created_together_or_not_at_all(org):
 
 def test_phases_sort_by_kind_order(org):
     campaign = campaign_create(
-        actor=org.above, owner_unit=org.city, name="排序", year=2022,
-        start_date=dt.date(2022, 1, 1), end_date=dt.date(2022, 12, 31), status="active",
+        actor=org.above,
+        owner_unit=org.city,
+        name="排序",
+        year=2022,
+        start_date=dt.date(2022, 1, 1),
+        end_date=dt.date(2022, 12, 31),
+        status="active",
         phases=[
             (PhaseKind.EVALUATE, dt.date(2022, 11, 1), dt.date(2022, 12, 31)),
             (PhaseKind.LAUNCH, dt.date(2022, 1, 1), dt.date(2022, 3, 31)),
@@ -154,8 +172,13 @@ def test_county_office_cannot_create_a_city_campaign(org):
     MembershipFactory(user=county_office, unit=org.county_a, post=Post.STAFF)
     with pytest.raises(PermissionDenied):
         campaign_create(
-            actor=county_office, owner_unit=org.city, name="越权", year=2022,
-            start_date=dt.date(2022, 1, 1), end_date=dt.date(2022, 12, 31), status="active",
+            actor=county_office,
+            owner_unit=org.city,
+            name="越权",
+            year=2022,
+            start_date=dt.date(2022, 1, 1),
+            end_date=dt.date(2022, 12, 31),
+            status="active",
         )
 
 

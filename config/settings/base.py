@@ -181,6 +181,7 @@ REST_FRAMEWORK = {
     "DEFAULT_VERSIONING_CLASS": None,
 }
 DRF_STANDARDIZED_ERRORS = {"ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True}
+_ERRORS = "drf_standardized_errors.openapi_serializers."
 SPECTACULAR_SETTINGS = {
     "TITLE": "能力作风建设平台 API",
     "DESCRIPTION": "Campaign, organisation and responsibility-chain API (v1).",
@@ -191,17 +192,17 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
-        "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
-        "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
-        "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
-        "ErrorCode401Enum": "drf_standardized_errors.openapi_serializers.ErrorCode401Enum.choices",
-        "ErrorCode403Enum": "drf_standardized_errors.openapi_serializers.ErrorCode403Enum.choices",
-        "ErrorCode404Enum": "drf_standardized_errors.openapi_serializers.ErrorCode404Enum.choices",
-        "ErrorCode405Enum": "drf_standardized_errors.openapi_serializers.ErrorCode405Enum.choices",
-        "ErrorCode406Enum": "drf_standardized_errors.openapi_serializers.ErrorCode406Enum.choices",
-        "ErrorCode415Enum": "drf_standardized_errors.openapi_serializers.ErrorCode415Enum.choices",
-        "ErrorCode429Enum": "drf_standardized_errors.openapi_serializers.ErrorCode429Enum.choices",
-        "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
+        "ValidationErrorEnum": _ERRORS + "ValidationErrorEnum.choices",
+        "ClientErrorEnum": _ERRORS + "ClientErrorEnum.choices",
+        "ServerErrorEnum": _ERRORS + "ServerErrorEnum.choices",
+        "ErrorCode401Enum": _ERRORS + "ErrorCode401Enum.choices",
+        "ErrorCode403Enum": _ERRORS + "ErrorCode403Enum.choices",
+        "ErrorCode404Enum": _ERRORS + "ErrorCode404Enum.choices",
+        "ErrorCode405Enum": _ERRORS + "ErrorCode405Enum.choices",
+        "ErrorCode406Enum": _ERRORS + "ErrorCode406Enum.choices",
+        "ErrorCode415Enum": _ERRORS + "ErrorCode415Enum.choices",
+        "ErrorCode429Enum": _ERRORS + "ErrorCode429Enum.choices",
+        "ErrorCode500Enum": _ERRORS + "ErrorCode500Enum.choices",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
