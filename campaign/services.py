@@ -7,6 +7,7 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from accounts.jurisdiction import jurisdiction_for
@@ -197,3 +198,19 @@ def chain_update(
     if cooperating_departments is not None:
         chain.cooperating_departments.set(cooperating)
     return chain
+
+
+@transaction.atomic
+def chain_delete(*, actor: User | None, chain: ResponsibilityChain) -> None:
+    """Delete a chain the actor may change; its history (kept by triggers) stays.
+
+    A chain still carried by other records (PROTECT) is refused as a validation error
+    rather than a server error.
+    """
+    _require_manage(actor, chain.unit)
+    try:
+        chain.delete()
+    except ProtectedError as exc:
+        raise ValidationError(
+            _("This responsibility chain is still in use and cannot be deleted.")
+        ) from exc
