@@ -131,6 +131,20 @@ class UnitAdmin(JurisdictionAdminMixin, TreeAdmin):
     search_fields = ("code", "name", "short_name")
     inlines = [MembershipInline]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Unit]:
+        """Treebeard lists one level at a time from the roots; our roots are the jurisdiction's."""
+        queryset = super().get_queryset(request)
+        j = jurisdiction_for(request.user)
+        at_top = (
+            hasattr(request, "_treebeard_parent_id")
+            and not request._treebeard_parent_id
+            and not getattr(request, "_ignore_treebeard_filters", False)
+            and not self.is_filtered(request)
+        )
+        if at_top and not j.is_global:
+            return Unit.objects.filter(path__in=j.view_roots)
+        return queryset
+
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:

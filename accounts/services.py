@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from .jurisdiction import jurisdiction_for
 from .models import Membership, Role, RoleAssignment, Unit, User
 
+STAFF_ROLES = frozenset({Role.ADMINISTRATOR, Role.CAMPAIGN_OFFICE})
+
 
 def _require_manage(actor: User | None, unit: Unit | None) -> None:
     """Raise PermissionDenied unless ``actor`` may change records of ``unit``.
@@ -72,4 +74,8 @@ def role_assign(*, actor: User | None, user: User, role: str, scope: Unit) -> Ro
         raise PermissionDenied(_("Only an administrator may grant roles."))
     _require_manage(actor, scope)
     assignment, _created = RoleAssignment.objects.get_or_create(user=user, role=role, scope=scope)
+    if role in STAFF_ROLES and not user.is_staff:
+        # These roles work in the admin; its login requires is_staff.
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
     return assignment

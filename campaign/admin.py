@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -13,7 +14,39 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin import JurisdictionAdminMixin
 from accounts.jurisdiction import jurisdiction_for
 
-from .models import Campaign, CampaignPhase, ResponsibilityChain, SupervisionGroup, TaskForce
+from .models import (
+    Campaign,
+    CampaignPhase,
+    ChainCooperation,
+    ResponsibilityChain,
+    SupervisionGroup,
+    SupervisionGroupMember,
+    SupervisionGroupUnit,
+    TaskForce,
+    TaskForceMember,
+    TaskForceUnit,
+)
+
+
+def _link_inline(link_model: Any, target: str, label: Any) -> type[admin.TabularInline]:
+    """An inline editing one many-to-many link table (they have explicit, tracked tables)."""
+    return type(
+        f"{link_model.__name__}Inline",
+        (admin.TabularInline,),
+        {
+            "model": link_model,
+            "extra": 0,
+            "autocomplete_fields": [target],
+            "verbose_name": label,
+            "verbose_name_plural": label,
+        },
+    )
+
+
+TaskForceUnitInline = _link_inline(TaskForceUnit, "unit", _("member units"))
+TaskForceMemberInline = _link_inline(TaskForceMember, "user", _("members"))
+SupervisionGroupUnitInline = _link_inline(SupervisionGroupUnit, "unit", _("assigned units"))
+SupervisionGroupMemberInline = _link_inline(SupervisionGroupMember, "user", _("members"))
 
 
 class CampaignPhaseInline(admin.TabularInline):
@@ -49,7 +82,8 @@ class TaskForceAdmin(CampaignPartAdmin):
     list_display = ("name", "kind", "area", "leader", "campaign")
     list_filter = ("kind", "campaign")
     search_fields = ("name", "area", "leader__name")
-    autocomplete_fields = ["leader", "member_units", "members"]
+    autocomplete_fields = ["leader"]
+    inlines = [TaskForceUnitInline, TaskForceMemberInline]
     list_select_related = ("leader", "campaign")
 
 
@@ -60,7 +94,8 @@ class SupervisionGroupAdmin(CampaignPartAdmin):
     list_display = ("name", "kind", "leader", "campaign", "unit_count")
     list_filter = ("kind", "campaign")
     search_fields = ("name", "leader__name", "assigned_units__name")
-    autocomplete_fields = ["leader", "members", "assigned_units"]
+    autocomplete_fields = ["leader"]
+    inlines = [SupervisionGroupUnitInline, SupervisionGroupMemberInline]
     list_select_related = ("leader", "campaign")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SupervisionGroup]:
@@ -75,37 +110,40 @@ class SupervisionGroupAdmin(CampaignPartAdmin):
         return obj._unit_count
 
 
-class ResponsibilityChainForm(forms.ModelForm):
-    """Checks the lead department is not also cooperating (a many-to-many rule)."""
+class ChainCooperationFormSet(forms.BaseInlineFormSet):
+    """The lead department is not also a cooperating department (checked across the forms)."""
 
-    class Meta:
-        model = ResponsibilityChain
-        fields = [
-            "campaign",
-            "task_force",
-            "subject",
-            "unit",
-            "principal_leader",
-            "leader_in_charge",
-            "lead_department",
-            "cooperating_departments",
-            "responsible_person",
+    def clean(self) -> None:
+        """Validate the cooperating departments against the chain's lead department."""
+        super().clean()
+        units = [
+            form.cleaned_data["unit"]
+            for form in self.forms
+            if form.cleaned_data.get("unit") and not form.cleaned_data.get("DELETE")
         ]
+        lead = getattr(self.instance, "lead_department", None)
+        try:
+            ResponsibilityChain.validate_cooperating(lead, units)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["cooperating_departments"]) from exc
 
-    def clean(self) -> dict[str, Any]:
-        """Validate the cooperating departments against the lead department."""
-        data = super().clean() or {}
-        ResponsibilityChain.validate_cooperating(
-            data.get("lead_department"), list(data.get("cooperating_departments") or [])
-        )
-        return data
+
+class ChainCooperationInline(admin.TabularInline):
+    """Cooperating departments of a chain."""
+
+    model = ChainCooperation
+    formset = ChainCooperationFormSet
+    extra = 0
+    autocomplete_fields = ["unit"]
+    verbose_name = _("cooperating department")
+    verbose_name_plural = _("cooperating departments")
 
 
 @admin.register(ResponsibilityChain)
 class ResponsibilityChainAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     """Responsibility chains (两级五岗)."""
 
-    form = ResponsibilityChainForm
+    inlines = [ChainCooperationInline]
     list_display = (
         "subject",
         "unit",
@@ -128,7 +166,6 @@ class ResponsibilityChainAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
         "principal_leader",
         "leader_in_charge",
         "lead_department",
-        "cooperating_departments",
         "responsible_person",
         "task_force",
         "campaign",

@@ -112,6 +112,7 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.RolePermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -218,9 +219,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Lets a test (or a second deployment on one Redis) keep its tasks to its own worker.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 
 # The beat schedule is data: name -> task, cron (in words beside it) and expiry just under
-# the interval. Each cron can be overridden with BEAT_<NAME>_CRON="m h dom mon dow".
+# the interval. Each cron can be overridden with BEAT_<NAME>_CRON="m h dom mon dow", or
+# replaced by a plain interval with BEAT_<NAME>_SECONDS (drills and the smoke test).
 _BEAT = [
     # Every 10 minutes: prove the worker and beat are alive (read by the health page).
     ("heartbeat", "config.tasks.heartbeat", "*/10 * * * *", 9 * 60),
@@ -238,13 +242,18 @@ def _cron(expr: str) -> crontab:
     )
 
 
+def _schedule(name: str, cron: str, expires: int) -> tuple[crontab | float, float]:
+    """The schedule and expiry of one entry, after the environment's overrides."""
+    seconds = env.float(f"BEAT_{name.upper()}_SECONDS", default=0)
+    if seconds > 0:
+        return seconds, min(expires, seconds)
+    return _cron(env.str(f"BEAT_{name.upper()}_CRON", default=cron)), expires
+
+
 CELERY_BEAT_SCHEDULE = {
-    name: {
-        "task": task,
-        "schedule": _cron(env.str(f"BEAT_{name.upper()}_CRON", default=cron)),
-        "options": {"expires": expires},
-    }
+    name: {"task": task, "schedule": schedule, "options": {"expires": expiry}}
     for name, task, cron, expires in _BEAT
+    for schedule, expiry in [_schedule(name, cron, expires)]
 }
 
 LOGGING = {
