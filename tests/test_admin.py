@@ -22,8 +22,14 @@ def registered_models():
 def test_every_platform_model_is_in_the_admin():
     names = {m._meta.model_name for m in registered_models()}
     assert {
-        "user", "unit", "membership", "roleassignment", "campaign", "taskforce",
-        "supervisiongroup", "responsibilitychain",
+        "user",
+        "unit",
+        "membership",
+        "roleassignment",
+        "campaign",
+        "taskforce",
+        "supervisiongroup",
+        "responsibilitychain",
     } <= names
 
 
@@ -54,7 +60,10 @@ def test_city_administrator_sees_only_the_city(org, client):
     # The tree admin lists one level at a time, starting from the jurisdiction's roots.
     assert {u.name for u in listing.context["cl"].result_list} == {"测试市"}
     searched = client.get(reverse("admin:accounts_unit_changelist"), {"q": "测试"})
-    assert {u.name for u in searched.context["cl"].result_list} == {"测试市", "测试市发展和改革委员会"}
+    assert {u.name for u in searched.context["cl"].result_list} == {
+        "测试市",
+        "测试市发展和改革委员会",
+    }
 
 
 def test_county_administrator_cannot_open_another_county(org, client):
@@ -63,7 +72,9 @@ def test_county_administrator_cannot_open_another_county(org, client):
     client.force_login(county_admin)
     other = client.get(reverse("admin:accounts_unit_change", args=[org.county_b.pk]))
     assert other.status_code == 302  # the admin redirects a row outside the queryset away
-    assert client.get(reverse("admin:accounts_unit_change", args=[org.county_a.pk])).status_code == 200
+    assert (
+        client.get(reverse("admin:accounts_unit_change", args=[org.county_a.pk])).status_code == 200
+    )
 
 
 def test_plain_unit_user_has_no_admin(org, client):
