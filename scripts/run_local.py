@@ -44,7 +44,10 @@ def manage(env: dict[str, str], *args: str, capture: bool = False) -> str:
     """Run one manage.py command to completion; return its output when captured."""
     result = subprocess.run(
         [PYTHON, str(ROOT / "manage.py"), *args],
-        cwd=ROOT, env=env, check=True, text=True,
+        cwd=ROOT,
+        env=env,
+        check=True,
+        text=True,
         stdout=subprocess.PIPE if capture else None,
     )
     return result.stdout or ""
@@ -54,8 +57,13 @@ def start(name: str, args: list[str], env: dict[str, str], *, log: bool) -> subp
     """Start a long-running child in its own process group (so one signal reaches its pool)."""
     out = open(LOGS / f"{name}.log", "ab") if log else None  # noqa: SIM115
     proc = subprocess.Popen(
-        args, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
-        stderr=subprocess.STDOUT if log else None, start_new_session=True,
+        args,
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=out,
+        stderr=subprocess.STDOUT if log else None,
+        start_new_session=True,
     )
     if out is not None:
         out.close()
@@ -88,7 +96,8 @@ def main() -> int:
                 children["beat"] = start(
                     "beat",
                     [*celery, "beat", "-l", "info", "-s", str(WORK / "celerybeat-schedule")],
-                    env, log=True,
+                    env,
+                    log=True,
                 )
                 children["web"] = start(
                     "web", [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}"], env, log=False
@@ -98,8 +107,10 @@ def main() -> int:
                 while True:
                     for name, proc in children.items():
                         if proc.poll() is not None:
-                            print(f"{name} exited with code {proc.returncode}; stopping everything",
-                                  file=sys.stderr)
+                            print(
+                                f"{name} exited with code {proc.returncode}; stopping everything",
+                                file=sys.stderr,
+                            )
                             status = 1
                             raise Stop(name)
                     time.sleep(0.5)

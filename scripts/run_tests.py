@@ -41,7 +41,10 @@ def main(argv: list[str]) -> int:
         env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, **os.environ, **started}
         print(f"tests use {env['DATABASE_URL']} and {env['REDIS_URL']}", flush=True)
         result = subprocess.run(
-            [sys.executable, "-m", "pytest", *argv], cwd=ROOT, env=env, check=False,
+            [sys.executable, "-m", "pytest", *argv],
+            cwd=ROOT,
+            env=env,
+            check=False,
             preexec_fn=_default_signals,
         )
     return result.returncode

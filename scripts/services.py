@@ -162,9 +162,20 @@ class EmbeddedPostgres:
         self.datadir.chmod(0o700)
         if not (self.datadir / "PG_VERSION").exists():
             subprocess.run(
-                [str(_pg_bin() / "initdb"), "-D", str(self.datadir), "--auth=trust",
-                 "--encoding=UTF8", "--no-locale", "-U", "postgres"],
-                check=True, user=user, cwd=self.datadir, stdout=subprocess.DEVNULL,
+                [
+                    str(_pg_bin() / "initdb"),
+                    "-D",
+                    str(self.datadir),
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--no-locale",
+                    "-U",
+                    "postgres",
+                ],
+                check=True,
+                user=user,
+                cwd=self.datadir,
+                stdout=subprocess.DEVNULL,
             )
         self._stop_leftover()
 
@@ -182,7 +193,9 @@ class EmbeddedPostgres:
             print(f"stopping a PostgreSQL left over from an earlier run (pid {pid})", flush=True)
             subprocess.run(
                 [str(_pg_bin() / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop"],
-                check=False, user=self._user, cwd=self.datadir,
+                check=False,
+                user=self._user,
+                cwd=self.datadir,
             )
 
     def start(self) -> None:
@@ -191,17 +204,34 @@ class EmbeddedPostgres:
             raise RuntimeError(f"port {self.port} is taken; cannot start the embedded PostgreSQL")
         self._prepare()
         options = [
-            "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
-            "-c", "max_connections=200", "-c", "logging_collector=off",
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "unix_socket_directories=",
+            "-c",
+            "max_connections=200",
+            "-c",
+            "logging_collector=off",
         ]
         if self.fast:
-            options += ["-c", "fsync=off", "-c", "synchronous_commit=off",
-                        "-c", "full_page_writes=off"]
+            options += [
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+            ]
         log = open(self.datadir.parent / f"postgres-{self.port}.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [str(_pg_bin() / "postgres"), "-D", str(self.datadir), "-p", str(self.port), *options],
-            user=self._user, cwd=self.datadir, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-            start_new_session=True, preexec_fn=lambda: _die_with_parent(signal.SIGINT),
+            user=self._user,
+            cwd=self.datadir,
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=lambda: _die_with_parent(signal.SIGINT),
         )
         log.close()
         wait_for_port(self.port, self.proc, "PostgreSQL")
@@ -262,10 +292,24 @@ class EmbeddedRedis:
             raise RuntimeError(f"port {self.port} is taken; cannot start the embedded Redis")
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            [str(_redis_server()), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(self.workdir),
-             "--logfile", str(self.workdir / f"redis-{self.port}.log")],
-            stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True,
+            [
+                str(_redis_server()),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+                "--logfile",
+                str(self.workdir / f"redis-{self.port}.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
             preexec_fn=_die_with_parent,
         )
         wait_for_port(self.port, self.proc, "Redis")
@@ -313,4 +357,3 @@ def embedded_services(
     finally:
         for service in reversed(started):
             service.stop()
-
