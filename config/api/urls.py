@@ -1,10 +1,22 @@
-"""API v1: every app registers its viewsets on one router."""
+"""API v1: every app registers its viewsets on one router.
+
+Each app's ``api/urls.py`` lists ``routes`` (prefix, viewset, basename) and may add plain
+``urlpatterns`` (views that are not viewsets). URL names live in the ``api`` namespace,
+e.g. ``api:unit-list``, so they never collide with the pages' names.
+"""
 
 from __future__ import annotations
 
-from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-router = DefaultRouter()
+from accounts.api import urls as accounts_api
+from campaign.api import urls as campaign_api
 
-urlpatterns = [*router.urls]
+app_name = "api"
+
+router = DefaultRouter()
+for _api in (accounts_api, campaign_api):
+    for prefix, viewset, basename in _api.routes:
+        router.register(prefix, viewset, basename=basename)
+
+urlpatterns = [*accounts_api.urlpatterns, *campaign_api.urlpatterns, *router.urls]

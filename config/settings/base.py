@@ -204,6 +204,11 @@ SPECTACULAR_SETTINGS = {
         "ErrorCode415Enum": _ERRORS + "ErrorCode415Enum.choices",
         "ErrorCode429Enum": _ERRORS + "ErrorCode429Enum.choices",
         "ErrorCode500Enum": _ERRORS + "ErrorCode500Enum.choices",
+        # Several models have a field named "kind" with different choices: name each set.
+        "UnitKindEnum": "accounts.models.UnitKind",
+        "PhaseKindEnum": "campaign.models.PhaseKind",
+        "TaskForceKindEnum": "campaign.models.TaskForceKind",
+        "SupervisionGroupKindEnum": "campaign.models.SupervisionGroupKind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",

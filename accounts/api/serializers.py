@@ -1,0 +1,150 @@
+"""API shapes of people and units: one serializer per use (reference, list, detail)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from accounts.models import Membership, RoleAssignment, Unit, User
+
+
+class UnitRefSerializer(serializers.ModelSerializer[Unit]):
+    """A unit as other records point at it."""
+
+    class Meta:
+        model = Unit
+        fields = ["id", "code", "name", "short_name"]
+        read_only_fields = fields
+
+
+class UserRefSerializer(serializers.ModelSerializer[User]):
+    """A person as other records name them (no contact details)."""
+
+    class Meta:
+        model = User
+        fields = ["id", "name"]
+        read_only_fields = fields
+
+
+class UnitListSerializer(serializers.ModelSerializer[Unit]):
+    """A unit in a list: names, place in the tree and labels for its level and kind.
+
+    ``parent`` comes from the ``parent_pk`` annotation the view adds to the list query, so
+    a list never looks parents up one row at a time.
+    """
+
+    # The metaclass moves declared fields off the class, so shadowing Field.parent is safe.
+    parent = serializers.IntegerField(  # type: ignore[assignment]
+        source="parent_pk", read_only=True, allow_null=True, help_text="Id of the parent unit."
+    )
+    level_display = serializers.CharField(source="get_level_display", read_only=True)
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    display_name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Unit
+        fields = [
+            "id",
+            "code",
+            "name",
+            "short_name",
+            "display_name",
+            "level",
+            "level_display",
+            "kind",
+            "kind_display",
+            "parent",
+            "path",
+            "depth",
+            "numchild",
+            "sort_order",
+            "under_special_assessment",
+            "is_active",
+        ]
+        read_only_fields = fields
+
+
+class MemberSerializer(serializers.ModelSerializer[Membership]):
+    """Someone's post in the unit."""
+
+    user = UserRefSerializer(read_only=True)
+    post_display = serializers.CharField(source="get_post_display", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["user", "post", "post_display", "title"]
+        read_only_fields = fields
+
+
+class UnitDetailSerializer(UnitListSerializer):
+    """One unit with its ancestors (for a breadcrumb) and the people holding posts in it."""
+
+    ancestors = UnitRefSerializer(many=True, read_only=True)
+    members = MemberSerializer(source="memberships", many=True, read_only=True)
+
+    class Meta(UnitListSerializer.Meta):
+        fields = [*UnitListSerializer.Meta.fields, "ancestors", "members"]
+        read_only_fields = fields
+
+
+class PostSerializer(serializers.ModelSerializer[Membership]):
+    """One of the caller's posts."""
+
+    unit = UnitRefSerializer(read_only=True)
+    post_display = serializers.CharField(source="get_post_display", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["unit", "post", "post_display", "title"]
+        read_only_fields = fields
+
+
+class RoleSerializer(serializers.ModelSerializer[RoleAssignment]):
+    """One of the caller's platform roles and the unit it applies under."""
+
+    role_display = serializers.CharField(source="get_role_display", read_only=True)
+    scope = UnitRefSerializer(read_only=True)
+
+    class Meta:
+        model = RoleAssignment
+        fields = ["role", "role_display", "scope"]
+        read_only_fields = fields
+
+
+class JurisdictionSerializer(serializers.Serializer):
+    """What the caller may see and change, as the units at the top of each subtree."""
+
+    is_global = serializers.BooleanField(read_only=True, help_text="Sees and changes everything.")
+    is_read_only = serializers.BooleanField(read_only=True, help_text="May change nothing.")
+    view_roots = UnitRefSerializer(many=True, read_only=True)
+    manage_roots = UnitRefSerializer(many=True, read_only=True)
+    supervised_roots = UnitRefSerializer(many=True, read_only=True)
+
+
+class MeSerializer(serializers.ModelSerializer[User]):
+    """The signed-in user: contact details, posts, roles and jurisdiction."""
+
+    posts = PostSerializer(source="memberships", many=True, read_only=True)
+    roles = RoleSerializer(source="role_assignments", many=True, read_only=True)
+    jurisdiction = JurisdictionSerializer(read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "name",
+            "phone",
+            "email",
+            "is_staff",
+            "is_superuser",
+            "posts",
+            "roles",
+            "jurisdiction",
+        ]
+        read_only_fields = fields
+
+
+class TokenSerializer(serializers.Serializer):
+    """The token to send as ``Authorization: Token <key>``."""
+
+    token = serializers.CharField(read_only=True)

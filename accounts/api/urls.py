@@ -1,0 +1,17 @@
+"""Routes of the accounts API, mounted under /api/v1/ by ``config.api.urls``."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from .views import MeView, TokenObtainView, UnitViewSet
+
+# (prefix, viewset, basename) registered on the one v1 router.
+routes = [
+    ("units", UnitViewSet, "unit"),
+]
+
+urlpatterns = [
+    path("auth/token/", TokenObtainView.as_view(), name="token"),
+    path("me/", MeView.as_view(), name="me"),
+]

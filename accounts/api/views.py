@@ -1,0 +1,141 @@
+"""API views for sign-in tokens, the current user and the organisation tree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from axes.helpers import get_cool_off
+from django.contrib.auth.signals import user_logged_in
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Left, Length
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.filtersets import UnitFilterSet
+from accounts.jurisdiction import jurisdiction_for
+from accounts.models import Unit, UnitQuerySet, User
+from accounts.selectors import unit_ancestors_of, unit_detail, unit_list, user_profile
+from config.api.base import AUTHENTICATION_CLASSES, ScopedReadOnlyViewSet, ServiceErrorsMixin
+
+from .serializers import MeSerializer, TokenSerializer, UnitDetailSerializer, UnitListSerializer
+
+
+class LockedOut(exceptions.Throttled):
+    """Too many failed sign-ins for this username from this address (django-axes)."""
+
+    default_detail = _("Too many failed sign-in attempts: this account is locked for now.")
+    default_code = "locked_out"
+
+
+class TokenObtainView(ObtainAuthToken):
+    """Exchange a username and password for an API token.
+
+    DRF's serializer passes the request to ``authenticate``, so django-axes counts failures
+    and locks out exactly as on the login page; a lockout is answered here in the standard
+    error shape (429 with ``Retry-After``) instead of the HTML lockout page. A success is a
+    login like any other: ``user_logged_in`` is sent, so it is logged and resets failures.
+    """
+
+    authentication_classes = ()
+
+    @extend_schema(
+        request=AuthTokenSerializer,
+        responses={200: TokenSerializer},
+        summary="Obtain an API token",
+        tags=["auth"],
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Check the credentials (counted by axes) and return the user's token."""
+        serializer = self.get_serializer(data=request.data)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except exceptions.ValidationError:
+            # axes flags the request it was given (DRF's wrapper) when the attempt is refused
+            # or when this failure reaches the limit.
+            if getattr(request, "axes_locked_out", False):
+                cool_off = get_cool_off(request)
+                raise LockedOut(wait=cool_off.total_seconds() if cool_off else None) from None
+            raise
+        user = serializer.validated_data["user"]
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+def units_with_parent(units: UnitQuerySet) -> UnitQuerySet:
+    """Annotate ``parent_pk`` (None at a root) inside the same query.
+
+    The parent's path is the unit's path less one step, so a correlated subquery on the
+    unique ``path`` index finds it and a list never looks parents up row by row.
+    """
+    parent = (
+        Unit.objects.filter(path=Left(OuterRef("path"), Length(OuterRef("path")) - Unit.steplen))
+        .order_by()
+        .values("pk")[:1]
+    )
+    return units.annotate(parent_pk=Subquery(parent))
+
+
+class JurisdictionSummary:
+    """The caller's jurisdiction as root units, for :class:`MeSerializer`."""
+
+    def __init__(self, user: User) -> None:
+        j = jurisdiction_for(user)
+        paths = {*j.view_roots, *j.manage_roots, *j.supervised_roots}
+        # One query for every root unit named anywhere in the jurisdiction.
+        by_path = {u.path: u for u in Unit.objects.filter(path__in=paths)} if paths else {}
+        self.is_global = j.is_global
+        self.is_read_only = j.is_read_only
+        self.view_roots = [by_path[p] for p in j.view_roots if p in by_path]
+        self.manage_roots = [by_path[p] for p in j.manage_roots if p in by_path]
+        self.supervised_roots = [by_path[p] for p in j.supervised_roots if p in by_path]
+
+
+class MeView(ServiceErrorsMixin, generics.RetrieveAPIView):
+    """The signed-in user with posts, roles and jurisdiction."""
+
+    authentication_classes = AUTHENTICATION_CLASSES
+    serializer_class = MeSerializer
+    filter_backends = ()
+    pagination_class = None
+
+    @extend_schema(summary="The current user", tags=["accounts"])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The profile, posts, roles and jurisdiction of whoever is calling."""
+        return super().get(request, *args, **kwargs)
+
+    def get_object(self) -> User:
+        """The caller's profile from the selector, with the jurisdiction summary attached."""
+        profile = user_profile(user=self.caller)
+        profile.jurisdiction = JurisdictionSummary(self.caller)  # type: ignore[attr-defined]
+        return profile
+
+
+@extend_schema(tags=["accounts"])
+class UnitViewSet(ScopedReadOnlyViewSet):
+    """Units the caller may see: filter by place in the tree, level, kind and text."""
+
+    queryset = Unit.objects.none()  # for the schema's model; rows come from the selector
+    list_serializer_class = UnitListSerializer
+    detail_serializer_class = UnitDetailSerializer
+    filterset_class = UnitFilterSet
+    ordering_fields = ["path", "code", "name", "sort_order"]
+    ordering = ["path"]
+
+    def selector_queryset(self) -> UnitQuerySet:
+        """Visible units in tree order, each with its parent's id."""
+        return units_with_parent(unit_list(user=self.caller))
+
+    def detail_object(self, pk: int) -> Unit:
+        """The unit with its members (selector) and ancestors for a breadcrumb (one query)."""
+        unit = unit_detail(user=self.caller, pk=pk)
+        ancestors = unit_ancestors_of(units=[unit])
+        unit.ancestors = [ancestors[path] for path in sorted(ancestors)]
+        unit.parent_pk = unit.ancestors[-1].pk if unit.ancestors else None
+        return unit
