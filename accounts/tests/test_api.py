@@ -74,6 +74,7 @@ def test_token_lockout_after_repeated_failures(org, settings):
         assert client.post(url, {"username": "inside", "password": "x"}).status_code == 400
     locked = client.post(url, {"username": "inside", "password": "x"})
     assert_error(locked, 429, "locked_out")
+    assert "锁定" in locked.json()["errors"][0]["detail"]
     assert "Retry-After" in locked
 
     again = client.post(url, {"username": "inside", "password": "pass-1234"})
