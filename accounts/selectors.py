@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Left, Length
 
 from .jurisdiction import jurisdiction_for
 from .models import Membership, RoleAssignment, Unit, UnitLevel, UnitQuerySet, User
@@ -82,3 +83,29 @@ def unit_counts(*, user: User) -> dict[str, int]:
         assessed=Count("pk", filter=Q(under_special_assessment=True)),
         **counts,
     )
+
+
+def units_with_parent(units: UnitQuerySet) -> UnitQuerySet:
+    """Annotate ``parent_pk`` (None at a root) inside the same query.
+
+    The parent's path is the unit's path less one step, so a correlated subquery on the
+    unique ``path`` index finds it and a list never looks parents up row by row.
+    """
+    parent = (
+        Unit.objects.filter(path=Left(OuterRef("path"), Length(OuterRef("path")) - Unit.steplen))
+        .order_by()
+        .values("pk")[:1]
+    )
+    return units.annotate(parent_pk=Subquery(parent))
+
+
+def jurisdiction_root_units(*, user: User) -> dict[str, list[Unit]]:
+    """The units at the top of what the user sees, changes and supervises (one query).
+
+    Keys are ``view``, ``manage`` and ``supervised``; a global user has no roots.
+    """
+    j = jurisdiction_for(user)
+    roots = {"view": j.view_roots, "manage": j.manage_roots, "supervised": j.supervised_roots}
+    paths = {path for paths in roots.values() for path in paths}
+    by_path = {u.path: u for u in Unit.objects.filter(path__in=paths)} if paths else {}
+    return {key: [by_path[p] for p in paths if p in by_path] for key, paths in roots.items()}

@@ -6,8 +6,6 @@ from typing import Any
 
 from axes.helpers import get_cool_off
 from django.contrib.auth.signals import user_logged_in
-from django.db.models import OuterRef, Subquery
-from django.db.models.functions import Left, Length
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics
@@ -20,7 +18,14 @@ from rest_framework.response import Response
 from accounts.filtersets import UnitFilterSet
 from accounts.jurisdiction import jurisdiction_for
 from accounts.models import Unit, UnitQuerySet, User
-from accounts.selectors import unit_ancestors_of, unit_detail, unit_list, user_profile
+from accounts.selectors import (
+    jurisdiction_root_units,
+    unit_ancestors_of,
+    unit_detail,
+    unit_list,
+    units_with_parent,
+    user_profile,
+)
 from config.api.base import AUTHENTICATION_CLASSES, ScopedReadOnlyViewSet, ServiceErrorsMixin
 
 from .serializers import MeSerializer, TokenSerializer, UnitDetailSerializer, UnitListSerializer
@@ -68,33 +73,17 @@ class TokenObtainView(ObtainAuthToken):
         return Response({"token": token.key})
 
 
-def units_with_parent(units: UnitQuerySet) -> UnitQuerySet:
-    """Annotate ``parent_pk`` (None at a root) inside the same query.
-
-    The parent's path is the unit's path less one step, so a correlated subquery on the
-    unique ``path`` index finds it and a list never looks parents up row by row.
-    """
-    parent = (
-        Unit.objects.filter(path=Left(OuterRef("path"), Length(OuterRef("path")) - Unit.steplen))
-        .order_by()
-        .values("pk")[:1]
-    )
-    return units.annotate(parent_pk=Subquery(parent))
-
-
 class JurisdictionSummary:
     """The caller's jurisdiction as root units, for :class:`MeSerializer`."""
 
     def __init__(self, user: User) -> None:
         j = jurisdiction_for(user)
-        paths = {*j.view_roots, *j.manage_roots, *j.supervised_roots}
-        # One query for every root unit named anywhere in the jurisdiction.
-        by_path = {u.path: u for u in Unit.objects.filter(path__in=paths)} if paths else {}
+        roots = jurisdiction_root_units(user=user)
         self.is_global = j.is_global
         self.is_read_only = j.is_read_only
-        self.view_roots = [by_path[p] for p in j.view_roots if p in by_path]
-        self.manage_roots = [by_path[p] for p in j.manage_roots if p in by_path]
-        self.supervised_roots = [by_path[p] for p in j.supervised_roots if p in by_path]
+        self.view_roots = roots["view"]
+        self.manage_roots = roots["manage"]
+        self.supervised_roots = roots["supervised"]
 
 
 class MeView(ServiceErrorsMixin, generics.RetrieveAPIView):
