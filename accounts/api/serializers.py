@@ -148,3 +148,18 @@ class TokenSerializer(serializers.Serializer):
     """The token to send as ``Authorization: Token <key>``."""
 
     token = serializers.CharField(read_only=True)
+
+
+class LockedOutErrorSerializer(serializers.Serializer):
+    """One error of a lockout response (``code`` is ``locked_out``)."""
+
+    code = serializers.CharField(help_text='Always "locked_out".')
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class LockedOutResponseSerializer(serializers.Serializer):
+    """429: too many failed sign-ins for this username from this address."""
+
+    type = serializers.CharField(help_text='Always "client_error".')
+    errors = LockedOutErrorSerializer(many=True)

@@ -7,7 +7,7 @@ from typing import Any
 from axes.helpers import get_cool_off
 from django.contrib.auth.signals import user_logged_in
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, generics
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -28,7 +28,13 @@ from accounts.selectors import (
 )
 from config.api.base import AUTHENTICATION_CLASSES, ScopedReadOnlyViewSet, ServiceErrorsMixin
 
-from .serializers import MeSerializer, TokenSerializer, UnitDetailSerializer, UnitListSerializer
+from .serializers import (
+    LockedOutResponseSerializer,
+    MeSerializer,
+    TokenSerializer,
+    UnitDetailSerializer,
+    UnitListSerializer,
+)
 
 
 class LockedOut(exceptions.Throttled):
@@ -51,7 +57,25 @@ class TokenObtainView(ObtainAuthToken):
 
     @extend_schema(
         request=AuthTokenSerializer,
-        responses={200: TokenSerializer},
+        responses={200: TokenSerializer, 429: LockedOutResponseSerializer},
+        examples=[
+            OpenApiExample(
+                "LockedOut",
+                value={
+                    "type": "client_error",
+                    "errors": [
+                        {
+                            "code": "locked_out",
+                            "detail": "Too many failed sign-in attempts: "
+                            "this account is locked for now.",
+                            "attr": None,
+                        }
+                    ],
+                },
+                status_codes=["429"],
+                response_only=True,
+            )
+        ],
         summary="Obtain an API token",
         tags=["auth"],
     )
