@@ -162,4 +162,5 @@ class LockedOutResponseSerializer(serializers.Serializer):
     """429: too many failed sign-ins for this username from this address."""
 
     type = serializers.CharField(help_text='Always "client_error".')
-    errors = LockedOutErrorSerializer(many=True)
+    # The metaclass moves declared fields off the class, so Serializer.errors stays intact.
+    errors = LockedOutErrorSerializer(many=True)  # type: ignore[assignment]
