@@ -1,5 +1,15 @@
+"""Campaign pages, mounted at /campaigns/."""
+
 from __future__ import annotations
 
 from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+app_name = "campaign"
+
+urlpatterns = [
+    path("", views.campaign_list_view, name="list"),
+    path("<int:pk>/", views.campaign_detail_view, name="detail"),
+    path("chains/<int:pk>/", views.chain_detail_view, name="chain-detail"),
+]

@@ -1,0 +1,234 @@
+"""Pages of the accounts app: signing in and out, the home page per role, the organisation
+tree with its live search, and one unit's page.
+
+Views are thin: they parse the request, ask the jurisdiction through the selectors, and
+render. Anything outside the caller's jurisdiction does not exist for them (404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from campaign.selectors import (
+    campaign_overview_list,
+    chains_for_unit,
+    chains_of,
+    supervision_groups_of,
+)
+
+from .forms import UnitSearchForm
+from .history import history_for
+from .jurisdiction import jurisdiction_for
+from .models import Role, Unit
+from .selectors import (
+    unit_ancestors_of,
+    unit_children,
+    unit_counts,
+    unit_detail,
+    unit_list,
+    user_profile,
+)
+from .tables import HistoryTable, MembershipTable
+
+#: Search results shown at most; a narrower search finds the rest.
+SEARCH_LIMIT = 50
+#: Sub-units and chains listed on the home page before "more" links to the full page.
+HOME_LIST_LIMIT = 12
+#: Tree levels shown open when the organisation page loads (the rest are one click away).
+OPEN_LEVELS = 2
+
+
+def wants_partial(request: HttpRequest, target: str) -> bool:
+    """Whether htmx asked for the fragment that replaces ``#target`` (not a history restore)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request and htmx.target == target
+
+
+# --- signing in and out ------------------------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login with our page, which also states the lockout and idle-expiry rules."""
+
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        """Add the failure limit and idle minutes the page tells the user about."""
+        context = super().get_context_data(**kwargs)
+        context["failure_limit"] = settings.AXES_FAILURE_LIMIT
+        context["session_minutes"] = max(1, settings.SESSION_COOKIE_AGE // 60)
+        return context
+
+
+class LogoutView(auth_views.LogoutView):
+    """Log out (POST only) and say so on the login page."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Log out, then leave a message that survives the flushed session (cookie storage)."""
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, _("You have logged out."))
+        return response
+
+
+# --- home --------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """What each role needs first, all within the user's jurisdiction.
+
+    Queries are fixed per role whatever the data size (see ``test_home_query_count``).
+    """
+    user = request.user
+    j = jurisdiction_for(user)
+    profile = user_profile(user=user)  # type: ignore[arg-type]
+    memberships = list(profile.memberships.all())
+    roles = list(profile.role_assignments.all())
+    context: dict[str, Any] = {
+        "profile": profile,
+        "memberships": memberships,
+        "role_assignments": roles,
+        "is_admin": user.is_staff or j.has_role(Role.ADMINISTRATOR),
+        "shows_overview": j.has_role(
+            Role.CAMPAIGN_OFFICE,
+            Role.OFFICIAL,
+            Role.ASSESSMENT_OFFICE,
+            Role.EVALUATOR,
+            Role.ADMINISTRATOR,
+        ),
+        "is_official": Role.OFFICIAL in j.roles,
+        "is_supervisor": bool(j.supervised_roots) or Role.SUPERVISOR in j.roles,
+    }
+    if j.is_empty:
+        return render(request, "home.html", context)
+
+    context["campaigns"] = list(campaign_overview_list(user=user))  # type: ignore[arg-type]
+    if context["shows_overview"]:
+        context["counts"] = unit_counts(user=user)  # type: ignore[arg-type]
+        context["totals"] = {
+            "task_forces": sum(c.task_force_count for c in context["campaigns"]),
+            "supervision_groups": sum(c.supervision_group_count for c in context["campaigns"]),
+            "chains": sum(c.chain_count for c in context["campaigns"]),
+        }
+    if context["is_supervisor"]:
+        context["groups"] = list(supervision_groups_of(user=user))  # type: ignore[arg-type]
+    if memberships:
+        my_units = [m.unit for m in memberships]
+        children = list(
+            unit_children(user=user, units=my_units)[: HOME_LIST_LIMIT + 1]  # type: ignore[arg-type]
+        )
+        context["sub_units"] = children[:HOME_LIST_LIMIT]
+        context["more_sub_units"] = len(children) > HOME_LIST_LIMIT
+        chains = list(chains_of(user=user)[: HOME_LIST_LIMIT + 1])  # type: ignore[arg-type]
+        context["my_chains"] = chains[:HOME_LIST_LIMIT]
+        context["more_chains"] = len(chains) > HOME_LIST_LIMIT
+    return render(request, "home.html", context)
+
+
+# --- the organisation tree ---------------------------------------------------------------
+
+
+@dataclass
+class TreeNode:
+    """One unit in the rendered tree with the visible units directly under it."""
+
+    unit: Unit
+    level: int = 0
+    children: list[TreeNode] = field(default_factory=list)
+    descendants: int = 0
+
+    @property
+    def open(self) -> bool:
+        """Whether the node starts expanded."""
+        return self.level < OPEN_LEVELS - 1
+
+
+def build_tree(units: list[Unit]) -> list[TreeNode]:
+    """Nest path-ordered units under their nearest listed ancestor (no queries).
+
+    A jurisdiction may be several separate subtrees (a supervisor's assigned units): each
+    becomes a root.
+    """
+    roots: list[TreeNode] = []
+    stack: list[TreeNode] = []
+    for unit in units:
+        while stack and not unit.path.startswith(stack[-1].unit.path):
+            stack.pop()
+        node = TreeNode(unit=unit, level=len(stack))
+        (stack[-1].children if stack else roots).append(node)
+        for ancestor in stack:
+            ancestor.descendants += 1
+        stack.append(node)
+    return roots
+
+
+def ancestor_trail(unit: Unit, ancestors: dict[str, Unit]) -> list[Unit]:
+    """The unit's ancestors from the top down, taken from a preloaded path map."""
+    steps = range(Unit.steplen, len(unit.path), Unit.steplen)
+    return [ancestors[unit.path[:end]] for end in steps if unit.path[:end] in ancestors]
+
+
+@login_required
+@require_GET
+def unit_list_view(request: HttpRequest) -> HttpResponse:
+    """The visible organisation tree, or the units matching a search with their paths.
+
+    htmx requests from the search form get only the ``results`` partial.
+    """
+    form = UnitSearchForm(request.GET)
+    filters = form.filters()
+    context: dict[str, Any] = {"form": form, "searching": any(filters.values())}
+    if context["searching"]:
+        # 1 query for the matches (one more row tells us the list was cut) + 1 for ancestors.
+        matches = list(unit_list(user=request.user, **filters)[: SEARCH_LIMIT + 1])  # type: ignore[arg-type]
+        context["truncated"] = len(matches) > SEARCH_LIMIT
+        matches = matches[:SEARCH_LIMIT]
+        ancestors = unit_ancestors_of(units=matches)
+        j = jurisdiction_for(request.user)
+        context["matches"] = [
+            (unit, [(a, j.can_view(a)) for a in ancestor_trail(unit, ancestors)])
+            for unit in matches
+        ]
+    else:
+        units = list(unit_list(user=request.user))  # type: ignore[arg-type]
+        context["tree"] = build_tree(units)
+        context["unit_total"] = len(units)
+    template = "accounts/unit_list.html"
+    if wants_partial(request, "unit-results"):
+        template += "#results"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def unit_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """One unit: names, place in the tree, people, chains, sub-units and history."""
+    user = request.user
+    try:
+        unit = unit_detail(user=user, pk=pk)  # type: ignore[arg-type]
+    except Unit.DoesNotExist as exc:
+        raise Http404(_("No such unit in your jurisdiction.")) from exc
+    j = jurisdiction_for(user)
+    ancestors = unit_ancestors_of(units=[unit])
+    context = {
+        "unit": unit,
+        "trail": [(a, j.can_view(a)) for a in ancestor_trail(unit, ancestors)],
+        "members": MembershipTable(list(unit.memberships.all())),
+        "member_count": len(unit.memberships.all()),
+        "children": list(unit_children(user=user, units=[unit])),  # type: ignore[arg-type]
+        "chains": list(chains_for_unit(user=user, unit=unit)),  # type: ignore[arg-type]
+        "history": HistoryTable(history_for(unit)),
+        "can_manage": j.can_manage(unit),
+    }
+    return render(request, "accounts/unit_detail.html", context)

@@ -1,0 +1,134 @@
+"""Campaign pages: the list, one campaign's overview and one responsibility chain.
+
+Views are thin: they parse the request, call the selectors (which scope everything to the
+caller's jurisdiction) and render. A campaign or chain the caller may not see is a 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+from django_tables2 import RequestConfig
+
+from accounts.history import history_for
+from accounts.jurisdiction import jurisdiction_for
+from accounts.tables import HistoryTable
+from accounts.views import wants_partial
+
+from .filtersets import ChainFilterSet
+from .forms import ChainFilterForm
+from .models import Campaign, CampaignPhase, ResponsibilityChain, TaskForce
+from .selectors import (
+    campaign_detail,
+    campaign_overview_list,
+    campaign_unit_coverage,
+    chain_detail,
+    chain_list,
+    supervision_group_list,
+    task_force_list,
+)
+from .tables import CampaignTable, ChainTable
+
+CAMPAIGNS_PER_PAGE = 25
+CHAINS_PER_PAGE = 15
+
+
+@dataclass(frozen=True)
+class PhaseStep:
+    """A phase placed on the timeline relative to today."""
+
+    phase: CampaignPhase
+    state: str  # "done", "current" or "upcoming"
+
+
+def phase_steps(phases: list[CampaignPhase], today: date) -> list[PhaseStep]:
+    """Mark each phase done, current or upcoming (no queries)."""
+    steps = []
+    for phase in phases:
+        if phase.end_date < today:
+            state = "done"
+        elif phase.start_date <= today:
+            state = "current"
+        else:
+            state = "upcoming"
+        steps.append(PhaseStep(phase=phase, state=state))
+    return steps
+
+
+@login_required
+@require_GET
+def campaign_list_view(request: HttpRequest) -> HttpResponse:
+    """Campaigns the user takes part in, with their counts, sortable and paged."""
+    table = CampaignTable(campaign_overview_list(user=request.user))  # type: ignore[arg-type]
+    RequestConfig(request, paginate={"per_page": CAMPAIGNS_PER_PAGE}).configure(table)
+    return render(request, "campaign/campaign_list.html", {"table": table})
+
+
+def _chain_section(
+    request: HttpRequest, campaign: Campaign, task_forces: list[TaskForce]
+) -> dict[str, Any]:
+    """The chain table of one campaign, filtered by task force and paged (3 queries)."""
+    form = ChainFilterForm(request.GET, task_forces=task_forces)
+    chains = ChainFilterSet(
+        {"task_force": form.selected() or ""},
+        queryset=chain_list(user=request.user, campaign=campaign),  # type: ignore[arg-type]
+        request=request,
+    ).qs
+    table = ChainTable(chains)
+    RequestConfig(request, paginate={"per_page": CHAINS_PER_PAGE}).configure(table)
+    return {"chain_form": form, "chain_table": table}
+
+
+@login_required
+@require_GET
+def campaign_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """One campaign: phases, task forces, supervision groups, chains and history.
+
+    The chain table's filter and pages are htmx requests answered by the ``chains`` partial.
+    """
+    user = request.user
+    try:
+        campaign = campaign_detail(user=user, pk=pk)  # type: ignore[arg-type]
+    except Campaign.DoesNotExist as exc:
+        raise Http404(_("No such campaign for you.")) from exc
+    task_forces = list(task_force_list(user=user, campaign=campaign))  # type: ignore[arg-type]
+    if wants_partial(request, "chains"):
+        context = {"campaign": campaign, **_chain_section(request, campaign, task_forces)}
+        return render(request, "campaign/campaign_detail.html#chains", context)
+    groups = list(supervision_group_list(user=user, campaign=campaign))  # type: ignore[arg-type]
+    context = {
+        "campaign": campaign,
+        "steps": phase_steps(list(campaign.phases.all()), timezone.localdate()),
+        "task_forces": task_forces,
+        "groups": groups,
+        "coverage": campaign_unit_coverage(user=user, campaign=campaign),  # type: ignore[arg-type]
+        "history": HistoryTable(history_for(campaign)),
+        **_chain_section(request, campaign, task_forces),
+    }
+    return render(request, "campaign/campaign_detail.html", context)
+
+
+@login_required
+@require_GET
+def chain_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """One responsibility chain, its five posts and its history."""
+    try:
+        chain = chain_detail(user=request.user, pk=pk)  # type: ignore[arg-type]
+    except ResponsibilityChain.DoesNotExist as exc:
+        raise Http404(_("No such responsibility chain in your jurisdiction.")) from exc
+    j = jurisdiction_for(request.user)
+    context = {
+        "chain": chain,
+        "unit_visible": j.can_view(chain.unit),
+        "lead_visible": j.can_view(chain.lead_department),
+        "history": HistoryTable(history_for(chain)),
+    }
+    return render(request, "campaign/chain_detail.html", context)
