@@ -1,0 +1,274 @@
+"""The production processes of docker-compose.yml, run natively against the real services.
+
+gunicorn serves ``config.wsgi`` under ``config.settings.production`` (a real secret, its own
+ALLOWED_HOSTS, static files collected into a temporary STATIC_ROOT and served by WhiteNoise),
+beside a Celery worker and Celery beat, all on this run's test database and the real Redis.
+Only SECURE_SSL_REDIRECT is off, as behind the TLS-terminating proxy; requests say
+``X-Forwarded-Proto: https`` as that proxy would.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import secrets
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+
+from config.tasks import HEARTBEAT_KEY, ping
+from tests.processes import (
+    PYTHON,
+    ROOT,
+    Process,
+    celery_worker_args,
+    free_port,
+    running,
+    scratch_database,
+    unique,
+    wait_until,
+)
+
+pytestmark = pytest.mark.slow
+
+PASSWORD = secrets.token_urlsafe(16)
+
+
+@dataclass
+class Stack:
+    """The running processes and what a test needs to talk to them."""
+
+    port: int
+    queue: str
+    cache_prefix: str
+    static_root: Path
+    processes: dict[str, Process]
+
+    def request(
+        self, method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes, list[str]]:
+        """One HTTP request to gunicorn: status, headers, body and the Set-Cookie lines."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request(
+                method,
+                path,
+                body=body,
+                headers={
+                    "X-Forwarded-Proto": "https",
+                    "Accept-Language": "zh-hans",
+                    **(headers or {}),
+                },
+            )
+            response = conn.getresponse()
+            cookies = response.headers.get_all("Set-Cookie") or []
+            return response.status, dict(response.getheaders()), response.read(), cookies
+        finally:
+            conn.close()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A database of its own, then what the image and compose do, natively.
+
+    collectstatic (the image build), migrate and createsuperuser (the operator's first
+    steps), then gunicorn, a worker and beat (the compose services).
+    """
+    with scratch_database("nlzf_smoke") as database_url:
+        yield from _stack(tmp_path_factory.mktemp("smoke"), database_url)
+
+
+def _stack(work: Path, database_url: str) -> Iterator[Stack]:
+    """Run the production processes on ``database_url``; stop them all afterwards."""
+    port = free_port()
+    queue = unique("smoke")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "STATIC_ROOT": str(work / "static"),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": settings.REDIS_URL,
+        "CACHE_KEY_PREFIX": queue,
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "BEAT_HEARTBEAT_SECONDS": "1",
+    }
+    for command in (
+        ["collectstatic", "--noinput", "-v", "0"],
+        ["migrate", "--noinput", "-v", "0"],
+        ["createsuperuser", "--noinput", "--username", "smoke"],
+    ):
+        subprocess.run(
+            [PYTHON, "manage.py", *command],
+            cwd=ROOT,
+            env={**env, "DJANGO_SUPERUSER_PASSWORD": PASSWORD, "DJANGO_SUPERUSER_NAME": "冒烟测试"},
+            check=True,
+            timeout=300,
+        )
+    specs = {
+        "worker": celery_worker_args(queue, pool="prefork"),
+        "beat": [
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "beat",
+            "-l",
+            "info",
+            "-s",
+            str(work / "celerybeat-schedule"),
+        ],
+        "web": [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--access-logfile",
+            "-",
+            "--timeout",
+            "60",
+        ],
+    }
+    with running(specs, env, work / "logs") as processes:
+        s = Stack(port, queue, queue, work / "static", processes)
+
+        def web_up() -> bool:
+            status = s.request("GET", "/healthz")[0]
+            return status == 200
+
+        wait_until(web_up, "gunicorn to answer /healthz", processes)
+        yield s
+
+
+def test_health_endpoint_reports_database_and_redis(stack: Stack) -> None:
+    """GIVEN gunicorn under production settings THEN /healthz is 200 with both checks ok."""
+    status, headers, body, _ = stack.request("GET", "/healthz")
+    assert status == 200
+    assert headers["Content-Type"] == "application/json"
+    data = json.loads(body)
+    assert data["status"] == "ok"
+    assert data["checks"] == {"database": "ok", "redis": "ok"}
+
+
+def test_login_page_renders_in_chinese_with_its_static_assets(stack: Stack) -> None:
+    """GIVEN production settings WHEN the login page is fetched
+    THEN it renders in Chinese and every stylesheet and script it links is served by WhiteNoise.
+    """
+    status, headers, body, _ = stack.request("GET", "/accounts/login/")
+    assert status == 200, body[:2000]
+    html = body.decode()
+    assert re.search(r'<html lang="zh', html, re.IGNORECASE), "not served in Chinese"
+    assert "用户名" in html  # the username label, from the zh_Hans catalogue
+    assert headers.get("X-Frame-Options") == "DENY"
+    assert "max-age=" in headers.get("Strict-Transport-Security", "")
+    assets = re.findall(r'(?:href|src)="(/static/[^"]+\.(?:css|js))"', html)
+    assert assets, "the login page links no stylesheet or script"
+    for asset in assets:
+        asset_status, asset_headers, _, _ = stack.request("GET", asset)
+        assert asset_status == 200, asset
+        # Hashed names from the manifest are cached for ever.
+        assert "immutable" in asset_headers.get("Cache-Control", ""), asset
+
+
+def test_vendor_assets_from_npm_are_collected_and_served(stack: Stack) -> None:
+    """GIVEN npm's Bootstrap, icons, htmx and ECharts THEN each is served under vendor/."""
+    manifest = json.loads((stack.static_root / "staticfiles.json").read_text())["paths"]
+    for name in (
+        "vendor/bootstrap/css/bootstrap.min.css",
+        "vendor/bootstrap/js/bootstrap.bundle.min.js",
+        "vendor/bootstrap-icons/bootstrap-icons.min.css",
+        "vendor/htmx/htmx.min.js",
+        "vendor/echarts/echarts.min.js",
+    ):
+        status, _, body, _ = stack.request("GET", f"/static/{manifest[name]}")
+        assert status == 200, name
+        assert len(body) > 1000, name
+
+
+def test_a_user_signs_in_through_gunicorn(stack: Stack) -> None:
+    """GIVEN the superuser made with createsuperuser
+    WHEN they post the login form with its CSRF token
+    THEN they are redirected home with a secure session cookie, and home renders for them.
+    """
+    status, _, body, set_cookies = stack.request("GET", "/accounts/login/")
+    assert status == 200
+    cookies = _jar(set_cookies)
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body.decode())
+    assert match, "no CSRF token in the login form"
+    form = f"csrfmiddlewaretoken={match[1]}&username=smoke&password={PASSWORD}"
+    status, headers, body, set_cookies = stack.request(
+        "POST",
+        "/accounts/login/",
+        body=form,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": _cookie_header(cookies),
+            "Origin": f"https://127.0.0.1:{stack.port}",
+        },
+    )
+    assert status == 302, body[:2000]
+    session = [c for c in set_cookies if c.startswith("sessionid=")]
+    assert session, set_cookies
+    assert "Secure" in session[0] and "HttpOnly" in session[0]
+    cookies.update(_jar(set_cookies))
+
+    status, _, body, _ = stack.request(
+        "GET", headers["Location"], headers={"Cookie": _cookie_header(cookies)}
+    )
+    assert status == 200
+    assert "冒烟测试" in body.decode()
+
+
+def test_celery_round_trip_through_the_worker(stack: Stack) -> None:
+    """GIVEN the worker under production settings WHEN ping is sent THEN its answer returns."""
+    result = ping.apply_async(("smoke",), queue=stack.queue)
+    try:
+        assert result.get(timeout=60) == "pong:smoke"
+    except Exception:
+        print(stack.processes["worker"].output()[-4000:])
+        raise
+
+
+def test_beat_schedules_the_heartbeat(stack: Stack) -> None:
+    """GIVEN beat with the heartbeat every second WHEN the worker runs what beat sends
+    THEN the heartbeat key appears in Redis and /healthz reports it.
+    """
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    key = f"{stack.cache_prefix}:1:{HEARTBEAT_KEY}"
+    try:
+        wait_until(lambda: client.exists(key), "beat's heartbeat in Redis", stack.processes)
+    finally:
+        client.close()
+    data = json.loads(stack.request("GET", "/healthz")[2])
+    assert data["celery_heartbeat"]
+    assert "Sending due task heartbeat" in stack.processes["beat"].output()
+
+
+def _jar(set_cookies: list[str]) -> dict[str, str]:
+    """Name -> value of Set-Cookie lines."""
+    jar: dict[str, str] = {}
+    for line in set_cookies:
+        parsed = SimpleCookie()
+        parsed.load(line)
+        jar.update({name: morsel.value for name, morsel in parsed.items()})
+    return jar
+
+
+def _cookie_header(jar: dict[str, str]) -> str:
+    """A Cookie header for ``jar``."""
+    return "; ".join(f"{name}={value}" for name, value in jar.items())
