@@ -68,3 +68,12 @@ def test_docs_page_uses_only_local_assets(client):
     for asset in assets:
         assert asset.startswith("/static/"), asset
         assert finders.find(asset.removeprefix("/static/")), f"{asset} is not installed"
+
+
+def test_api_root_lists_the_routes(org, client):
+    client.force_login(org.inside)
+    response = client.get(reverse("api:api-root"))
+    assert response.status_code == 200
+    assert {"units", "campaigns", "task-forces", "supervision-groups", "chains"} <= set(
+        response.json()
+    )

@@ -240,10 +240,13 @@ def test_task_force_list_query_count_does_not_grow(org, django_assert_num_querie
         force.member_units.set([org.county_a, org.county_b])
         force.members.set([org.inside, org.outsider])
     client = api(org.above)
-    # 1 token · 3 jurisdiction · 1 count · 1 page with leaders and campaigns ·
-    # 1 member units (visible only) · 1 member people.
-    with django_assert_num_queries(8):
-        response = client.get(reverse("api:task-force-list"), {"page_size": 100})
+    # 1 token · 3 jurisdiction · 1 the campaign filter's choice, checked among visible
+    # campaigns · 1 count · 1 page with leaders and campaigns · 1 member units (visible
+    # only) · 1 member people.
+    with django_assert_num_queries(9):
+        response = client.get(
+            reverse("api:task-force-list"), {"page_size": 100, "campaign": org.campaign.pk}
+        )
     assert len(response.json()["results"]) == extra
 
 
@@ -254,10 +257,13 @@ def test_supervision_group_list_query_count_does_not_grow(org, django_assert_num
         group.assigned_units.set([org.county_a, org.township_a])
         group.members.set([org.supervisor])
     client = api(org.above)
-    # 1 token · 3 jurisdiction · 1 count · 1 page with leaders and campaigns ·
-    # 1 assigned units (visible only) · 1 member people.
+    # 1 token · 3 jurisdiction · 1 count · 1 page with leaders and campaigns (the covered-unit
+    # filter is a subquery inside it) · 1 assigned units (visible only) · 1 member people.
     with django_assert_num_queries(8):
-        response = client.get(reverse("api:supervision-group-list"), {"page_size": 100})
+        response = client.get(
+            reverse("api:supervision-group-list"),
+            {"page_size": 100, "unit": org.township_a.pk},
+        )
     assert len(response.json()["results"]) == 1 + extra
 
 
@@ -315,9 +321,11 @@ def test_chain_list_query_count_does_not_grow(org, people, django_assert_num_que
         )
     client = api(org.above)
     # 1 token · 3 jurisdiction · 1 count · 1 page of chains with unit, people, lead department,
-    # task force and campaign joined · 1 cooperating departments.
+    # task force and campaign joined, the filters as subqueries · 1 cooperating departments.
     with django_assert_num_queries(7):
-        response = client.get(reverse("api:chain-list"), {"page_size": 100})
+        response = client.get(
+            reverse("api:chain-list"), {"page_size": 100, "unit": org.city.pk, "search": "事项"}
+        )
     rows = response.json()["results"]
     assert len(rows) == extra + 1
     assert all("甲县二镇" in row["line"] for row in rows)
