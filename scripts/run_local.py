@@ -21,7 +21,7 @@ from types import FrameType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from services import embedded_services, port_open, stop_process, wait_for_port  # noqa: E402
+from services import embedded_services, port_open, stop_process, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".local" / "run"

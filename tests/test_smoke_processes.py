@@ -14,6 +14,7 @@ import json
 import os
 import re
 import secrets
+import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -51,6 +52,18 @@ class Stack:
     cache_prefix: str
     static_root: Path
     processes: dict[str, Process]
+    env: dict[str, str]
+
+    def healthcheck(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run a compose health-check command against these processes."""
+        return subprocess.run(
+            args,
+            cwd=ROOT,
+            env={**self.env, "HEALTHCHECK_URL": f"http://127.0.0.1:{self.port}/healthz"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     def request(
         self, method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None
@@ -145,7 +158,7 @@ def _stack(work: Path, database_url: str) -> Iterator[Stack]:
         ],
     }
     with running(specs, env, work / "logs") as processes:
-        s = Stack(port, queue, queue, work / "static", processes)
+        s = Stack(port, queue, queue, work / "static", processes, env)
 
         def web_up() -> bool:
             status = s.request("GET", "/healthz")[0]
@@ -163,6 +176,27 @@ def test_health_endpoint_reports_database_and_redis(stack: Stack) -> None:
     data = json.loads(body)
     assert data["status"] == "ok"
     assert data["checks"] == {"database": "ok", "redis": "ok"}
+
+
+def test_compose_health_checks_pass(stack: Stack) -> None:
+    """GIVEN the running stack THEN the web and worker health checks of compose pass."""
+    web = stack.healthcheck(PYTHON, "scripts/healthcheck.py", "web")
+    assert web.returncode == 0, web.stdout + web.stderr
+    worker = stack.healthcheck(
+        PYTHON,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "inspect",
+        "ping",
+        "-d",
+        f"{stack.queue}@{socket.gethostname()}",
+        "--timeout",
+        "10",
+    )
+    assert worker.returncode == 0, worker.stdout + worker.stderr
+    assert "pong" in worker.stdout
 
 
 def test_login_page_renders_in_chinese_with_its_static_assets(stack: Stack) -> None:
@@ -256,6 +290,8 @@ def test_beat_schedules_the_heartbeat(stack: Stack) -> None:
         client.close()
     data = json.loads(stack.request("GET", "/healthz")[2])
     assert data["celery_heartbeat"]
+    beat = stack.healthcheck(PYTHON, "scripts/healthcheck.py", "heartbeat")
+    assert beat.returncode == 0, beat.stdout + beat.stderr
     assert "Sending due task heartbeat" in stack.processes["beat"].output()
 
 
