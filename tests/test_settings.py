@@ -6,12 +6,14 @@ Each case runs in a fresh interpreter, because settings are read once per proces
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_KEY = secrets.token_urlsafe(60)
@@ -95,3 +97,50 @@ def test_check_deploy_is_clean() -> None:
     result = run(["check", "--deploy", "--fail-level", "WARNING"])
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_env_example_lists_every_setting_read_from_the_environment() -> None:
+    """GIVEN the settings modules THEN each variable they read is documented in .env.example."""
+    sources = "\n".join(p.read_text() for p in (ROOT / "config" / "settings").glob("*.py"))
+    names = set(re.findall(r'env\.\w+\(\s*"([A-Z][A-Z0-9_]*)"', sources))
+    beat = re.search(r"_BEAT = \[(.*?)\n\]", sources, re.DOTALL)
+    assert beat is not None
+    for entry in re.findall(r'\(\s*"(\w+)",', beat[1]):
+        names |= {f"BEAT_{entry.upper()}_CRON", f"BEAT_{entry.upper()}_SECONDS"}
+    assert {"SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"} <= names
+    documented = set(
+        re.findall(r"^#? ?([A-Z][A-Z0-9_]*)=", (ROOT / ".env.example").read_text(), re.M)
+    )
+    assert names - documented == set()
+
+
+def test_compose_runs_every_process_with_a_health_check() -> None:
+    """GIVEN docker-compose.yml THEN postgres, redis, web, worker and beat each have a health
+    check, the app services run production settings, and what they call exists here.
+    """
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    for name in ("postgres", "redis", "web", "worker", "beat"):
+        assert services[name]["healthcheck"]["test"], name
+    for name in ("migrate", "web", "worker", "beat"):
+        service = services[name]
+        assert service["environment"]["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
+        assert service["env_file"] == ".env"
+        assert service["depends_on"]["migrate" if name != "migrate" else "postgres"]
+    assert "config.wsgi:application" in services["web"]["command"]
+    assert services["worker"]["command"][:3] == ["celery", "--app=config", "worker"]
+    assert services["beat"]["command"][:3] == ["celery", "--app=config", "beat"]
+    checks = " ".join(
+        str(s["healthcheck"].get("test", "")) for s in services.values() if "healthcheck" in s
+    )
+    assert "scripts/healthcheck.py" in checks
+    assert (ROOT / "scripts" / "healthcheck.py").exists()
+
+
+def test_dockerfile_builds_assets_translations_and_static_files() -> None:
+    """GIVEN the Dockerfile THEN it installs npm assets, compiles messages and collects static."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for step in ("npm ci", "pip install .", "compilemessages", "collectstatic", "USER nlzf"):
+        assert step in dockerfile, step
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".venv", "node_modules", ".env", ".local"} <= set(ignored)
