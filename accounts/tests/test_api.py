@@ -82,6 +82,15 @@ def test_token_lockout_after_repeated_failures(org, settings):
     assert not Token.objects.filter(user=org.inside).exists()
 
 
+def test_token_success_resets_the_failure_count(org, settings):
+    client = api()
+    url = reverse("api:token")
+    for _round in range(2):
+        for _attempt in range(settings.AXES_FAILURE_LIMIT - 1):
+            assert client.post(url, {"username": "inside", "password": "x"}).status_code == 400
+        assert client.post(url, {"username": "inside", "password": "pass-1234"}).status_code == 200
+
+
 def test_token_success_is_a_logged_login(org, caplog):
     with caplog.at_level("INFO", logger="accounts.auth"):
         api().post(reverse("api:token"), {"username": "inside", "password": "pass-1234"})
