@@ -24,6 +24,18 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
 
+# Set in this process by the browser tests (Playwright runs an event loop); a real
+# deployment never has it, and `check --deploy` rightly fails on it.
+TEST_ONLY_VARIABLES = ("DJANGO_ALLOW_ASYNC_UNSAFE",)
+
+
+def child_env(**overrides: str) -> dict[str, str]:
+    """This process's environment without test-only variables, plus ``overrides``."""
+    env = {k: v for k, v in os.environ.items() if k not in TEST_ONLY_VARIABLES}
+    env.update(overrides)
+    return env
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -6,7 +6,6 @@ xdist workers sharing one Redis never take each other's tasks.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from config.tasks import ping
 from tests.processes import (
     Process,
     celery_worker_args,
+    child_env,
     current_database_url,
     running,
     unique,
@@ -52,12 +52,11 @@ def worker_queue(
 ) -> Iterator[tuple[str, Process]]:
     """A worker process on this module's own queue, using the test database."""
     queue = unique("test-celery")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": current_database_url(),
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-    }
+    env = child_env(
+        DJANGO_SETTINGS_MODULE="config.settings.test",
+        DATABASE_URL=current_database_url(),
+        CELERY_TASK_DEFAULT_QUEUE=queue,
+    )
     logdir: Path = tmp_path_factory.mktemp("celery")
     args = celery_worker_args(queue, "--include", "tests.test_celery")
     with running({"worker": args}, env, logdir) as processes:

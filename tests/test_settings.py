@@ -5,7 +5,6 @@ Each case runs in a fresh interpreter, because settings are read once per proces
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import subprocess
@@ -15,6 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.processes import child_env
+
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_KEY = secrets.token_urlsafe(60)
 SETUP = "import django; django.setup(); print('started')"
@@ -23,7 +24,7 @@ SETUP = "import django; django.setup(); print('started')"
 def run(code_or_args: str | list[str], **overrides: str | None) -> subprocess.CompletedProcess[str]:
     """Run Python (a -c snippet or manage.py arguments) under production settings."""
     env = {
-        **os.environ,
+        **child_env(),
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": GOOD_KEY,
         "ALLOWED_HOSTS": "nlzf.example.gov.cn",

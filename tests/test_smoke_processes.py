@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
 import secrets
 import socket
@@ -31,6 +30,7 @@ from tests.processes import (
     ROOT,
     Process,
     celery_worker_args,
+    child_env,
     free_port,
     running,
     scratch_database,
@@ -104,7 +104,7 @@ def _stack(work: Path, database_url: str) -> Iterator[Stack]:
     port = free_port()
     queue = unique("smoke")
     env = {
-        **os.environ,
+        **child_env(),
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
