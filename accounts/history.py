@@ -42,6 +42,10 @@ class RequestHistoryMiddleware(HistoryMiddleware):
         return context
 
 
+# Tree bookkeeping that treebeard updates by itself; people never change it.
+INTERNAL_FIELDS = frozenset({"numchild", "depth"})
+
+
 @dataclass(frozen=True)
 class HistoryEntry:
     """One event prepared for display."""
@@ -87,8 +91,12 @@ def history_for(obj: models.Model, *, limit: int = 50) -> list[HistoryEntry]:
         data = event.pgh_data or {}
         if event.pgh_label == "update" and event.pgh_diff:
             changes = [
-                (_field_label(tracked, key), old, new) for key, (old, new) in event.pgh_diff.items()
+                (_field_label(tracked, key), old, new)
+                for key, (old, new) in event.pgh_diff.items()
+                if key not in INTERNAL_FIELDS
             ]
+            if not changes:
+                continue  # only tree bookkeeping changed (a child was added): not news
         else:
             changes = []
         if context.get("task"):
