@@ -4,6 +4,11 @@
 Uses DATABASE_URL and REDIS_URL (defaults: postgres://postgres@127.0.0.1:5432/nlzf and
 redis://127.0.0.1:6379/0). When one of them does not answer, an embedded one is started for
 the run (see scripts/services.py) and stopped afterwards. Arguments are passed to pytest.
+
+Unless the arguments choose otherwise (``-n 0`` runs serially), tests run in parallel on
+every core with pytest-xdist, grouped by module (``--dist loadscope``) so a module's
+shared processes (the smoke test's gunicorn, worker and beat) start once. Each xdist
+worker has its own test database; live-server, browser and Celery tests work under it.
 """
 
 from __future__ import annotations
@@ -21,6 +26,15 @@ from services import embedded_services, url_reachable
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/nlzf"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def with_parallel_default(argv: list[str]) -> list[str]:
+    """Add ``-n auto --dist loadscope`` unless the caller chose a number of workers."""
+    chosen = any(
+        arg.startswith(("-n", "--numprocesses")) or arg in ("no:xdist", "-pno:xdist")
+        for arg in argv
+    )
+    return argv if chosen else ["-n", "auto", "--dist", "loadscope", *argv]
 
 
 def main(argv: list[str]) -> int:
@@ -41,7 +55,7 @@ def main(argv: list[str]) -> int:
         env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, **os.environ, **started}
         print(f"tests use {env['DATABASE_URL']} and {env['REDIS_URL']}", flush=True)
         result = subprocess.run(
-            [sys.executable, "-m", "pytest", *argv],
+            [sys.executable, "-m", "pytest", *with_parallel_default(argv)],
             cwd=ROOT,
             env=env,
             check=False,
