@@ -24,11 +24,15 @@ class UnitSearchForm(forms.Form):
         ),
     )
     level = forms.ChoiceField(
-        label=_("Level"), required=False, choices=[("", _("All levels")), *UnitLevel.choices],
+        label=_("Level"),
+        required=False,
+        choices=[("", _("All levels")), *UnitLevel.choices],
         widget=forms.Select(attrs={"class": "form-select"}),
     )
     kind = forms.ChoiceField(
-        label=_("Kind"), required=False, choices=[("", _("All kinds")), *UnitKind.choices],
+        label=_("Kind"),
+        required=False,
+        choices=[("", _("All kinds")), *UnitKind.choices],
         widget=forms.Select(attrs={"class": "form-select"}),
     )
 

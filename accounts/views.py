@@ -29,7 +29,7 @@ from campaign.selectors import (
 from .forms import UnitSearchForm
 from .history import history_for
 from .jurisdiction import jurisdiction_for
-from .models import Role, Unit
+from .models import Role, Unit, UnitLevel
 from .selectors import (
     unit_ancestors_of,
     unit_children,
@@ -51,7 +51,9 @@ OPEN_LEVELS = 2
 def wants_partial(request: HttpRequest, target: str) -> bool:
     """Whether htmx asked for the fragment that replaces ``#target`` (not a history restore)."""
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request and htmx.target == target
+    if not htmx:
+        return False
+    return not htmx.history_restore_request and htmx.target == target
 
 
 # --- signing in and out ------------------------------------------------------------------
@@ -100,6 +102,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "memberships": memberships,
         "role_assignments": roles,
         "is_admin": user.is_staff or j.has_role(Role.ADMINISTRATOR),
+        # Administrators need the admin first; for other staff (the office) it comes last.
+        "admin_first": user.is_superuser or Role.ADMINISTRATOR in j.roles,
         "shows_overview": j.has_role(
             Role.CAMPAIGN_OFFICE,
             Role.OFFICIAL,
@@ -107,15 +111,21 @@ def home(request: HttpRequest) -> HttpResponse:
             Role.EVALUATOR,
             Role.ADMINISTRATOR,
         ),
-        "is_official": Role.OFFICIAL in j.roles,
-        "is_supervisor": bool(j.supervised_roots) or Role.SUPERVISOR in j.roles,
+        "read_only": j.is_read_only and not j.is_empty,
+        # A superuser holds every role in name; they see groups only if they are in one.
+        "is_supervisor": bool(j.supervised_roots)
+        or (Role.SUPERVISOR in j.roles and not j.is_global),
+        "supervisor_label": Role.SUPERVISOR.label,
     }
     if j.is_empty:
         return render(request, "home.html", context)
 
     context["campaigns"] = list(campaign_overview_list(user=user))  # type: ignore[arg-type]
     if context["shows_overview"]:
-        context["counts"] = unit_counts(user=user)  # type: ignore[arg-type]
+        context["counts"] = counts = unit_counts(user=user)  # type: ignore[arg-type]
+        context["levels"] = [
+            (label, counts[level]) for level, label in UnitLevel.choices if counts[level]
+        ]
         context["totals"] = {
             "task_forces": sum(c.task_force_count for c in context["campaigns"]),
             "supervision_groups": sum(c.supervision_group_count for c in context["campaigns"]),

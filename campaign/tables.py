@@ -22,7 +22,9 @@ class CampaignTable(tables.Table):
         order_by=("start_date",),
     )
     owner_unit = tables.Column(
-        accessor="owner_unit__display_name", order_by=("owner_unit__path",)
+        accessor="owner_unit__display_name",
+        order_by=("owner_unit__path",),
+        verbose_name=_("owner unit"),
     )
     status = tables.TemplateColumn(
         '<span class="badge app-status app-status-{{ record.status }}">'
@@ -36,8 +38,14 @@ class CampaignTable(tables.Table):
         model = Campaign
         fields = ("name", "year", "period", "owner_unit", "status")
         sequence = (
-            "name", "year", "period", "owner_unit", "status",
-            "task_force_count", "supervision_group_count", "chain_count",
+            "name",
+            "year",
+            "period",
+            "owner_unit",
+            "status",
+            "task_force_count",
+            "supervision_group_count",
+            "chain_count",
         )
         attrs = {"class": "table table-hover align-middle"}
         empty_text = _("You take part in no campaign yet.")
@@ -47,18 +55,28 @@ class ChainTable(tables.Table):
     """Responsibility chains at a glance: subject, task force, unit and the chain in one line."""
 
     subject = tables.LinkColumn(
-        "campaign:chain-detail", args=[tables.A("pk")], attrs={"td": {"class": "text-break"}}
+        "campaign:chain-detail",
+        args=[tables.A("pk")],
+        # The table sits in an hx-boost area (pages, sorting); opening a chain is a real page.
+        attrs={"td": {"class": "text-break"}, "a": {"hx-boost": "false"}},
     )
     task_force = tables.Column(
-        accessor="task_force__name", order_by=("task_force__sort_order", "task_force__name"),
-        default="—", attrs={"td": {"class": "text-break"}},
+        accessor="task_force__name",
+        order_by=("task_force__sort_order", "task_force__name"),
+        verbose_name=_("task force"),
+        default="—",
+        attrs={"td": {"class": "text-break"}},
     )
     unit = tables.Column(
-        accessor="unit__display_name", order_by=("unit__path",),
+        accessor="unit__display_name",
+        order_by=("unit__path",),
+        verbose_name=_("unit"),
         attrs={"td": {"class": "text-nowrap"}},
     )
     line = tables.Column(
-        accessor="as_line", verbose_name=_("responsibility chain"), orderable=False,
+        accessor="as_line",
+        verbose_name=_("responsibility chain"),
+        orderable=False,
         attrs={"td": {"class": "small app-chain-line"}},
     )
 

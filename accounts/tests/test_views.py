@@ -22,10 +22,10 @@ def page(client: Client, url: str, **headers: str) -> str:
 
 
 def test_home_of_a_unit_user_shows_their_units_sub_units_and_chains(org, client):
-    add_chain(subject="县城污水管网改造", unit=org.county_a, lead=org.county_a_dept,
-              campaign=org.campaign)
-    add_chain(subject="乙县道路养护", unit=org.county_b, lead=org.county_b,
-              campaign=org.campaign)
+    add_chain(
+        subject="县城污水管网改造", unit=org.county_a, lead=org.county_a_dept, campaign=org.campaign
+    )
+    add_chain(subject="乙县道路养护", unit=org.county_b, lead=org.county_b, campaign=org.campaign)
     client.force_login(org.inside)
     html = page(client, "/")
     assert "您好，甲县联络员" in html
@@ -69,7 +69,17 @@ def test_home_of_an_administrator_links_to_the_admin(org, client):
     client.force_login(org.admin)
     html = page(client, "/")
     assert 'href="/admin/"' in html
-    assert "/admin/accounts/unit/" in html
+    assert "/admin/accounts/unit/" in html and "/admin/campaign/campaign/" in html
+    assert "/admin/axes/accesslog/" not in html  # only links the user may open
+    assert html.index("系统管理") < html.index("辖区概况")  # an administrator's first need
+
+
+def test_home_of_a_superuser_lists_login_records_and_is_not_read_only(org, client):
+    client.force_login(org.superuser)
+    html = page(client, "/")
+    assert "/admin/axes/accesslog/" in html
+    assert "只读" not in html
+    assert "您不在任何督查组中" not in html
 
 
 def test_home_of_someone_without_post_or_role(org, client):
@@ -101,8 +111,9 @@ HOME_QUERIES = {
     "supervisor": 11 + 3,
     # + 1 unit counts + 1 sub-units of the city + 1 my chains + 1 cooperating departments
     "official": 11 + 4,
-    # + 1 unit counts
-    "admin": 11 + 1,
+    # + 1 unit counts + 3 permissions for the admin links (the user's own, their groups',
+    # those their roles give), loaded once and cached on the user
+    "admin": 11 + 1 + 3,
 }
 
 
@@ -219,8 +230,9 @@ def test_search_query_count_is_fixed(org, client, django_assert_num_queries):
 def test_unit_page_shows_names_place_people_chains_children_and_history(org, client):
     add_phases(org.campaign)
     membership_add(actor=None, user=org.outsider, unit=org.county_a, post=Post.STAFF, title="科员")
-    add_chain(subject="县城污水管网改造", unit=org.county_a, lead=org.county_a_dept,
-              campaign=org.campaign)
+    add_chain(
+        subject="县城污水管网改造", unit=org.county_a, lead=org.county_a_dept, campaign=org.campaign
+    )
     client.force_login(org.above)
     html = page(client, f"/units/{org.county_a.pk}/")
     assert "<h1" in html and "甲县" in html

@@ -7,7 +7,7 @@ carry history like real ones.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from accounts.models import Membership, Post, Unit, UnitKind, UnitLevel, User
 from accounts.tests.factories import MembershipFactory, UnitFactory, UserFactory
@@ -40,12 +40,10 @@ def add_phases(campaign: Campaign) -> list[CampaignPhase]:
 
 def person(unit: Unit, post: str, name: str) -> User:
     """Someone holding ``post`` in ``unit`` (reused if the unit already has one)."""
-    existing = (
-        Membership.objects.filter(unit=unit, post=post).select_related("user").first()
-    )
+    existing = Membership.objects.filter(unit=unit, post=post).select_related("user").first()
     if existing is not None:
         return existing.user
-    user = UserFactory(name=name)
+    user = cast(User, UserFactory(name=name[:50]))
     MembershipFactory(user=user, unit=unit, post=post)
     return user
 
@@ -81,40 +79,59 @@ def grow(org: Any, size: int, *, tag: str = "") -> dict[str, list[Any]]:
     """
     townships_a = [
         UnitFactory.create(
-            parent=org.county_a, name=f"甲县第{tag}{i}镇", level=UnitLevel.TOWNSHIP,
-            kind=UnitKind.TOWNSHIP, under_special_assessment=i % 2 == 0,
+            parent=org.county_a,
+            name=f"甲县第{tag}{i}镇",
+            level=UnitLevel.TOWNSHIP,
+            kind=UnitKind.TOWNSHIP,
+            under_special_assessment=i % 2 == 0,
         )
         for i in range(size)
     ]
     townships_b = [
         UnitFactory.create(
-            parent=org.county_b, name=f"乙县第{tag}{i}镇", level=UnitLevel.TOWNSHIP,
-            kind=UnitKind.TOWNSHIP, under_special_assessment=True,
+            parent=org.county_b,
+            name=f"乙县第{tag}{i}镇",
+            level=UnitLevel.TOWNSHIP,
+            kind=UnitKind.TOWNSHIP,
+            under_special_assessment=True,
         )
         for i in range(size)
     ]
     leader = person(org.city, Post.LEADER_IN_CHARGE, "市分管领导")
     forces = [
         task_force_create(
-            actor=None, campaign=org.campaign, name=f"项目建设专班{tag}{i}",
-            kind=TaskForceKind.WORK_FORCE, area="项目建设", leader=leader,
+            actor=None,
+            campaign=org.campaign,
+            name=f"项目建设专班{tag}{i}",
+            kind=TaskForceKind.WORK_FORCE,
+            area="项目建设",
+            leader=leader,
             member_units=[org.county_a_dept, townships_a[i], townships_b[i]],
-            members=[org.inside, org.outsider], sort_order=i,
+            members=[org.inside, org.outsider],
+            sort_order=i,
         )
         for i in range(size)
     ]
     chains = [
         add_chain(
-            subject=f"重点任务{tag}{i}：优化营商环境", unit=org.county_a, lead=org.county_a_dept,
-            campaign=org.campaign, task_force=forces[i], cooperating=(townships_a[i],),
+            subject=f"重点任务{tag}{i}：优化营商环境",
+            unit=org.county_a,
+            lead=org.county_a_dept,
+            campaign=org.campaign,
+            task_force=forces[i],
+            cooperating=(townships_a[i],),
         )
         for i in range(size)
     ]
     groups = [
         supervision_group_create(
-            actor=None, campaign=org.campaign, name=f"专项督导{tag}{i}组",
-            kind=SupervisionGroupKind.INSPECTION, leader=org.superuser,
-            members=[org.supervisor], assigned_units=[townships_a[i], townships_b[i]],
+            actor=None,
+            campaign=org.campaign,
+            name=f"专项督导{tag}{i}组",
+            kind=SupervisionGroupKind.INSPECTION,
+            leader=org.superuser,
+            members=[org.supervisor],
+            assigned_units=[townships_a[i], townships_b[i]],
             sort_order=i + 1,
         )
         for i in range(size)
@@ -122,8 +139,11 @@ def grow(org: Any, size: int, *, tag: str = "") -> dict[str, list[Any]]:
     # A city-level chain names the city's leaders (the official is its principal leader).
     chains.append(
         add_chain(
-            subject=f"全市重点项目{tag}：提速审批", unit=org.city, lead=org.city_dept,
-            campaign=org.campaign, cooperating=(org.county_a,),
+            subject=f"全市重点项目{tag}：提速审批",
+            unit=org.city,
+            lead=org.city_dept,
+            campaign=org.campaign,
+            cooperating=(org.county_a,),
         )
     )
     return {
