@@ -21,7 +21,13 @@ from types import FrameType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from services import embedded_services, port_open, stop_process, wait_for_port
+from services import (
+    die_with_parent,
+    embedded_services,
+    port_open,
+    stop_process,
+    wait_for_port,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".local" / "run"
@@ -64,6 +70,7 @@ def start(name: str, args: list[str], env: dict[str, str], *, log: bool) -> subp
         stdout=out,
         stderr=subprocess.STDOUT if log else None,
         start_new_session=True,
+        preexec_fn=die_with_parent,  # no orphans even if this script is killed outright
     )
     if out is not None:
         out.close()

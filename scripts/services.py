@@ -34,7 +34,7 @@ PG_SYSTEM_USER = "embedded_postgres"
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent(sig: int = signal.SIGTERM) -> None:
+def die_with_parent(sig: int = signal.SIGTERM) -> None:
     """In the child: ask Linux to send ``sig`` when the parent dies, so nothing is orphaned."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
@@ -231,7 +231,7 @@ class EmbeddedPostgres:
             stderr=log,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=lambda: _die_with_parent(signal.SIGINT),
+            preexec_fn=lambda: die_with_parent(signal.SIGINT),
         )
         log.close()
         wait_for_port(self.port, self.proc, "PostgreSQL")
@@ -310,7 +310,7 @@ class EmbeddedRedis:
             stdout=subprocess.DEVNULL,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         wait_for_port(self.port, self.proc, "Redis")
 
