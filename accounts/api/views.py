@@ -26,7 +26,7 @@ from accounts.selectors import (
     units_with_parent,
     user_profile,
 )
-from config.api.base import AUTHENTICATION_CLASSES, ScopedReadOnlyViewSet, ServiceErrorsMixin
+from config.api.base import ScopedReadOnlyViewSet, ServiceErrorsMixin
 
 from .serializers import (
     LockedOutResponseSerializer,
@@ -113,7 +113,6 @@ class JurisdictionSummary:
 class MeView(ServiceErrorsMixin, generics.RetrieveAPIView):
     """The signed-in user with posts, roles and jurisdiction."""
 
-    authentication_classes = AUTHENTICATION_CLASSES
     serializer_class = MeSerializer
     filter_backends = ()
     pagination_class = None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.api.serializers import UnitRefSerializer, UserRefSerializer
@@ -250,13 +249,3 @@ class ChainWriteSerializer(serializers.ModelSerializer[ResponsibilityChain]):
             fields[name].queryset = people  # type: ignore[attr-defined]
         fields["campaign"].queryset = campaign_list(user=user)  # type: ignore[attr-defined]
         fields["task_force"].queryset = task_force_list(user=user).prefetch_related(None)  # type: ignore[attr-defined]
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        """A chain's task force belongs to the chain's campaign."""
-        campaign = attrs.get("campaign", getattr(self.instance, "campaign", None))
-        task_force = attrs.get("task_force", getattr(self.instance, "task_force", None))
-        if task_force is not None and (campaign is None or task_force.campaign_id != campaign.pk):
-            raise serializers.ValidationError(
-                {"task_force": _("The task force must belong to the chain's campaign.")}
-            )
-        return attrs

@@ -15,7 +15,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.http import Http404
 from rest_framework import exceptions, permissions, viewsets
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.fields import get_error_detail
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
@@ -26,9 +25,6 @@ from accounts.jurisdiction import jurisdiction_for
 if TYPE_CHECKING:
     from accounts.models import User
 
-# Token first: an anonymous caller gets 401 with ``WWW-Authenticate: Token`` (as the schema
-# says) instead of the 403 DRF gives when the first authenticator sends no challenge.
-AUTHENTICATION_CLASSES = (TokenAuthentication, SessionAuthentication)
 
 
 def api_exception(exc: Exception) -> Exception:
@@ -89,7 +85,6 @@ class ScopedReadOnlyViewSet(ServiceErrorsMixin, viewsets.ReadOnlyModelViewSet):
     caller may not see are 404, never 403, so their existence does not leak.
     """
 
-    authentication_classes = AUTHENTICATION_CLASSES
     lookup_value_regex = r"\d+"
     list_serializer_class: type | None = None
     detail_serializer_class: type | None = None
