@@ -32,7 +32,7 @@ class HistoryTable(tables.Table):
 class MembershipTable(tables.Table):
     """People holding posts in one unit."""
 
-    user = tables.Column(verbose_name=_("name"), accessor="user__name")
+    user = tables.Column(verbose_name=_("real name"), accessor="user__name")
     post = tables.Column(verbose_name=_("post"))
     title = tables.Column(verbose_name=_("job title"), default="—")
 

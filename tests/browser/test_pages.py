@@ -198,8 +198,10 @@ def test_campaign_overview(page: Page, live_server, shot: Callable[..., Path], w
         shot("chain-detail")
 
 
-def test_language_switch(page: Page, live_server, shot: Callable[..., Path], world) -> None:
-    """The interface switches to English and back."""
+def test_language_switch_and_logout(
+    page: Page, live_server, shot: Callable[..., Path], world
+) -> None:
+    """The interface switches to English and back; logging out ends the session."""
     with time_machine.travel(DURING_CAMPAIGN, tick=True):
         log_in(page, live_server.url, "county_liaison")
         page.get_by_role("button", name="English").click()
@@ -209,3 +211,20 @@ def test_language_switch(page: Page, live_server, shot: Callable[..., Path], wor
         shot("home-english")
         page.get_by_role("button", name="简体中文").click()
         expect(page.get_by_role("link", name="组织机构")).to_be_visible()
+
+        # The password change page is one click away in the user menu.
+        page.get_by_role("button", name="陈亚楠").click()
+        page.get_by_role("link", name="修改密码").click()
+        expect(page.get_by_role("heading", name="修改密码")).to_be_visible()
+        assert_fits(page)
+        shot("password-change", full_page=False)
+
+        # Log out from the user menu (a POST form): back on the login page, told so.
+        page.get_by_role("button", name="陈亚楠").click()
+        page.get_by_role("button", name="退出登录").click()
+        expect(page).to_have_url(re.compile(r"/accounts/login/$"))
+        expect(page.get_by_text("您已安全退出。")).to_be_visible()
+        assert_fits(page)
+        shot("logged-out", full_page=False)
+        page.goto(f"{live_server.url}/units/")
+        expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/units/$"))
