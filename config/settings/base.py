@@ -29,7 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    "django.contrib.staticfiles",
+    "config.apps.AssetsConfig",  # django.contrib.staticfiles, collecting less
     # third party
     "pgtrigger",
     "pghistory",
