@@ -6,12 +6,13 @@ from django.contrib.staticfiles.apps import StaticFilesConfig
 
 
 class AssetsConfig(StaticFilesConfig):
-    """Collect only what pages load from the npm packages: no source maps, no ES-module or
-    unminified builds, no ECharts extensions (they are most of the 160 MB otherwise)."""
+    """Collect only what pages load from the npm packages: no ES-module or unminified
+    ECharts builds, their source maps or extensions (they are most of the 160 MB otherwise).
+    Bootstrap's maps stay: its CSS names them and the manifest storage checks every name."""
 
     ignore_patterns = [
         *StaticFilesConfig.ignore_patterns,
-        "*.map",
+        "echarts*.map",
         "*.esm.*",
         "*.mjs",
         "extension",
