@@ -8,7 +8,7 @@ render. Anything outside the caller's jurisdiction does not exist for them (404)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -29,7 +29,7 @@ from campaign.selectors import (
 from .forms import UnitSearchForm
 from .history import history_for
 from .jurisdiction import jurisdiction_for
-from .models import Role, Unit, UnitLevel
+from .models import Role, Unit, UnitLevel, User
 from .selectors import (
     unit_ancestors_of,
     unit_children,
@@ -46,6 +46,11 @@ SEARCH_LIMIT = 50
 HOME_LIST_LIMIT = 12
 #: Tree levels shown open when the organisation page loads (the rest are one click away).
 OPEN_LEVELS = 2
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The request's user, for views behind ``login_required`` (never anonymous there)."""
+    return cast(User, request.user)
 
 
 def wants_partial(request: HttpRequest, target: str) -> bool:
@@ -92,9 +97,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
     Queries are fixed per role whatever the data size (see ``test_home_query_count``).
     """
-    user = request.user
+    user = signed_in_user(request)
     j = jurisdiction_for(user)
-    profile = user_profile(user=user)  # type: ignore[arg-type]
+    profile = user_profile(user=user)
     memberships = list(profile.memberships.all())
     roles = list(profile.role_assignments.all())
     context: dict[str, Any] = {
@@ -120,9 +125,9 @@ def home(request: HttpRequest) -> HttpResponse:
     if j.is_empty:
         return render(request, "home.html", context)
 
-    context["campaigns"] = list(campaign_overview_list(user=user))  # type: ignore[arg-type]
+    context["campaigns"] = list(campaign_overview_list(user=user))
     if context["shows_overview"]:
-        context["counts"] = counts = unit_counts(user=user)  # type: ignore[arg-type]
+        context["counts"] = counts = unit_counts(user=user)
         context["levels"] = [
             (label, counts[level]) for level, label in UnitLevel.choices if counts[level]
         ]
@@ -132,15 +137,13 @@ def home(request: HttpRequest) -> HttpResponse:
             "chains": sum(c.chain_count for c in context["campaigns"]),
         }
     if context["is_supervisor"]:
-        context["groups"] = list(supervision_groups_of(user=user))  # type: ignore[arg-type]
+        context["groups"] = list(supervision_groups_of(user=user))
     if memberships:
         my_units = [m.unit for m in memberships]
-        children = list(
-            unit_children(user=user, units=my_units)[: HOME_LIST_LIMIT + 1]  # type: ignore[arg-type]
-        )
+        children = list(unit_children(user=user, units=my_units)[: HOME_LIST_LIMIT + 1])
         context["sub_units"] = children[:HOME_LIST_LIMIT]
         context["more_sub_units"] = len(children) > HOME_LIST_LIMIT
-        chains = list(chains_of(user=user)[: HOME_LIST_LIMIT + 1])  # type: ignore[arg-type]
+        chains = list(chains_of(user=user)[: HOME_LIST_LIMIT + 1])
         context["my_chains"] = chains[:HOME_LIST_LIMIT]
         context["more_chains"] = len(chains) > HOME_LIST_LIMIT
     return render(request, "home.html", context)
@@ -196,22 +199,23 @@ def unit_list_view(request: HttpRequest) -> HttpResponse:
 
     htmx requests from the search form get only the ``results`` partial.
     """
+    user = signed_in_user(request)
     form = UnitSearchForm(request.GET)
     filters = form.filters()
     context: dict[str, Any] = {"form": form, "searching": any(filters.values())}
     if context["searching"]:
         # 1 query for the matches (one more row tells us the list was cut) + 1 for ancestors.
-        matches = list(unit_list(user=request.user, **filters)[: SEARCH_LIMIT + 1])  # type: ignore[arg-type]
+        matches = list(unit_list(user=user, **filters)[: SEARCH_LIMIT + 1])
         context["truncated"] = len(matches) > SEARCH_LIMIT
         matches = matches[:SEARCH_LIMIT]
         ancestors = unit_ancestors_of(units=matches)
-        j = jurisdiction_for(request.user)
+        j = jurisdiction_for(user)
         context["matches"] = [
             (unit, [(a, j.can_view(a)) for a in ancestor_trail(unit, ancestors)])
             for unit in matches
         ]
     else:
-        units = list(unit_list(user=request.user))  # type: ignore[arg-type]
+        units = list(unit_list(user=user))
         context["tree"] = build_tree(units)
         context["unit_total"] = len(units)
     template = "accounts/unit_list.html"
@@ -224,9 +228,9 @@ def unit_list_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 def unit_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     """One unit: names, place in the tree, people, chains, sub-units and history."""
-    user = request.user
+    user = signed_in_user(request)
     try:
-        unit = unit_detail(user=user, pk=pk)  # type: ignore[arg-type]
+        unit = unit_detail(user=user, pk=pk)
     except Unit.DoesNotExist as exc:
         raise Http404(_("No such unit in your jurisdiction.")) from exc
     j = jurisdiction_for(user)
@@ -236,8 +240,8 @@ def unit_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "trail": [(a, j.can_view(a)) for a in ancestor_trail(unit, ancestors)],
         "members": MembershipTable(list(unit.memberships.all())),
         "member_count": len(unit.memberships.all()),
-        "children": list(unit_children(user=user, units=[unit])),  # type: ignore[arg-type]
-        "chains": list(chains_for_unit(user=user, unit=unit)),  # type: ignore[arg-type]
+        "children": list(unit_children(user=user, units=[unit])),
+        "chains": list(chains_for_unit(user=user, unit=unit)),
         "history": HistoryTable(history_for(unit)),
         "can_manage": j.can_manage(unit),
     }

@@ -21,7 +21,7 @@ from django_tables2 import RequestConfig
 from accounts.history import history_for
 from accounts.jurisdiction import jurisdiction_for
 from accounts.tables import HistoryTable
-from accounts.views import wants_partial
+from accounts.views import signed_in_user, wants_partial
 
 from .filtersets import ChainFilterSet
 from .forms import ChainFilterForm
@@ -67,7 +67,7 @@ def phase_steps(phases: list[CampaignPhase], today: date) -> list[PhaseStep]:
 @require_GET
 def campaign_list_view(request: HttpRequest) -> HttpResponse:
     """Campaigns the user takes part in, with their counts, sortable and paged."""
-    table = CampaignTable(campaign_overview_list(user=request.user))  # type: ignore[arg-type]
+    table = CampaignTable(campaign_overview_list(user=signed_in_user(request)))
     RequestConfig(request, paginate={"per_page": CAMPAIGNS_PER_PAGE}).configure(table)
     return render(request, "campaign/campaign_list.html", {"table": table})
 
@@ -79,7 +79,7 @@ def _chain_section(
     form = ChainFilterForm(request.GET, task_forces=task_forces)
     chains = ChainFilterSet(
         {"task_force": form.selected() or ""},
-        queryset=chain_list(user=request.user, campaign=campaign),  # type: ignore[arg-type]
+        queryset=chain_list(user=signed_in_user(request), campaign=campaign),
         request=request,
     ).qs
     table = ChainTable(chains)
@@ -94,22 +94,22 @@ def campaign_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
     The chain table's filter and pages are htmx requests answered by the ``chains`` partial.
     """
-    user = request.user
+    user = signed_in_user(request)
     try:
-        campaign = campaign_detail(user=user, pk=pk)  # type: ignore[arg-type]
+        campaign = campaign_detail(user=user, pk=pk)
     except Campaign.DoesNotExist as exc:
         raise Http404(_("No such campaign for you.")) from exc
-    task_forces = list(task_force_list(user=user, campaign=campaign))  # type: ignore[arg-type]
+    task_forces = list(task_force_list(user=user, campaign=campaign))
     if wants_partial(request, "chains"):
         context = {"campaign": campaign, **_chain_section(request, campaign, task_forces)}
         return render(request, "campaign/campaign_detail.html#chains", context)
-    groups = list(supervision_group_list(user=user, campaign=campaign))  # type: ignore[arg-type]
+    groups = list(supervision_group_list(user=user, campaign=campaign))
     context = {
         "campaign": campaign,
         "steps": phase_steps(list(campaign.phases.all()), timezone.localdate()),
         "task_forces": task_forces,
         "groups": groups,
-        "coverage": campaign_unit_coverage(user=user, campaign=campaign),  # type: ignore[arg-type]
+        "coverage": campaign_unit_coverage(user=user, campaign=campaign),
         "history": HistoryTable(history_for(campaign)),
         **_chain_section(request, campaign, task_forces),
     }
@@ -121,7 +121,7 @@ def campaign_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 def chain_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     """One responsibility chain, its five posts and its history."""
     try:
-        chain = chain_detail(user=request.user, pk=pk)  # type: ignore[arg-type]
+        chain = chain_detail(user=signed_in_user(request), pk=pk)
     except ResponsibilityChain.DoesNotExist as exc:
         raise Http404(_("No such responsibility chain in your jurisdiction.")) from exc
     j = jurisdiction_for(request.user)
