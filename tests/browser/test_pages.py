@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from campaign.demo import DEFAULT_DEMO_PASSWORD, DemoWorld, seed_demo
 
@@ -38,6 +38,24 @@ def log_in(page: Page, base: str, username: str, password: str = DEFAULT_DEMO_PA
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(f"{base}/")
+    assert_assets_loaded(page)
+
+
+def assert_assets_loaded(page: Page) -> None:
+    """Bootstrap, htmx and our own stylesheet are served and applied."""
+    assert page.evaluate("typeof window.htmx") == "object", "htmx did not load"
+    assert page.evaluate("typeof window.bootstrap") == "object", "Bootstrap did not load"
+    navbar = page.locator("nav.app-navbar")
+    if navbar.count():
+        background = navbar.evaluate("e => getComputedStyle(e).backgroundImage")
+        assert "gradient" in background, "app.css did not load"
+
+
+def follow(link: Locator) -> None:
+    """Click something that loads a new page and wait until its scripts have run (htmx and
+    our own code attach on load; acting earlier would race them)."""
+    with link.page.expect_navigation(wait_until="load"):
+        link.click()
 
 
 def assert_fits(page: Page) -> None:
@@ -55,6 +73,7 @@ def test_login_page_and_lockout(page: Page, live_server, shot: Callable[..., Pat
     page.goto(f"{base}/")
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"))
     expect(page.get_by_role("heading", name="能力作风建设平台")).to_be_visible()
+    assert_assets_loaded(page)
     assert_fits(page)
     shot("login")
     for _attempt in range(2):
@@ -101,7 +120,7 @@ def test_tree_and_live_search(page: Page, live_server, shot: Callable[..., Path]
     base = live_server.url
     with time_machine.travel(DURING_CAMPAIGN, tick=True):
         log_in(page, base, "office")
-        page.get_by_role("navigation", name="主导航").get_by_role("link", name="组织机构").click()
+        follow(page.get_by_role("navigation", name="主导航").get_by_role("link", name="组织机构"))
         expect(page.get_by_text(re.compile(r"辖区内共 \d+ 个单位"))).to_be_visible()
         expect(page.locator(".app-tree-name", has_text="兴城区").first).to_be_visible()
         assert_fits(page)
@@ -135,7 +154,7 @@ def test_tree_and_live_search(page: Page, live_server, shot: Callable[..., Path]
         # Open a unit from the results.
         first = page.locator(".app-matches .list-group-item a.fw-semibold").first
         name = first.inner_text()
-        first.click()
+        follow(first)
         expect(page.get_by_role("heading", level=1)).to_have_text(name)
         expect(page.get_by_role("heading", name="人员及职务")).to_be_visible()
         expect(page.get_by_role("heading", name="变更记录")).to_be_visible()
@@ -149,12 +168,12 @@ def test_campaign_overview(page: Page, live_server, shot: Callable[..., Path], w
     base = live_server.url
     with time_machine.travel(DURING_CAMPAIGN, tick=True):
         log_in(page, base, "office")
-        page.get_by_role("navigation", name="主导航").get_by_role("link", name="活动").click()
+        follow(page.get_by_role("navigation", name="主导航").get_by_role("link", name="活动"))
         expect(page.get_by_role("heading", name="活动")).to_be_visible()
         assert_fits(page)
         shot("campaign-list")
 
-        page.get_by_role("link", name="2022年“能力作风建设年”活动").first.click()
+        follow(page.get_by_role("link", name="2022年“能力作风建设年”活动").first)
         expect(page.get_by_role("heading", name="活动阶段")).to_be_visible()
         current = page.locator('[aria-current="step"]')
         expect(current).to_contain_text("巩固提升")
@@ -190,7 +209,7 @@ def test_campaign_overview(page: Page, live_server, shot: Callable[..., Path], w
         shot("campaign-chains-filtered", full_page=False)
 
         # Open a chain.
-        rows.first.get_by_role("link").first.click()
+        follow(rows.first.get_by_role("link").first)
         expect(page).to_have_url(re.compile(r"/campaigns/chains/\d+/$"))
         expect(page.get_by_role("heading", name="两级五岗")).to_be_visible()
         expect(page.locator("nav.app-navbar")).to_have_count(1)  # a page, not a fragment
@@ -204,24 +223,24 @@ def test_language_switch_and_logout(
     """The interface switches to English and back; logging out ends the session."""
     with time_machine.travel(DURING_CAMPAIGN, tick=True):
         log_in(page, live_server.url, "county_liaison")
-        page.get_by_role("button", name="English").click()
+        follow(page.get_by_role("button", name="English"))
         expect(page.get_by_role("link", name="Organisation")).to_be_visible()
         expect(page.get_by_role("heading", name=re.compile("^Hello, "))).to_be_visible()
         assert_fits(page)
         shot("home-english")
-        page.get_by_role("button", name="简体中文").click()
+        follow(page.get_by_role("button", name="简体中文"))
         expect(page.get_by_role("link", name="组织机构")).to_be_visible()
 
         # The password change page is one click away in the user menu.
         page.get_by_role("button", name="陈亚楠").click()
-        page.get_by_role("link", name="修改密码").click()
+        follow(page.get_by_role("link", name="修改密码"))
         expect(page.get_by_role("heading", name="修改密码")).to_be_visible()
         assert_fits(page)
         shot("password-change", full_page=False)
 
         # Log out from the user menu (a POST form): back on the login page, told so.
         page.get_by_role("button", name="陈亚楠").click()
-        page.get_by_role("button", name="退出登录").click()
+        follow(page.get_by_role("button", name="退出登录"))
         expect(page).to_have_url(re.compile(r"/accounts/login/$"))
         expect(page.get_by_text("您已安全退出。")).to_be_visible()
         assert_fits(page)
