@@ -322,7 +322,7 @@ class ResponsibilityChain(models.Model):
             errors["lead_department"] = gettext(
                 "The lead department must be %(unit)s or a unit under it."
             ) % {"unit": self.unit}
-        if self.task_force_id and self.task_force.campaign_id != self.campaign_id:
+        if self.task_force is not None and self.task_force.campaign_id != self.campaign_id:
             errors["task_force"] = gettext("The task force must belong to the chain's campaign.")
         if errors:
             raise ValidationError(errors)

@@ -9,7 +9,7 @@ import factory
 from accounts.models import Membership, Post, Role, RoleAssignment, Unit, UnitKind, UnitLevel, User
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     """A person with a Chinese-looking name and the password ``pass-1234``."""
 
     class Meta:
@@ -55,7 +55,7 @@ class UnitFactory:
         return Unit.objects.add_child(parent, instance=unit)
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
     """A post in a unit (liaison unless told otherwise)."""
 
     class Meta:
@@ -65,7 +65,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     post = Post.LIAISON
 
 
-class RoleAssignmentFactory(factory.django.DjangoModelFactory):
+class RoleAssignmentFactory(factory.django.DjangoModelFactory[RoleAssignment]):
     """A platform role over a scope unit."""
 
     class Meta:

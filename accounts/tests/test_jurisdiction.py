@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def names(units: object) -> set[str]:
-    return {u.name for u in units}  # type: ignore[attr-defined]
+    return {u.name for u in units}
 
 
 def test_unit_member_sees_own_subtree_only(org):

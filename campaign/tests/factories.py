@@ -17,7 +17,7 @@ from campaign.models import (
 )
 
 
-class CampaignFactory(factory.django.DjangoModelFactory):
+class CampaignFactory(factory.django.DjangoModelFactory[Campaign]):
     """A 2022 campaign; pass ``owner_unit``."""
 
     class Meta:
@@ -30,7 +30,7 @@ class CampaignFactory(factory.django.DjangoModelFactory):
     status = CampaignStatus.ACTIVE
 
 
-class TaskForceFactory(factory.django.DjangoModelFactory):
+class TaskForceFactory(factory.django.DjangoModelFactory[TaskForce]):
     """A work force; pass ``campaign``."""
 
     class Meta:
@@ -42,7 +42,7 @@ class TaskForceFactory(factory.django.DjangoModelFactory):
     leader = factory.SubFactory(UserFactory)
 
 
-class SupervisionGroupFactory(factory.django.DjangoModelFactory):
+class SupervisionGroupFactory(factory.django.DjangoModelFactory[SupervisionGroup]):
     """An inspection group; pass ``campaign``; add units with ``assigned_units.set``."""
 
     class Meta:

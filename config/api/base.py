@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 
-
 def api_exception(exc: Exception) -> Exception:
     """Translate a Django exception raised by a service into its DRF equivalent.
 
