@@ -40,13 +40,11 @@ class RolePermissionBackend(BaseBackend):
         view = {app for role in roles for app in ROLE_VIEW_APPS.get(role, ())} - full
         perms: set[str] = set()
         if full or view:
-            rows = Permission.objects.filter(
-                content_type__app_label__in=full | view
-            ).values_list("content_type__app_label", "codename")
+            rows = Permission.objects.filter(content_type__app_label__in=full | view).values_list(
+                "content_type__app_label", "codename"
+            )
             perms = {
-                f"{app}.{code}"
-                for app, code in rows
-                if app in full or code.startswith("view_")
+                f"{app}.{code}" for app, code in rows if app in full or code.startswith("view_")
             }
         setattr(user_obj, "_role_perm_cache", perms)  # noqa: B010 - a per-object memo
         return perms

@@ -9,9 +9,7 @@ from .jurisdiction import jurisdiction_for
 from .models import Membership, RoleAssignment, Unit, UnitLevel, UnitQuerySet, User
 
 
-def unit_list(
-    *, user: User, search: str = "", level: str = "", kind: str = ""
-) -> UnitQuerySet:
+def unit_list(*, user: User, search: str = "", level: str = "", kind: str = "") -> UnitQuerySet:
     """Units the user may see, in tree order.
 
     ``search`` matches code, name or short name; ``level`` and ``kind`` narrow the list.
@@ -40,23 +38,24 @@ def unit_ancestors_of(*, units: list[Unit]) -> dict[str, Unit]:
 
 def unit_detail(*, user: User, pk: int) -> Unit:
     """One visible unit with its members; raises Unit.DoesNotExist outside the jurisdiction."""
-    return unit_list(user=user).prefetch_related(
-        Prefetch(
-            "memberships",
-            queryset=Membership.objects.select_related("user").order_by("post", "user__name"),
+    return (
+        unit_list(user=user)
+        .prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.select_related("user").order_by("post", "user__name"),
+            )
         )
-    ).get(pk=pk)
+        .get(pk=pk)
+    )
 
 
 def user_list(*, user: User) -> QuerySet[User]:
     """People who hold a post in a unit the caller may see."""
     j = jurisdiction_for(user)
-    return (
-        User.objects.filter(
-            pk__in=Membership.objects.filter(j.q("unit")).values("user_id")
-        )
-        .order_by("name")
-    )
+    return User.objects.filter(
+        pk__in=Membership.objects.filter(j.q("unit")).values("user_id")
+    ).order_by("name")
 
 
 def user_profile(*, user: User) -> User:
@@ -78,10 +77,15 @@ def unit_children(*, user: User, units: list[Unit]) -> UnitQuerySet:
 def unit_counts(*, user: User) -> dict[str, int]:
     """How many visible units there are, by level and under special assessment (one query)."""
     counts = {level: Count("pk", filter=Q(level=level)) for level in UnitLevel.values}
-    return jurisdiction_for(user).units().order_by().aggregate(
-        total=Count("pk"),
-        assessed=Count("pk", filter=Q(under_special_assessment=True)),
-        **counts,
+    return (
+        jurisdiction_for(user)
+        .units()
+        .order_by()
+        .aggregate(
+            total=Count("pk"),
+            assessed=Count("pk", filter=Q(under_special_assessment=True)),
+            **counts,
+        )
     )
 
 
