@@ -77,13 +77,50 @@ def _field_label(model: type[models.Model] | None, name: str) -> str:
     return str(getattr(field, "verbose_name", name))
 
 
+def _link_targets(events: list[Events]) -> dict[tuple[type[models.Model], int], str]:
+    """Names of the records that link-table events point at, one query per target model."""
+    wanted: dict[type[models.Model], set[int]] = {}
+    for event in events:
+        tracked = _tracked_model(event.pgh_model)
+        target_field = getattr(tracked, "link_target_field", None)
+        if tracked is None or target_field is None:
+            continue
+        target = tracked._meta.get_field(target_field).related_model
+        value = (event.pgh_data or {}).get(f"{target_field}_id")
+        if isinstance(target, type) and value is not None:
+            wanted.setdefault(target, set()).add(int(value))
+    return {
+        (model, obj.pk): str(obj)
+        for model, ids in wanted.items()
+        for obj in model._default_manager.filter(pk__in=ids)
+    }
+
+
+def _object_label(
+    tracked: type[models.Model] | None,
+    data: dict[str, Any],
+    targets: dict[tuple[type[models.Model], int], str],
+) -> str:
+    target_field = getattr(tracked, "link_target_field", None)
+    if tracked is not None and target_field is not None:
+        target = tracked._meta.get_field(target_field).related_model
+        value = data.get(f"{target_field}_id")
+        if isinstance(target, type) and value is not None:
+            return targets.get((target, int(value)), "")
+    return str(data.get("name") or data.get("subject") or data.get("id", ""))
+
+
 def history_for(obj: models.Model, *, limit: int = 50) -> list[HistoryEntry]:
-    """The latest events of ``obj`` and of the records that point at it (2 queries)."""
+    """The latest events of ``obj`` and of the records that point at it.
+
+    Two queries, plus one per kind of record that link-table events name (units, people).
+    """
     events = list(Events.objects.references(obj).order_by("-pgh_created_at", "-pgh_id")[:limit])
     user_ids: set[int] = {
         int(e.pgh_context["user"]) for e in events if (e.pgh_context or {}).get("user")
     }
     names = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "name"))
+    targets = _link_targets(events)
     entries = []
     for event in events:
         context = event.pgh_context or {}
@@ -112,7 +149,7 @@ def history_for(obj: models.Model, *, limit: int = 50) -> list[HistoryEntry]:
                 when=event.pgh_created_at,
                 action=str(LABELS.get(event.pgh_label, event.pgh_label)),
                 model=str(tracked._meta.verbose_name) if tracked else event.pgh_model,
-                object_label=str(data.get("name") or data.get("subject") or data.get("id", "")),
+                object_label=_object_label(tracked, data, targets),
                 changes=changes,
                 actor=names.get(context.get("user") or 0, "") or _("system"),
                 source=source,

@@ -132,19 +132,23 @@ def compute_jurisdiction(user: User) -> Jurisdiction:
     """Build the jurisdiction from memberships, roles and supervision groups (3 queries)."""
     if not user.is_active:
         return NOBODY
-    if user.is_superuser:
-        return Jurisdiction(user_id=user.pk, is_global=True, roles=frozenset(Role.values))
-
-    member_paths = set(user.memberships.values_list("unit__path", flat=True))
-    role_rows = list(user.role_assignments.values_list("role", "scope__path"))
-    roles = {role for role, _path in role_rows}
-
     # Supervision groups live in the campaign app; the reverse relation is enough here.
     supervised = set(
         Unit.objects.filter(
             Q(supervision_groups__members=user) | Q(supervision_groups__leader=user)
         ).values_list("path", flat=True)
     )
+    if user.is_superuser:
+        return Jurisdiction(
+            user_id=user.pk,
+            is_global=True,
+            roles=frozenset(Role.values),
+            supervised_roots=_roots(supervised),
+        )
+
+    member_paths = set(user.memberships.values_list("unit__path", flat=True))
+    role_rows = list(user.role_assignments.values_list("role", "scope__path"))
+    roles = {role for role, _path in role_rows}
     if supervised:
         roles.add(Role.SUPERVISOR)
 

@@ -6,6 +6,7 @@ import pghistory
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
 
@@ -66,7 +67,7 @@ class UnitKind(models.TextChoices):
     PARTY_COMMITTEE = "party_committee", _("Party committee")
     GOVERNMENT = "government", _("government")
     DEPARTMENT = "department", _("department")
-    TOWNSHIP = "township", _("township")
+    TOWNSHIP = "township", pgettext_lazy("unit kind", "township")
     STATE_ENTERPRISE = "state_enterprise", _("state enterprise")
     OTHER = "other", _("other")
 

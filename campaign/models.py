@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pghistory
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -358,23 +360,34 @@ class ResponsibilityChain(models.Model):
 
 
 def _link(
-    name: str, owner: str, target: type[models.Model], owner_field: str, target_field: str, doc: str
+    name: str,
+    owner: str,
+    target: type[models.Model],
+    owner_field: str,
+    target_field: str,
+    verbose_name: Any,
 ) -> type[models.Model]:
-    """Build one tracked link table with a unique (owner, target) pair."""
+    """Build one tracked link table with a unique (owner, target) pair.
+
+    ``link_target_field`` tells history which side to name ("added 甲县 to the group").
+    """
     attrs = {
         "__module__": __name__,
-        "__doc__": doc,
+        "__doc__": f"Link table: {name}.",
         owner_field: models.ForeignKey(owner, on_delete=models.CASCADE, related_name="+"),
         target_field: models.ForeignKey(target, on_delete=models.CASCADE, related_name="+"),
+        "link_target_field": target_field,
         "Meta": type(
             "Meta",
             (),
             {
+                "verbose_name": verbose_name,
+                "verbose_name_plural": verbose_name,
                 "constraints": [
                     models.UniqueConstraint(
                         fields=[owner_field, target_field], name=f"{name.lower()}_unique"
                     )
-                ]
+                ],
             },
         ),
         "__str__": lambda self: f"{getattr(self, owner_field)} · {getattr(self, target_field)}",
@@ -386,10 +399,10 @@ def _link(
 
 
 TaskForceUnit = _link(
-    "TaskForceUnit", "TaskForce", Unit, "task_force", "unit", "A member unit of a task force."
+    "TaskForceUnit", "TaskForce", Unit, "task_force", "unit", _("task force member unit")
 )
 TaskForceMember = _link(
-    "TaskForceMember", "TaskForce", User, "task_force", "user", "A member of a task force."
+    "TaskForceMember", "TaskForce", User, "task_force", "user", _("task force member")
 )
 SupervisionGroupMember = _link(
     "SupervisionGroupMember",
@@ -397,7 +410,7 @@ SupervisionGroupMember = _link(
     User,
     "group",
     "user",
-    "A member of a supervision group.",
+    _("supervision group member"),
 )
 SupervisionGroupUnit = _link(
     "SupervisionGroupUnit",
@@ -405,7 +418,7 @@ SupervisionGroupUnit = _link(
     Unit,
     "group",
     "unit",
-    "A unit covered by a supervision group.",
+    _("unit covered by a supervision group"),
 )
 ChainCooperation = _link(
     "ChainCooperation",
@@ -413,5 +426,5 @@ ChainCooperation = _link(
     Unit,
     "chain",
     "unit",
-    "A cooperating department of a responsibility chain.",
+    _("cooperating department"),
 )

@@ -92,3 +92,17 @@ def test_unit_create_places_child_under_parent_and_checks_rights(org):
             level="county",
             kind="department",
         )
+
+
+def test_link_history_names_the_linked_unit_in_chinese(org):
+    org.group_a.assigned_units.add(org.county_b)
+    entry = next(e for e in history_for(org.group_a) if e.action == "加入")
+    assert entry.model == "督查组联系单位"
+    assert entry.object_label in {"甲县", "乙县"}
+    assert "乙县" in {e.object_label for e in history_for(org.group_a) if e.action == "加入"}
+
+
+def test_superuser_leading_a_group_has_it_as_supervised(org):
+    from accounts.jurisdiction import jurisdiction_for
+
+    assert jurisdiction_for(org.superuser).supervised_roots == (org.county_a.path,)

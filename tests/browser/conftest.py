@@ -69,7 +69,7 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[Any]:
 def browser() -> Iterator[Browser]:
     """One headless Chromium for the whole session."""
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM}: apt-get install chromium fonts-noto-cjk")
+        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium fonts-noto-cjk")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
