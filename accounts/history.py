@@ -78,11 +78,13 @@ def _field_label(model: type[models.Model] | None, name: str) -> str:
 
 
 def _link_targets(events: list[Events]) -> dict[tuple[type[models.Model], int], str]:
-    """Names of the records that link-table events point at, one query per target model."""
+    """Names of the records that events point at through their model's
+    ``history_label_field`` (a link table's target, a membership's person): one query per
+    target model."""
     wanted: dict[type[models.Model], set[int]] = {}
     for event in events:
         tracked = _tracked_model(event.pgh_model)
-        target_field = getattr(tracked, "link_target_field", None)
+        target_field = getattr(tracked, "history_label_field", None)
         if tracked is None or target_field is None:
             continue
         target = tracked._meta.get_field(target_field).related_model
@@ -101,7 +103,7 @@ def _object_label(
     data: dict[str, Any],
     targets: dict[tuple[type[models.Model], int], str],
 ) -> str:
-    target_field = getattr(tracked, "link_target_field", None)
+    target_field = getattr(tracked, "history_label_field", None)
     if tracked is not None and target_field is not None:
         target = tracked._meta.get_field(target_field).related_model
         value = data.get(f"{target_field}_id")

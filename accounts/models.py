@@ -167,6 +167,9 @@ class Membership(models.Model):
     post = models.CharField(_("post"), max_length=20, choices=Post.choices)
     title = models.CharField(_("job title"), max_length=50, blank=True)
 
+    # History on a unit's page names the person, not the row id.
+    history_label_field = "user"
+
     class Meta:
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
@@ -205,6 +208,8 @@ class RoleAssignment(models.Model):
         verbose_name=_("jurisdiction"),
         help_text=_("The role applies to this unit and every unit under it."),
     )
+
+    history_label_field = "user"
 
     class Meta:
         verbose_name = _("role assignment")

@@ -369,14 +369,14 @@ def _link(
 ) -> type[models.Model]:
     """Build one tracked link table with a unique (owner, target) pair.
 
-    ``link_target_field`` tells history which side to name ("added 甲县 to the group").
+    ``history_label_field`` tells history which side to name ("added 甲县 to the group").
     """
     attrs = {
         "__module__": __name__,
         "__doc__": f"Link table: {name}.",
         owner_field: models.ForeignKey(owner, on_delete=models.CASCADE, related_name="+"),
         target_field: models.ForeignKey(target, on_delete=models.CASCADE, related_name="+"),
-        "link_target_field": target_field,
+        "history_label_field": target_field,
         "Meta": type(
             "Meta",
             (),

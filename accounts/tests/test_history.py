@@ -106,3 +106,9 @@ def test_superuser_leading_a_group_has_it_as_supervised(org):
     from accounts.jurisdiction import jurisdiction_for
 
     assert jurisdiction_for(org.superuser).supervised_roots == (org.county_a.path,)
+
+
+def test_membership_history_names_the_person(org):
+    membership_add(actor=None, user=org.outsider, unit=org.county_a, post="staff")
+    labels = {e.object_label for e in history_for(org.county_a) if e.model == "任职"}
+    assert "乙县联络员" in labels
