@@ -1,1 +1,640 @@
-"""Models of the tasks_ledger app (built by later issues)."""
+"""Ledgers (台账) of key tasks and problems, their items, progress, sign-off and meetings.
+
+The traffic light is not stored: :mod:`tasks_ledger.selectors` computes it in SQL from the
+item's dates, progress and status with the campaign's :class:`LightPolicy`, so lists, the
+battle map, exports and the API agree and nothing goes stale overnight.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pghistory
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from accounts.models import Unit, history
+from campaign.models import Campaign, ResponsibilityChain, TaskForce
+
+
+class LedgerKind(models.TextChoices):
+    """Kinds of ledger seen in the reports; an item has its ledger's kind."""
+
+    KEY_TASK = "key_task", _("key task")
+    PROBLEM = "problem", _("problem")
+    HARD_PROBLEM = "hard_problem", _("hard problem")
+    COMMITMENT = "commitment", _("public commitment")
+    PETITION = "petition", _("petition case")
+    KEY_PROJECT = "key_project", _("key project")
+
+
+class ItemStatus(models.TextChoices):
+    """Where an item stands in its closed loop."""
+
+    NOT_STARTED = "not_started", _("not started")
+    IN_PROGRESS = "in_progress", _("in progress")
+    COMPLETED = "completed", _("completed")
+    SIGNED_OFF = "signed_off", _("signed off")
+    SUSPENDED = "suspended", _("suspended")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+# Statuses in which an item still runs against its deadline.
+OPEN_STATUSES = (ItemStatus.NOT_STARTED, ItemStatus.IN_PROGRESS)
+
+
+class Light(models.TextChoices):
+    """The traffic light. ``none`` is for suspended and cancelled items."""
+
+    GREEN = "green", _("green")
+    YELLOW = "yellow", _("yellow")
+    RED = "red", _("red")
+    NONE = "none", pgettext_lazy("traffic light", "none")
+
+
+class ReviewStatus(models.TextChoices):
+    """Outcome of something the campaign office or lead department decides."""
+
+    PENDING = "pending", _("pending")
+    ACCEPTED = "accepted", _("accepted")
+    RETURNED = "returned", _("returned")
+
+
+@pghistory.track(*history())
+class LightPolicy(models.Model):
+    """Traffic-light thresholds of one campaign, tuned by the campaign office in the admin."""
+
+    campaign = models.OneToOneField(
+        Campaign, on_delete=models.CASCADE, related_name="light_policy", verbose_name=_("campaign")
+    )
+    near_deadline_days = models.PositiveSmallIntegerField(
+        _("days before the deadline that turn an item yellow"), default=3
+    )
+    lag_tolerance_percent = models.PositiveSmallIntegerField(
+        _("progress lag (percentage points) that turns an item yellow"),
+        default=20,
+        validators=[MaxValueValidator(100)],
+        help_text=_(
+            "Yellow when reported progress is this many points behind the share of the "
+            "time between start and deadline that has passed."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("traffic-light policy")
+        verbose_name_plural = _("traffic-light policies")
+
+    def __str__(self) -> str:
+        return str(self.campaign)
+
+
+DEFAULT_NEAR_DEADLINE_DAYS = 3
+DEFAULT_LAG_TOLERANCE_PERCENT = 20
+
+
+@pghistory.track(*history())
+class Area(models.Model):
+    """An area of work (方面) grouping ledgers: the city keeps 20 ledgers in 6 areas."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="areas", verbose_name=_("campaign")
+    )
+    name = models.CharField(_("name"), max_length=50)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
+        ordering = ["campaign", "sort_order", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "name"], name="area_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@pghistory.track(*history())
+class Ledger(models.Model):
+    """One ledger (台账): items of one kind in one area, owned by a unit or task force."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="ledgers", verbose_name=_("campaign")
+    )
+    area = models.ForeignKey(
+        Area, on_delete=models.PROTECT, related_name="ledgers", verbose_name=_("area")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=LedgerKind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    owner_unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="ledgers", verbose_name=_("owner unit")
+    )
+    task_force = models.ForeignKey(
+        TaskForce,
+        on_delete=models.SET_NULL,
+        related_name="ledgers",
+        null=True,
+        blank=True,
+        verbose_name=_("task force"),
+    )
+    description = models.TextField(_("description"), blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("ledger")
+        verbose_name_plural = _("ledgers")
+        ordering = ["campaign", "area__sort_order", "sort_order", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "title"], name="ledger_unique_title"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        """The area and task force belong to the ledger's campaign."""
+        errors: dict[str, Any] = {}
+        if self.area_id and self.campaign_id and self.area.campaign_id != self.campaign_id:
+            errors["area"] = _("The area belongs to another campaign.")
+        if self.task_force is not None and self.task_force.campaign_id != self.campaign_id:
+            errors["task_force"] = _("The task force belongs to another campaign.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class MeetingKind(models.TextChoices):
+    """Kinds of review meeting."""
+
+    DISPATCH = "dispatch", _("dispatch meeting")
+    PROMOTION = "promotion", _("promotion meeting")
+    CONSULTATION = "consultation", _("consultation meeting")
+
+
+@pghistory.track(*history())
+class ReviewMeeting(models.Model):
+    """A review meeting (调度会, 推进会, 会商会) whose decisions become ledger items."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="meetings", verbose_name=_("campaign")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=MeetingKind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    date = models.DateField(_("date"))
+    host_unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="hosted_meetings", verbose_name=_("host unit")
+    )
+    chair = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="chaired_meetings",
+        verbose_name=_("chair"),
+    )
+    attending_units = models.ManyToManyField(
+        Unit,
+        through="MeetingAttendance",
+        related_name="attended_meetings",
+        blank=True,
+        verbose_name=_("attending units"),
+    )
+    minutes = models.TextField(_("minutes"), blank=True)
+
+    class Meta:
+        verbose_name = _("review meeting")
+        verbose_name_plural = _("review meetings")
+        ordering = ["-date", "title"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.title}"
+
+
+@pghistory.track(pghistory.InsertEvent("add"), pghistory.DeleteEvent("remove"), obj_field=None)
+class MeetingAttendance(models.Model):
+    """A unit attending a review meeting."""
+
+    meeting = models.ForeignKey(ReviewMeeting, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+
+    history_label_field = "unit"
+
+    class Meta:
+        verbose_name = _("meeting attendance")
+        verbose_name_plural = _("meeting attendance")
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "unit"], name="attendance_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meeting} · {self.unit}"
+
+
+@pghistory.track(*history())
+class LedgerItem(models.Model):
+    """One row of a ledger: a key task, problem, hard problem, commitment, petition or project.
+
+    Every kind shares the chain, code (序号), dates, status and progress; the fields of one
+    kind are blank for the others. ``version`` grows with every change so that an edit made
+    on a stale copy is refused rather than silently overwriting someone else's.
+    """
+
+    ledger = models.ForeignKey(
+        Ledger, on_delete=models.CASCADE, related_name="items", verbose_name=_("ledger")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=LedgerKind.choices, editable=False)
+    code = models.CharField(_("number"), max_length=20)
+    title = models.CharField(_("item"), max_length=300)
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        related_name="ledger_items",
+        verbose_name=_("responsible unit"),
+    )
+    chain = models.ForeignKey(
+        ResponsibilityChain,
+        on_delete=models.PROTECT,
+        related_name="ledger_items",
+        null=True,
+        blank=True,
+        verbose_name=_("responsibility chain"),
+    )
+    measures = models.TextField(_("measures"), blank=True)
+    start_date = models.DateField(_("start date"))
+    deadline = models.DateField(_("deadline"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=ItemStatus.choices, default=ItemStatus.NOT_STARTED
+    )
+    progress = models.PositiveSmallIntegerField(
+        _("progress (%)"), default=0, validators=[MaxValueValidator(100)]
+    )
+    latest_report = models.TextField(_("latest progress"), blank=True)
+    source_meeting = models.ForeignKey(
+        ReviewMeeting,
+        on_delete=models.SET_NULL,
+        related_name="decisions",
+        null=True,
+        blank=True,
+        verbose_name=_("decided at meeting"),
+    )
+    # problem (问题清单)
+    symptom = models.TextField(_("problem as it shows"), blank=True)
+    rectification = models.TextField(_("rectification measures"), blank=True)
+    # petition case (信访案件)
+    petition_source = models.CharField(_("source of the case"), max_length=100, blank=True)
+    petitioner_demand = models.TextField(_("petitioner's demand"), blank=True)
+    handling_result = models.TextField(_("handling result"), blank=True)
+    # key project (重点项目), amounts in 10,000 yuan (万元)
+    planned_investment = models.DecimalField(
+        _("planned investment (10k yuan)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    funds_in_place = models.DecimalField(
+        _("funds in place (10k yuan)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    investment_completed = models.DecimalField(
+        _("investment completed (10k yuan)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    planned_start = models.DateField(_("planned start"), null=True, blank=True)
+    actual_start = models.DateField(_("actual start"), null=True, blank=True)
+    planned_completion = models.DateField(_("planned completion"), null=True, blank=True)
+    actual_completion = models.DateField(_("actual completion"), null=True, blank=True)
+
+    signed_off_at = models.DateTimeField(_("signed off at"), null=True, blank=True)
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("signed off by"),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("ledger item")
+        verbose_name_plural = _("ledger items")
+        ordering = ["ledger", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["ledger", "code"], name="item_unique_code"),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="item_progress_max"),
+            models.CheckConstraint(
+                condition=Q(deadline__gte=F("start_date")), name="item_deadline_after_start"
+            ),
+            # Signed off exactly when a sign-off time is recorded.
+            models.CheckConstraint(
+                condition=Q(status=ItemStatus.SIGNED_OFF, signed_off_at__isnull=False)
+                | (~Q(status=ItemStatus.SIGNED_OFF) & Q(signed_off_at__isnull=True)),
+                name="item_signed_off_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["unit", "status"], name="item_unit_status_idx"),
+            models.Index(fields=["deadline"], name="item_deadline_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """An item always has its ledger's kind."""
+        if self.ledger_id and not self.kind:
+            self.kind = self.ledger.kind
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """Dates in order, kind as the ledger's, chain of the same campaign, project sums sane."""
+        errors: dict[str, Any] = {}
+        if self.start_date and self.deadline and self.deadline < self.start_date:
+            errors["deadline"] = _("The deadline is before the start date.")
+        if self.ledger_id:
+            if self.kind and self.kind != self.ledger.kind:
+                errors["kind"] = _("An item has the kind of its ledger.")
+            if self.chain is not None and self.chain.campaign_id not in (
+                None,
+                self.ledger.campaign_id,
+            ):
+                errors["chain"] = _("The chain belongs to another campaign.")
+        if (
+            self.planned_completion
+            and self.planned_start
+            and self.planned_completion < self.planned_start
+        ):
+            errors["planned_completion"] = _("The planned completion is before the planned start.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the item still runs against its deadline."""
+        return self.status in OPEN_STATUSES
+
+
+@pghistory.track(*history())
+class Milestone(models.Model):
+    """A milestone (节点) of an item with its own deadline."""
+
+    item = models.ForeignKey(
+        LedgerItem, on_delete=models.CASCADE, related_name="milestones", verbose_name=_("item")
+    )
+    title = models.CharField(_("milestone"), max_length=200)
+    deadline = models.DateField(_("deadline"))
+    done_on = models.DateField(_("done on"), null=True, blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        ordering = ["item", "deadline", "sort_order"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+@pghistory.track(*history())
+class Measure(models.Model):
+    """One measure of a hard problem (攻坚措施) or rectification measure of a problem."""
+
+    item = models.ForeignKey(
+        LedgerItem, on_delete=models.CASCADE, related_name="measure_set", verbose_name=_("item")
+    )
+    text = models.TextField(_("measure"))
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    done = models.BooleanField(_("done"), default=False)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("measure")
+        verbose_name_plural = _("measures")
+        ordering = ["item", "sort_order", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+@pghistory.track(*history())
+class ProgressReport(models.Model):
+    """A progress report by the unit; the campaign office accepts it or returns it."""
+
+    item = models.ForeignKey(
+        LedgerItem, on_delete=models.CASCADE, related_name="reports", verbose_name=_("item")
+    )
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="progress_reports",
+        verbose_name=_("reporter"),
+    )
+    text = models.TextField(_("progress"))
+    percent = models.PositiveSmallIntegerField(
+        _("progress (%)"), validators=[MaxValueValidator(100)]
+    )
+    created_at = models.DateTimeField(_("reported at"), auto_now_add=True)
+    review_status = models.CharField(
+        _("review"), max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    return_reason = models.TextField(_("reason for return"), blank=True)
+
+    class Meta:
+        verbose_name = _("progress report")
+        verbose_name_plural = _("progress reports")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(percent__lte=100), name="report_percent_max"),
+            models.CheckConstraint(
+                condition=~Q(review_status=ReviewStatus.RETURNED) | ~Q(return_reason=""),
+                name="report_return_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item.code} {self.percent}%"
+
+
+@pghistory.track(*history())
+class SignOffRequest(models.Model):
+    """A request to sign an item off (销号), verified by the lead department or the office."""
+
+    item = models.ForeignKey(
+        LedgerItem,
+        on_delete=models.CASCADE,
+        related_name="signoff_requests",
+        verbose_name=_("item"),
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    note = models.TextField(_("completion report"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reason = models.TextField(_("reason for return"), blank=True)
+
+    class Meta:
+        verbose_name = _("sign-off request")
+        verbose_name_plural = _("sign-off requests")
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            # One request waits per item at a time (一事一单).
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=Q(status=ReviewStatus.PENDING),
+                name="signoff_one_pending_per_item",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ReviewStatus.RETURNED) | ~Q(reason=""),
+                name="signoff_return_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item.code} · {self.get_status_display()}"
+
+
+class ExtensionStatus(models.TextChoices):
+    """Outcome of an extension request."""
+
+    PENDING = "pending", _("pending")
+    APPROVED = "approved", _("approved")
+    REFUSED = "refused", _("refused")
+
+
+@pghistory.track(*history())
+class ExtensionRequest(models.Model):
+    """A request, made before the deadline, to move it to a new date (延期申请)."""
+
+    item = models.ForeignKey(
+        LedgerItem,
+        on_delete=models.CASCADE,
+        related_name="extension_requests",
+        verbose_name=_("item"),
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    reason = models.TextField(_("reason"))
+    old_deadline = models.DateField(_("current deadline"))
+    new_deadline = models.DateField(_("requested deadline"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ExtensionStatus.choices,
+        default=ExtensionStatus.PENDING,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+
+    class Meta:
+        verbose_name = _("extension request")
+        verbose_name_plural = _("extension requests")
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=Q(status=ExtensionStatus.PENDING),
+                name="extension_one_pending_per_item",
+            ),
+            models.CheckConstraint(
+                condition=Q(new_deadline__gt=F("old_deadline")),
+                name="extension_moves_deadline_later",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item.code} → {self.new_deadline:%Y-%m-%d}"
+
+
+@pghistory.track(*history())
+class Evidence(models.Model):
+    """A file backing a progress report or a sign-off request (type and size checked)."""
+
+    item = models.ForeignKey(
+        LedgerItem, on_delete=models.CASCADE, related_name="evidence", verbose_name=_("item")
+    )
+    report = models.ForeignKey(
+        ProgressReport,
+        on_delete=models.CASCADE,
+        related_name="evidence",
+        null=True,
+        blank=True,
+        verbose_name=_("progress report"),
+    )
+    signoff = models.ForeignKey(
+        SignOffRequest,
+        on_delete=models.CASCADE,
+        related_name="evidence",
+        null=True,
+        blank=True,
+        verbose_name=_("sign-off request"),
+    )
+    file = models.FileField(_("file"), upload_to="evidence/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+        ordering = ["-uploaded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -164,6 +164,9 @@ STORAGES = {
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+# Evidence files (PDF, images, Word, Excel) attached to progress reports and sign-offs.
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=20 * 2**20)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 2**20)
 
 REST_FRAMEWORK = {
     # Token first: an anonymous caller gets 401 with ``WWW-Authenticate: Token`` (as the

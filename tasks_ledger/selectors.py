@@ -1,0 +1,356 @@
+"""Reads of ledgers and items, scoped to the caller, with the traffic light and the four
+rates computed in SQL. Pages, the API, the battle map and Excel exports all call these, so
+their numbers agree."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest, NullIf
+from django.db.models.lookups import LessThan
+from django.utils import timezone
+
+from accounts.jurisdiction import jurisdiction_for
+from accounts.models import Unit, User
+from campaign.models import Campaign
+from campaign.selectors import campaign_list
+
+from .models import (
+    DEFAULT_LAG_TOLERANCE_PERCENT,
+    DEFAULT_NEAR_DEADLINE_DAYS,
+    OPEN_STATUSES,
+    Area,
+    ExtensionRequest,
+    ExtensionStatus,
+    ItemStatus,
+    Ledger,
+    LedgerItem,
+    Light,
+    ProgressReport,
+    ReviewMeeting,
+    ReviewStatus,
+    SignOffRequest,
+)
+
+LIGHT_RANK = {Light.NONE: 0, Light.GREEN: 1, Light.YELLOW: 2, Light.RED: 3}
+
+
+class DaysBetween(Func):
+    """``a - b`` in whole days for two DATE expressions (PostgreSQL: date - date = integer)."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " - "
+    output_field = IntegerField()
+
+
+def with_light(items: QuerySet[LedgerItem], *, today: date | None = None) -> QuerySet[LedgerItem]:
+    """Annotate ``days_left``, ``light`` and ``light_rank`` (red 3, yellow 2, green 1, none 0).
+
+    Red: open and past its deadline. Yellow: open and within the campaign's near-deadline
+    days, or progress behind the elapsed share of its time by more than the tolerance.
+    Green: on track, completed or signed off. None: suspended or cancelled.
+    """
+    today = today or timezone.localdate()
+    now = Value(today, output_field=DateField())
+    near = Coalesce(
+        F("ledger__campaign__light_policy__near_deadline_days"), Value(DEFAULT_NEAR_DEADLINE_DAYS)
+    )
+    lag = Coalesce(
+        F("ledger__campaign__light_policy__lag_tolerance_percent"),
+        Value(DEFAULT_LAG_TOLERANCE_PERCENT),
+    )
+    span = Greatest(DaysBetween(F("deadline"), F("start_date")), Value(1))
+    elapsed = DaysBetween(now, F("start_date"))
+    # progress/100 < elapsed/span - lag/100, multiplied out to stay in integers.
+    behind = LessThan(F("progress") * span, elapsed * Value(100) - lag * span)
+    light = Case(
+        When(status__in=[ItemStatus.SUSPENDED, ItemStatus.CANCELLED], then=Value(Light.NONE)),
+        When(status__in=[ItemStatus.COMPLETED, ItemStatus.SIGNED_OFF], then=Value(Light.GREEN)),
+        When(deadline__lt=today, then=Value(Light.RED)),
+        When(LessThan(DaysBetween(F("deadline"), now), near + Value(1)), then=Value(Light.YELLOW)),
+        When(behind, then=Value(Light.YELLOW)),
+        default=Value(Light.GREEN),
+    )
+    rank = Case(
+        *(When(light=value, then=Value(rank)) for value, rank in LIGHT_RANK.items()),
+        output_field=IntegerField(),
+    )
+    return items.annotate(days_left=DaysBetween(F("deadline"), now), light=light).annotate(
+        light_rank=rank
+    )
+
+
+def _ratio(numerator: Any, denominator: Any) -> ExpressionWrapper:
+    """numerator / denominator as a percentage, NULL when the denominator is 0 or NULL."""
+    return ExpressionWrapper(
+        Value(Decimal(100)) * numerator / NullIf(denominator, Value(Decimal(0))),
+        output_field=DecimalField(max_digits=7, decimal_places=2),
+    )
+
+
+def with_project_rates(items: QuerySet[LedgerItem]) -> QuerySet[LedgerItem]:
+    """Per key project: ``funds_rate`` and ``investment_rate`` in percent (NULL if unplanned)."""
+    return items.annotate(
+        funds_rate=_ratio(F("funds_in_place"), F("planned_investment")),
+        investment_rate=_ratio(F("investment_completed"), F("planned_investment")),
+    )
+
+
+def project_rates(items: QuerySet[LedgerItem], *, today: date | None = None) -> dict[str, Any]:
+    """The four rates (四率) over a set of key projects, one aggregate query.
+
+    开工率: started among those planned to have started by today; 资金到位率 and 投资完成率:
+    sums over planned investment; 按期竣工率: completed by the planned date among those due.
+    """
+    today = today or timezone.localdate()
+    due_start = Q(planned_start__lte=today)
+    due_end = Q(planned_completion__lte=today)
+    sums = items.order_by().aggregate(
+        projects=Count("pk"),
+        due_start=Count("pk", filter=due_start),
+        started=Count("pk", filter=due_start & Q(actual_start__isnull=False)),
+        due_end=Count("pk", filter=due_end),
+        on_time=Count("pk", filter=due_end & Q(actual_completion__lte=F("planned_completion"))),
+        planned=Sum("planned_investment"),
+        funds=Sum("funds_in_place"),
+        invested=Sum("investment_completed"),
+    )
+
+    def pct(part: Any, whole: Any) -> Decimal | None:
+        if not whole:
+            return None
+        return (Decimal(100) * Decimal(part or 0) / Decimal(whole)).quantize(Decimal("0.1"))
+
+    return {
+        **sums,
+        "start_rate": pct(sums["started"], sums["due_start"]),
+        "funds_rate": pct(sums["funds"], sums["planned"]),
+        "investment_rate": pct(sums["invested"], sums["planned"]),
+        "on_time_rate": pct(sums["on_time"], sums["due_end"]),
+    }
+
+
+def project_rates_by_unit(
+    items: QuerySet[LedgerItem], *, today: date | None = None
+) -> QuerySet[Any]:
+    """The four rates per responsible unit, ranked by investment completion (one query)."""
+    today = today or timezone.localdate()
+    due_start = Q(planned_start__lte=today)
+    due_end = Q(planned_completion__lte=today)
+    counted = (
+        items.order_by()
+        .values("unit", "unit__name", "unit__short_name")
+        .annotate(
+            projects=Count("pk"),
+            planned=Sum("planned_investment"),
+            funds=Sum("funds_in_place"),
+            invested=Sum("investment_completed"),
+            due_start=Count("pk", filter=due_start),
+            started=Count("pk", filter=due_start & Q(actual_start__isnull=False)),
+            due_end=Count("pk", filter=due_end),
+            on_time=Count("pk", filter=due_end & Q(actual_completion__lte=F("planned_completion"))),
+        )
+    )
+    return counted.annotate(
+        funds_rate=_ratio(F("funds"), F("planned")),
+        investment_rate=_ratio(F("invested"), F("planned")),
+        start_rate=_ratio(F("started") * Value(Decimal(1)), F("due_start") * Value(Decimal(1))),
+        on_time_rate=_ratio(F("on_time") * Value(Decimal(1)), F("due_end") * Value(Decimal(1))),
+    ).order_by(F("investment_rate").desc(nulls_last=True), "unit__name")
+
+
+def ledger_items(*, user: User, today: date | None = None) -> QuerySet[LedgerItem]:
+    """Items whose responsible unit the user may see, light annotated, ready for a list row.
+
+    One query per page whatever its length: ledger, area, unit and the chain's lead
+    department and responsible person come by join.
+    """
+    j = jurisdiction_for(user)
+    items = LedgerItem.objects.filter(j.q("unit")).select_related(
+        "ledger__area",
+        "ledger__campaign",
+        "unit",
+        "chain__lead_department",
+        "chain__responsible_person",
+        "chain__leader_in_charge",
+    )
+    return with_light(items, today=today).order_by("ledger__area__sort_order", "ledger", "code")
+
+
+def three_list_filter(which: str, *, today: date | None = None, new_days: int = 7) -> Q:
+    """The weekly three lists units keep: new (added in the last week, still open), in
+    progress (open, older) and signed off."""
+    today = today or timezone.localdate()
+    since = timezone.make_aware(datetime.combine(today - timedelta(days=new_days), time.min))
+    if which == "new":
+        return Q(status__in=OPEN_STATUSES, created_at__gte=since)
+    if which == "in_progress":
+        return Q(status__in=(*OPEN_STATUSES, ItemStatus.COMPLETED), created_at__lt=since)
+    if which == "signed_off":
+        return Q(status=ItemStatus.SIGNED_OFF)
+    raise ValueError(which)
+
+
+def ledger_item_detail(*, user: User, pk: int, today: date | None = None) -> LedgerItem:
+    """One visible item with everything its page shows; DoesNotExist outside the jurisdiction."""
+    return (
+        ledger_items(user=user, today=today)
+        .select_related(
+            "chain__principal_leader",
+            "chain__unit",
+            "signed_off_by",
+            "source_meeting",
+        )
+        .prefetch_related(
+            "milestones",
+            "measure_set",
+            "chain__cooperating_departments",
+            Prefetch(
+                "reports",
+                queryset=ProgressReport.objects.select_related(
+                    "reporter", "reviewed_by"
+                ).prefetch_related("evidence"),
+            ),
+            Prefetch(
+                "signoff_requests",
+                queryset=SignOffRequest.objects.select_related(
+                    "requested_by", "decided_by"
+                ).prefetch_related("evidence"),
+            ),
+            Prefetch(
+                "extension_requests",
+                queryset=ExtensionRequest.objects.select_related("requested_by", "decided_by"),
+            ),
+            "evidence",
+        )
+        .get(pk=pk)
+    )
+
+
+def ledger_list(*, user: User, campaign: Campaign | None = None) -> QuerySet[Ledger]:
+    """Ledgers of the user's campaigns with how many of their items the user can see."""
+    j = jurisdiction_for(user)
+    visible = Q(items__in=LedgerItem.objects.filter(j.q("unit")).values("pk"))
+    ledgers = Ledger.objects.filter(campaign__in=campaign_list(user=user).values("pk"))
+    if campaign is not None:
+        ledgers = ledgers.filter(campaign=campaign)
+    return (
+        ledgers.select_related("area", "owner_unit", "task_force", "campaign")
+        .annotate(
+            visible_items=Count("items", filter=visible),
+            signed_off_items=Count(
+                "items", filter=visible & Q(items__status=ItemStatus.SIGNED_OFF)
+            ),
+        )
+        .filter(Q(visible_items__gt=0) | j.q("owner_unit"))
+        .order_by("area__sort_order", "sort_order", "title")
+    )
+
+
+def area_list(*, user: User, campaign: Campaign) -> QuerySet[Area]:
+    """Areas of a campaign the user takes part in."""
+    return Area.objects.filter(
+        campaign=campaign, campaign__in=campaign_list(user=user).values("pk")
+    ).order_by("sort_order", "name")
+
+
+def battle_map(
+    *, user: User, campaign: Campaign, today: date | None = None
+) -> list[dict[str, Any]]:
+    """Units × areas: per cell the count of items by light and the worst light (one query).
+
+    Rows: ``unit``, ``unit__name``, ``unit__short_name``, ``area``, ``red``, ``yellow``,
+    ``green``, ``none``, ``total``, ``worst`` (a Light value).
+    """
+    items = ledger_items(user=user, today=today).filter(ledger__campaign=campaign)
+    rows = (
+        items.order_by()
+        .values("unit", "unit__name", "unit__short_name", "unit__path", "ledger__area")
+        .annotate(
+            red=Count("pk", filter=Q(light=Light.RED)),
+            yellow=Count("pk", filter=Q(light=Light.YELLOW)),
+            green=Count("pk", filter=Q(light=Light.GREEN)),
+            none=Count("pk", filter=Q(light=Light.NONE)),
+            total=Count("pk"),
+        )
+        .order_by("unit__path", "ledger__area")
+    )
+    by_rank = {rank: light for light, rank in LIGHT_RANK.items()}
+    result = []
+    for row in rows:
+        worst = 3 if row["red"] else 2 if row["yellow"] else 1 if row["green"] else 0
+        cell = dict(row)
+        cell["area"] = cell.pop("ledger__area")
+        cell["worst"] = by_rank[worst]
+        result.append(cell)
+    return result
+
+
+def signoff_queue(*, user: User) -> QuerySet[SignOffRequest]:
+    """Pending sign-off requests on items the user may see (verification rights are checked
+    per request by :func:`tasks_ledger.rules.can_verify_signoff`)."""
+    j = jurisdiction_for(user)
+    return (
+        SignOffRequest.objects.filter(status=ReviewStatus.PENDING)
+        .filter(j.q("item__unit"))
+        .select_related(
+            "item__unit", "item__ledger", "item__chain__lead_department", "requested_by"
+        )
+        .prefetch_related("evidence")
+        .order_by("requested_at")
+    )
+
+
+def extension_queue(*, user: User) -> QuerySet[ExtensionRequest]:
+    """Pending extension requests on items of units the user manages."""
+    j = jurisdiction_for(user)
+    return (
+        ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING)
+        .filter(j.q("item__unit", manage=True))
+        .select_related("item__unit", "item__ledger", "requested_by")
+        .order_by("requested_at")
+    )
+
+
+def report_queue(*, user: User) -> QuerySet[ProgressReport]:
+    """Progress reports waiting for the campaign office on units the user manages."""
+    j = jurisdiction_for(user)
+    return (
+        ProgressReport.objects.filter(review_status=ReviewStatus.PENDING)
+        .filter(j.q("item__unit", manage=True))
+        .select_related("item__unit", "item__ledger", "reporter")
+        .prefetch_related("evidence")
+        .order_by("created_at")
+    )
+
+
+def meeting_list(*, user: User) -> QuerySet[ReviewMeeting]:
+    """Meetings of the user's campaigns hosted or attended within the jurisdiction."""
+    j = jurisdiction_for(user)
+    return (
+        ReviewMeeting.objects.filter(campaign__in=campaign_list(user=user).values("pk"))
+        .filter(j.q("host_unit") | Q(attending_units__in=j.units()) | j.ancestors_q("host_unit"))
+        .distinct()
+        .select_related("host_unit", "chair", "campaign")
+        .prefetch_related(Prefetch("attending_units", queryset=Unit.objects.order_by("path")))
+        .annotate(decision_count=Count("decisions", distinct=True))
+        .order_by("-date", "title")
+    )
