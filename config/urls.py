@@ -11,6 +11,7 @@ from config.health import healthz
 urlpatterns = [
     path("", include("accounts.urls")),
     path("campaigns/", include("campaign.urls")),
+    path("ledgers/", include("tasks_ledger.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

@@ -1,0 +1,115 @@
+"""The one FilterSet for ledger items, used by the page, the API and the Excel export.
+
+It narrows a queryset that :func:`tasks_ledger.selectors.ledger_items` has already scoped
+to the caller and annotated with the light; the ``unit`` filter takes everything under the
+chosen unit (path prefix inside the same query). Choices are scoped to the caller.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Q, QuerySet, Subquery
+from django.utils.translation import gettext_lazy as _
+
+from accounts.jurisdiction import jurisdiction_for
+from accounts.models import Unit
+from campaign.selectors import campaign_list
+
+from .models import Area, ItemStatus, Ledger, LedgerItem, LedgerKind, Light
+from .selectors import three_list_filter
+
+
+def _areas(request: Any) -> QuerySet[Area]:
+    if request is None:
+        return Area.objects.none()
+    return Area.objects.filter(campaign__in=campaign_list(user=request.user).values("pk"))
+
+
+def _ledgers(request: Any) -> QuerySet[Ledger]:
+    if request is None:
+        return Ledger.objects.none()
+    return Ledger.objects.filter(campaign__in=campaign_list(user=request.user).values("pk"))
+
+
+def _units(request: Any) -> QuerySet[Unit]:
+    if request is None:
+        return Unit.objects.none()
+    return jurisdiction_for(request.user).units()
+
+
+THREE_LISTS = [
+    ("new", _("new")),
+    ("in_progress", _("being advanced")),
+    ("signed_off", _("signed off")),
+]
+
+
+class LedgerItemFilterSet(django_filters.FilterSet):
+    """Items by area, ledger, kind, status, light, unit (and below), deadline and keyword."""
+
+    q = django_filters.CharFilter(method="filter_keyword", label=_("keyword"))
+    area = django_filters.ModelChoiceFilter(
+        field_name="ledger__area", queryset=_areas, label=_("area")
+    )
+    ledger = django_filters.ModelChoiceFilter(queryset=_ledgers, label=_("ledger"))
+    kind = django_filters.ChoiceFilter(choices=LedgerKind.choices, label=_("kind"))
+    status = django_filters.MultipleChoiceFilter(choices=ItemStatus.choices, label=_("status"))
+    light = django_filters.MultipleChoiceFilter(choices=Light.choices, label=_("light"))
+    unit = django_filters.ModelChoiceFilter(
+        queryset=_units, method="filter_unit", label=_("unit (and below)")
+    )
+    deadline_after = django_filters.DateFilter(
+        field_name="deadline", lookup_expr="gte", label=_("deadline from")
+    )
+    deadline_before = django_filters.DateFilter(
+        field_name="deadline", lookup_expr="lte", label=_("deadline to")
+    )
+    three = django_filters.ChoiceFilter(choices=THREE_LISTS, method="filter_three", label=_("list"))
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("code", "code"),
+            ("deadline", "deadline"),
+            ("progress", "progress"),
+            ("light_rank", "light"),
+            ("unit__path", "unit"),
+            ("updated_at", "updated"),
+        ),
+        label=_("sort by"),
+    )
+
+    class Meta:
+        model = LedgerItem
+        fields: list[str] = []
+
+    def filter_keyword(
+        self, queryset: QuerySet[LedgerItem], name: str, value: str
+    ) -> QuerySet[LedgerItem]:
+        """Match the number, the item, measures, the problem and the unit's names."""
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(code__iexact=value)
+            | Q(title__icontains=value)
+            | Q(measures__icontains=value)
+            | Q(symptom__icontains=value)
+            | Q(unit__name__icontains=value)
+            | Q(unit__short_name__icontains=value)
+        )
+
+    def filter_unit(
+        self, queryset: QuerySet[LedgerItem], name: str, value: Unit | None
+    ) -> QuerySet[LedgerItem]:
+        """The chosen unit and every unit under it."""
+        if value is None:
+            return queryset
+        path = Subquery(Unit.objects.filter(pk=value.pk).values("path")[:1])
+        return queryset.filter(unit__path__startswith=path)
+
+    def filter_three(
+        self, queryset: QuerySet[LedgerItem], name: str, value: str
+    ) -> QuerySet[LedgerItem]:
+        """One of the three weekly lists (new, being advanced, signed off)."""
+        return queryset.filter(three_list_filter(value)) if value else queryset
