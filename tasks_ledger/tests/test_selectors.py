@@ -1,0 +1,101 @@
+"""Selectors other than the light: lists, queues, detail and meetings, scoped to the caller."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tasks_ledger import selectors, services
+from tasks_ledger.models import LedgerItem
+from tasks_ledger.tests.factories import make_item, make_ledger
+
+pytestmark = pytest.mark.django_db
+TODAY = dt.date(2022, 6, 1)
+PDF = b"%PDF-1.4\n%%EOF\n"
+
+
+@pytest.fixture
+def world(org):
+    ledger = make_ledger(org.campaign)
+    a = make_item(ledger, org.county_a)
+    b = make_item(ledger, org.county_b)
+    return ledger, a, b
+
+
+def test_ledger_list_counts_only_visible_items(org, world):
+    ledger, _a, _b = world
+    mine = selectors.ledger_list(user=org.inside).get(pk=ledger.pk)
+    assert mine.visible_items == 1
+    assert selectors.ledger_list(user=org.above).get(pk=ledger.pk).visible_items == 2
+
+
+def test_ledger_owned_above_without_visible_items_is_hidden(org):
+    empty = make_ledger(org.campaign, title="空台账")
+    assert not selectors.ledger_list(user=org.inside).filter(pk=empty.pk).exists()
+    assert selectors.ledger_list(user=org.above).filter(pk=empty.pk).exists()
+
+
+def test_item_detail_is_404_outside(org, world):
+    _ledger, a, b = world
+    assert selectors.ledger_item_detail(user=org.inside, pk=a.pk, today=TODAY).pk == a.pk
+    with pytest.raises(LedgerItem.DoesNotExist):
+        selectors.ledger_item_detail(user=org.inside, pk=b.pk, today=TODAY)
+
+
+def test_queues_show_pending_requests_to_the_office_only_within_reach(org, world):
+    _ledger, a, b = world
+    for item, user in ((a, org.inside), (b, org.outsider)):
+        services.signoff_request_create(
+            item=item,
+            requester=user,
+            note="完成",
+            expected_version=item.version,
+            files=[SimpleUploadedFile("a.pdf", PDF)],
+        )
+        services.extension_request_create(
+            item=make_item(item.ledger, item.unit),
+            requester=user,
+            reason="汛期",
+            new_deadline=dt.date(2022, 9, 1),
+            today=TODAY,
+        )
+        services.ledger_item_report_progress(
+            item=make_item(item.ledger, item.unit),
+            reporter=user,
+            percent=10,
+            text="开始",
+            expected_version=1,
+        )
+    assert selectors.signoff_queue(user=org.above).count() == 2
+    assert [r.item.unit.name for r in selectors.signoff_queue(user=org.inside)] == ["甲县"]
+    assert selectors.extension_queue(user=org.above).count() == 2
+    assert selectors.extension_queue(user=org.official).count() == 0  # read only
+    assert selectors.report_queue(user=org.above).count() == 2
+
+
+def test_meetings_seen_by_hosts_attendees_and_those_below_the_host(org, world):
+    ledger, _a, _b = world
+    services.meeting_create(
+        actor=None,
+        campaign=org.campaign,
+        kind="promotion",
+        title="县级推进会",
+        date=TODAY,
+        host_unit=org.county_b,
+        chair=org.outsider,
+        attending_units=[org.county_b],
+    )
+    services.meeting_create(
+        actor=None,
+        campaign=org.campaign,
+        kind="dispatch",
+        title="全市调度会",
+        date=TODAY,
+        host_unit=org.city,
+        chair=org.above,
+        attending_units=[org.county_a],
+    )
+    assert [m.title for m in selectors.meeting_list(user=org.inside)] == ["全市调度会"]
+    assert {m.title for m in selectors.meeting_list(user=org.above)} == {"县级推进会", "全市调度会"}
