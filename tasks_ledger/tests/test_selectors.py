@@ -76,7 +76,7 @@ def test_queues_show_pending_requests_to_the_office_only_within_reach(org, world
 
 
 def test_meetings_seen_by_hosts_attendees_and_those_below_the_host(org, world):
-    ledger, _a, _b = world
+    _ledger, _a, _b = world
     services.meeting_create(
         actor=None,
         campaign=org.campaign,
