@@ -167,6 +167,16 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 # Evidence files (PDF, images, Word, Excel) attached to progress reports and sign-offs.
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=20 * 2**20)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 2**20)
+# Excel import of ledger items: files are refused before any parsing when they are larger,
+# expand to more (zip bombs) or hold more parts; imports of more rows than ASYNC_ROWS are
+# checked and applied by the Celery worker with a progress bar.
+LEDGER_IMPORT_MAX_BYTES = env.int("LEDGER_IMPORT_MAX_BYTES", default=10 * 2**20)
+LEDGER_IMPORT_MAX_UNCOMPRESSED_BYTES = env.int(
+    "LEDGER_IMPORT_MAX_UNCOMPRESSED_BYTES", default=200 * 2**20
+)
+LEDGER_IMPORT_MAX_ZIP_ENTRIES = env.int("LEDGER_IMPORT_MAX_ZIP_ENTRIES", default=500)
+LEDGER_IMPORT_MAX_ROWS = env.int("LEDGER_IMPORT_MAX_ROWS", default=50_000)
+LEDGER_IMPORT_ASYNC_ROWS = env.int("LEDGER_IMPORT_ASYNC_ROWS", default=2000)
 
 REST_FRAMEWORK = {
     # Token first: an anonymous caller gets 401 with ``WWW-Authenticate: Token`` (as the
