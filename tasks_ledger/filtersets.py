@@ -3,6 +3,9 @@
 It narrows a queryset that :func:`tasks_ledger.selectors.ledger_items` has already scoped
 to the caller and annotated with the light; the ``unit`` filter takes everything under the
 chosen unit (path prefix inside the same query). Choices are scoped to the caller.
+
+Below it, the small FilterSets of the other ledger lists (ledgers, areas, meetings, and the
+reports and requests about one item).
 """
 
 from __future__ import annotations
@@ -15,9 +18,22 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.jurisdiction import jurisdiction_for
 from accounts.models import Unit
+from campaign.models import Campaign
 from campaign.selectors import campaign_list
 
-from .models import Area, ItemStatus, Ledger, LedgerItem, LedgerKind, Light
+from .models import (
+    Area,
+    ExtensionRequest,
+    ItemStatus,
+    Ledger,
+    LedgerItem,
+    LedgerKind,
+    Light,
+    MeetingKind,
+    ProgressReport,
+    ReviewMeeting,
+    SignOffRequest,
+)
 from .selectors import three_list_filter
 
 
@@ -31,6 +47,18 @@ def _ledgers(request: Any) -> QuerySet[Ledger]:
     if request is None:
         return Ledger.objects.none()
     return Ledger.objects.filter(campaign__in=campaign_list(user=request.user).values("pk"))
+
+
+def _campaigns(request: Any) -> QuerySet[Campaign]:
+    if request is None:
+        return Campaign.objects.none()
+    return campaign_list(user=request.user)
+
+
+def _items(request: Any) -> QuerySet[LedgerItem]:
+    if request is None:
+        return LedgerItem.objects.none()
+    return LedgerItem.objects.filter(jurisdiction_for(request.user).q("unit"))
 
 
 def _units(request: Any) -> QuerySet[Unit]:
@@ -113,3 +141,72 @@ class LedgerItemFilterSet(django_filters.FilterSet):
     ) -> QuerySet[LedgerItem]:
         """One of the three weekly lists (new, being advanced, signed off)."""
         return queryset.filter(three_list_filter(value)) if value else queryset
+
+
+class LedgerFilterSet(django_filters.FilterSet):
+    """Ledgers by campaign, area and kind."""
+
+    campaign = django_filters.ModelChoiceFilter(queryset=_campaigns, label=_("campaign"))
+    area = django_filters.ModelChoiceFilter(queryset=_areas, label=_("area"))
+    kind = django_filters.ChoiceFilter(choices=LedgerKind.choices, label=_("kind"))
+
+    class Meta:
+        model = Ledger
+        fields: list[str] = []
+
+
+class AreaFilterSet(django_filters.FilterSet):
+    """Areas by campaign."""
+
+    campaign = django_filters.ModelChoiceFilter(queryset=_campaigns, label=_("campaign"))
+
+    class Meta:
+        model = Area
+        fields: list[str] = []
+
+
+class MeetingFilterSet(django_filters.FilterSet):
+    """Review meetings by campaign, kind and date."""
+
+    campaign = django_filters.ModelChoiceFilter(queryset=_campaigns, label=_("campaign"))
+    kind = django_filters.ChoiceFilter(choices=MeetingKind.choices, label=_("kind"))
+    date_after = django_filters.DateFilter(
+        field_name="date", lookup_expr="gte", label=_("date from")
+    )
+    date_before = django_filters.DateFilter(
+        field_name="date", lookup_expr="lte", label=_("date to")
+    )
+
+    class Meta:
+        model = ReviewMeeting
+        fields: list[str] = []
+
+
+class _ItemRecordFilterSet(django_filters.FilterSet):
+    """Records about items (reports, sign-off and extension requests) of one visible item."""
+
+    item = django_filters.ModelChoiceFilter(queryset=_items, label=_("item"))
+
+
+class ProgressReportFilterSet(_ItemRecordFilterSet):
+    """Progress reports by item."""
+
+    class Meta:
+        model = ProgressReport
+        fields: list[str] = []
+
+
+class SignOffRequestFilterSet(_ItemRecordFilterSet):
+    """Sign-off requests by item."""
+
+    class Meta:
+        model = SignOffRequest
+        fields: list[str] = []
+
+
+class ExtensionRequestFilterSet(_ItemRecordFilterSet):
+    """Extension requests by item."""
+
+    class Meta:
+        model = ExtensionRequest
+        fields: list[str] = []

@@ -210,9 +210,12 @@ def three_list_filter(which: str, *, today: date | None = None, new_days: int = 
 
 
 def ledger_item_detail(*, user: User, pk: int, today: date | None = None) -> LedgerItem:
-    """One visible item with everything its page shows; DoesNotExist outside the jurisdiction."""
+    """One visible item with everything its page shows; DoesNotExist outside the jurisdiction.
+
+    Key projects' ``funds_rate`` and ``investment_rate`` are annotated (NULL for other kinds).
+    """
     return (
-        ledger_items(user=user, today=today)
+        with_project_rates(ledger_items(user=user, today=today))
         .select_related(
             "chain__principal_leader",
             "chain__unit",
@@ -265,11 +268,20 @@ def ledger_list(*, user: User, campaign: Campaign | None = None) -> QuerySet[Led
     )
 
 
-def area_list(*, user: User, campaign: Campaign) -> QuerySet[Area]:
-    """Areas of a campaign the user takes part in."""
-    return Area.objects.filter(
-        campaign=campaign, campaign__in=campaign_list(user=user).values("pk")
-    ).order_by("sort_order", "name")
+def area_list(*, user: User, campaign: Campaign | None = None) -> QuerySet[Area]:
+    """Areas of a campaign (or of every campaign) the user takes part in."""
+    areas = Area.objects.filter(campaign__in=campaign_list(user=user).values("pk"))
+    if campaign is not None:
+        areas = areas.filter(campaign=campaign)
+    return areas.order_by("sort_order", "name")
+
+
+def ledger_choices(*, user: User) -> QuerySet[Ledger]:
+    """Ledgers of the campaigns the user takes part in: those they may name when adding an
+    item (whether they may add to it is the service's question)."""
+    return Ledger.objects.filter(campaign__in=campaign_list(user=user).values("pk")).order_by(
+        "area__sort_order", "sort_order", "title"
+    )
 
 
 def battle_map(
@@ -304,13 +316,20 @@ def battle_map(
     return result
 
 
-def signoff_queue(*, user: User) -> QuerySet[SignOffRequest]:
-    """Pending sign-off requests on items the user may see (verification rights are checked
-    per request by :func:`tasks_ledger.rules.can_verify_signoff`)."""
+def _signoff_scope(user: User) -> Q:
+    """Requests on items the user may see, and those their lead department verifies (a
+    department under the item's unit does not otherwise see the unit's items)."""
     j = jurisdiction_for(user)
+    return j.q("item__unit") | j.q("item__chain__lead_department")
+
+
+def signoff_queue(*, user: User) -> QuerySet[SignOffRequest]:
+    """Pending sign-off requests on items the user may see or whose lead department they
+    are in (verification rights are checked per request by
+    :func:`tasks_ledger.rules.can_verify_signoff`)."""
     return (
         SignOffRequest.objects.filter(status=ReviewStatus.PENDING)
-        .filter(j.q("item__unit"))
+        .filter(_signoff_scope(user))
         .select_related(
             "item__unit", "item__ledger", "item__chain__lead_department", "requested_by"
         )
@@ -342,6 +361,44 @@ def report_queue(*, user: User) -> QuerySet[ProgressReport]:
     )
 
 
+def signoff_request_list(*, user: User) -> QuerySet[SignOffRequest]:
+    """Every sign-off request, whatever its status, on items the user may see or whose lead
+    department they are in."""
+    return (
+        SignOffRequest.objects.filter(_signoff_scope(user))
+        .select_related(
+            "item__unit",
+            "item__ledger",
+            "item__chain__lead_department",
+            "requested_by",
+            "decided_by",
+        )
+        .prefetch_related("evidence")
+        .order_by("-requested_at", "-pk")
+    )
+
+
+def extension_request_list(*, user: User) -> QuerySet[ExtensionRequest]:
+    """Every extension request, whatever its status, on items the user may see."""
+    j = jurisdiction_for(user)
+    return (
+        ExtensionRequest.objects.filter(j.q("item__unit"))
+        .select_related("item__unit", "item__ledger", "requested_by", "decided_by")
+        .order_by("-requested_at", "-pk")
+    )
+
+
+def progress_report_list(*, user: User) -> QuerySet[ProgressReport]:
+    """Every progress report, whatever its review, on items the user may see (newest first)."""
+    j = jurisdiction_for(user)
+    return (
+        ProgressReport.objects.filter(j.q("item__unit"))
+        .select_related("item__unit", "item__ledger", "reporter", "reviewed_by")
+        .prefetch_related("evidence")
+        .order_by("-created_at", "-pk")
+    )
+
+
 def meeting_list(*, user: User) -> QuerySet[ReviewMeeting]:
     """Meetings of the user's campaigns hosted or attended within the jurisdiction."""
     j = jurisdiction_for(user)
@@ -353,4 +410,14 @@ def meeting_list(*, user: User) -> QuerySet[ReviewMeeting]:
         .prefetch_related(Prefetch("attending_units", queryset=Unit.objects.order_by("path")))
         .annotate(decision_count=Count("decisions", distinct=True))
         .order_by("-date", "title")
+    )
+
+
+def meeting_detail(*, user: User, pk: int, today: date | None = None) -> ReviewMeeting:
+    """One visible meeting with the decisions (items) the user may see; DoesNotExist else."""
+    decisions = with_project_rates(ledger_items(user=user, today=today))
+    return (
+        meeting_list(user=user)
+        .prefetch_related(Prefetch("decisions", queryset=decisions))
+        .get(pk=pk)
     )

@@ -26,6 +26,29 @@ ENDPOINTS = [
     "/api/v1/supervision-groups/{id}/",
     "/api/v1/chains/",
     "/api/v1/chains/{id}/",
+    "/api/v1/ledgers/",
+    "/api/v1/ledgers/{id}/",
+    "/api/v1/areas/",
+    "/api/v1/areas/{id}/",
+    "/api/v1/items/",
+    "/api/v1/items/{id}/",
+    "/api/v1/items/{id}/progress/",
+    "/api/v1/items/{id}/signoff/",
+    "/api/v1/items/{id}/extension/",
+    "/api/v1/progress-reports/",
+    "/api/v1/progress-reports/{id}/",
+    "/api/v1/progress-reports/{id}/accept/",
+    "/api/v1/progress-reports/{id}/return/",
+    "/api/v1/signoff-requests/",
+    "/api/v1/signoff-requests/{id}/",
+    "/api/v1/signoff-requests/{id}/approve/",
+    "/api/v1/signoff-requests/{id}/return/",
+    "/api/v1/extension-requests/",
+    "/api/v1/extension-requests/{id}/",
+    "/api/v1/extension-requests/{id}/approve/",
+    "/api/v1/extension-requests/{id}/refuse/",
+    "/api/v1/meetings/",
+    "/api/v1/meetings/{id}/",
 ]
 
 
@@ -46,6 +69,34 @@ def test_schema_validates_without_warnings(tmp_path: Path):
     chains = schema["paths"]["/api/v1/chains/{id}/"]
     assert {"get", "patch", "delete"} <= set(chains)
     assert "put" not in chains
+
+
+def test_schema_documents_optimistic_concurrency_and_cursor_pages(tmp_path: Path):
+    """Changes to an item document If-Match, the ETag, 409 with the current item and 428;
+    the item list pages with cursors and takes the page's filters."""
+    out = tmp_path / "schema.json"
+    call_command("spectacular", "--format", "openapi-json", "--file", str(out))
+    schema = json.loads(out.read_text(encoding="utf-8"))
+    item = schema["paths"]["/api/v1/items/{id}/"]
+    assert {"get", "patch"} <= set(item) and "put" not in item and "delete" not in item
+    assert "ETag" in item["get"]["responses"]["200"]["headers"]
+    for path in ("/api/v1/items/{id}/", "/api/v1/items/{id}/progress/"):
+        operation = item["patch"] if path.endswith("{id}/") else schema["paths"][path]["post"]
+        assert {"409", "428"} <= set(operation["responses"]), path
+        assert "If-Match" in {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+        conflict = operation["responses"]["409"]["content"]["application/json"]["schema"]
+        assert conflict == {"$ref": "#/components/schemas/ConflictResponse"}
+    conflict = schema["components"]["schemas"]["ConflictResponse"]
+    assert {"type", "errors", "current"} <= set(conflict["properties"])
+    assert (
+        "multipart/form-data"
+        in (schema["paths"]["/api/v1/items/{id}/progress/"]["post"]["requestBody"]["content"])
+    )
+    listing = schema["paths"]["/api/v1/items/"]["get"]
+    params = {p["name"] for p in listing["parameters"]}
+    assert {"cursor", "page_size", "q", "area", "kind", "status", "light", "unit"} <= params
+    assert {"deadline_after", "deadline_before", "three", "ordering"} <= params
+    assert "page" not in params
 
 
 def test_schema_endpoint_serves_the_schema(client):
@@ -77,3 +128,12 @@ def test_api_root_lists_the_routes(org, client):
     assert {"units", "campaigns", "task-forces", "supervision-groups", "chains"} <= set(
         response.json()
     )
+    assert {
+        "ledgers",
+        "areas",
+        "items",
+        "progress-reports",
+        "signoff-requests",
+        "extension-requests",
+        "meetings",
+    } <= set(response.json())

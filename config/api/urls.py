@@ -11,12 +11,15 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import urls as accounts_api
 from campaign.api import urls as campaign_api
+from tasks_ledger.api import urls as ledger_api
 
 app_name = "api"
 
+APPS = (accounts_api, campaign_api, ledger_api)
+
 router = DefaultRouter()
-for _api in (accounts_api, campaign_api):
+for _api in APPS:
     for prefix, viewset, basename in _api.routes:
         router.register(prefix, viewset, basename=basename)
 
-urlpatterns = [*accounts_api.urlpatterns, *campaign_api.urlpatterns, *router.urls]
+urlpatterns = [*(p for _api in APPS for p in _api.urlpatterns), *router.urls]

@@ -224,6 +224,14 @@ SPECTACULAR_SETTINGS = {
         "PhaseKindEnum": "campaign.models.PhaseKind",
         "TaskForceKindEnum": "campaign.models.TaskForceKind",
         "SupervisionGroupKindEnum": "campaign.models.SupervisionGroupKind",
+        "LedgerKindEnum": "tasks_ledger.models.LedgerKind",
+        "MeetingKindEnum": "tasks_ledger.models.MeetingKind",
+        # ... and several have a "status".
+        "CampaignStatusEnum": "campaign.models.CampaignStatus",
+        "ItemStatusEnum": "tasks_ledger.models.ItemStatus",
+        "EditableItemStatusEnum": "tasks_ledger.api.serializers.EDITABLE_STATUSES",
+        "ReviewStatusEnum": "tasks_ledger.models.ReviewStatus",
+        "ExtensionStatusEnum": "tasks_ledger.models.ExtensionStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",

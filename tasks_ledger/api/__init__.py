@@ -1,0 +1,1 @@
+"""REST API of the ledgers: ledgers, areas, items and their workflows, and review meetings."""

@@ -1,0 +1,26 @@
+"""Routes of the ledger API, mounted under /api/v1/ by ``config.api.urls``."""
+
+from __future__ import annotations
+
+from .views import (
+    AreaViewSet,
+    ExtensionRequestViewSet,
+    LedgerItemViewSet,
+    LedgerViewSet,
+    MeetingViewSet,
+    ProgressReportViewSet,
+    SignOffRequestViewSet,
+)
+
+# (prefix, viewset, basename) registered on the one v1 router.
+routes = [
+    ("ledgers", LedgerViewSet, "ledger"),
+    ("areas", AreaViewSet, "area"),
+    ("items", LedgerItemViewSet, "ledger-item"),
+    ("progress-reports", ProgressReportViewSet, "progress-report"),
+    ("signoff-requests", SignOffRequestViewSet, "signoff-request"),
+    ("extension-requests", ExtensionRequestViewSet, "extension-request"),
+    ("meetings", MeetingViewSet, "meeting"),
+]
+
+urlpatterns: list = []
