@@ -78,7 +78,7 @@ def main() -> int:
                     entry.msgstr = msgstr
                 if "fuzzy" in entry.flags:
                     entry.flags.remove("fuzzy")
-                entry.previous_msgid = entry.previous_msgctxt = None
+                entry.previous_msgid = entry.previous_msgctxt = entry.previous_msgid_plural = None
             catalogue.metadata["Language"] = "zh_Hans"
             catalogue.metadata["Content-Type"] = "text/plain; charset=UTF-8"
             catalogue.metadata["Plural-Forms"] = "nplurals=1; plural=0;"

@@ -1,5 +1,15 @@
+"""Excel export and import, mounted at /ledgers/excel/ in the ``ledger`` namespace."""
+
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from . import excel_views
+
+urlpatterns = [
+    path("export/", excel_views.export_view, name="export"),
+    path("template/", excel_views.import_template_view, name="import-template"),
+    path("import/", excel_views.import_view, name="import"),
+    path("import/<int:pk>/", excel_views.import_job_view, name="import-job"),
+    path("import/<int:pk>/apply/", excel_views.import_apply_view, name="import-apply"),
+]
