@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from django.db.models import QuerySet
+from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
@@ -280,14 +281,21 @@ class LedgerItemViewSet(ScopedReadOnlyViewSet):
     filter_backends = [DjangoFilterBackend]
     filterset_class = LedgerItemFilterSet
     pagination_class = KeysetCursorPagination
-    # The page's default order (area, ledger, number) spelled as columns, so the cursor can
-    # key on it; the pagination appends the id.
-    default_ordering = ("ledger__area__sort_order", "ledger__sort_order", "ledger__title", "code")
+    # The page's default order (area, ledger, number in natural order: "2" before "10")
+    # spelled as columns and annotations, so the cursor can key on it; the pagination
+    # appends the id.
+    default_ordering = (
+        "ledger__area__sort_order",
+        "ledger__sort_order",
+        "ledger__title",
+        "code_length",
+        "code",
+    )
 
     def selector_queryset(self) -> QuerySet[LedgerItem]:
         """Visible items with the light, days left and the projects' rates annotated."""
         items = with_project_rates(ledger_items(user=self.caller))
-        return items.order_by(*self.default_ordering)
+        return items.annotate(code_length=Length("code")).order_by(*self.default_ordering)
 
     def detail_object(self, pk: int) -> LedgerItem:
         """The item with everything its page shows; a key project with its four rates."""
@@ -357,6 +365,8 @@ class LedgerItemViewSet(ScopedReadOnlyViewSet):
         item = self.get_object()
         data = self._parse(LedgerItemUpdateSerializer, partial=True)
         version = expected_version(request, data.pop("version", None))
+        if not data:  # nothing to change: no new version to make everyone else's copy stale
+            return self._item_response(item)
         ledger_item_update(actor=self.caller, item=item, expected_version=version, **data)
         return self._item_response(self._fresh(item.pk))
 

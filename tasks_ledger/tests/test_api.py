@@ -199,6 +199,20 @@ def test_ledgers_and_areas_are_read_only(org):
 
 
 @pytest.mark.parametrize("extra", [1, 21])
+def test_area_list_query_count_does_not_grow(org, django_assert_num_queries, extra):
+    from tasks_ledger.services import area_get_or_create
+
+    for n in range(extra + 1):
+        area_get_or_create(actor=None, campaign=org.campaign, name=f"方面{n}")
+    client = api(org.inside)
+    # 1 token · 3 jurisdiction · 1 count · 1 page of areas (campaigns taken part in are a
+    # subquery).
+    with django_assert_num_queries(6):
+        response = client.get(reverse("api:area-list"), {"page_size": 100})
+    assert len(results(response)) == extra + 1
+
+
+@pytest.mark.parametrize("extra", [1, 21])
 def test_ledger_list_query_count_does_not_grow(org, django_assert_num_queries, extra):
     for n in range(extra + 1):
         make_item(make_ledger(org.campaign, title=f"台账{n}"), org.county_a)
@@ -449,6 +463,24 @@ def test_cursor_pages_walk_every_item_once_both_ways(org, ledger, ordering):
     assert backwards == pages[-2::-1]
 
 
+def test_default_order_is_area_ledger_and_natural_number(org, ledger):
+    second = make_ledger(org.campaign, title="第二台账", area="作风")
+    second.area.sort_order = 1
+    second.area.save()
+    for code in ("10", "2", "1"):
+        make_item(second, org.county_a, code=code)
+        make_item(ledger, org.county_a, code=code)
+    rows = results(api(org.inside).get(reverse("api:ledger-item-list")))
+    assert [(r["ledger"]["id"], r["code"]) for r in rows] == [
+        (ledger.pk, "1"),
+        (ledger.pk, "2"),
+        (ledger.pk, "10"),
+        (second.pk, "1"),
+        (second.pk, "2"),
+        (second.pk, "10"),
+    ]
+
+
 def test_cursor_survives_inserts_between_pages(org, ledger):
     for _n in range(6):
         make_item(ledger, org.county_a)
@@ -650,6 +682,13 @@ def test_stale_patch_is_409_with_the_current_item(org, a):
         item_url(a), {"measures": "x"}, format="json", HTTP_IF_MATCH=response["ETag"]
     )
     assert retry.status_code == 200 and retry.json()["version"] == 3
+
+
+def test_empty_patch_changes_nothing(org, a):
+    response = api(org.inside).patch(item_url(a), {}, format="json", HTTP_IF_MATCH='W/"1"')
+    assert response.status_code == 200 and response["ETag"] == 'W/"1"'
+    a.refresh_from_db()
+    assert a.version == 1
 
 
 def test_patch_without_a_precondition_is_428(org, a):
@@ -1143,3 +1182,21 @@ def test_meeting_list_query_count_does_not_grow(org, chair, django_assert_num_qu
     with django_assert_num_queries(7):
         response = client.get(reverse("api:meeting-list"), {"page_size": 100})
     assert len(results(response)) == extra + 1
+
+
+def test_browsable_api_renders_cursor_pages_and_forms(org, ledger, a, client):
+    """The HTML API (session login) shows the lists with cursor links and the item page."""
+    make_item(ledger, org.county_a)
+    request_signoff(org, a)
+    client.force_login(org.above)
+    for url in (
+        reverse("api:ledger-item-list") + "?page_size=1",
+        item_url(a),
+        reverse("api:signoff-request-list"),
+        reverse("api:meeting-list"),
+    ):
+        response = client.get(url, HTTP_ACCEPT="text/html")
+        assert response.status_code == 200, url
+        assert response["Content-Type"].startswith("text/html")
+    page = client.get(reverse("api:ledger-item-list") + "?page_size=1", HTTP_ACCEPT="text/html")
+    assert "cursor=" in page.content.decode()
