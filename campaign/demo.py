@@ -782,6 +782,14 @@ def build_chains(world: DemoWorld) -> None:
         world.chains[spec.subject] = chain
 
 
+def build_ledgers(world: DemoWorld) -> None:
+    """The city's 20 ledgers in 6 areas with their items (see :mod:`tasks_ledger.demo`)."""
+    # Imported here: tasks_ledger.demo reads this module's tables.
+    from tasks_ledger.demo import build_ledgers as build
+
+    build(world)
+
+
 # Later sections (ledgers, assessments, notices) append their steps here, in order.
 STEPS: list[Callable[[DemoWorld], None]] = [
     build_units,
@@ -790,6 +798,7 @@ STEPS: list[Callable[[DemoWorld], None]] = [
     build_task_forces,
     build_supervision_groups,
     build_chains,
+    build_ledgers,
 ]
 
 
