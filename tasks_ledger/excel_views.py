@@ -28,7 +28,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.jurisdiction import jurisdiction_for
+from accounts.models import User
 from accounts.views import signed_in_user, wants_partial
+from campaign.selectors import campaign_list
 
 from . import exports, imports, selectors, tasks
 from .filtersets import LedgerItemFilterSet
@@ -211,6 +213,16 @@ class ImportForm(forms.Form):
         )
 
 
+def importable_ledgers(user: User) -> QuerySet[Ledger]:
+    """Ledgers of the campaigns the user takes part in (a unit adds its own items to any of
+    them, so an empty ledger counts too); each row is then checked unit by unit."""
+    return (
+        Ledger.objects.filter(campaign__in=campaign_list(user=user).values("pk"))
+        .select_related("area")
+        .order_by("campaign", "area__sort_order", "sort_order", "title")
+    )
+
+
 def _my_jobs(request: HttpRequest) -> QuerySet[ImportJob]:
     return ImportJob.objects.filter(created_by=signed_in_user(request)).select_related("ledger")
 
@@ -220,7 +232,7 @@ def _my_jobs(request: HttpRequest) -> QuerySet[ImportJob]:
 def import_view(request: HttpRequest) -> HttpResponse:
     """Upload a workbook for a ledger; a bad file is refused here with nothing stored."""
     user = signed_in_user(request)
-    ledgers = selectors.ledger_list(user=user)
+    ledgers = importable_ledgers(user)
     form = ImportForm(
         request.POST or None, request.FILES or None, ledgers=ledgers, initial=request.GET.dict()
     )

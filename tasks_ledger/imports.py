@@ -51,7 +51,7 @@ from campaign.models import ResponsibilityChain
 from campaign.selectors import chain_list
 
 from . import services
-from .exports import LEDGER, Column, columns_for, import_columns
+from .exports import LEDGER, Column, columns_for, import_columns, normalise_newlines
 from .models import (
     OPEN_STATUSES,
     ImportJob,
@@ -793,9 +793,7 @@ class Checker:
         for key, value in values.items():
             if key in ("progress", "latest_report", "status"):
                 continue
-            if key in services.ITEM_FIELDS and value != getattr(item, key):
-                if value == "" and not getattr(item, key):
-                    continue
+            if key in services.ITEM_FIELDS and not _same(value, getattr(item, key)):
                 changes[key] = value
         if chain is not None and chain is not _INVALID and chain != item.chain:
             changes["chain"] = chain
@@ -803,7 +801,7 @@ class Checker:
         percent = values.get("progress")
         text = values.get("latest_report")
         progress_changed = (percent is not None and percent != item.progress) or (
-            text and text != item.latest_report
+            text and not _same(text, item.latest_report)
         )
         status = values.get("status")
         if progress_changed:
@@ -851,7 +849,7 @@ class Checker:
         if report is not None:
             if report[0] != item.progress:
                 described.append((self.label_of["progress"], f"{item.progress}%", f"{report[0]}%"))
-            if report[1] != item.latest_report:
+            if not _same(report[1], item.latest_report):
                 described.append(
                     (self.label_of["latest_report"], _display(item.latest_report), report[1])
                 )
@@ -887,6 +885,13 @@ class Checker:
         for name, message in problems:
             self.problem(row, name if name in self.label_of else "", message)
         return not problems
+
+
+def _same(new: Any, old: Any) -> bool:
+    """Whether a cell says what the item holds: blank is blank, line ends are line ends."""
+    if isinstance(new, str) or isinstance(old, str):
+        return normalise_newlines(new or "") == normalise_newlines(old or "")
+    return bool(new == old)
 
 
 class _Invalid:
@@ -950,12 +955,19 @@ def parse_date(value: Any) -> date:
         raise ValueError(_("%(value)s is not a day of the calendar.") % {"value": text}) from exc
 
 
+def _scales_by_100(number_format: str) -> bool:
+    """Whether Excel shows a number ×100 in this format: a % outside quotes and escapes
+    (``0%`` does, ``0"%"`` – how the export writes progress – does not)."""
+    plain = re.sub(r'"[^"]*"|\\.', "", number_format)
+    return "%" in plain
+
+
 def parse_percent(value: Any, number_format: str = "") -> int:
     """Progress as a whole percentage 0–100: 60, "60", "60%" or 0.6 in a cell shown as %."""
     original = _text(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         number = Decimal(str(value))
-        if "%" in number_format:
+        if _scales_by_100(number_format):
             number *= 100
     else:
         text = unicodedata.normalize("NFKC", str(value)).strip().rstrip("%").strip()
@@ -965,7 +977,7 @@ def parse_percent(value: Any, number_format: str = "") -> int:
             number = Decimal("NaN")
     if number.is_nan() or number != number.to_integral_value() or not 0 <= number <= 100:
         raise ValueError(
-            _("Progress “%(value)s” must be a whole number from 0 to 100 (a % sign is fine).")
+            _("Progress “%(value)s” must be a whole number from 0 to 100 (a %% sign is fine).")
             % {"value": original}
         )
     return int(number)
@@ -1004,25 +1016,34 @@ def estimated_rows(fileobj: IO[bytes]) -> int:
         workbook.close()
 
 
+def _defused(exc: BaseException | None) -> bool:
+    """Whether defusedxml refused something on the way to ``exc`` (openpyxl wraps it)."""
+    while exc is not None:
+        if isinstance(exc, DefusedXmlException):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+UNREADABLE = (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError)
+
+
 def check_workbook(
     fileobj: IO[bytes], *, ledger: Ledger, user: User, progress: Progress = _no_progress
 ) -> CheckResult:
     """Check every row of the workbook against the ledger; nothing is written."""
     checker = Checker(ledger=ledger, user=user)
+    workbook = None
     try:
         workbook, rows = read_sheet(fileobj)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise ImportRefused(_("The file is damaged and cannot be read as a workbook.")) from exc
-    except DefusedXmlException as exc:
-        raise _xml_bomb() from exc
-    try:
         checker.check(rows, progress)
-    except DefusedXmlException as exc:
-        raise _xml_bomb() from exc
-    except (zipfile.BadZipFile, EOFError, KeyError) as exc:
+    except UNREADABLE as exc:  # DefusedXmlException is a ValueError too
+        if _defused(exc):
+            raise _xml_bomb() from exc
         raise ImportRefused(_("The file is damaged and cannot be read as a workbook.")) from exc
     finally:
-        workbook.close()
+        if workbook is not None:
+            workbook.close()
     return checker.result
 
 

@@ -1,0 +1,602 @@
+"""Excel in: bad files refused with nothing stored, a preview of every row's problems in
+Chinese, and applying all rows in one transaction or none; an edited export imports back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import openpyxl
+import pytest
+import time_machine
+from defusedxml import DefusedXmlException
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from pghistory.models import Events
+
+from campaign.tests.builders import add_chain
+from tasks_ledger import imports, services
+from tasks_ledger.models import (
+    ImportJob,
+    ImportStatus,
+    ItemStatus,
+    LedgerItem,
+    LedgerKind,
+    ProgressReport,
+)
+from tasks_ledger.tests.factories import make_item, make_ledger
+
+pytestmark = pytest.mark.django_db
+
+IMPORT = reverse("ledger:import")
+HEADER = ["序号", "事项", "责任单位", "牵头部门", "责任人", "开始时间", "完成时限", "状态", "进度",
+          "最新进展"]  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path: Path) -> Path:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def frozen_today() -> Iterator[None]:
+    with time_machine.travel(dt.datetime(2022, 6, 1, 10, 0, tzinfo=dt.UTC), tick=False):
+        yield
+
+
+@pytest.fixture
+def ledger(org):
+    return make_ledger(org.campaign, title="项目建设重点任务台账")
+
+
+@pytest.fixture
+def chain(org):
+    return add_chain(
+        subject="老旧小区改造", unit=org.county_a, lead=org.county_a_dept, campaign=org.campaign
+    )
+
+
+def xlsx(rows: list[list[object]], *, title: str | None = "项目建设重点任务台账") -> bytes:
+    """A workbook with an optional title row above the rows (the first row given is the
+    header)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    if title:
+        ws.append([title])
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(rows[0]))
+    for row in rows:
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def post(client, user, ledger, data: bytes, name: str = "台账.xlsx"):
+    client.force_login(user)
+    return client.post(
+        IMPORT, {"ledger": ledger.pk, "file": SimpleUploadedFile(name, data)}, follow=False
+    )
+
+
+def row(code="", title="新增事项", unit="甲县", lead="", person="", start="2022-03-01",
+        deadline="2022-06-30", status="推进中", progress=10, latest="已启动"):  # fmt: skip
+    return [code, title, unit, lead, person, start, deadline, status, progress, latest]
+
+
+def problems(job: ImportJob) -> list[tuple[int | None, str, str]]:
+    return [(p["row"], p["column"], p["message"]) for p in job.errors]
+
+
+# --- the preview ---------------------------------------------------------------------------
+def test_preview_lists_every_problem_in_chinese_and_saves_nothing(client, org, ledger, chain):
+    """GIVEN a workbook with a title row and rows with bad cells WHEN uploaded THEN the
+    preview lists each problem with its row, column and what is wrong, in Chinese, and no
+    item is written (nor can the job be applied)."""
+    data = xlsx(
+        [
+            HEADER,
+            row(title="日期写错", deadline="2022/13/01"),
+            row(title="单位不认识", unit="丙县"),
+            row(title="进度不对", progress="abc"),
+            row(title="进度超百", progress=120),
+            row(title="状态不对", status="差不多了"),
+            row(title="", unit="甲县"),
+            row(title="牵头部门不认识", lead="不存在局", person="甲县住建局科长"),
+            row(title="责任人不认识", lead="甲县住建局", person="张三"),
+            row(title="完成早于开始", start="2022-07-01", deadline="2022-06-01"),
+            row(title="好的一行", lead="甲县住建局", person="甲县住建局科长"),
+        ]
+    )
+    response = post(client, org.inside, ledger, data)
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/{job.pk}/")
+    assert job.status == ImportStatus.CHECKED and not job.can_apply
+    found = problems(job)
+    assert (3, "完成时限", "“2022/13/01”不是日期：请写成 2022-06-30、2022/6/30、2022.6.30 或 "
+            "2022年6月30日。") in found or (3, "完成时限", "2022/13/01 不是日历上存在的日期。") in found  # fmt: skip
+    assert (4, "责任单位", "未知单位“丙县”：您管辖范围内没有这个名称、简称或代码的单位。") in found
+    assert (5, "进度", "进度“abc”应为 0 到 100 之间的整数（可带 % 号）。") in found
+    assert (6, "进度", "进度“120”应为 0 到 100 之间的整数（可带 % 号）。") in found
+    assert any(r == 7 and c == "状态" and "不是有效状态" in m for r, c, m in found)
+    assert (8, "事项", "此列为必填项。") in found
+    assert any(r == 9 and c == "牵头部门" and "不存在局" in m for r, c, m in found)
+    assert any(r == 10 and c == "责任人" and "张三" in m for r, c, m in found)
+    assert (11, "完成时限", "完成时限早于开始时间。") in found
+    assert not any(r == 12 for r, _c, _m in found)
+    assert job.plan["unknown_units"] == ["丙县", "不存在局"] or set(job.plan["unknown_units"]) == {
+        "丙县",
+        "不存在局",
+    }
+    assert job.plan["unknown_people"] == ["张三"]
+    assert not LedgerItem.objects.exists()
+
+    page = client.get(response["Location"])
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "发现 9 个问题" in html and "未识别的单位" in html and "第 4 行" in html
+    assert "确认导入" not in html
+    client.post(reverse("ledger:import-apply", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == ImportStatus.CHECKED and not LedgerItem.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("2022-06-30", dt.date(2022, 6, 30)),
+        ("2022/6/30", dt.date(2022, 6, 30)),
+        ("2022.6.30", dt.date(2022, 6, 30)),
+        ("2022年6月30日", dt.date(2022, 6, 30)),
+        ("２０２２年６月３０日", dt.date(2022, 6, 30)),
+        (" 2022-6-3 ", dt.date(2022, 6, 3)),
+        ("20220630", dt.date(2022, 6, 30)),
+        (dt.datetime(2022, 6, 30, 0, 0), dt.date(2022, 6, 30)),
+        (dt.date(2022, 6, 30), dt.date(2022, 6, 30)),
+        (44742, dt.date(2022, 6, 30)),  # an Excel serial number in a cell without a format
+    ],
+)
+def test_date_formats(written, expected):
+    assert imports.parse_date(written) == expected
+
+
+@pytest.mark.parametrize("written", ["2022-02-30", "下个月", "6/30", "2022", 12.5])
+def test_bad_dates(written):
+    with pytest.raises(ValueError):
+        imports.parse_date(written)
+
+
+@pytest.mark.parametrize(
+    ("written", "fmt", "expected"),
+    [(60, "General", 60), ("60%", "", 60), ("６０％", "", 60), (0.6, "0%", 60), (60, '0"%"', 60)],
+)
+def test_percent_formats(written, fmt, expected):
+    assert imports.parse_percent(written, fmt) == expected
+
+
+@pytest.mark.parametrize("written", ["abc", 101, -1, "12.5", 0.5])
+def test_bad_percents(written):
+    with pytest.raises(ValueError):
+        imports.parse_percent(written, "General")
+
+
+def test_every_date_format_of_a_sheet_is_read(client, org, ledger):
+    """GIVEN one row per date format (and a real Excel date) WHEN uploaded THEN every row
+    is planned with the same deadline."""
+    formats = ["2022-06-30", "2022/6/30", "2022.6.30", "2022年6月30日", dt.date(2022, 6, 30)]
+    data = xlsx([HEADER, *(row(title=f"事项{i}", deadline=d) for i, d in enumerate(formats))])
+    post(client, org.inside, ledger, data)
+    job = ImportJob.objects.get()
+    assert job.errors == [] and job.plan["create"] == 5
+    client.post(reverse("ledger:import-apply", args=[job.pk]))
+    assert set(LedgerItem.objects.values_list("deadline", flat=True)) == {dt.date(2022, 6, 30)}
+
+
+def test_missing_required_column_is_named(client, org, ledger):
+    data = xlsx([[c for c in HEADER if c != "完成时限"], row()[:6] + row()[7:]])
+    post(client, org.inside, ledger, data)
+    job = ImportJob.objects.get()
+    assert problems(job) == [(2, "完成时限", "缺少必填列“完成时限”。")]
+
+
+def test_sheet_without_a_header_row(client, org, ledger):
+    data = xlsx([["随便", "写写"], ["没有", "表头"]], title=None)
+    post(client, org.inside, ledger, data)
+    (problem,) = problems(ImportJob.objects.get())
+    assert problem[0] is None and "没有找到表头" in problem[2]
+
+
+def test_units_by_name_short_name_or_code(client, org, ledger):
+    org.county_a_dept.refresh_from_db()
+    data = xlsx(
+        [
+            HEADER,
+            row(title="全称", unit="甲县住房和城乡建设局"),
+            row(title="简称", unit="甲县住建局"),
+            row(title="代码", unit=org.county_a_dept.code),
+            row(title="管辖外", unit="乙县"),
+        ]
+    )
+    post(client, org.inside, ledger, data)
+    job = ImportJob.objects.get()
+    assert [p[0] for p in problems(job)] == [6]  # 乙县 is outside 甲县's jurisdiction
+    assert job.plan["create"] == 3
+
+
+# --- applying ------------------------------------------------------------------------------
+def test_clean_file_previews_then_applies_in_one_go(client, org, ledger, chain):
+    """GIVEN an item numbered 1 WHEN a file with rows 1 (new progress) and two new rows is
+    previewed and applied THEN the preview says 2 to add and 1 to update with the change,
+    and applying adds the items, reports the progress and records the job in history."""
+    existing = make_item(ledger, org.county_a, code="1", chain=chain, title="老旧小区改造")
+    data = xlsx(
+        [
+            HEADER,
+            row(
+                code="1",
+                title="老旧小区改造",
+                lead="甲县住建局",
+                person="甲县住建局科长",
+                deadline="2022-06-30",
+                status="未启动",
+                progress=60,
+                latest="完成 5 栋楼",
+            ),  # fmt: skip
+            row(code="", title="背街小巷整治", unit="甲镇"),
+            row(code="A-7", title="农贸市场改造", unit="甲县住建局", progress="30%"),
+        ]
+    )
+    post(client, org.inside, ledger, data)
+    job = ImportJob.objects.get()
+    assert job.errors == []
+    assert (job.plan["create"], job.plan["update"], job.plan["unchanged"]) == (2, 1, 0)
+    (change,) = [c for c in job.plan["changes"] if c["action"] == "update"]
+    assert ["进度", "0%", "60%"] in change["fields"]
+    page = client.get(reverse("ledger:import-job", args=[job.pk])).content.decode()
+    assert "确认导入这 3 行" in page and "新增 2 项" in page
+
+    response = client.post(reverse("ledger:import-apply", args=[job.pk]))
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == ImportStatus.APPLIED, job.errors
+    assert (job.created_count, job.updated_count) == (2, 1)
+    existing.refresh_from_db()
+    assert existing.progress == 60 and existing.latest_report == "完成 5 栋楼"
+    assert existing.status == ItemStatus.IN_PROGRESS
+    report = ProgressReport.objects.get(item=existing)
+    assert report.percent == 60 and report.reporter == org.inside
+    added = LedgerItem.objects.exclude(pk=existing.pk).order_by("code")
+    assert [(i.code, i.unit.name, i.progress) for i in added] == [
+        ("2", "甲镇", 10),
+        ("A-7", "甲县住房和城乡建设局", 30),
+    ]
+    inserts = Events.objects.filter(pgh_label="insert", pgh_obj_model="tasks_ledger.LedgerItem")
+    assert inserts.count() == 3
+    assert all(e.pgh_context["import_job"] == job.pk for e in inserts if e.pgh_obj_id != str(existing.pk))  # fmt: skip
+    done = client.get(reverse("ledger:import-job", args=[job.pk])).content.decode()
+    assert "导入完成：新增 2 项，更新 1 项。" in done
+
+
+def test_a_deadline_change_is_an_error_not_an_update(client, org, ledger):
+    make_item(ledger, org.county_a, code="1", deadline=dt.date(2022, 6, 30))
+    data = xlsx([HEADER, row(code="1", title="甲县重点任务", deadline="2022-09-30")])
+    post(client, org.inside, ledger, data)
+    (problem,) = problems(ImportJob.objects.get())
+    assert problem[:2] == (3, "完成时限") and "延期申请" in problem[2]
+
+
+def test_a_number_of_someone_elses_item_is_refused(client, org, ledger):
+    """GIVEN item 9 of 乙县 in the same ledger WHEN 甲县's liaison imports a row numbered 9
+    THEN the row is an error, not an update of 乙县's item."""
+    other = make_item(ledger, org.county_b, code="9", title="乙县事项")
+    post(client, org.inside, ledger, xlsx([HEADER, row(code="9", title="改掉它")]))
+    (problem,) = problems(ImportJob.objects.get())
+    assert problem[:2] == (3, "序号") and "无权修改" in problem[2]
+    other.refresh_from_db()
+    assert other.title == "乙县事项"
+
+
+def test_sign_off_is_not_imported(client, org, ledger):
+    post(client, org.inside, ledger, xlsx([HEADER, row(status="已销号")]))
+    (problem,) = problems(ImportJob.objects.get())
+    assert problem[1] == "状态" and "销号" in problem[2]
+
+
+def test_duplicate_numbers_in_the_file(client, org, ledger):
+    post(client, org.inside, ledger, xlsx([HEADER, row(code="5"), row(code="5", title="又一个")]))
+    (problem,) = problems(ImportJob.objects.get())
+    assert problem[:2] == (4, "序号") and "第 3 行" in problem[2]
+
+
+def test_a_row_failing_while_applied_saves_nothing(client, org, ledger, monkeypatch):
+    """GIVEN a clean preview of three rows WHEN the second fails as it is written THEN
+    nothing of the three is kept and the job lists the failing row."""
+    post(client, org.inside, ledger, xlsx([HEADER, row(title="一"), row(title="二"), row(title="三")]))  # fmt: skip
+    job = ImportJob.objects.get()
+    assert job.can_apply
+    real = services.ledger_item_create
+
+    def flaky(**kwargs):
+        if kwargs["title"] == "二":
+            raise ValidationError("写入时出错")
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "ledger_item_create", flaky)
+    client.post(reverse("ledger:import-apply", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED
+    assert problems(job) == [(4, "", "写入时出错")]
+    assert not LedgerItem.objects.exists()
+    page = client.get(reverse("ledger:import-job", args=[job.pk])).content.decode()
+    assert "未保存任何数据" in page
+
+
+def test_an_item_changed_after_the_preview_stops_the_apply(client, org, ledger):
+    """GIVEN a preview updating item 1 WHEN someone reports progress on item 1 before the
+    file is applied THEN applying writes nothing and says item 1 changed."""
+    item = make_item(ledger, org.county_a, code="1", title="甲县重点任务")
+    post(client, org.inside, ledger, xlsx([HEADER, row(code="1", title="甲县重点任务", progress=50),
+                                           row(title="新的")]))  # fmt: skip
+    job = ImportJob.objects.get()
+    services.ledger_item_report_progress(
+        item=item, reporter=org.inside, percent=20, text="别人报的", expected_version=item.version
+    )
+    client.post(reverse("ledger:import-apply", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED
+    assert "被他人修改" in problems(job)[0][2]
+    item.refresh_from_db()
+    assert item.progress == 20 and LedgerItem.objects.count() == 1
+
+
+def test_hard_problem_measures_are_imported(client, org):
+    ledger = make_ledger(org.campaign, kind=LedgerKind.HARD_PROBLEM, title="攻坚难题台账")
+    data = xlsx(
+        [
+            ["序号", "事项", "攻坚措施", "责任单位", "开始时间", "完成时限"],
+            ["", "破解停车难", "1. 新建停车场\n2、错时共享车位\n（3）智慧停车", "甲县", "2022-01-01",
+             "2022-12-31"],
+        ],
+        title="攻坚难题台账",
+    )  # fmt: skip
+    post(client, org.inside, ledger, data)
+    job = ImportJob.objects.get()
+    client.post(reverse("ledger:import-apply", args=[job.pk]))
+    item = LedgerItem.objects.get()
+    assert list(item.measure_set.values_list("text", flat=True)) == [
+        "新建停车场",
+        "错时共享车位",
+        "智慧停车",
+    ]
+
+
+# --- round trip ------------------------------------------------------------------------------
+def test_an_edited_export_imports_back(client, org, ledger, chain):
+    """GIVEN a ledger exported to Excel WHEN a row's progress is edited and a row added in
+    the file THEN importing it updates that item, adds the new one and leaves the others
+    unchanged (the export's title, light and computed columns are ignored)."""
+    make_item(ledger, org.county_a, code="1", chain=chain, title="=1+1 公式样的事项",
+              latest_report="第一行\r\n第二行")  # fmt: skip
+    make_item(ledger, org.township_a, code="2", title="背街小巷", status=ItemStatus.IN_PROGRESS,
+              progress=30, latest_report="开工")  # fmt: skip
+    make_item(ledger, org.county_a, code="3", title="完成了的", status=ItemStatus.COMPLETED,
+              progress=100)  # fmt: skip
+    client.force_login(org.inside)
+    response = client.get(reverse("ledger:export"), {"ledger": ledger.pk})
+    wb = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    ws = wb.worksheets[0]
+    header = [c.value for c in ws[3]]
+    rows = {r[0].value: r for r in ws.iter_rows(min_row=4)}
+    rows["2"][header.index("进度")].value = 55
+    rows["2"][header.index("最新进展")].value = "完成一半"
+    ws.append(["", "新增的一项", "", "甲县", "", "", dt.date(2022, 4, 1), dt.date(2022, 8, 1),
+               "未启动", 0, None, ""])  # fmt: skip
+    edited = io.BytesIO()
+    wb.save(edited)
+
+    post(client, org.inside, ledger, edited.getvalue(), name="台账_2022-06-01.xlsx")
+    job = ImportJob.objects.get()
+    assert job.errors == [], job.errors
+    assert (job.plan["create"], job.plan["update"], job.plan["unchanged"]) == (1, 1, 2)
+    client.post(reverse("ledger:import-apply", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == ImportStatus.APPLIED
+    second = LedgerItem.objects.get(code="2")
+    assert (second.progress, second.latest_report) == (55, "完成一半")
+    first = LedgerItem.objects.get(code="1")
+    assert first.version == 1 and first.title == "=1+1 公式样的事项"
+    assert LedgerItem.objects.get(title="新增的一项").code == "4"
+
+
+# --- bad files -------------------------------------------------------------------------------
+def _zip(parts: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def _with_part(data: bytes, name: str, content: bytes) -> bytes:
+    """A copy of the workbook ``data`` with the part ``name`` replaced or added."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    parts = {info.filename: source.read(info) for info in source.infolist()}
+    parts[name] = content
+    return _zip(parts)
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol9 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+]>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>
+<row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row></sheetData></worksheet>"""
+
+
+def _zip_bomb() -> bytes:
+    """A workbook with an extra part of 300 MB of zeros (about 300 KB compressed)."""
+    out = io.BytesIO(xlsx([HEADER, row()]))
+    with zipfile.ZipFile(out, "a", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("xl/media/zeros.bin", "w") as part:
+            block = bytes(1 << 20)
+            for _ in range(300):
+                part.write(block)
+    return out.getvalue()
+
+
+def _many_parts() -> bytes:
+    base = xlsx([HEADER, row()])
+    source = zipfile.ZipFile(io.BytesIO(base))
+    parts = {info.filename: source.read(info) for info in source.infolist()}
+    parts.update({f"xl/media/image{i}.png": b"" for i in range(600)})
+    return _zip(parts)
+
+
+def _docx() -> bytes:
+    return _zip(
+        {
+            "[Content_Types].xml": b'<?xml version="1.0"?><Types xmlns="http://schemas.'
+            b'openxmlformats.org/package/2006/content-types"><Override PartName="/word/'
+            b'document.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            b'wordprocessingml.document.main+xml"/></Types>',
+            "word/document.xml": b"<w:document/>",
+        }
+    )
+
+
+BAD_FILES = {
+    "text renamed .xlsx": (
+        lambda: "序号,事项\n1,修路\n".encode(),
+        "台账.xlsx",
+        "不是 Excel 工作簿",
+    ),
+    "text as .txt": (lambda: b"just text", "notes.txt", "不是 Excel 工作簿"),
+    "old .xls": (
+        lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600),
+        "台账.xls",
+        "Excel 97-2003",
+    ),
+    "word document": (_docx, "台账.xlsx", "不是 Excel 工作簿"),
+    "broken zip": (lambda: b"PK\x03\x04garbage" * 10, "台账.xlsx", "已损坏"),
+    "zip bomb": (_zip_bomb, "台账.xlsx", "压缩炸弹"),
+    "too many parts": (_many_parts, "台账.xlsx", "个部件"),
+    "XML bomb": (
+        lambda: _with_part(xlsx([HEADER, row()]), "xl/worksheets/sheet1.xml", BILLION_LAUGHS),
+        "台账.xlsx",
+        "XML 炸弹",
+    ),
+    "macro workbook": (
+        lambda: _with_part(
+            xlsx([HEADER, row()]),
+            "[Content_Types].xml",
+            b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            b'content-types"><Override PartName="/xl/workbook.xml" ContentType="application/'
+            b'vnd.ms-excel.sheet.macroEnabled.main+xml"/></Types>',
+        ),
+        "台账.xlsm",
+        "含宏",
+    ),
+    "empty": (lambda: b"", "台账.xlsx", "空文件"),  # Django's own check comes first
+}
+
+
+@pytest.mark.parametrize("case", BAD_FILES)
+def test_bad_files_are_refused_with_nothing_stored(client, org, ledger, media, case):
+    """GIVEN a file that is not a plain workbook within the limits WHEN uploaded THEN it is
+    refused with a clear Chinese message, no job or file is stored and no item changes."""
+    item = make_item(ledger, org.county_a, code="1")
+    build, name, message = BAD_FILES[case]
+    response = post(client, org.inside, ledger, build(), name=name)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert message in html, html[html.find("invalid-feedback") - 200 :][:800]
+    assert not ImportJob.objects.exists()
+    assert not any(p.is_file() for p in Path(media).rglob("*")) if Path(media).exists() else True
+    assert list(LedgerItem.objects.values_list("pk", "version")) == [(item.pk, 1)]
+
+
+def test_files_over_the_size_limit_are_refused(client, org, ledger, settings):
+    settings.LEDGER_IMPORT_MAX_BYTES = 1000
+    response = post(client, org.inside, ledger, xlsx([HEADER, row()]))
+    assert response.status_code == 400
+    assert "只接受不超过 0.0 MB 的文件" in response.content.decode() or "只接受不超过" in (
+        response.content.decode()
+    )
+    assert not ImportJob.objects.exists()
+
+
+def test_defusedxml_guards_the_parser_too():
+    """openpyxl parses through defusedxml (installed): even past our own scan, a sheet
+    declaring entities is refused by the parser."""
+    from openpyxl import DEFUSEDXML
+
+    assert DEFUSEDXML
+    bomb = _with_part(xlsx([HEADER, row()]), "xl/worksheets/sheet1.xml", BILLION_LAUGHS)
+    with pytest.raises(ValueError) as refused:  # openpyxl wraps the parser's refusal
+        workbook, rows = imports.read_sheet(io.BytesIO(bomb))
+        list(rows)
+    assert isinstance(refused.value.__cause__, DefusedXmlException)
+
+
+def test_the_check_refuses_an_xml_bomb_that_got_past_the_scan(org, ledger):
+    bomb = _with_part(xlsx([HEADER, row()]), "xl/worksheets/sheet1.xml", BILLION_LAUGHS)
+    with pytest.raises(imports.ImportRefused, match="XML"):
+        imports.check_workbook(io.BytesIO(bomb), ledger=ledger, user=org.inside)
+
+
+# --- who may --------------------------------------------------------------------------------
+def test_someone_elses_import_is_404(client, org, ledger):
+    post(client, org.inside, ledger, xlsx([HEADER, row()]))
+    job = ImportJob.objects.get()
+    client.force_login(org.above)
+    assert client.get(reverse("ledger:import-job", args=[job.pk])).status_code == 404
+    assert client.post(reverse("ledger:import-apply", args=[job.pk])).status_code == 404
+    assert not LedgerItem.objects.exists()
+
+
+def test_read_only_official_may_not_import(client, org, ledger):
+    response = post(client, org.official, ledger, xlsx([HEADER, row()]))
+    assert response.status_code == 403
+    assert not ImportJob.objects.exists()
+
+
+def test_outsider_cannot_write_into_another_units_items(client, org, ledger):
+    post(client, org.outsider, ledger, xlsx([HEADER, row(unit="甲县")]))
+    (problem,) = problems(ImportJob.objects.get())
+    assert problem[1] == "责任单位" and "未知单位“甲县”" in problem[2]
+
+
+def test_the_form_page(client, org, ledger):
+    client.force_login(org.inside)
+    page = client.get(IMPORT, {"ledger": ledger.pk})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "从 Excel 导入" in html and "上传并检查" in html and "项目建设重点任务台账" in html
+    assert reverse("ledger:import-template") + "?kind=key_project" in html
+
+
+def test_progress_partial_while_running_then_refresh(client, org, ledger):
+    post(client, org.inside, ledger, xlsx([HEADER, row()]))
+    job = ImportJob.objects.get()
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.APPLYING, total_rows=100)
+    from django.core.cache import cache
+
+    cache.set(imports.progress_key(job.pk), 50)
+    url = reverse("ledger:import-job", args=[job.pk])
+    headers = {"HX-Request": "true", "HX-Target": "import-status"}
+    partial = client.get(url, headers=headers)
+    assert partial.status_code == 200
+    assert 'aria-valuenow="50"' in partial.content.decode()
+    assert "<html" not in partial.content.decode()
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.APPLIED)
+    done = client.get(url, headers=headers)
+    assert done.status_code == 204 and done["HX-Refresh"] == "true"
+    cache.delete(imports.progress_key(job.pk))
