@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -72,7 +73,7 @@ def _filter_summary(filterset: LedgerItemFilterSet) -> str:
 
 @login_required
 @require_GET
-def export_view(request: HttpRequest) -> HttpResponse:
+def export_view(request: HttpRequest) -> HttpResponseBase:
     """The list page's items, filtered by the same query string, as an .xlsx download."""
     user = signed_in_user(request)
     filterset = LedgerItemFilterSet(
@@ -152,7 +153,7 @@ def _example_row(kind: str, unit_name: str) -> dict[str, Any]:
 
 @login_required
 @require_GET
-def import_template_view(request: HttpRequest) -> HttpResponse:
+def import_template_view(request: HttpRequest) -> HttpResponseBase:
     """The import template of one kind: the header the importer reads, an example row and
     drop-downs for the status and the user's units."""
     kind = request.GET.get("kind") or LedgerKind.KEY_TASK

@@ -194,7 +194,7 @@ class _Styles:
 
     def __init__(self, ws: Any) -> None:
         def proto(**attributes: Any) -> Any:
-            cell = WriteOnlyCell(ws)
+            cell: Any = WriteOnlyCell(ws)
             cell.border = BORDER
             cell.font = attributes.pop("font", Font(name=CJK_FONT, size=10))
             for name, value in attributes.items():
@@ -223,23 +223,23 @@ class _Styles:
             )
             for light, (fill, colour) in LIGHT_FILLS.items()
         }
-        title = WriteOnlyCell(ws)
+        title: Any = WriteOnlyCell(ws)
         title.font = Font(name="黑体", size=16, bold=True)
         title.alignment = Alignment(horizontal="center", vertical="center")
         self.title = title._style
-        subtitle = WriteOnlyCell(ws)
+        subtitle: Any = WriteOnlyCell(ws)
         subtitle.font = Font(name=CJK_FONT, size=10)
         subtitle.alignment = Alignment(horizontal="left", vertical="center", wrap_text=True)
         self.subtitle = subtitle._style
-        total = WriteOnlyCell(ws)
+        total: Any = WriteOnlyCell(ws)
         total.border = BORDER
         total.font = Font(name=CJK_FONT, size=10, bold=True)
         total.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         self.total = total._style
 
 
-def _cell(ws: Any, value: Any, style: Any) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws)
+def _cell(ws: Any, value: Any, style: Any) -> Any:
+    cell: Any = WriteOnlyCell(ws)
     cell._style = copy(style)
     if isinstance(value, str):
         return _text_into(cell, value)
@@ -247,7 +247,7 @@ def _cell(ws: Any, value: Any, style: Any) -> WriteOnlyCell:
     return cell
 
 
-def _text_into(cell: WriteOnlyCell, text: str) -> WriteOnlyCell:
+def _text_into(cell: Any, text: str) -> Any:
     """Write ``text`` as a string cell, never a formula; keep it as typed otherwise."""
     # XML reads every line ending as LF, so CR LF is written as what it will read back as.
     text = ILLEGAL_CHARACTERS_RE.sub("", normalise_newlines(text))[:EXCEL_MAX_TEXT]
@@ -263,7 +263,7 @@ def normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def text_cell(ws: Any, text: str) -> WriteOnlyCell:
+def text_cell(ws: Any, text: str) -> Any:
     """An unstyled cell holding ``text`` as text (for callers writing their own sheets)."""
     return _text_into(WriteOnlyCell(ws), text)
 
@@ -287,7 +287,7 @@ def _measure_text(texts: Sequence[str] | None) -> str:
     return "\n".join(f"{n}. {text}" for n, text in enumerate(texts or (), 1))
 
 
-VALUES: dict[str, Callable[[LedgerItem], Any]] = {
+VALUES: dict[str, Callable[[Any], Any]] = {  # Any: rows carry annotations
     "code": lambda i: i.code,
     "ledger": lambda i: i.ledger.title,
     "unit": lambda i: i.unit.name,
@@ -301,7 +301,7 @@ VALUES: dict[str, Callable[[LedgerItem], Any]] = {
 }
 
 
-def _value(column: Column, item: LedgerItem) -> Any:
+def _value(column: Column, item: Any) -> Any:
     getter = VALUES.get(column.key)
     value = getter(item) if getter else getattr(item, column.key)
     if isinstance(value, Decimal):
@@ -466,6 +466,7 @@ def write_items_workbook(
     totals = _ProjectTotals(today=today) if kind == LedgerKind.KEY_PROJECT else None
     column_styles = [_style_for(styles, column) for column in columns]
     rows = 0
+    item: Any  # a LedgerItem with the selector's annotations
     for item in items.iterator(chunk_size=CHUNK_SIZE):
         row = []
         for column, style in zip(columns, column_styles, strict=True):

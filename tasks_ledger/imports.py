@@ -201,6 +201,7 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
 
 def inspect_upload(upload: UploadedFile) -> None:
     """:func:`inspect_workbook_file` for an uploaded file."""
+    assert upload.file is not None  # an uploaded file always has one
     inspect_workbook_file(upload.file, size=upload.size or 0)
 
 
@@ -536,6 +537,8 @@ class Checker:
         unit = values.get("unit")
         chain = self.match_chain(row, values, unit)
         if len(self.result.problems) > before:
+            return
+        if unit is None:  # a required column: its problem is recorded already
             return
         existing = self.existing.get(code) if code else None
         if existing is None:
