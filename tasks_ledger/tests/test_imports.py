@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 import zipfile
 from collections.abc import Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from django.urls import reverse
 from pghistory.models import Events
 
 from campaign.tests.builders import add_chain
-from tasks_ledger import imports, services
+from tasks_ledger import imports, services, tasks
 from tasks_ledger.models import (
     ImportJob,
     ImportStatus,
@@ -31,6 +33,14 @@ from tasks_ledger.models import (
     ProgressReport,
 )
 from tasks_ledger.tests.factories import make_item, make_ledger
+from tests.processes import (
+    Process,
+    celery_worker_args,
+    child_env,
+    current_database_url,
+    running,
+    unique,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -603,3 +613,75 @@ def test_progress_partial_while_running_then_refresh(client, org, ledger):
     done = client.get(url, headers=headers)
     assert done.status_code == 204 and done["HX-Refresh"] == "true"
     cache.delete(imports.progress_key(job.pk))
+
+
+# --- large imports through the Celery worker ---------------------------------------------------
+@pytest.fixture(scope="module")
+def import_worker(
+    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Path, Process]]:
+    """A real worker on a queue of its own, on this run's test database and media folder."""
+    queue = unique("test-ledger-import")
+    media = tmp_path_factory.mktemp("media")
+    env = child_env(
+        DJANGO_SETTINGS_MODULE="config.settings.test",
+        DATABASE_URL=current_database_url(),
+        CELERY_TASK_DEFAULT_QUEUE=queue,
+        MEDIA_ROOT=str(media),
+    )
+    logdir = tmp_path_factory.mktemp("celery")
+    with running({"worker": celery_worker_args(queue)}, env, logdir) as processes:
+        yield queue, media, processes["worker"]
+
+
+@pytest.mark.celery
+@pytest.mark.django_db(transaction=True)
+def test_a_long_sheet_is_checked_and_applied_by_the_worker(
+    client, org, import_worker, settings, monkeypatch
+):
+    """GIVEN a threshold of 5 rows WHEN a sheet of 30 rows is uploaded and applied THEN the
+    worker checks it (the page polls its progress) and then writes every row, through the
+    services, with the task named in history."""
+    queue, media, worker = import_worker
+    settings.MEDIA_ROOT = media
+    settings.LEDGER_IMPORT_ASYNC_ROWS = 5
+    for task in (tasks.check_import, tasks.apply_import):
+        monkeypatch.setattr(task, "delay", partial(_on_queue, task, queue))
+    ledger = make_ledger(org.campaign, title="项目建设重点任务台账")
+    data = xlsx([HEADER, *(row(title=f"事项{i}") for i in range(30))])
+
+    response = post(client, org.inside, ledger, data)
+    job = ImportJob.objects.get()
+    assert response["Location"].endswith(f"/{job.pk}/")
+    _wait_for(job, ImportStatus.CHECKED, worker)
+    assert job.total_rows == 30 and job.can_apply, job.errors
+    page = client.get(response["Location"]).content.decode()
+    assert "确认导入这 30 行" in page and "后台写入" in page
+
+    client.post(reverse("ledger:import-apply", args=[job.pk]))
+    polled = client.get(
+        response["Location"], headers={"HX-Request": "true", "HX-Target": "import-status"}
+    )
+    assert polled.status_code in (200, 204)  # the bar, or "done: reload"
+    _wait_for(job, ImportStatus.APPLIED, worker)
+    assert job.created_count == 30
+    assert LedgerItem.objects.filter(ledger=ledger).count() == 30
+    event = Events.objects.filter(pgh_label="insert", pgh_obj_model="tasks_ledger.LedgerItem")[0]
+    assert event.pgh_context["task"] == "tasks_ledger.tasks.apply_import"
+    assert event.pgh_context["import_job"] == job.pk
+
+
+def _on_queue(task: Any, queue: str, *args: Any) -> Any:
+    return task.apply_async(args, queue=queue)
+
+
+def _wait_for(job: ImportJob, status: str, worker: Process, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.status == status:
+            return
+        if job.status == ImportStatus.FAILED:
+            break
+        time.sleep(0.2)
+    raise AssertionError(f"job is {job.status} ({job.message}):\n{worker.output()[-4000:]}")
