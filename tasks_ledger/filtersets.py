@@ -88,6 +88,11 @@ class LedgerItemFilterSet(django_filters.FilterSet):
     unit = django_filters.ModelChoiceFilter(
         queryset=_units, method="filter_unit", label=_("unit (and below)")
     )
+    # The battle map's cells count one unit's own items: clicking through must show exactly
+    # those, not the units under it as ``unit`` does.
+    unit_only = django_filters.ModelChoiceFilter(
+        field_name="unit", queryset=_units, label=_("this unit only")
+    )
     deadline_after = django_filters.DateFilter(
         field_name="deadline", lookup_expr="gte", label=_("deadline from")
     )

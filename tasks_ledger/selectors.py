@@ -24,7 +24,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest, NullIf
+from django.db.models.functions import Coalesce, Greatest, Length, NullIf
 from django.db.models.lookups import LessThan
 from django.utils import timezone
 
@@ -192,7 +192,10 @@ def ledger_items(*, user: User, today: date | None = None) -> QuerySet[LedgerIte
         "chain__responsible_person",
         "chain__leader_in_charge",
     )
-    return with_light(items, today=today).order_by("ledger__area__sort_order", "ledger", "code")
+    # Numbers are text: shorter first puts "2" before "10" (natural order for numeric codes).
+    return with_light(items, today=today).order_by(
+        "ledger__area__sort_order", "ledger", Length("code"), "code"
+    )
 
 
 def three_list_filter(which: str, *, today: date | None = None, new_days: int = 7) -> Q:
@@ -420,4 +423,19 @@ def meeting_detail(*, user: User, pk: int, today: date | None = None) -> ReviewM
         meeting_list(user=user)
         .prefetch_related(Prefetch("decisions", queryset=decisions))
         .get(pk=pk)
+    )
+
+
+def ledger_light_counts(*, user: User, today: date | None = None) -> dict[str, int]:
+    """How many visible items show each light (``red``, ``yellow``, ``green``, ``total``),
+    for the home page's tiles: one aggregate query."""
+    return (
+        ledger_items(user=user, today=today)
+        .order_by()
+        .aggregate(
+            total=Count("pk"),
+            red=Count("pk", filter=Q(light=Light.RED)),
+            yellow=Count("pk", filter=Q(light=Light.YELLOW)),
+            green=Count("pk", filter=Q(light=Light.GREEN)),
+        )
     )
