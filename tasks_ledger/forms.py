@@ -1,0 +1,294 @@
+"""Forms of the ledger pages: progress in the row and on the item page, sign-off and
+extension requests, the office's decisions, and review meetings with their decisions.
+
+Forms only parse and check input; every write goes through :mod:`tasks_ledger.services`,
+which checks rights and invariants again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Unit, User
+from campaign.models import Campaign, ResponsibilityChain
+
+from .models import Ledger, MeetingKind
+from .services import evidence_validate
+
+TEXT = {"class": "form-control"}
+SELECT = {"class": "form-select"}
+#: Most files one form accepts at once (the server checks each file's type and size).
+MAX_FILES = 10
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    """A file input that lets the user pick several files."""
+
+    allow_multiple_selected = True
+
+
+class EvidenceField(forms.FileField):
+    """Several evidence files, each checked by :func:`services.evidence_validate`."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "widget",
+            MultipleFileInput(
+                attrs={
+                    "class": "form-control",
+                    "accept": ".pdf,.jpg,.jpeg,.png,.doc,.docx,.xls,.xlsx",
+                }
+            ),
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        """Every chosen file, checked; an empty list when none was chosen."""
+        single = super().clean
+        uploads = data if isinstance(data, list | tuple) else [data] if data else []
+        if self.required and not uploads:
+            raise ValidationError(self.error_messages["required"], code="required")
+        if len(uploads) > MAX_FILES:
+            raise ValidationError(
+                _("Attach at most %(count)d files at once.") % {"count": MAX_FILES}
+            )
+        cleaned = [single(upload, initial) for upload in uploads]
+        for upload in cleaned:
+            evidence_validate(upload)
+        return cleaned
+
+
+class RowProgressForm(forms.Form):
+    """Progress typed into a row of the list: percent, a short text, and the version the
+    row was rendered with (so a stale row cannot overwrite someone else's change)."""
+
+    percent = forms.IntegerField(
+        label=_("progress (%)"),
+        min_value=0,
+        max_value=100,
+        widget=forms.NumberInput(
+            attrs={"class": "form-control form-control-sm", "min": 0, "max": 100, "step": 1}
+        ),
+    )
+    text = forms.CharField(
+        label=_("what was done"),
+        max_length=500,
+        error_messages={"required": _("Say what was done.")},
+        widget=forms.TextInput(
+            attrs={
+                "class": "form-control form-control-sm",
+                "placeholder": _("What was done since the last report"),
+                "autocomplete": "off",
+            }
+        ),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def clean_text(self) -> str:
+        """Trimmed text; blank after trimming is missing."""
+        text = self.cleaned_data["text"].strip()
+        if not text:
+            raise ValidationError(_("Say what was done."))
+        return text
+
+
+class ProgressForm(RowProgressForm):
+    """The item page's progress report: as in the row, with evidence files and room to
+    write more."""
+
+    text = forms.CharField(
+        label=_("what was done"),
+        max_length=2000,
+        error_messages={"required": _("Say what was done.")},
+        widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}),
+    )
+    evidence = EvidenceField(label=_("evidence files"), required=False)
+
+
+class SignOffRequestForm(forms.Form):
+    """Ask for sign-off (销号) with a completion report and at least one evidence file."""
+
+    note = forms.CharField(
+        label=_("completion report"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}),
+    )
+    evidence = EvidenceField(label=_("evidence files"))
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class ExtensionRequestForm(forms.Form):
+    """Ask, before the deadline, to move it to a later date."""
+
+    new_deadline = forms.DateField(
+        label=_("requested deadline"),
+        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}),
+    )
+    reason = forms.CharField(
+        label=_("reason"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"class": "form-control", "rows": 2}),
+    )
+
+
+class DecisionForm(forms.Form):
+    """The office's decision on a report, sign-off or extension: a reason is required when
+    returning or refusing (the service says so in Chinese)."""
+
+    reason = forms.CharField(
+        label=_("reason"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"class": "form-control form-control-sm", "rows": 2}),
+    )
+
+
+# --- review meetings -------------------------------------------------------------------------
+class UnitChoiceField(forms.ModelChoiceField):
+    """Units labelled by their full name."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
+class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Units labelled by their full name."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    """People labelled by real name and username, so namesakes can be told apart."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name or obj.username}（{obj.username}）"
+
+
+class MeetingForm(forms.Form):
+    """A review meeting: campaign, date, kind, title, host, chair and attending units."""
+
+    campaign = forms.ModelChoiceField(
+        label=_("campaign"), queryset=Campaign.objects.none(), widget=forms.Select(attrs=SELECT)
+    )
+    date = forms.DateField(
+        label=_("date"), widget=forms.DateInput(attrs={"class": "form-control", "type": "date"})
+    )
+    kind = forms.ChoiceField(
+        label=_("kind"), choices=MeetingKind.choices, widget=forms.Select(attrs=SELECT)
+    )
+    title = forms.CharField(label=_("title"), max_length=200, widget=forms.TextInput(attrs=TEXT))
+    host_unit = UnitChoiceField(
+        label=_("host unit"), queryset=Unit.objects.none(), widget=forms.Select(attrs=SELECT)
+    )
+    chair = PersonChoiceField(
+        label=_("chair"), queryset=User.objects.none(), widget=forms.Select(attrs=SELECT)
+    )
+    attending_units = UnitMultipleChoiceField(
+        label=_("attending units"),
+        queryset=Unit.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"class": "form-select", "size": 8}),
+        help_text=_("Hold Ctrl (or ⌘) to choose several."),
+    )
+    minutes = forms.CharField(
+        label=_("minutes"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        campaigns: QuerySet[Campaign],
+        host_units: QuerySet[Unit],
+        units: QuerySet[Unit],
+        chairs: QuerySet[User],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = campaigns  # type: ignore[attr-defined]
+        self.fields["host_unit"].queryset = host_units  # type: ignore[attr-defined]
+        self.fields["attending_units"].queryset = units  # type: ignore[attr-defined]
+        self.fields["chair"].queryset = chairs  # type: ignore[attr-defined]
+
+
+class MeetingDecisionForm(forms.Form):
+    """One decision (议定事项) of a meeting, to become a ledger item."""
+
+    ledger = forms.ModelChoiceField(
+        label=_("ledger"),
+        queryset=Ledger.objects.none(),
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+    unit = UnitChoiceField(
+        label=_("responsible unit"),
+        queryset=Unit.objects.none(),
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+    title = forms.CharField(
+        label=_("item"),
+        max_length=300,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+    )
+    deadline = forms.DateField(
+        label=_("deadline"),
+        widget=forms.DateInput(attrs={"class": "form-control form-control-sm", "type": "date"}),
+    )
+    chain = forms.ModelChoiceField(
+        label=_("responsibility chain"),
+        queryset=ResponsibilityChain.objects.none(),
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        ledgers: QuerySet[Ledger],
+        units: QuerySet[Unit],
+        chains: QuerySet[ResponsibilityChain],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["ledger"].queryset = ledgers  # type: ignore[attr-defined]
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+        self.fields["chain"].queryset = chains  # type: ignore[attr-defined]
+
+
+class BaseDecisionFormSet(forms.BaseFormSet):
+    """Decisions of one meeting; blank extra rows are ignored, at least one is required."""
+
+    def decisions(self) -> list[dict[str, Any]]:
+        """Cleaned data of the filled, not deleted decisions."""
+        return [
+            form.cleaned_data
+            for form in self.forms
+            if form.has_changed() and form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+
+    def clean(self) -> None:
+        """A meeting is recorded for its decisions: at least one is needed."""
+        if any(self.errors):
+            return
+        if not self.decisions():
+            raise ValidationError(_("Add at least one decision."))
+
+
+DecisionFormSet = forms.formset_factory(
+    MeetingDecisionForm,
+    formset=BaseDecisionFormSet,
+    extra=1,
+    can_delete=True,
+    max_num=50,
+    validate_max=True,
+)

@@ -1,0 +1,932 @@
+"""Ledger pages: my items with the in-row progress update, one item's page with its
+workflow, the battle map, the office's queues, the ledger list and review meetings.
+
+Views are thin: they parse the request, ask the selectors (scoped to the caller), call one
+service per write and render. What the caller may not see is a 404; what they may see but
+not change is a 403. A progress update made on a stale row is refused by the service
+(:class:`~tasks_ledger.services.StaleEdit`): the row comes back with the current values,
+what changed since the user opened it, and their unsent input to send again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_tables2 import RequestConfig
+
+from accounts.history import history_for
+from accounts.jurisdiction import jurisdiction_for
+from accounts.models import Role, Unit, User
+from accounts.tables import HistoryTable
+from accounts.views import signed_in_user, wants_partial
+from campaign.models import Campaign, ResponsibilityChain
+from campaign.selectors import campaign_list, chain_list
+
+from . import rules, selectors, services
+from .filtersets import LedgerItemFilterSet
+from .forms import (
+    DecisionForm,
+    DecisionFormSet,
+    ExtensionRequestForm,
+    MeetingForm,
+    ProgressForm,
+    RowProgressForm,
+    SignOffRequestForm,
+)
+from .models import (
+    OPEN_STATUSES,
+    Evidence,
+    ExtensionRequest,
+    ExtensionStatus,
+    ItemStatus,
+    Ledger,
+    LedgerItem,
+    LedgerKind,
+    Light,
+    ProgressReport,
+    ReviewMeeting,
+    ReviewStatus,
+    SignOffRequest,
+)
+from .tables import ITEMS_PER_PAGE, LedgerItemTable, LedgerTable, MeetingTable
+
+LEDGERS_PER_PAGE = 25
+MEETINGS_PER_PAGE = 25
+#: Rows of each queue shown at once, oldest first (the rest follow as these are decided).
+QUEUE_LIMIT = 50
+#: Statuses in which progress may be reported or sign-off asked (as the services allow).
+REPORTABLE = (*OPEN_STATUSES, ItemStatus.COMPLETED)
+#: Fields shown on the item page for each kind, after those every item has.
+KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    LedgerKind.KEY_TASK: ("measures",),
+    LedgerKind.PROBLEM: ("symptom", "rectification"),
+    LedgerKind.HARD_PROBLEM: ("measures",),
+    LedgerKind.COMMITMENT: ("measures",),
+    LedgerKind.PETITION: ("petition_source", "petitioner_demand", "handling_result"),
+    LedgerKind.KEY_PROJECT: (
+        "planned_investment",
+        "funds_in_place",
+        "investment_completed",
+        "planned_start",
+        "actual_start",
+        "planned_completion",
+        "actual_completion",
+        "measures",
+    ),
+}
+OFFICE_ROLES = (Role.CAMPAIGN_OFFICE, Role.ADMINISTRATOR)
+
+
+def _error_text(exc: ValidationError) -> str:
+    """All messages of a ValidationError as one Chinese sentence list."""
+    return "；".join(str(message) for message in exc.messages)
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    """The ``next`` parameter if it points into this site, else ``default``."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
+
+
+def _visible_item(request: HttpRequest, pk: int) -> LedgerItem:
+    """The item with its light, or 404 outside the caller's jurisdiction."""
+    try:
+        return selectors.ledger_items(user=signed_in_user(request)).get(pk=pk)
+    except LedgerItem.DoesNotExist as exc:
+        raise Http404(_("No such item in your jurisdiction.")) from exc
+
+
+# --- my ledgers: the item list -----------------------------------------------------------
+
+
+def _without(filterset: LedgerItemFilterSet, *skip: str) -> QuerySet[LedgerItem]:
+    """The filterset's queryset with every valid filter applied except ``skip``."""
+    items = filterset.queryset.all()
+    for name, value in filterset.form.cleaned_data.items():
+        if name not in skip:
+            items = filterset.filters[name].filter(items, value)
+    return items
+
+
+#: The light filter's toggles, worst first, with their Bootstrap colour.
+LIGHT_CHOICES = [
+    (Light.RED, Light.RED.label, "danger"),
+    (Light.YELLOW, Light.YELLOW.label, "warning"),
+    (Light.GREEN, Light.GREEN.label, "success"),
+    (Light.NONE, Light.NONE.label, "secondary"),
+]
+
+
+def _style_filters(form: Any, user: User) -> None:
+    """Bootstrap classes and "all" choices for the filter selects; units indented by level."""
+    for name in ("area", "ledger", "kind", "unit"):
+        form.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+    form.fields["area"].empty_label = _("All areas")
+    form.fields["ledger"].empty_label = _("All ledgers")
+    form.fields["unit"].empty_label = _("All units")
+    # django-filter's choice iterator belongs to the class's field: set the choices anew so
+    # the widget's options see the instance's empty label.
+    form.fields["kind"].empty_label = _("All kinds")
+    form.fields["kind"].choices = LedgerKind.choices
+    # Units come in tree order (path); indent each by its depth under the caller's top.
+    roots = jurisdiction_for(user).view_roots
+    top = min((len(root) for root in roots), default=Unit.steplen) // Unit.steplen
+    form.fields["unit"].label_from_instance = lambda unit: (
+        "\u3000" * max(unit.depth - top, 0) + unit.name
+    )
+
+
+@login_required
+@require_GET
+def item_list_view(request: HttpRequest) -> HttpResponse:
+    """Items in the caller's jurisdiction: filters, the three lists as tabs, sorting, pages.
+
+    Queries are fixed whatever the page size (see ``test_item_list_query_count``): the
+    filter choices, one count for the three tabs, the paginator's count and one page.
+    The filter form and the sort and page links ask htmx for the ``results`` partial.
+    """
+    user = signed_in_user(request)
+    filterset = LedgerItemFilterSet(
+        request.GET, queryset=selectors.ledger_items(user=user), request=request
+    )
+    filterset.is_valid()
+    tab_counts = (
+        _without(filterset, "three", "ordering")
+        .order_by()
+        .aggregate(
+            all=Count("pk"),
+            new=Count("pk", filter=selectors.three_list_filter("new")),
+            in_progress=Count("pk", filter=selectors.three_list_filter("in_progress")),
+            signed_off=Count("pk", filter=selectors.three_list_filter("signed_off")),
+        )
+    )
+    current_three = filterset.form.cleaned_data.get("three") or ""
+    tabs = [
+        {"value": "", "label": _("all"), "count": tab_counts["all"]},
+        {"value": "new", "label": _("new"), "count": tab_counts["new"]},
+        {"value": "in_progress", "label": _("being advanced"), "count": tab_counts["in_progress"]},
+        {"value": "signed_off", "label": _("signed off"), "count": tab_counts["signed_off"]},
+    ]
+    table = LedgerItemTable(filterset.qs, request=request)
+    RequestConfig(request, paginate={"per_page": ITEMS_PER_PAGE}).configure(table)
+    form = filterset.form
+    _style_filters(form, user)
+    more_filters = ("status", "ledger", "deadline_after", "deadline_before")
+    context = {
+        "filter": filterset,
+        "form": form,
+        "table": table,
+        "tabs": tabs,
+        "current_three": current_three,
+        "light_choices": LIGHT_CHOICES,
+        "more_open": any(request.GET.get(name) for name in more_filters),
+        "filtered": any(
+            value for name, value in request.GET.items() if name not in ("page", "ordering")
+        ),
+    }
+    template = "tasks_ledger/item_list.html"
+    if wants_partial(request, "item-results"):
+        template += "#results"
+    return render(request, template, context)
+
+
+# --- the in-row update and its conflict ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """One value that changed between the version a user saw and the current one."""
+
+    label: str
+    before: str
+    after: str
+
+
+@dataclass
+class Conflict:
+    """What someone else changed since the user read the item."""
+
+    changes: list[Change] = field(default_factory=list)
+    by: str = ""
+    at: datetime | None = None
+
+
+def _shown(name: str, value: Any) -> str:
+    if value in (None, ""):
+        return "—"
+    if name == "progress":
+        return f"{value}%"
+    if name == "status":
+        try:
+            return str(ItemStatus(value).label)
+        except ValueError:
+            return str(value)
+    if name == "deadline":
+        if isinstance(value, str):
+            value = date.fromisoformat(value)
+        return date_format(value, "Y-m-d")
+    return Truncator(str(value)).chars(60)
+
+
+CONFLICT_FIELDS = {
+    "progress": pgettext_lazy("percent done", "progress"),
+    "status": gettext_lazy("status"),
+    "deadline": gettext_lazy("deadline"),
+    "latest_report": gettext_lazy("latest progress"),
+}
+
+
+def conflict_since(item: LedgerItem, seen_version: int) -> Conflict:
+    """Compare the version the user saw (from the item's history) with the item now.
+
+    Two queries, three with a name: the snapshot of the seen version, the latest change
+    and, when that change was made in a request or task of a person, their name.
+    """
+    conflict = Conflict()
+    seen = item.events.filter(version=seen_version).order_by("-pgh_id").first()  # type: ignore[attr-defined]
+    if seen is not None:
+        for name, label in CONFLICT_FIELDS.items():
+            before, after = getattr(seen, name), getattr(item, name)
+            if before != after:
+                conflict.changes.append(
+                    Change(label=str(label), before=_shown(name, before), after=_shown(name, after))
+                )
+    latest = (
+        item.events.filter(version__gt=seen_version)  # type: ignore[attr-defined]
+        .select_related("pgh_context")
+        .order_by("-pgh_id")
+        .first()
+    )
+    conflict.at = item.updated_at  # the application's clock, as every other time shown
+    if latest is not None:
+        metadata = latest.pgh_context.metadata if latest.pgh_context else {}
+        if metadata.get("user"):
+            conflict.by = (
+                User.objects.filter(pk=metadata["user"]).values_list("name", flat=True).first()
+                or ""
+            )
+    return conflict
+
+
+def _row(
+    request: HttpRequest, item: LedgerItem, *, status: int = 200, **extra: Any
+) -> HttpResponse:
+    """One row of the item list, as an htmx update answers with it."""
+    context = {"item": item, "next_url": _next_url(request, reverse("ledger:item-list"))}
+    context.update(extra)
+    return render(request, "tasks_ledger/includes/item_row.html", context, status=status)
+
+
+@login_required
+@require_POST
+def item_progress_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Report progress on an item: from its row (htmx, answered with the row) or from the
+    item page (with evidence files, answered with a redirect or the page with errors).
+
+    Answers: 200 saved, 409 changed by someone else (nothing written), 422 invalid input,
+    403 no right to report. The row's htmx handler swaps all four.
+    """
+    user = signed_in_user(request)
+    item = _visible_item(request, pk)
+    in_row = wants_partial(request, f"item-{pk}")
+    form_class = RowProgressForm if in_row else ProgressForm
+    form = form_class(request.POST, request.FILES)
+    if not form.is_valid():
+        if in_row:
+            return _row(request, item, status=422, row_form=form, row_open=True)
+        return _detail(request, item, status=422, progress_form=form, open_form="progress")
+    data = form.cleaned_data
+    try:
+        services.ledger_item_report_progress(
+            item=item,
+            reporter=user,
+            percent=data["percent"],
+            text=data["text"],
+            expected_version=data["version"],
+            files=data.get("evidence") or [],
+        )
+    except services.StaleEdit:
+        current = _visible_item(request, pk)
+        conflict = conflict_since(current, data["version"])
+        # The user's input stays in the form, now aimed at the current version.
+        kept = form_class(
+            initial={"percent": data["percent"], "text": data["text"], "version": current.version}
+        )
+        if in_row:
+            return _row(
+                request, current, status=409, conflict=conflict, row_form=kept, row_open=True
+            )
+        return _detail(
+            request,
+            current,
+            status=409,
+            conflict=conflict,
+            progress_form=kept,
+            open_form="progress",
+        )
+    except PermissionDenied as exc:
+        if in_row:
+            return _row(
+                request,
+                item,
+                status=403,
+                row_error=str(exc) or _("You may not report on this item."),
+            )
+        raise
+    except ValidationError as exc:
+        if in_row:
+            return _row(
+                request, item, status=422, row_form=form, row_open=True, row_error=_error_text(exc)
+            )
+        return _detail(
+            request,
+            item,
+            status=422,
+            progress_form=form,
+            form_error=_error_text(exc),
+            open_form="progress",
+        )
+    if in_row:
+        return _row(request, _visible_item(request, pk), saved=True)
+    messages.success(request, _("Progress reported: %(percent)d%%.") % {"percent": data["percent"]})
+    return redirect(_next_url(request, reverse("ledger:item-detail", args=[pk])))
+
+
+# --- the item page ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MilestoneRow:
+    """A milestone marked done, overdue or upcoming."""
+
+    title: str
+    deadline: date
+    done_on: date | None
+    state: str  # "done", "overdue", "upcoming"
+
+
+def _milestones(item: LedgerItem, today: date) -> list[MilestoneRow]:
+    rows = []
+    for milestone in item.milestones.all():
+        if milestone.done_on:
+            state = "done"
+        elif milestone.deadline < today:
+            state = "overdue"
+        else:
+            state = "upcoming"
+        rows.append(MilestoneRow(milestone.title, milestone.deadline, milestone.done_on, state))
+    return rows
+
+
+def _kind_fields(item: LedgerItem) -> list[tuple[str, Any, str]]:
+    """(label, value, field name) of the fields of the item's kind."""
+    rows = []
+    for name in KIND_FIELDS.get(item.kind, ()):
+        label = getattr(LedgerItem._meta.get_field(name), "verbose_name", name)
+        rows.append((str(label), getattr(item, name), name))
+    return rows
+
+
+def _detail(
+    request: HttpRequest, item: LedgerItem, *, status: int = 200, **forms: Any
+) -> HttpResponse:
+    """Render the item page; ``forms`` replaces the blank forms (after a failed post)."""
+    user = signed_in_user(request)
+    today = timezone.localdate()
+    try:
+        item = selectors.ledger_item_detail(user=user, pk=item.pk)
+    except LedgerItem.DoesNotExist as exc:
+        raise Http404(_("No such item in your jurisdiction.")) from exc
+    signoffs = list(item.signoff_requests.all())
+    extensions = list(item.extension_requests.all())
+    pending_signoff = next((s for s in signoffs if s.status == ReviewStatus.PENDING), None)
+    pending_extension = next((e for e in extensions if e.status == ExtensionStatus.PENDING), None)
+    can_update = rules.can_update_item(user, item)
+    context: dict[str, Any] = {
+        "item": item,
+        "kind_fields": _kind_fields(item),
+        "milestones": _milestones(item, today),
+        "measure_rows": list(item.measure_set.all()),
+        "reports": list(item.reports.all()),
+        "signoffs": signoffs,
+        "extensions": extensions,
+        "evidence": list(item.evidence.all()),
+        "history": HistoryTable(history_for(item)),
+        "can_update": can_update,
+        "can_review": rules.can_review_item(user, item),
+        "can_verify": bool(pending_signoff and rules.can_verify_signoff(user, pending_signoff)),
+        "pending_signoff": pending_signoff,
+        "pending_extension": pending_extension,
+        "may_report": can_update and item.status in REPORTABLE,
+        "may_request_signoff": can_update and item.status in REPORTABLE and not pending_signoff,
+        "may_request_extension": can_update
+        and item.status in OPEN_STATUSES
+        and today <= item.deadline
+        and not pending_extension,
+        "extension_too_late": can_update
+        and item.status in OPEN_STATUSES
+        and today > item.deadline
+        and not pending_extension,
+        "progress_form": ProgressForm(initial={"percent": item.progress, "version": item.version}),
+        "signoff_form": SignOffRequestForm(initial={"version": item.version}),
+        "extension_form": ExtensionRequestForm(),
+        "here": reverse("ledger:item-detail", args=[item.pk]),
+    }
+    if item.kind == LedgerKind.KEY_PROJECT:
+        context["rates"] = selectors.project_rates(
+            LedgerItem.objects.filter(pk=item.pk), today=today
+        )
+    context.update(forms)
+    return render(request, "tasks_ledger/item_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def item_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """One item: its fields, chain, milestones, progress timeline, evidence, sign-off and
+    extension requests, and history, with the actions the caller's rights allow."""
+    return _detail(request, _visible_item(request, pk))
+
+
+@login_required
+@require_POST
+def signoff_request_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask for sign-off with a completion report and evidence."""
+    user = signed_in_user(request)
+    item = _visible_item(request, pk)
+    form = SignOffRequestForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _detail(request, item, status=422, signoff_form=form, open_form="signoff")
+    try:
+        services.signoff_request_create(
+            item=item,
+            requester=user,
+            note=form.cleaned_data["note"],
+            files=form.cleaned_data["evidence"],
+            expected_version=form.cleaned_data["version"],
+        )
+    except services.StaleEdit as exc:
+        kept = SignOffRequestForm(
+            initial={"note": form.cleaned_data["note"], "version": exc.current.version}
+        )
+        conflict = conflict_since(exc.current, form.cleaned_data["version"])
+        return _detail(
+            request, item, status=409, signoff_form=kept, conflict=conflict, open_form="signoff"
+        )
+    except ValidationError as exc:
+        return _detail(
+            request,
+            item,
+            status=422,
+            signoff_form=form,
+            form_error=_error_text(exc),
+            open_form="signoff",
+        )
+    messages.success(request, _("Sign-off requested. The verifier has been put on notice."))
+    return redirect("ledger:item-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def extension_request_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask, before the deadline, to move it to a later date."""
+    user = signed_in_user(request)
+    item = _visible_item(request, pk)
+    form = ExtensionRequestForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, item, status=422, extension_form=form, open_form="extension")
+    try:
+        services.extension_request_create(
+            item=item,
+            requester=user,
+            reason=form.cleaned_data["reason"],
+            new_deadline=form.cleaned_data["new_deadline"],
+        )
+    except ValidationError as exc:
+        return _detail(
+            request,
+            item,
+            status=422,
+            extension_form=form,
+            form_error=_error_text(exc),
+            open_form="extension",
+        )
+    messages.success(request, _("Extension requested. The deadline stays until it is approved."))
+    return redirect("ledger:item-detail", pk=pk)
+
+
+# --- the office's decisions ------------------------------------------------------------------
+
+
+def _decide(request: HttpRequest, item: LedgerItem, act: Any, done: str) -> HttpResponseRedirect:
+    """Run one decision service; say what happened; go back where the user came from."""
+    back = _next_url(request, reverse("ledger:item-detail", args=[item.pk]))
+    try:
+        act()
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, done)
+    return redirect(back)
+
+
+def _reason(request: HttpRequest) -> str:
+    form = DecisionForm(request.POST)
+    return form.cleaned_data["reason"] if form.is_valid() else ""
+
+
+def _visible_or_404(user: User, item: LedgerItem) -> None:
+    if not rules.can_view_item(user, item):
+        raise Http404(_("No such item in your jurisdiction."))
+
+
+@login_required
+@require_POST
+def report_decide_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Accept a progress report, or return it with a reason."""
+    user = signed_in_user(request)
+    report = get_object_or_404(ProgressReport.objects.select_related("item__unit"), pk=pk)
+    _visible_or_404(user, report.item)
+    reason = _reason(request)
+    if action == "accept":
+        return _decide(
+            request,
+            report.item,
+            lambda: services.progress_report_accept(report=report, reviewer=user),
+            _("Progress report accepted."),
+        )
+    return _decide(
+        request,
+        report.item,
+        lambda: services.progress_report_return(report=report, reviewer=user, reason=reason),
+        _("Progress report returned; the unit will see the reason."),
+    )
+
+
+@login_required
+@require_POST
+def signoff_decide_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Verify a sign-off request (the item is signed off), or return it with a reason."""
+    user = signed_in_user(request)
+    signoff = get_object_or_404(
+        SignOffRequest.objects.select_related("item__unit", "item__chain__lead_department"),
+        pk=pk,
+    )
+    _visible_or_404(user, signoff.item)
+    reason = _reason(request)
+    if action == "approve":
+        return _decide(
+            request,
+            signoff.item,
+            lambda: services.signoff_approve(request=signoff, verifier=user),
+            _("Verified: the item is signed off."),
+        )
+    return _decide(
+        request,
+        signoff.item,
+        lambda: services.signoff_return(request=signoff, verifier=user, reason=reason),
+        _("Sign-off returned; the item is open again."),
+    )
+
+
+@login_required
+@require_POST
+def extension_decide_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Approve an extension (the deadline moves), or refuse it with a reason."""
+    user = signed_in_user(request)
+    extension = get_object_or_404(ExtensionRequest.objects.select_related("item__unit"), pk=pk)
+    _visible_or_404(user, extension.item)
+    reason = _reason(request)
+    if action == "approve":
+        return _decide(
+            request,
+            extension.item,
+            lambda: services.extension_approve(request=extension, approver=user, note=reason),
+            _("Extension approved: the deadline is now %(date)s.")
+            % {"date": date_format(extension.new_deadline, "Y-m-d")},
+        )
+    return _decide(
+        request,
+        extension.item,
+        lambda: services.extension_refuse(request=extension, approver=user, note=reason),
+        _("Extension refused; the deadline stays."),
+    )
+
+
+@login_required
+@require_GET
+def evidence_download_view(request: HttpRequest, pk: int) -> FileResponse:
+    """An evidence file, for those who may see its item (files are never served directly)."""
+    user = signed_in_user(request)
+    evidence = get_object_or_404(Evidence.objects.select_related("item__unit"), pk=pk)
+    _visible_or_404(user, evidence.item)
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404(_("The file is missing from storage.")) from exc
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=evidence.original_name,
+        content_type=evidence.content_type or "application/octet-stream",
+    )
+
+
+# --- the battle map --------------------------------------------------------------------------
+
+
+@dataclass
+class MapRow:
+    """One unit of the battle map: (area, cell) per area and the unit's totals."""
+
+    unit_id: int
+    name: str
+    short_name: str
+    depth: int
+    cells: list[tuple[Any, dict[str, Any] | None]]
+    totals: dict[str, Any]
+
+
+LIGHT_KEYS = ("red", "yellow", "green", "none", "total")
+#: Indentation steps the map shows; deeper units line up with the last step.
+MAP_MAX_INDENT = 3
+
+
+def _worst(counts: dict[str, Any]) -> str:
+    """The worst light among counts ("" for an empty cell)."""
+    for light in ("red", "yellow", "green"):
+        if counts.get(light):
+            return light
+    return "none" if counts.get("total") else ""
+
+
+def _pick_campaign(request: HttpRequest, campaigns: list[Campaign]) -> Campaign | None:
+    wanted = request.GET.get("campaign", "")
+    for campaign in campaigns:
+        if str(campaign.pk) == wanted:
+            return campaign
+    return campaigns[0] if campaigns else None
+
+
+def build_map(cells: list[dict[str, Any]], areas: list[Any]) -> dict[str, Any]:
+    """Arrange :func:`selectors.battle_map` cells as rows of units under area columns, with
+    totals per unit, per area and overall (no queries)."""
+    column = {area.pk: index for index, area in enumerate(areas)}
+    rows: dict[int, MapRow] = {}
+    column_totals: list[dict[str, Any]] = [dict.fromkeys(LIGHT_KEYS, 0) for _area in areas]
+    grand: dict[str, Any] = dict.fromkeys(LIGHT_KEYS, 0)
+    for cell in cells:
+        index = column.get(cell["area"])
+        if index is None:
+            continue
+        row = rows.get(cell["unit"])
+        if row is None:
+            row = rows[cell["unit"]] = MapRow(
+                unit_id=cell["unit"],
+                name=cell["unit__name"],
+                short_name=cell["unit__short_name"] or cell["unit__name"],
+                depth=len(cell["unit__path"]) // Unit.steplen,
+                cells=[(area, None) for area in areas],
+                totals=dict.fromkeys(LIGHT_KEYS, 0),
+            )
+        row.cells[index] = (areas[index], cell)
+        for key in LIGHT_KEYS:
+            row.totals[key] += cell[key]
+            column_totals[index][key] += cell[key]
+            grand[key] += cell[key]
+    top = min((row.depth for row in rows.values()), default=0)
+    for row in rows.values():
+        row.depth = min(row.depth - top, MAP_MAX_INDENT)
+        row.totals["worst"] = _worst(row.totals)
+    for totals in column_totals:
+        totals["worst"] = _worst(totals)
+    grand["worst"] = _worst(grand)
+    return {
+        "rows": list(rows.values()),
+        "column_totals": list(zip(areas, column_totals, strict=True)),
+        "grand": grand,
+    }
+
+
+@login_required
+@require_GET
+def battle_map_view(request: HttpRequest) -> HttpResponse:
+    """挂图作战: units × areas of a campaign, each cell coloured by its worst light.
+
+    Three queries whatever the size: the campaigns, the areas and the map itself.
+    """
+    user = signed_in_user(request)
+    campaigns = list(campaign_list(user=user))
+    campaign = _pick_campaign(request, campaigns)
+    context: dict[str, Any] = {"campaigns": campaigns, "campaign": campaign, "rows": []}
+    if campaign is not None:
+        areas = list(selectors.area_list(user=user, campaign=campaign))
+        context["areas"] = areas
+        context.update(build_map(selectors.battle_map(user=user, campaign=campaign), areas))
+    return render(request, "tasks_ledger/battle_map.html", context)
+
+
+# --- the office's queues ---------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def queues_view(request: HttpRequest) -> HttpResponse:
+    """Pending sign-off requests, extension requests and progress reports; action buttons
+    only on the rows the caller may decide."""
+    user = signed_in_user(request)
+    signoffs = list(selectors.signoff_queue(user=user)[:QUEUE_LIMIT])
+    extensions = list(selectors.extension_queue(user=user)[:QUEUE_LIMIT])
+    reports = list(selectors.report_queue(user=user)[:QUEUE_LIMIT])
+    context = {
+        # A lead department's verifier needs one membership query per request; the office
+        # decides without one (rules.can_verify_signoff).
+        "signoffs": [(s, rules.can_verify_signoff(user, s)) for s in signoffs],
+        "extensions": [(e, rules.can_review_item(user, e.item)) for e in extensions],
+        "reports": [(r, rules.can_review_item(user, r.item)) for r in reports],
+        "limit": QUEUE_LIMIT,
+        "here": reverse("ledger:queues"),
+    }
+    return render(request, "tasks_ledger/queues.html", context)
+
+
+# --- ledgers ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def ledger_list_view(request: HttpRequest) -> HttpResponse:
+    """Ledgers of the caller's campaigns with the items they can see, by area."""
+    table = LedgerTable(selectors.ledger_list(user=signed_in_user(request)))
+    RequestConfig(request, paginate={"per_page": LEDGERS_PER_PAGE}).configure(table)
+    return render(request, "tasks_ledger/ledger_list.html", {"table": table})
+
+
+# --- review meetings -------------------------------------------------------------------------
+
+
+def _is_office(user: User) -> bool:
+    j = jurisdiction_for(user)
+    return j.has_role(*OFFICE_ROLES) and not j.is_read_only
+
+
+@login_required
+@require_GET
+def meeting_list_view(request: HttpRequest) -> HttpResponse:
+    """Review meetings hosted or attended within the caller's jurisdiction."""
+    user = signed_in_user(request)
+    table = MeetingTable(selectors.meeting_list(user=user))
+    RequestConfig(request, paginate={"per_page": MEETINGS_PER_PAGE}).configure(table)
+    return render(
+        request,
+        "tasks_ledger/meeting_list.html",
+        {"table": table, "may_create": _is_office(user)},
+    )
+
+
+@login_required
+@require_GET
+def meeting_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """One meeting: its facts, attending units and the decisions that became items."""
+    user = signed_in_user(request)
+    try:
+        meeting = selectors.meeting_detail(user=user, pk=pk)
+    except ReviewMeeting.DoesNotExist as exc:
+        raise Http404(_("No such meeting in your jurisdiction.")) from exc
+    decisions = list(meeting.decisions.all())
+    context = {
+        "meeting": meeting,
+        "decisions": decisions,
+        "hidden_decisions": meeting.decision_count - len(decisions),  # type: ignore[attr-defined]
+        "history": HistoryTable(history_for(meeting)),
+    }
+    return render(request, "tasks_ledger/meeting_detail.html", context)
+
+
+def _meeting_forms(request: HttpRequest, user: User) -> tuple[MeetingForm, Any]:
+    j = jurisdiction_for(user)
+    units = j.units().order_by("path")
+    campaigns = Campaign.objects.filter(pk__in=campaign_list(user=user).values("pk")).order_by(
+        "-year", "name"
+    )
+    chairs = (
+        User.objects.filter(Q(memberships__unit__in=units) | Q(pk=user.pk))
+        .distinct()
+        .order_by("name")
+    )
+    data = request.POST if request.method == "POST" else None
+    form = MeetingForm(
+        data,
+        campaigns=campaigns,
+        host_units=j.units(manage=True).order_by("path"),
+        units=units,
+        chairs=chairs,
+        initial={"date": timezone.localdate()},
+    )
+    ledgers = (
+        Ledger.objects.filter(campaign__in=campaigns)
+        .select_related("area")
+        .order_by("campaign", "area__sort_order", "sort_order", "title")
+    )
+    chains: QuerySet[ResponsibilityChain] = chain_list(user=user).order_by("subject")
+    formset = DecisionFormSet(
+        data,
+        prefix="decisions",
+        form_kwargs={"ledgers": ledgers, "units": units, "chains": chains},
+    )
+    return form, formset
+
+
+def _check_decisions(form: MeetingForm, formset: Any) -> bool:
+    """Decisions fit their meeting: same campaign, deadline not before the meeting."""
+    campaign, day = form.cleaned_data["campaign"], form.cleaned_data["date"]
+    ok = True
+    for decision in formset.forms:
+        data = getattr(decision, "cleaned_data", None) or {}
+        if not data or data.get("DELETE") or not decision.has_changed():
+            continue
+        if data["ledger"].campaign_id != campaign.pk:
+            decision.add_error("ledger", _("This ledger belongs to another campaign."))
+            ok = False
+        if data.get("chain") and data["chain"].campaign_id not in (None, campaign.pk):
+            decision.add_error("chain", _("This chain belongs to another campaign."))
+            ok = False
+        if data["deadline"] < day:
+            decision.add_error("deadline", _("The deadline is before the meeting."))
+            ok = False
+    return ok
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meeting_create_view(request: HttpRequest) -> HttpResponse:
+    """Record a meeting and turn its decisions into ledger items in one step, all or
+    nothing (the campaign office only)."""
+    user = signed_in_user(request)
+    if not _is_office(user):
+        raise PermissionDenied(_("Only the campaign office records review meetings."))
+    form, formset = _meeting_forms(request, user)
+    error = ""
+    valid = request.method == "POST" and form.is_valid() and formset.is_valid()
+    if valid and _check_decisions(form, formset):
+        data = form.cleaned_data
+        try:
+            meeting = services.meeting_create(
+                actor=user,
+                campaign=data["campaign"],
+                kind=data["kind"],
+                title=data["title"],
+                date=data["date"],
+                host_unit=data["host_unit"],
+                chair=data["chair"],
+                attending_units=data["attending_units"],
+                minutes=data["minutes"],
+                decisions=[
+                    services.DecisionSpec(
+                        ledger=d["ledger"],
+                        unit=d["unit"],
+                        title=d["title"],
+                        deadline=d["deadline"],
+                        chain=d.get("chain"),
+                    )
+                    for d in formset.decisions()
+                ],
+            )
+        except PermissionDenied as exc:
+            error = str(exc)
+        except ValidationError as exc:
+            error = _("Nothing was saved: %(errors)s") % {"errors": _error_text(exc)}
+        else:
+            messages.success(
+                request,
+                _("Meeting recorded; %(count)d decisions became ledger items.")
+                % {"count": len(formset.decisions())},
+            )
+            return redirect("ledger:meeting-detail", pk=meeting.pk)
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request,
+        "tasks_ledger/meeting_form.html",
+        {"form": form, "formset": formset, "error": error},
+        status=status,
+    )
