@@ -25,6 +25,7 @@ from campaign.selectors import (
     chains_of,
     supervision_groups_of,
 )
+from tasks_ledger.selectors import ledger_light_counts
 
 from .forms import UnitSearchForm
 from .history import history_for
@@ -126,6 +127,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "home.html", context)
 
     context["campaigns"] = list(campaign_overview_list(user=user))
+    context["ledger_lights"] = ledger_light_counts(user=user)
     if context["shows_overview"]:
         context["counts"] = counts = unit_counts(user=user)
         context["levels"] = [
