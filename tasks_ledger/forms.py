@@ -22,6 +22,9 @@ from .models import Ledger, MeetingKind
 from .services import evidence_validate
 
 TEXT = {"class": "form-control"}
+#: Date inputs (type="date") take and give ISO dates whatever the language.
+ISO_DATE = "%Y-%m-%d"
+CHOOSE = _("Choose…")
 SELECT = {"class": "form-select"}
 #: Most files one form accepts at once (the server checks each file's type and size).
 MAX_FILES = 10
@@ -130,7 +133,7 @@ class ExtensionRequestForm(forms.Form):
 
     new_deadline = forms.DateField(
         label=_("requested deadline"),
-        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}),
+        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}, format=ISO_DATE),
     )
     reason = forms.CharField(
         label=_("reason"),
@@ -177,20 +180,30 @@ class MeetingForm(forms.Form):
     """A review meeting: campaign, date, kind, title, host, chair and attending units."""
 
     campaign = forms.ModelChoiceField(
-        label=_("campaign"), queryset=Campaign.objects.none(), widget=forms.Select(attrs=SELECT)
+        label=_("campaign"),
+        queryset=Campaign.objects.none(),
+        empty_label=CHOOSE,
+        widget=forms.Select(attrs=SELECT),
     )
     date = forms.DateField(
-        label=_("date"), widget=forms.DateInput(attrs={"class": "form-control", "type": "date"})
+        label=_("date"),
+        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}, format=ISO_DATE),
     )
     kind = forms.ChoiceField(
         label=_("kind"), choices=MeetingKind.choices, widget=forms.Select(attrs=SELECT)
     )
     title = forms.CharField(label=_("title"), max_length=200, widget=forms.TextInput(attrs=TEXT))
     host_unit = UnitChoiceField(
-        label=_("host unit"), queryset=Unit.objects.none(), widget=forms.Select(attrs=SELECT)
+        label=_("host unit"),
+        queryset=Unit.objects.none(),
+        empty_label=CHOOSE,
+        widget=forms.Select(attrs=SELECT),
     )
     chair = PersonChoiceField(
-        label=_("chair"), queryset=User.objects.none(), widget=forms.Select(attrs=SELECT)
+        label=_("chair"),
+        queryset=User.objects.none(),
+        empty_label=CHOOSE,
+        widget=forms.Select(attrs=SELECT),
     )
     attending_units = UnitMultipleChoiceField(
         label=_("attending units"),
@@ -228,11 +241,13 @@ class MeetingDecisionForm(forms.Form):
     ledger = forms.ModelChoiceField(
         label=_("ledger"),
         queryset=Ledger.objects.none(),
+        empty_label=CHOOSE,
         widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
     unit = UnitChoiceField(
         label=_("responsible unit"),
         queryset=Unit.objects.none(),
+        empty_label=CHOOSE,
         widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
     title = forms.CharField(
@@ -242,12 +257,15 @@ class MeetingDecisionForm(forms.Form):
     )
     deadline = forms.DateField(
         label=_("deadline"),
-        widget=forms.DateInput(attrs={"class": "form-control form-control-sm", "type": "date"}),
+        widget=forms.DateInput(
+            attrs={"class": "form-control form-control-sm", "type": "date"}, format=ISO_DATE
+        ),
     )
     chain = forms.ModelChoiceField(
         label=_("responsibility chain"),
         queryset=ResponsibilityChain.objects.none(),
         required=False,
+        empty_label=_("No chain yet"),
         widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
 

@@ -835,13 +835,19 @@ def _meeting_forms(request: HttpRequest, user: User) -> tuple[MeetingForm, Any]:
         .order_by("name")
     )
     data = request.POST if request.method == "POST" else None
+    host_units = j.units(manage=True).order_by("path")
+    initial: dict[str, Any] = {"date": timezone.localdate(), "chair": user.pk}
+    if data is None:
+        # The newest campaign and the office's own top unit are the usual answers.
+        initial["campaign"] = campaigns.values_list("pk", flat=True).first()
+        initial["host_unit"] = host_units.values_list("pk", flat=True).first()
     form = MeetingForm(
         data,
         campaigns=campaigns,
-        host_units=j.units(manage=True).order_by("path"),
+        host_units=host_units,
         units=units,
         chairs=chairs,
-        initial={"date": timezone.localdate()},
+        initial=initial,
     )
     ledgers = (
         Ledger.objects.filter(campaign__in=campaigns)

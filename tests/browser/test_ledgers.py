@@ -356,3 +356,79 @@ def test_item_page_evidence_sign_off_and_verification(
     open_page(page, f"{base}/ledgers/items/{item.pk}/")
     expect(page.get_by_text("已由 市能力作风办")).to_be_visible()
     shot("ledger-item-signed-off")
+
+
+# --- the demo city ------------------------------------------------------------------------------
+
+DEMO_DAY = dt.datetime(2022, 7, 18, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+@pytest.fixture
+def demo(transactional_db: None) -> Iterator[object]:
+    """The demo city with its 20 ledgers, seen on the day of its snapshot."""
+    from campaign.demo import seed_demo
+
+    with time_machine.travel(DEMO_DAY, tick=True):
+        yield seed_demo()
+
+
+def demo_log_in(page: Page, base: str, username: str) -> None:
+    from campaign.demo import DEFAULT_DEMO_PASSWORD
+
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(DEFAULT_DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{base}/")
+
+
+def test_demo_city_ledgers(
+    browser: Browser, page: Page, live_server, shot: Callable[..., Path], demo
+) -> None:
+    """GIVEN the demo city on 18 July 2022 WHEN the county liaison looks for red items and
+    the office opens the map, its queues, the ledger index and a meeting THEN every page
+    reads well at 1366×768 with real amounts of data."""
+    base = live_server.url
+    with time_machine.travel(DEMO_DAY, tick=True):
+        demo_log_in(page, base, "county_liaison")
+        expect(page.get_by_role("heading", name="台账事项红黄绿灯")).to_be_visible()
+        shot("ledger-demo-home-liaison", full_page=False)
+        open_page(page, f"{base}/ledgers/items/")
+        page.evaluate("window.__marker = 'same page'")
+        page.locator("label[for=f-light-red]").click()  # htmx: the results only
+        expect(page).to_have_url(re.compile(r"light=red"))
+        expect(page.locator("table.app-items > tbody.app-item").first).to_be_visible()
+        for badge in page.locator("table.app-items .app-light").all():
+            expect(badge).to_have_text("红灯")
+        assert page.evaluate("window.__marker") == "same page"
+        assert_fits(page)
+        shot("ledger-demo-liaison-red", full_page=False)
+
+        office = browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai")
+        office.set_default_timeout(15_000)
+        tab = office.new_page()
+        try:
+            demo_log_in(tab, base, "office")
+            for name, url in (
+                ("ledger-demo-office-list", "/ledgers/items/"),
+                ("ledger-demo-map", "/ledgers/map/"),
+                ("ledger-demo-queues", "/ledgers/queues/"),
+                ("ledger-demo-index", "/ledgers/"),
+                ("ledger-demo-meetings", "/ledgers/meetings/"),
+            ):
+                open_page(tab, f"{base}{url}")
+                assert_fits(tab)
+                tab.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+            with tab.expect_navigation(wait_until="load"):
+                tab.locator("table a[href*='/ledgers/meetings/']").first.click()
+            expect(tab.get_by_role("heading", name="议定事项")).to_be_visible()
+            assert_fits(tab)
+            tab.screenshot(path=str(SCREENSHOTS / "ledger-demo-meeting.png"), full_page=True)
+            open_page(tab, f"{base}/ledgers/meetings/new/")
+            tab.get_by_role("button", name="添加议定事项").click()
+            expect(tab.locator(".app-decision-row")).to_have_count(2)
+            assert_fits(tab)
+            tab.screenshot(path=str(SCREENSHOTS / "ledger-demo-meeting-form.png"), full_page=True)
+            tab.wait_for_load_state("networkidle", timeout=5_000)
+        finally:
+            office.close()
