@@ -248,7 +248,10 @@ def import_view(request: HttpRequest) -> HttpResponse:
                     actor=user, ledger=ledger, upload=form.cleaned_data["file"]
                 )
             except imports.ImportRefused as refused:
-                form.add_error("file", refused.message)
+                name = form.cleaned_data["file"].name
+                form.add_error(
+                    "file", _("%(name)s: %(message)s") % {"name": name, "message": refused.message}
+                )
             else:
                 _start_check(job)
                 return redirect("ledger:import-job", pk=job.pk)

@@ -25,7 +25,7 @@ import logging
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -325,6 +325,7 @@ class CheckResult:
     skipped_examples: int = 0
     unknown_units: set[str] = field(default_factory=set)
     unknown_people: set[str] = field(default_factory=set)
+    existing_codes: set[str] = field(default_factory=set)  # numbers used in the ledger
 
     def count(self, action: str) -> int:
         """Rows planned for ``action``."""
@@ -382,6 +383,7 @@ class Checker:
             "unit", "chain__lead_department", "chain__responsible_person", "ledger__campaign"
         )
         self.existing = {item.code: item for item in items}
+        self.result.existing_codes = set(self.existing)
         self.measures: dict[int, list[str]] = {}
         if self.kind == LedgerKind.HARD_PROBLEM:
             for measure in Measure.objects.filter(item__ledger=ledger).order_by(
@@ -394,6 +396,7 @@ class Checker:
         self.importable = {c.key: c for c in import_columns(self.kind)}
         self.label_of = {key: str(c.label) for key, c in self.importable.items()}
         self.footer = False  # past the 合计 row: notes, not items
+        self.row_start = 0  # problems recorded before the current row
         self.label_of["ledger"] = str(LEDGER.label)
 
     # --- problems --------------------------------------------------------------------------
@@ -536,10 +539,12 @@ class Checker:
                 self.seen_codes[code] = row
         unit = values.get("unit")
         chain = self.match_chain(row, values, unit)
-        if len(self.result.problems) > before:
-            return
         if unit is None:  # a required column: its problem is recorded already
             return
+        # Go on with a row that already has problems: every problem of it is listed, but
+        # only a row without any is planned.
+        self.row_start = before
+        chain = None if chain is _INVALID else chain
         existing = self.existing.get(code) if code else None
         if existing is None:
             self.plan_create(row, code, values, unit, chain)
@@ -677,6 +682,9 @@ class Checker:
         return candidates[0]
 
     # --- plans ---------------------------------------------------------------------------------
+    def _row_has_problems(self) -> bool:
+        return len(self.result.problems) > self.row_start
+
     def _can_create(self, unit: Unit) -> bool:
         return self.j.can_manage(self.ledger.owner_unit) or self.j.can_manage(unit)
 
@@ -689,6 +697,8 @@ class Checker:
         chain: Any,
     ) -> None:
         """A new item: permission, dates and the model's own validation."""
+        if any(values.get(key) in (None, "") for key in ("title", "start_date", "deadline")):
+            return  # required and unreadable: already a problem
         if not self._can_create(unit):
             self.problem(
                 row, "unit", _("You may not add items of %(unit)s to this ledger.") % {"unit": unit}
@@ -720,7 +730,7 @@ class Checker:
             deadline=values["deadline"],
             **fields,
         )
-        if not self._validate(row, candidate):
+        if not self._validate(row, candidate) or self._row_has_problems():
             return
         self.result.rows.append(
             RowPlan(
@@ -843,7 +853,7 @@ class Checker:
             setattr(candidate, key, value)
         if report is not None:
             candidate.progress = report[0]
-        if not self._validate(row, candidate):
+        if not self._validate(row, candidate) or self._row_has_problems():
             return
         described = [
             (self.label_of.get(key, key), _display(getattr(item, key)), _display(value))
@@ -1207,19 +1217,38 @@ def _finish(job: ImportJob, status: str, *, message: str = "") -> ImportJob:
 def _apply_rows(
     job: ImportJob, result: CheckResult, actor: User, progress: Progress
 ) -> tuple[int, int]:
-    """Write each planned row; collect every failure, then abort if there was one."""
+    """Add the new rows in bulk, then update the others one by one through the services;
+    collect every failure, then abort (the caller's transaction) if there was one."""
     versions: dict[str, int] = job.plan.get("versions", {})
     problems: list[Problem] = []
+    creates = [plan for plan in result.rows if plan.action == "create"]
+    updates = [plan for plan in result.rows if plan.action == "update"]
     created = updated = 0
-    for done, plan in enumerate(result.rows, 1):
+    if creates:
+        try:
+            created = ledger_items_bulk_create(
+                actor=actor,
+                ledger=job.ledger,
+                plans=creates,
+                taken_codes=result.existing_codes,
+                progress=progress,
+            )
+        except PermissionDenied as exc:
+            problems.append(Problem(None, "", str(exc)))
+        except DatabaseError as exc:  # e.g. a number taken meanwhile by someone else
+            logger.warning("import %s: new rows refused: %s", job.pk, exc)
+            problems.append(
+                Problem(
+                    None,
+                    "",
+                    _("The database refused the new items; upload the file again to check it."),
+                )
+            )
+    for done, plan in enumerate(updates, created + 1):
         progress(done)
         try:
-            if plan.action == "create":
-                _create(job.ledger, plan, actor)
-                created += 1
-            elif plan.action == "update":
-                _update(plan, actor, versions)
-                updated += 1
+            _update(plan, actor, versions)
+            updated += 1
         except services.StaleEdit:
             problems.append(
                 Problem(
@@ -1244,20 +1273,54 @@ def _apply_rows(
     return created, updated
 
 
-def _create(ledger: Ledger, plan: RowPlan, actor: User) -> None:
-    values = dict(plan.values)
-    services.ledger_item_create(
-        actor=actor,
-        ledger=ledger,
-        unit=values.pop("unit"),
-        chain=values.pop("chain"),
-        title=values.pop("title"),
-        start_date=values.pop("start_date"),
-        deadline=values.pop("deadline"),
-        code=plan.code,
-        measure_texts=plan.measure_texts,
-        **values,
-    )
+CREATE_BATCH = 500
+
+
+@transaction.atomic
+def ledger_items_bulk_create(
+    *,
+    actor: User,
+    ledger: Ledger,
+    plans: Sequence[RowPlan],
+    taken_codes: set[str],
+    progress: Progress = _no_progress,
+) -> int:
+    """Add the checked new rows of an import in batches; return how many were added.
+
+    ``services.ledger_item_create`` per row costs some twenty milliseconds (its constraint
+    checks compile a query each); this writes 500 rows per INSERT. The rows have passed
+    the :class:`Checker`, which applies the same rules: who may add (the ledger's owner
+    for any unit, a unit for itself, asked again here), the model's field checks and
+    ``clean()``, the dates in order, no sign-off, numbers unique in the file and the
+    ledger. The database's constraints still guard all of it, and the history triggers
+    record every row with the import's context.
+    """
+    j = jurisdiction_for(actor)
+    number = int(services.next_code(ledger))
+    taken = set(taken_codes) | {plan.code for plan in plans if plan.code}
+    items: list[LedgerItem] = []
+    for plan in plans:
+        values = dict(plan.values)
+        unit = values.pop("unit")
+        if not (j.can_manage(ledger.owner_unit) or j.can_manage(unit)):
+            raise PermissionDenied(_("You may not add items to this ledger."))
+        code = plan.code
+        if not code:
+            while str(number) in taken:
+                number += 1
+            code = str(number)
+            taken.add(code)
+        items.append(LedgerItem(ledger=ledger, kind=ledger.kind, unit=unit, code=code, **values))
+    for start in range(0, len(items), CREATE_BATCH):
+        LedgerItem.objects.bulk_create(items[start : start + CREATE_BATCH])
+        progress(min(start + CREATE_BATCH, len(items)))
+    measures = [
+        Measure(item=item, text=text, sort_order=order)
+        for item, plan in zip(items, plans, strict=True)
+        for order, text in enumerate(plan.measure_texts)
+    ]
+    Measure.objects.bulk_create(measures, batch_size=CREATE_BATCH)
+    return len(items)
 
 
 def _update(plan: RowPlan, actor: User, versions: dict[str, int]) -> None:

@@ -325,27 +325,37 @@ def test_duplicate_numbers_in_the_file(client, org, ledger):
 
 
 def test_a_row_failing_while_applied_saves_nothing(client, org, ledger, monkeypatch):
-    """GIVEN a clean preview of three rows WHEN the second fails as it is written THEN
-    nothing of the three is kept and the job lists the failing row."""
-    rows = [HEADER, row(title="一"), row(title="二"), row(title="三")]
+    """GIVEN a clean preview adding two items and updating a third WHEN the update fails as
+    it is written (after the new rows went in) THEN nothing of the three is kept and the
+    job lists the failing row."""
+    item = make_item(ledger, org.county_a, code="1", title="甲县重点任务")
+    rows = [HEADER, row(title="一"), row(code="1", title="改名了", progress=0), row(title="三")]
     post(client, org.inside, ledger, xlsx(rows))
     job = ImportJob.objects.get()
-    assert job.can_apply
-    real = services.ledger_item_create
+    assert job.can_apply and (job.plan["create"], job.plan["update"]) == (2, 1)
 
-    def flaky(**kwargs):
-        if kwargs["title"] == "二":
-            raise ValidationError("写入时出错")
-        return real(**kwargs)
+    def failing(**kwargs):
+        raise ValidationError("写入时出错")
 
-    monkeypatch.setattr(services, "ledger_item_create", flaky)
+    monkeypatch.setattr(services, "ledger_item_update", failing)
     client.post(reverse("ledger:import-apply", args=[job.pk]))
     job.refresh_from_db()
     assert job.status == ImportStatus.FAILED
     assert problems(job) == [(4, "", "写入时出错")]
-    assert not LedgerItem.objects.exists()
+    assert list(LedgerItem.objects.values_list("pk", "title", "version")) == [
+        (item.pk, "甲县重点任务", 1)
+    ]
     page = client.get(reverse("ledger:import-job", args=[job.pk])).content.decode()
     assert "未保存任何数据" in page
+
+
+def test_numbers_given_to_new_rows_skip_those_taken(client, org, ledger):
+    make_item(ledger, org.county_a, code="1")
+    rows = [HEADER, row(title="甲"), row(code="2", title="乙"), row(title="丙")]
+    post(client, org.inside, ledger, xlsx(rows))
+    client.post(reverse("ledger:import-apply", args=[ImportJob.objects.get().pk]))
+    codes = dict(LedgerItem.objects.values_list("title", "code"))
+    assert (codes["甲"], codes["乙"], codes["丙"]) == ("3", "2", "4")
 
 
 def test_an_item_changed_after_the_preview_stops_the_apply(client, org, ledger):
