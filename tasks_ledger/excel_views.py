@@ -273,6 +273,8 @@ def _start_check(job: ImportJob) -> None:
         except Exception:  # the check itself reports an unreadable file
             rows = 0
     if rows > settings.LEDGER_IMPORT_ASYNC_ROWS:
+        job.total_rows = rows  # the sheet's own count, for the progress bar until checked
+        job.save(update_fields=["total_rows"])
         transaction.on_commit(lambda: tasks.check_import.delay(job.pk))
     else:
         imports.import_job_check(job=job)

@@ -546,6 +546,15 @@ def test_bad_files_are_refused_with_nothing_stored(client, org, ledger, media, c
     assert list(LedgerItem.objects.values_list("pk", "version")) == [(item.pk, 1)]
 
 
+def test_a_workbook_is_known_by_its_content_not_its_name(client, org, ledger):
+    """A real workbook saved as 台账.txt is read (the name is never trusted either way)."""
+    post(client, org.inside, ledger, xlsx([HEADER, row()]), name="台账.txt")
+    job = ImportJob.objects.get()
+    assert job.can_apply and job.original_name == "台账.txt"
+    assert job.file.name.startswith("ledger-imports/") and job.file.name.endswith(".xlsx")
+    assert "台账" not in job.file.name
+
+
 def test_files_over_the_size_limit_are_refused(client, org, ledger, settings):
     settings.LEDGER_IMPORT_MAX_BYTES = 1000
     response = post(client, org.inside, ledger, xlsx([HEADER, row()]))
