@@ -408,7 +408,12 @@ def test_progress_with_evidence_from_the_item_page_and_guarded_download(world, c
     client.force_login(world.org.inside)
     response = client.post(
         f"/ledgers/items/{world.green_a.pk}/progress/",
-        {"percent": 45, "text": "完成3栋改造", "version": 1, "evidence": [pdf(), pdf("现场照片.pdf")]},
+        {
+            "percent": 45,
+            "text": "完成3栋改造",
+            "version": 1,
+            "evidence": [pdf(), pdf("现场照片.pdf")],
+        },
     )
     assert response.status_code == 302
     assert response.url == f"/ledgers/items/{world.green_a.pk}/"
