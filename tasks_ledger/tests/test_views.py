@@ -302,7 +302,7 @@ def test_row_update_on_a_closed_item_says_why(world, client):
     client.force_login(world.org.inside)
     response = row_post(client, world.red_a, percent=10, text="恢复", version=2)
     assert response.status_code == 422
-    assert "alert-danger" in response.content.decode()
+    assert "只能对未办结的事项报送进展" in response.content.decode()
 
 
 @pytest.mark.parametrize("persona", ["official", "supervisor", "assessor"])
@@ -310,7 +310,7 @@ def test_read_only_users_get_403_on_the_row_update(world, client, persona):
     client.force_login(getattr(world.org, persona))
     response = row_post(client, world.red_a, percent=10, text="越权", version=1)
     assert response.status_code == 403
-    assert "alert-danger" in response.content.decode()  # said in the row
+    assert "您无权报送该事项进展" in response.content.decode()  # said in the row
     response = client.post(
         f"/ledgers/items/{world.red_a.pk}/progress/", {"percent": 10, "text": "越权", "version": 1}
     )
