@@ -161,7 +161,7 @@ def _style_filters(form: Any, user: User) -> None:
 def item_list_view(request: HttpRequest) -> HttpResponse:
     """Items in the caller's jurisdiction: filters, the three lists as tabs, sorting, pages.
 
-    Queries are fixed whatever the page size (see ``test_item_list_query_count``): the
+    Queries are fixed whatever the page size (see ``test_list_query_count_is_fixed``): the
     filter choices, one count for the three tabs, the paginator's count and one page.
     The filter form and the sort and page links ask htmx for the ``results`` partial.
     """

@@ -170,6 +170,8 @@ def test_list_filters_by_light_unit_area_kind_keyword_and_list(world, client):
     html = get(client, f"{LIST}?unit={world.org.county_a.pk}")  # and the units under it
     assert "审批窗口推诿扯皮整改" in html and "乙县道路养护" not in html
     html = get(client, f"{LIST}?unit_only={world.org.county_a.pk}")  # the battle map's link
+    assert "仅甲县本级，不含下级单位" in html  # said, and kept when other filters change
+    assert f'name="unit_only" value="{world.org.county_a.pk}"' in html
     assert "甲县污水管网改造" in html and "审批窗口推诿扯皮整改" not in html
     html = get(client, f"{LIST}?area={world.problems.area_id}")
     assert "审批窗口推诿扯皮整改" in html and "甲县污水管网改造" not in html

@@ -292,6 +292,8 @@ def test_battle_map_clicks_through_to_the_items(
     expect(rows).to_have_count(2)
     expect(page.get_by_text("城区污水管网改造工程")).to_be_visible()
     expect(page.get_by_text("甲镇农村人居环境整治")).to_have_count(0)  # a unit under 甲县
+    expect(page.get_by_text("仅甲县本级，不含下级单位")).to_be_visible()
+    shot("ledger-map-cell", full_page=False)
 
 
 def test_item_page_evidence_sign_off_and_verification(
