@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 
 from accounts.admin import JurisdictionAdminMixin
@@ -10,6 +12,7 @@ from .models import (
     Area,
     Evidence,
     ExtensionRequest,
+    ImportJob,
     Ledger,
     LedgerItem,
     LightPolicy,
@@ -146,3 +149,18 @@ class ReviewMeetingAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["host_unit", "chair", "campaign"]
     date_hierarchy = "date"
     inlines = [AttendanceInline]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+    """Excel imports: who uploaded what into which ledger, and how it went."""
+
+    jurisdiction_field = "ledger__owner_unit"
+    list_display = ("original_name", "ledger", "status", "created_by", "created_at")
+    list_filter = ("status",)
+    search_fields = ("original_name", "ledger__title", "created_by__name")
+    list_select_related = ("ledger", "created_by")
+
+    def has_add_permission(self, request: Any) -> bool:
+        """Imports start from the import page, which checks the file."""
+        return False

@@ -760,3 +760,12 @@ def test_pages_need_login(client):
     for url in (LIST, "/ledgers/", "/ledgers/map/", "/ledgers/queues/", "/ledgers/meetings/"):
         response = client.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response.url
+
+
+def test_item_list_links_to_import_for_editors_only(client, org):
+    from django.urls import reverse
+
+    client.force_login(org.inside)
+    assert reverse("ledger:import") in client.get(reverse("ledger:item-list")).content.decode()
+    client.force_login(org.official)
+    assert reverse("ledger:import") not in client.get(reverse("ledger:item-list")).content.decode()
