@@ -40,7 +40,11 @@ def test_list_search_and_add_pages_open_in_chinese(org, client, model):
     listing = client.get(reverse("admin:{}_{}_changelist".format(*info)), {"q": "甲"})
     assert listing.status_code == 200
     assert 'lang="zh-hans"' in listing.content.decode()
-    assert client.get(reverse("admin:{}_{}_add".format(*info))).status_code == 200
+    adding = client.get(reverse("admin:{}_{}_add".format(*info)))
+    # Some records only start from their own page (an import checks its file first).
+    assert adding.status_code == (
+        200 if admin.site._registry[model].has_add_permission(adding.wsgi_request) else 403
+    )
 
 
 def test_change_pages_open_with_history_link(org, client):

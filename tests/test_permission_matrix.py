@@ -286,7 +286,7 @@ def test_ledger_lists_and_exports_hold_nothing_from_outside(org, items, client, 
     assert ("乙县重点任务" in api) == sees_b
     export = client.get(reverse("ledger:export"))
     assert export.status_code == 200
-    sheet = load_workbook(BytesIO(b"".join(export.streaming_content))).active
+    sheet = load_workbook(BytesIO(b"".join(export.streaming_content))).worksheets[0]
     cells = {str(c) for row in sheet.iter_rows(values_only=True) for c in row if c}
     assert ("甲县重点任务" in cells) == sees_a
     assert ("乙县重点任务" in cells) == sees_b
