@@ -949,6 +949,15 @@ def format_logins(logins: list[Login], *, password: str) -> str:
         _("Every unit's liaison and leader can log in too, e.g. %(examples)s.")
         % {"examples": "zjj_liaison, an01_liaison, an_secretary, mayor"}
     )
+    from tasks_ledger.demo import DEMO_TODAY  # imported here: it reads this module's tables
+
+    lines.append(
+        _(
+            "The ledgers are a snapshot of %(date)s: what was still open then is overdue (red) "
+            "today."
+        )
+        % {"date": DEMO_TODAY.isoformat()}
+    )
     return "\n".join(lines)
 
 
