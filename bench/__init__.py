@@ -1,0 +1,1 @@
+"""Benchmarks that print their figures (run as scripts: ``python bench/ledger_export.py``)."""

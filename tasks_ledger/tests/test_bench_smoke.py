@@ -1,0 +1,37 @@
+"""The benchmarks in ``bench/`` still run (with a few items, in the test database).
+
+They are not part of the suite's figures; this only keeps them from rotting when the export,
+the list page or the API change under them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import ledger_export, ledger_list
+
+pytestmark = pytest.mark.django_db
+
+
+def test_export_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """GIVEN 30 benchmark items WHEN the export benchmark runs THEN both writers wrote them
+    and it printed its table."""
+    figures = ledger_export.run(sizes=[30], repeat=1, isolate=False)
+
+    assert [f["rows"] for f in figures] == [30]
+    figure = figures[0]
+    assert figure["export_rows_per_s"] > 0 and figure["bare_rows_per_s"] > 0
+    assert figure["ratio"] > 0
+    assert figure["export_heap_peak_mib"] > 0
+    assert "export/bare" in capsys.readouterr().out
+
+
+def test_list_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """GIVEN 30 benchmark items WHEN the list benchmark runs THEN every page and API request
+    answered 200 with a fixed handful of queries, and it printed its table."""
+    figures = ledger_list.run(sizes=[30], repeat=1)
+
+    assert len(figures) == len({f["request"] for f in figures}) >= 5
+    assert {f["request"] for f in figures} >= {"page: first page", "API: first page"}
+    assert all(0 < f["queries"] < 20 for f in figures)
+    assert "best ms" in capsys.readouterr().out
