@@ -7,7 +7,6 @@ working groups; 10 supervision groups and 1 special supervision group covering e
 from __future__ import annotations
 
 import itertools
-import time
 from collections import Counter
 from collections.abc import Iterator
 from io import StringIO
@@ -226,23 +225,21 @@ class TestSeededCity:
         assert "nothing was changed" in output or "未作任何更改" in output
 
 
-def test_seed_is_fast(db: None) -> None:
-    """The seed runs in tests and in ``make run``: keep it to a few seconds.
+def test_seed_stays_cheap(db: None) -> None:
+    """The seed runs in tests and in ``make run``: keep it to a few seconds (about 4 s on a
+    2-core machine; wall-clock time is not asserted, it varies with the machine's load).
 
     Queries are the stable measure (about 3,600 today, mostly one insert and its history
     trigger per row; the ledgers take about 290 of them, their 1,700 items and the items'
     children being bulk-created; a re-run reads by natural keys and prints the table, about
     75). Raise these bounds deliberately when a new section is added.
     """
-    started = time.perf_counter()
     with CaptureQueriesContext(connection) as first:
         seed()
-    elapsed = time.perf_counter() - started
     with CaptureQueriesContext(connection) as second:
         seed()
     assert len(first) < 4000
     assert len(second) < 100
-    assert elapsed < 15  # generous: shared CI machines are slow; it takes ~4 s here
 
 
 def test_bad_password_is_refused(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
