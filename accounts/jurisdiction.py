@@ -19,7 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from .models import Role, Unit
 
@@ -174,3 +176,13 @@ def jurisdiction_for(user: User | AnonymousUser | Any) -> Jurisdiction:
         cached = compute_jurisdiction(cast("User", user))
         setattr(user, "_jurisdiction_cache", cached)  # noqa: B010 - a per-object memo
     return cached
+
+
+def require_manage(actor: User | None, unit: Unit | None) -> None:
+    """Raise PermissionDenied unless ``actor`` may change records of ``unit``.
+
+    ``actor=None`` is the system itself (management commands, seeding). Every service that
+    writes records of a unit calls this before writing.
+    """
+    if actor is not None and not jurisdiction_for(actor).can_manage(unit):
+        raise PermissionDenied(_("You may not change records of this unit."))

@@ -6,19 +6,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .jurisdiction import jurisdiction_for
+from .jurisdiction import jurisdiction_for, require_manage
 from .models import Membership, Role, RoleAssignment, Unit, User
 
 STAFF_ROLES = frozenset({Role.ADMINISTRATOR, Role.CAMPAIGN_OFFICE})
-
-
-def _require_manage(actor: User | None, unit: Unit | None) -> None:
-    """Raise PermissionDenied unless ``actor`` may change records of ``unit``.
-
-    ``actor=None`` is the system itself (management commands, migrations).
-    """
-    if actor is not None and not jurisdiction_for(actor).can_manage(unit):
-        raise PermissionDenied(_("You may not change records of this unit."))
 
 
 @transaction.atomic
@@ -37,7 +28,7 @@ def unit_create(
     """Add a unit under ``parent`` (or as a root when the system creates one)."""
     if parent is None and actor is not None and not actor.is_superuser:
         raise PermissionDenied(_("Only an administrator may add a top-level unit."))
-    _require_manage(actor, parent)
+    require_manage(actor, parent)
     unit = Unit(
         code=code,
         name=name,
@@ -58,7 +49,7 @@ def membership_add(
     *, actor: User | None, user: User, unit: Unit, post: str, title: str = ""
 ) -> Membership:
     """Give ``user`` a post in ``unit`` (idempotent for the same post)."""
-    _require_manage(actor, unit)
+    require_manage(actor, unit)
     membership, _created = Membership.objects.get_or_create(
         user=user, unit=unit, post=post, defaults={"title": title}
     )
@@ -72,7 +63,7 @@ def role_assign(*, actor: User | None, user: User, role: str, scope: Unit) -> Ro
         raise ValidationError({"role": _("Unknown role.")})
     if actor is not None and not jurisdiction_for(actor).has_role(Role.ADMINISTRATOR):
         raise PermissionDenied(_("Only an administrator may grant roles."))
-    _require_manage(actor, scope)
+    require_manage(actor, scope)
     assignment, _created = RoleAssignment.objects.get_or_create(user=user, role=role, scope=scope)
     if role in STAFF_ROLES and not user.is_staff:
         # These roles work in the admin; its login requires is_staff.

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
-from accounts.jurisdiction import jurisdiction_for
+from accounts.jurisdiction import require_manage
 from accounts.models import Unit, User
 
 from .models import (
@@ -20,12 +20,6 @@ from .models import (
     SupervisionGroup,
     TaskForce,
 )
-
-
-def _require_manage(actor: User | None, unit: Unit) -> None:
-    """``actor=None`` is the system (seeding, management commands)."""
-    if actor is not None and not jurisdiction_for(actor).can_manage(unit):
-        raise PermissionDenied(_("You may not change records of this unit."))
 
 
 @transaction.atomic
@@ -42,7 +36,7 @@ def campaign_create(
     phases: Iterable[tuple[str, date, date]] = (),
 ) -> Campaign:
     """Create a campaign and its phases (kind, start, end) together."""
-    _require_manage(actor, owner_unit)
+    require_manage(actor, owner_unit)
     campaign = Campaign(
         owner_unit=owner_unit,
         name=name,
@@ -75,7 +69,7 @@ def task_force_create(
     sort_order: int = 0,
 ) -> TaskForce:
     """Create a task force with its member units and people."""
-    _require_manage(actor, campaign.owner_unit)
+    require_manage(actor, campaign.owner_unit)
     force = TaskForce(
         campaign=campaign, name=name, kind=kind, area=area, leader=leader, sort_order=sort_order
     )
@@ -99,7 +93,7 @@ def supervision_group_create(
     sort_order: int = 0,
 ) -> SupervisionGroup:
     """Create a supervision group with its members and the units it covers."""
-    _require_manage(actor, campaign.owner_unit)
+    require_manage(actor, campaign.owner_unit)
     group = SupervisionGroup(
         campaign=campaign, name=name, kind=kind, leader=leader, sort_order=sort_order
     )
@@ -140,7 +134,7 @@ def chain_create(
     task_force: TaskForce | None = None,
 ) -> ResponsibilityChain:
     """Create a responsibility chain after checking every post and department (两级五岗)."""
-    _require_manage(actor, unit)
+    require_manage(actor, unit)
     cooperating = list(cooperating_departments)
     chain = ResponsibilityChain(
         subject=subject,
@@ -184,10 +178,10 @@ def chain_update(
     unknown = set(changes) - CHAIN_FIELDS
     if unknown:
         raise TypeError(f"Unknown chain fields: {sorted(unknown)}")
-    _require_manage(actor, chain.unit)
+    require_manage(actor, chain.unit)
     for name, value in changes.items():
         setattr(chain, name, value)
-    _require_manage(actor, chain.unit)
+    require_manage(actor, chain.unit)
     cooperating = (
         list(cooperating_departments)
         if cooperating_departments is not None
@@ -207,7 +201,7 @@ def chain_delete(*, actor: User | None, chain: ResponsibilityChain) -> None:
     A chain still carried by other records (PROTECT) is refused as a validation error
     rather than a server error.
     """
-    _require_manage(actor, chain.unit)
+    require_manage(actor, chain.unit)
     try:
         chain.delete()
     except ProtectedError as exc:

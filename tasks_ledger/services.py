@@ -23,7 +23,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.jurisdiction import jurisdiction_for
+from accounts.jurisdiction import jurisdiction_for, require_manage
 from accounts.models import Unit, User
 from campaign.models import Campaign, ResponsibilityChain, TaskForce
 
@@ -76,13 +76,6 @@ class StaleEdit(Exception):  # the house style names it so (ARCHITECTURE.md)
 def _require(allowed: bool, message: str) -> None:
     if not allowed:
         raise PermissionDenied(message)
-
-
-def _require_manage(actor: User | None, unit: Unit) -> None:
-    if actor is not None:
-        _require(
-            jurisdiction_for(actor).can_manage(unit), _("You may not change records of this unit.")
-        )
 
 
 def _bump(item: LedgerItem, expected_version: int | None, **values: Any) -> LedgerItem:
@@ -156,7 +149,7 @@ def area_get_or_create(
     *, actor: User | None, campaign: Campaign, name: str, sort_order: int = 0
 ) -> Area:
     """The campaign's area of that name, created if missing."""
-    _require_manage(actor, campaign.owner_unit)
+    require_manage(actor, campaign.owner_unit)
     area, _created = Area.objects.get_or_create(
         campaign=campaign, name=name, defaults={"sort_order": sort_order}
     )
@@ -177,7 +170,7 @@ def ledger_create(
     sort_order: int = 0,
 ) -> Ledger:
     """Open a ledger in an area of a campaign."""
-    _require_manage(actor, owner_unit)
+    require_manage(actor, owner_unit)
     ledger = Ledger(
         campaign=campaign,
         area=area,
@@ -538,7 +531,7 @@ def meeting_create(
     decisions: Sequence[DecisionSpec] = (),
 ) -> ReviewMeeting:
     """Record a meeting and turn its decisions into ledger items, all or nothing."""
-    _require_manage(actor, host_unit)
+    require_manage(actor, host_unit)
     meeting = ReviewMeeting(
         campaign=campaign,
         kind=kind,
