@@ -1339,3 +1339,30 @@ def _update(plan: RowPlan, actor: User, versions: dict[str, int]) -> None:
         services.ledger_item_report_progress(
             item=item, reporter=actor, percent=percent, text=text, expected_version=expected
         )
+
+
+def import_uploads_purge(*, keep_days: int, now: datetime | None = None) -> int:
+    """Delete uploaded workbooks older than ``keep_days``; return how many were deleted.
+
+    The jobs stay (who imported what, and how it went); only their files go. A preview that
+    was never applied is closed as failed ("expired") so it can no longer be applied. Jobs
+    being checked or applied are left alone. Each job is claimed with a conditional UPDATE,
+    so two sweeps running at once delete each file once.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=keep_days)
+    finished = (ImportStatus.APPLIED, ImportStatus.FAILED, ImportStatus.CHECKED)
+    stale = ImportJob.objects.filter(created_at__lt=cutoff, status__in=finished).exclude(file="")
+    purged = 0
+    for job in stale.only("pk", "file", "status").iterator():
+        name = job.file.name or ""
+        changes: dict[str, Any] = {"file": ""}
+        if job.status == ImportStatus.CHECKED:
+            changes.update(
+                status=ImportStatus.FAILED,
+                message=_("The uploaded file expired before it was applied."),
+                finished_at=timezone.now(),
+            )
+        if ImportJob.objects.filter(pk=job.pk, file=name, status=job.status).update(**changes):
+            job.file.storage.delete(name)
+            purged += 1
+    return purged

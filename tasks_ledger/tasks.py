@@ -33,3 +33,13 @@ def apply_import(job_id: int) -> str | None:
     if job is None:
         return None
     return imports.import_job_apply(job=job).status
+
+
+@shared_task(name="tasks_ledger.tasks.purge_import_uploads")
+def purge_import_uploads() -> int:
+    """Delete uploaded workbooks past their keeping time (the jobs themselves stay)."""
+    from django.conf import settings
+
+    from . import imports
+
+    return imports.import_uploads_purge(keep_days=settings.LEDGER_IMPORT_KEEP_DAYS)

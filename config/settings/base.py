@@ -177,6 +177,8 @@ LEDGER_IMPORT_MAX_UNCOMPRESSED_BYTES = env.int(
 LEDGER_IMPORT_MAX_ZIP_ENTRIES = env.int("LEDGER_IMPORT_MAX_ZIP_ENTRIES", default=500)
 LEDGER_IMPORT_MAX_ROWS = env.int("LEDGER_IMPORT_MAX_ROWS", default=50_000)
 LEDGER_IMPORT_ASYNC_ROWS = env.int("LEDGER_IMPORT_ASYNC_ROWS", default=2000)
+# Uploaded workbooks are kept this long for the preview and the record, then deleted.
+LEDGER_IMPORT_KEEP_DAYS = env.int("LEDGER_IMPORT_KEEP_DAYS", default=30)
 
 REST_FRAMEWORK = {
     # Token first: an anonymous caller gets 401 with ``WWW-Authenticate: Token`` (as the
@@ -256,6 +258,8 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 _BEAT = [
     # Every 10 minutes: prove the worker and beat are alive (read by the health page).
     ("heartbeat", "config.tasks.heartbeat", "*/10 * * * *", 9 * 60),
+    # Every night at 03:30: delete uploaded Excel imports older than LEDGER_IMPORT_KEEP_DAYS.
+    ("purge_import_uploads", "tasks_ledger.tasks.purge_import_uploads", "30 3 * * *", 23 * 3600),
 ]
 
 
