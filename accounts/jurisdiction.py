@@ -23,7 +23,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from .models import Role, Unit
+from .models import Membership, Role, RoleAssignment, Unit
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -64,6 +64,9 @@ class Jurisdiction:
     manage_roots: tuple[str, ...] = ()
     roles: frozenset[str] = field(default_factory=frozenset)
     supervised_roots: tuple[str, ...] = ()
+    # The units the user holds a post in, exactly (not their subtrees): a lead department
+    # verifies sign-offs of other units' items on its chains.
+    member_paths: tuple[str, ...] = ()
 
     # --- queries -------------------------------------------------------------------------
     def q(self, unit_field: str = "unit", *, manage: bool = False) -> Q:
@@ -79,6 +82,40 @@ class Jurisdiction:
     def units(self, *, manage: bool = False) -> UnitQuerySet:
         """All units the user may see (or change), in tree order, as one query."""
         return Unit.objects.filter(self.q("", manage=manage))
+
+    def people_q(self, *, manage: bool = False) -> Q:
+        """A filter on User: people holding a post in, or a role over, a unit within the
+        jurisdiction (or what the user manages). These are the people the user may name in a
+        record: a leader, a group member, a responsible person."""
+        if self.is_global:
+            return Q()
+        posts = Membership.objects.filter(self.q("unit", manage=manage)).values("user_id")
+        roles = RoleAssignment.objects.filter(self.q("scope", manage=manage)).values("user_id")
+        return Q(pk__in=posts) | Q(pk__in=roles)
+
+    def can_manage_person(self, person: User) -> bool:
+        """Whether the user may change ``person``'s account (password, active, posts, roles).
+
+        Only when the person is no superuser and everything their posts, roles and supervision
+        groups reach lies within what the user manages, whether the account is active or not
+        (re-activating it would open that reach). Otherwise a city office could take over a
+        provincial official who also holds a post in the city. One query.
+        """
+        if self.is_global:
+            return True
+        if person.is_superuser:
+            return False
+        reached = (
+            Unit.objects.filter(
+                Q(pk__in=Membership.objects.filter(user=person).values("unit_id"))
+                | Q(pk__in=RoleAssignment.objects.filter(user=person).values("scope_id"))
+                | Q(supervision_groups__members=person)
+                | Q(supervision_groups__leader=person)
+            )
+            .values_list("path", flat=True)
+            .distinct()
+        )
+        return all(any(path.startswith(r) for r in self.manage_roots) for path in reached)
 
     def ancestors_q(self, unit_field: str) -> Q:
         """Records whose unit is an ancestor of (or equal to) a jurisdiction root.
@@ -164,6 +201,7 @@ def compute_jurisdiction(user: User) -> Jurisdiction:
         manage_roots=_roots(manage),
         roles=frozenset(roles),
         supervised_roots=_roots(supervised),
+        member_paths=tuple(sorted(member_paths)),
     )
 
 

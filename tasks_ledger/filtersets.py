@@ -33,6 +33,7 @@ from .models import (
     ProgressReport,
     ReviewMeeting,
     SignOffRequest,
+    StatusChangeRequest,
 )
 from .selectors import three_list_filter
 
@@ -214,4 +215,12 @@ class ExtensionRequestFilterSet(_ItemRecordFilterSet):
 
     class Meta:
         model = ExtensionRequest
+        fields: list[str] = []
+
+
+class StatusChangeRequestFilterSet(_ItemRecordFilterSet):
+    """Suspension, cancellation and resumption requests by item."""
+
+    class Meta:
+        model = StatusChangeRequest
         fields: list[str] = []

@@ -7,6 +7,7 @@ which checks rights and invariants again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Unit, User
 from campaign.models import Campaign, ResponsibilityChain
 
-from .models import Ledger, MeetingKind
+from .models import REPORT_MAX, TEXT_MAX, Ledger, MeetingKind, StatusChange
 from .services import evidence_validate
 
 TEXT = {"class": "form-control"}
@@ -93,6 +94,18 @@ class RowProgressForm(forms.Form):
             }
         ),
     )
+    lower_reason = forms.CharField(
+        label=_("why progress goes down"),
+        max_length=REPORT_MAX,
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "class": "form-control form-control-sm",
+                "placeholder": _("Only when the figure is lower than the accepted one"),
+                "autocomplete": "off",
+            }
+        ),
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
     def clean_text(self) -> str:
@@ -109,9 +122,16 @@ class ProgressForm(RowProgressForm):
 
     text = forms.CharField(
         label=_("what was done"),
-        max_length=2000,
+        max_length=REPORT_MAX,
         error_messages={"required": _("Say what was done.")},
         widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}),
+    )
+    lower_reason = forms.CharField(
+        label=_("why progress goes down"),
+        help_text=_("Needed only when the figure is lower than the accepted one."),
+        max_length=REPORT_MAX,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
     )
     evidence = EvidenceField(label=_("evidence files"), required=False)
 
@@ -121,7 +141,7 @@ class SignOffRequestForm(forms.Form):
 
     note = forms.CharField(
         label=_("completion report"),
-        max_length=2000,
+        max_length=REPORT_MAX,
         widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}),
     )
     evidence = EvidenceField(label=_("evidence files"))
@@ -137,9 +157,31 @@ class ExtensionRequestForm(forms.Form):
     )
     reason = forms.CharField(
         label=_("reason"),
-        max_length=1000,
+        max_length=REPORT_MAX,
         widget=forms.Textarea(attrs={"class": "form-control", "rows": 2}),
     )
+
+
+class StatusChangeRequestForm(forms.Form):
+    """Ask the office to suspend, cancel or resume an item, with a reason."""
+
+    change = forms.ChoiceField(
+        label=_("request"),
+        choices=StatusChange.choices,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    reason = forms.CharField(
+        label=_("reason"),
+        max_length=REPORT_MAX,
+        widget=forms.Textarea(attrs={"class": "form-control", "rows": 2}),
+    )
+
+    def __init__(self, *args: Any, changes: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if changes:
+            self.fields["change"].choices = [  # type: ignore[attr-defined]
+                (value, label) for value, label in StatusChange.choices if value in changes
+            ]
 
 
 class DecisionForm(forms.Form):
@@ -149,7 +191,7 @@ class DecisionForm(forms.Form):
     reason = forms.CharField(
         label=_("reason"),
         required=False,
-        max_length=1000,
+        max_length=REPORT_MAX,
         widget=forms.Textarea(attrs={"class": "form-control form-control-sm", "rows": 2}),
     )
 
@@ -215,7 +257,7 @@ class MeetingForm(forms.Form):
     minutes = forms.CharField(
         label=_("minutes"),
         required=False,
-        max_length=5000,
+        max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}),
     )
 

@@ -50,7 +50,7 @@ from accounts.models import Unit, User
 from campaign.models import ResponsibilityChain
 from campaign.selectors import chain_list
 
-from . import services
+from . import rules, services
 from .exports import LEDGER, Column, columns_for, import_columns, normalise_newlines
 from .models import (
     OPEN_STATUSES,
@@ -717,9 +717,34 @@ class Checker:
             for key, value in values.items()
             if key in services.ITEM_FIELDS and value is not None
         }
-        fields["status"] = status
-        fields.setdefault("progress", 0)
         fields.pop("chain", None)
+        report = None
+        percent = values.get("progress") or 0
+        text = (values.get("latest_report") or "").strip()
+        if rules.is_office_over(self.user, unit):
+            # The office's own ledger: what it writes is its finding, not a unit's claim.
+            fields.update(status=status, progress=percent, latest_report=text)
+        elif status not in (ItemStatus.NOT_STARTED, ItemStatus.IN_PROGRESS):
+            self.problem(
+                row,
+                "status",
+                _(
+                    "Only the campaign office sets a new item as %(status)s; leave the status "
+                    "blank, and ask for sign-off, suspension or cancellation on the item's page."
+                )
+                % {"status": ItemStatus(status).label},
+            )
+            return
+        elif percent or text:
+            if not text:
+                self.problem(
+                    row,
+                    "latest_report",
+                    _("Say what was done (latest progress) when the progress changes."),
+                )
+                return
+            # A unit's figure waits for the office as a progress report on the new item.
+            report = (percent, text)
         candidate = LedgerItem(
             ledger=self.ledger,
             kind=self.ledger.kind,
@@ -745,6 +770,7 @@ class Checker:
                     "deadline": values["deadline"],
                     **fields,
                 },
+                report=report,
                 measure_texts=list(values.get("measure_list") or []),
             )
         )
@@ -813,8 +839,11 @@ class Checker:
         report = None
         percent = values.get("progress")
         text = values.get("latest_report")
-        progress_changed = (percent is not None and percent != item.progress) or (
-            text and not _same(text, item.latest_report)
+        # Compared with what the item shows: the figure waiting for review, else the
+        # accepted one (a re-imported workbook does not report the same thing twice).
+        shown = item.progress if item.pending_progress is None else item.pending_progress
+        progress_changed = (percent is not None and percent != shown) or (
+            text and not _same(text, item.latest_report) and percent != shown
         )
         status = values.get("status")
         if progress_changed:
@@ -833,15 +862,24 @@ class Checker:
                 )
             else:
                 report = (item.progress if percent is None else percent, text or "")
-        if status is not None and status != item.status:
-            if ItemStatus.SIGNED_OFF in (status, item.status):
-                self.problem(
-                    row,
-                    "status",
-                    _("Sign-off is requested and verified on the item's page, not by import."),
+        if (
+            status is not None
+            and status != item.status
+            and not (
+                # "in progress" in the sheet for an item whose progress is still under review
+                status == ItemStatus.IN_PROGRESS and report is not None
+            )
+        ):
+            self.problem(
+                row,
+                "status",
+                _(
+                    "Item %(code)s is %(status)s: a status changes through accepted progress, "
+                    "a verified sign-off, or a suspension or cancellation request on the item's "
+                    "page, not by import."
                 )
-            else:
-                changes["status"] = status
+                % {"code": item.code, "status": item.get_status_display()},
+            )
         if len(self.result.problems) > before:
             return
         candidate = LedgerItem(
@@ -851,8 +889,6 @@ class Checker:
         candidate.chain = item.chain
         for key, value in changes.items():
             setattr(candidate, key, value)
-        if report is not None:
-            candidate.progress = report[0]
         if not self._validate(row, candidate) or self._row_has_problems():
             return
         described = [
@@ -860,8 +896,8 @@ class Checker:
             for key, value in changes.items()
         ]
         if report is not None:
-            if report[0] != item.progress:
-                described.append((self.label_of["progress"], f"{item.progress}%", f"{report[0]}%"))
+            if report[0] != shown:
+                described.append((self.label_of["progress"], f"{shown}%", f"{report[0]}%"))
             if not _same(report[1], item.latest_report):
                 described.append(
                     (self.label_of["latest_report"], _display(item.latest_report), report[1])
@@ -1235,7 +1271,9 @@ def _apply_rows(
             )
         except PermissionDenied as exc:
             problems.append(Problem(None, "", str(exc)))
-        except DatabaseError as exc:  # e.g. a number taken meanwhile by someone else
+        except ValidationError as exc:  # e.g. a number taken meanwhile by someone else
+            problems.extend(Problem(None, "", m) for m in exc.messages)
+        except DatabaseError as exc:
             logger.warning("import %s: new rows refused: %s", job.pk, exc)
             problems.append(
                 Problem(
@@ -1273,53 +1311,42 @@ def _apply_rows(
     return created, updated
 
 
-CREATE_BATCH = 500
-
-
-@transaction.atomic
 def ledger_items_bulk_create(
     *,
     actor: User,
     ledger: Ledger,
     plans: Sequence[RowPlan],
-    taken_codes: set[str],
+    taken_codes: set[str] | None = None,
     progress: Progress = _no_progress,
 ) -> int:
-    """Add the checked new rows of an import in batches; return how many were added.
+    """Add the checked new rows through the one bulk service; return how many were added.
 
-    ``services.ledger_item_create`` per row costs some twenty milliseconds (its constraint
-    checks compile a query each); this writes 500 rows per INSERT. The rows have passed
-    the :class:`Checker`, which applies the same rules: who may add (the ledger's owner
-    for any unit, a unit for itself, asked again here), the model's field checks and
-    ``clean()``, the dates in order, no sign-off, numbers unique in the file and the
-    ledger. The database's constraints still guard all of it, and the history triggers
-    record every row with the import's context.
+    A unit's progress figure for a new row becomes a progress report waiting for review.
     """
-    j = jurisdiction_for(actor)
-    number = int(services.next_code(ledger))
-    taken = set(taken_codes) | {plan.code for plan in plans if plan.code}
-    items: list[LedgerItem] = []
+    specs = []
     for plan in plans:
         values = dict(plan.values)
-        unit = values.pop("unit")
-        if not (j.can_manage(ledger.owner_unit) or j.can_manage(unit)):
-            raise PermissionDenied(_("You may not add items to this ledger."))
-        code = plan.code
-        if not code:
-            while str(number) in taken:
-                number += 1
-            code = str(number)
-            taken.add(code)
-        items.append(LedgerItem(ledger=ledger, kind=ledger.kind, unit=unit, code=code, **values))
-    for start in range(0, len(items), CREATE_BATCH):
-        LedgerItem.objects.bulk_create(items[start : start + CREATE_BATCH])
-        progress(min(start + CREATE_BATCH, len(items)))
-    measures = [
-        Measure(item=item, text=text, sort_order=order)
-        for item, plan in zip(items, plans, strict=True)
-        for order, text in enumerate(plan.measure_texts)
-    ]
-    Measure.objects.bulk_create(measures, batch_size=CREATE_BATCH)
+        specs.append(
+            services.NewItem(
+                unit=values.pop("unit"),
+                chain=values.pop("chain", None),
+                title=values.pop("title"),
+                start_date=values.pop("start_date"),
+                deadline=values.pop("deadline"),
+                code=plan.code,
+                measure_texts=plan.measure_texts,
+                fields=values,
+            )
+        )
+    items = services.ledger_items_bulk_create(
+        actor=actor, ledger=ledger, specs=specs, progress=progress
+    )
+    for item, plan in zip(items, plans, strict=True):
+        if plan.report is not None:
+            percent, text = plan.report
+            services.ledger_item_report_progress(
+                item=item, reporter=actor, percent=percent, text=text, expected_version=1
+            )
     return len(items)
 
 

@@ -7,12 +7,13 @@ battle map, exports and the API agree and nothing goes stale overnight.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pghistory
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +21,17 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.models import Unit, history
 from campaign.models import Campaign, ResponsibilityChain, TaskForce
+
+# Caps on free text (characters), so that a pasted novel cannot fill a page, an export cell
+# (Excel holds 32,767 characters) or the database. Documented in README ("Ledgers").
+TITLE_MAX = 300
+TEXT_MAX = 5000  # measures, symptom, rectification, demands, results, minutes
+REPORT_MAX = 2000  # a progress report, completion note, reason or decision note
+
+
+def capped(limit: int) -> list[MaxLengthValidator]:
+    """The validator that enforces a text cap on a TextField (its max_length is advisory)."""
+    return [MaxLengthValidator(limit)]
 
 
 class LedgerKind(models.TextChoices):
@@ -84,6 +96,15 @@ class LightPolicy(models.Model):
             "time between start and deadline that has passed."
         ),
     )
+    review_progress = models.BooleanField(
+        _("progress reports need the office's review"),
+        default=True,
+        help_text=_(
+            "When on (the default), a unit's progress report moves the item's progress, light "
+            "and rankings only once the campaign office has accepted it. Switch it off to let "
+            "units' own reports count at once."
+        ),
+    )
 
     class Meta:
         verbose_name = _("traffic-light policy")
@@ -112,7 +133,11 @@ class Area(models.Model):
         verbose_name_plural = _("areas")
         ordering = ["campaign", "sort_order", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "name"], name="area_unique_name"),
+            models.UniqueConstraint(
+                fields=["campaign", "name"],
+                name="area_unique_name",
+                violation_error_message=_("This campaign already has an area of that name."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -150,7 +175,11 @@ class Ledger(models.Model):
         verbose_name_plural = _("ledgers")
         ordering = ["campaign", "area__sort_order", "sort_order", "title"]
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "title"], name="ledger_unique_title"),
+            models.UniqueConstraint(
+                fields=["campaign", "title"],
+                name="ledger_unique_title",
+                violation_error_message=_("This campaign already has a ledger of that title."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -225,11 +254,48 @@ class MeetingAttendance(models.Model):
         verbose_name = _("meeting attendance")
         verbose_name_plural = _("meeting attendance")
         constraints = [
-            models.UniqueConstraint(fields=["meeting", "unit"], name="attendance_unique"),
+            models.UniqueConstraint(
+                fields=["meeting", "unit"],
+                name="attendance_unique",
+                violation_error_message=_("This unit is already listed as attending the meeting."),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.meeting} · {self.unit}"
+
+
+ITEM_DATE_FIELDS = (
+    "start_date",
+    "deadline",
+    "planned_start",
+    "actual_start",
+    "planned_completion",
+    "actual_completion",
+)
+
+
+def campaign_date_window(campaign: Campaign) -> tuple[date, date]:
+    """The dates a ledger of this campaign may carry: its years, widened by
+    ``LEDGER_DATE_MARGIN_YEARS`` on each side (a typo such as 0001-01-01 or 9999-12-31 is
+    refused; a project planned a few years ahead is not)."""
+    margin = settings.LEDGER_DATE_MARGIN_YEARS
+    first = campaign.start_date.year if campaign.start_date else campaign.year
+    last = campaign.end_date.year if campaign.end_date else campaign.year
+    return date(max(first - margin, 1), 1, 1), date(min(last + margin, 9999), 12, 31)
+
+
+def date_outside_campaign(value: date | None, campaign: Campaign) -> str | None:
+    """A Chinese-ready sentence when ``value`` lies outside the campaign's window, else None."""
+    if value is None:
+        return None
+    low, high = campaign_date_window(campaign)
+    if low <= value <= high:
+        return None
+    return str(
+        _("%(date)s is outside this campaign's period: use a date from %(low)s to %(high)s.")
+        % {"date": value.isoformat(), "low": low.isoformat(), "high": high.isoformat()}
+    )
 
 
 @pghistory.track(*history())
@@ -261,7 +327,7 @@ class LedgerItem(models.Model):
         blank=True,
         verbose_name=_("responsibility chain"),
     )
-    measures = models.TextField(_("measures"), blank=True)
+    measures = models.TextField(_("measures"), blank=True, validators=capped(TEXT_MAX))
     start_date = models.DateField(_("start date"))
     deadline = models.DateField(_("deadline"))
     status = models.CharField(
@@ -270,7 +336,19 @@ class LedgerItem(models.Model):
     progress = models.PositiveSmallIntegerField(
         _("progress (%)"), default=0, validators=[MaxValueValidator(100)]
     )
-    latest_report = models.TextField(_("latest progress"), blank=True)
+    latest_report = models.TextField(
+        _("latest progress"), blank=True, validators=capped(REPORT_MAX)
+    )
+    # What the unit reported and the office has not yet accepted: shown beside ``progress``
+    # (the accepted figure, which alone feeds the light, the map, rankings and exports).
+    pending_progress = models.PositiveSmallIntegerField(
+        _("reported progress awaiting review (%)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+    )
+    # A sign-off request waits for verification (销号待核验); the item is unchanged until then.
+    signoff_pending = models.BooleanField(_("sign-off awaiting verification"), default=False)
     source_meeting = models.ForeignKey(
         ReviewMeeting,
         on_delete=models.SET_NULL,
@@ -280,12 +358,18 @@ class LedgerItem(models.Model):
         verbose_name=_("decided at meeting"),
     )
     # problem (问题清单)
-    symptom = models.TextField(_("problem as it shows"), blank=True)
-    rectification = models.TextField(_("rectification measures"), blank=True)
+    symptom = models.TextField(_("problem as it shows"), blank=True, validators=capped(TEXT_MAX))
+    rectification = models.TextField(
+        _("rectification measures"), blank=True, validators=capped(TEXT_MAX)
+    )
     # petition case (信访案件)
     petition_source = models.CharField(_("source of the case"), max_length=100, blank=True)
-    petitioner_demand = models.TextField(_("petitioner's demand"), blank=True)
-    handling_result = models.TextField(_("handling result"), blank=True)
+    petitioner_demand = models.TextField(
+        _("petitioner's demand"), blank=True, validators=capped(TEXT_MAX)
+    )
+    handling_result = models.TextField(
+        _("handling result"), blank=True, validators=capped(TEXT_MAX)
+    )
     # key project (重点项目), amounts in 10,000 yuan (万元)
     planned_investment = models.DecimalField(
         _("planned investment (10k yuan)"),
@@ -334,16 +418,32 @@ class LedgerItem(models.Model):
         verbose_name_plural = _("ledger items")
         ordering = ["ledger", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["ledger", "code"], name="item_unique_code"),
-            models.CheckConstraint(condition=Q(progress__lte=100), name="item_progress_max"),
+            models.UniqueConstraint(
+                fields=["ledger", "code"],
+                name="item_unique_code",
+                violation_error_message=_(
+                    "This ledger already has an item with that number; choose another number."
+                ),
+            ),
             models.CheckConstraint(
-                condition=Q(deadline__gte=F("start_date")), name="item_deadline_after_start"
+                condition=Q(progress__lte=100),
+                name="item_progress_max",
+                violation_error_message=_("Progress is a percentage from 0 to 100."),
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline__gte=F("start_date")),
+                name="item_deadline_after_start",
+                violation_error_message=_("The deadline is before the start date."),
             ),
             # Signed off exactly when a sign-off time is recorded.
             models.CheckConstraint(
                 condition=Q(status=ItemStatus.SIGNED_OFF, signed_off_at__isnull=False)
                 | (~Q(status=ItemStatus.SIGNED_OFF) & Q(signed_off_at__isnull=True)),
                 name="item_signed_off_has_time",
+                violation_error_message=_(
+                    "An item is signed off only through a verified sign-off request, and a "
+                    "signed-off item cannot be moved back to another status."
+                ),
             ),
         ]
         indexes = [
@@ -361,11 +461,16 @@ class LedgerItem(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
-        """Dates in order, kind as the ledger's, chain of the same campaign, project sums sane."""
+        """Dates in order and within the campaign's years, kind as the ledger's, chain of the
+        same campaign, project sums sane."""
         errors: dict[str, Any] = {}
         if self.start_date and self.deadline and self.deadline < self.start_date:
             errors["deadline"] = _("The deadline is before the start date.")
         if self.ledger_id:
+            for name in ITEM_DATE_FIELDS:
+                problem = date_outside_campaign(getattr(self, name), self.ledger.campaign)
+                if problem:
+                    errors.setdefault(name, problem)
             if self.kind and self.kind != self.ledger.kind:
                 errors["kind"] = _("An item has the kind of its ledger.")
             if self.chain is not None and self.chain.campaign_id not in (
@@ -443,9 +548,15 @@ class ProgressReport(models.Model):
         related_name="progress_reports",
         verbose_name=_("reporter"),
     )
-    text = models.TextField(_("progress"))
+    text = models.TextField(_("progress"), validators=capped(REPORT_MAX))
     percent = models.PositiveSmallIntegerField(
         _("progress (%)"), validators=[MaxValueValidator(100)]
+    )
+    previous_percent = models.PositiveSmallIntegerField(
+        _("accepted progress when reported (%)"), default=0
+    )
+    lower_reason = models.TextField(
+        _("reason for lowering progress"), blank=True, validators=capped(REPORT_MAX)
     )
     created_at = models.DateTimeField(_("reported at"), auto_now_add=True)
     review_status = models.CharField(
@@ -460,17 +571,24 @@ class ProgressReport(models.Model):
         verbose_name=_("reviewed by"),
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
-    return_reason = models.TextField(_("reason for return"), blank=True)
+    return_reason = models.TextField(
+        _("reason for return"), blank=True, validators=capped(REPORT_MAX)
+    )
 
     class Meta:
         verbose_name = _("progress report")
         verbose_name_plural = _("progress reports")
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(percent__lte=100), name="report_percent_max"),
+            models.CheckConstraint(
+                condition=Q(percent__lte=100),
+                name="report_percent_max",
+                violation_error_message=_("Progress is a percentage from 0 to 100."),
+            ),
             models.CheckConstraint(
                 condition=~Q(review_status=ReviewStatus.RETURNED) | ~Q(return_reason=""),
                 name="report_return_has_reason",
+                violation_error_message=_("Give the reason for returning it."),
             ),
         ]
 
@@ -478,16 +596,9 @@ class ProgressReport(models.Model):
         return f"{self.item.code} {self.percent}%"
 
 
-@pghistory.track(*history())
-class SignOffRequest(models.Model):
-    """A request to sign an item off (销号), verified by the lead department or the office."""
+class ItemRequest(models.Model):
+    """What every request about an item shares: who asked and when, who decided and when."""
 
-    item = models.ForeignKey(
-        LedgerItem,
-        on_delete=models.CASCADE,
-        related_name="signoff_requests",
-        verbose_name=_("item"),
-    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -495,10 +606,6 @@ class SignOffRequest(models.Model):
         verbose_name=_("requested by"),
     )
     requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
-    note = models.TextField(_("completion report"))
-    status = models.CharField(
-        _("status"), max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
-    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -508,7 +615,30 @@ class SignOffRequest(models.Model):
         verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    reason = models.TextField(_("reason for return"), blank=True)
+
+    class Meta:
+        abstract = True
+
+
+@pghistory.track(*history())
+class SignOffRequest(ItemRequest):
+    """A request to sign an item off (销号), verified by the lead department or the office.
+
+    While it waits the item stays as it was (status, progress, light), marked 销号待核验;
+    only the verifier's approval signs it off.
+    """
+
+    item = models.ForeignKey(
+        LedgerItem,
+        on_delete=models.CASCADE,
+        related_name="signoff_requests",
+        verbose_name=_("item"),
+    )
+    note = models.TextField(_("completion report"), validators=capped(REPORT_MAX))
+    status = models.CharField(
+        _("status"), max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+    )
+    reason = models.TextField(_("reason for return"), blank=True, validators=capped(REPORT_MAX))
 
     class Meta:
         verbose_name = _("sign-off request")
@@ -520,10 +650,12 @@ class SignOffRequest(models.Model):
                 fields=["item"],
                 condition=Q(status=ReviewStatus.PENDING),
                 name="signoff_one_pending_per_item",
+                violation_error_message=_("A sign-off request for this item is already waiting."),
             ),
             models.CheckConstraint(
                 condition=~Q(status=ReviewStatus.RETURNED) | ~Q(reason=""),
                 name="signoff_return_has_reason",
+                violation_error_message=_("Give the reason for returning it."),
             ),
         ]
 
@@ -540,7 +672,7 @@ class ExtensionStatus(models.TextChoices):
 
 
 @pghistory.track(*history())
-class ExtensionRequest(models.Model):
+class ExtensionRequest(ItemRequest):
     """A request, made before the deadline, to move it to a new date (延期申请)."""
 
     item = models.ForeignKey(
@@ -549,14 +681,7 @@ class ExtensionRequest(models.Model):
         related_name="extension_requests",
         verbose_name=_("item"),
     )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("requested by"),
-    )
-    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
-    reason = models.TextField(_("reason"))
+    reason = models.TextField(_("reason"), validators=capped(REPORT_MAX))
     old_deadline = models.DateField(_("current deadline"))
     new_deadline = models.DateField(_("requested deadline"))
     status = models.CharField(
@@ -565,16 +690,7 @@ class ExtensionRequest(models.Model):
         choices=ExtensionStatus.choices,
         default=ExtensionStatus.PENDING,
     )
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-        verbose_name=_("decided by"),
-    )
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decision_note = models.TextField(_("decision note"), blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True, validators=capped(REPORT_MAX))
 
     class Meta:
         verbose_name = _("extension request")
@@ -585,15 +701,78 @@ class ExtensionRequest(models.Model):
                 fields=["item"],
                 condition=Q(status=ExtensionStatus.PENDING),
                 name="extension_one_pending_per_item",
+                violation_error_message=_("An extension request for this item is already waiting."),
             ),
             models.CheckConstraint(
                 condition=Q(new_deadline__gt=F("old_deadline")),
                 name="extension_moves_deadline_later",
+                violation_error_message=_("The new deadline must be after the current one."),
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.item.code} → {self.new_deadline:%Y-%m-%d}"
+
+
+class StatusChange(models.TextChoices):
+    """What a status-change request asks for."""
+
+    SUSPEND = "suspend", _("suspend")
+    CANCEL = "cancel", _("cancel")
+    RESUME = "resume", _("resume")
+
+
+# The status an approved request gives the item.
+STATUS_CHANGE_TARGET = {
+    StatusChange.SUSPEND: ItemStatus.SUSPENDED,
+    StatusChange.CANCEL: ItemStatus.CANCELLED,
+}
+
+
+@pghistory.track(*history())
+class StatusChangeRequest(ItemRequest):
+    """A unit's request to suspend, cancel or resume an item (暂缓, 取消, 恢复), with a reason;
+    the campaign office approves or refuses it, like an extension. A unit never sets such a
+    status itself: a suspended or cancelled item shows no light."""
+
+    item = models.ForeignKey(
+        LedgerItem,
+        on_delete=models.CASCADE,
+        related_name="status_requests",
+        verbose_name=_("item"),
+    )
+    change = models.CharField(_("change"), max_length=10, choices=StatusChange.choices)
+    reason = models.TextField(_("reason"), validators=capped(REPORT_MAX))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ExtensionStatus.choices,
+        default=ExtensionStatus.PENDING,
+    )
+    decision_note = models.TextField(_("decision note"), blank=True, validators=capped(REPORT_MAX))
+
+    class Meta:
+        verbose_name = _("suspension or cancellation request")
+        verbose_name_plural = _("suspension and cancellation requests")
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=Q(status=ExtensionStatus.PENDING),
+                name="status_change_one_pending_per_item",
+                violation_error_message=_(
+                    "A suspension or cancellation request for this item is already waiting."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ExtensionStatus.REFUSED) | ~Q(decision_note=""),
+                name="status_change_refusal_has_note",
+                violation_error_message=_("Give the reason for refusing."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item.code} · {self.get_change_display()}"
 
 
 @pghistory.track(*history())

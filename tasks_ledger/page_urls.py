@@ -49,6 +49,23 @@ urlpatterns = [
         {"action": "refuse"},
         name="extension-refuse",
     ),
+    path(
+        "items/<int:pk>/status-request/",
+        views.status_change_request_view,
+        name="item-status-request",
+    ),
+    path(
+        "status-requests/<int:pk>/approve/",
+        views.status_change_decide_view,
+        {"action": "approve"},
+        name="status-request-approve",
+    ),
+    path(
+        "status-requests/<int:pk>/refuse/",
+        views.status_change_decide_view,
+        {"action": "refuse"},
+        name="status-request-refuse",
+    ),
     path("evidence/<int:pk>/", views.evidence_download_view, name="evidence"),
     path("map/", views.battle_map_view, name="map"),
     path("queues/", views.queues_view, name="queues"),

@@ -33,6 +33,7 @@ from accounts.models import Unit, User
 from campaign.models import Campaign
 from campaign.selectors import campaign_list
 
+from . import rules
 from .models import (
     DEFAULT_LAG_TOLERANCE_PERCENT,
     DEFAULT_NEAR_DEADLINE_DAYS,
@@ -48,6 +49,7 @@ from .models import (
     ReviewMeeting,
     ReviewStatus,
     SignOffRequest,
+    StatusChangeRequest,
 )
 
 LIGHT_RANK = {Light.NONE: 0, Light.GREEN: 1, Light.YELLOW: 2, Light.RED: 3}
@@ -177,14 +179,20 @@ def project_rates_by_unit(
     ).order_by(F("investment_rate").desc(nulls_last=True), "unit__name")
 
 
-def ledger_items(*, user: User, today: date | None = None) -> QuerySet[LedgerItem]:
+def ledger_items(
+    *, user: User, today: date | None = None, with_led: bool = False
+) -> QuerySet[LedgerItem]:
     """Items whose responsible unit the user may see, light annotated, ready for a list row.
+
+    ``with_led`` adds the items of other units whose lead department the user is in
+    (:func:`tasks_ledger.rules.viewable_items_q`): one item's page, evidence and chain open
+    for them, while lists, the map and the tiles keep to the jurisdiction.
 
     One query per page whatever its length: ledger, area, unit and the chain's lead
     department and responsible person come by join.
     """
-    j = jurisdiction_for(user)
-    items = LedgerItem.objects.filter(j.q("unit")).select_related(
+    scope = rules.viewable_items_q(user) if with_led else jurisdiction_for(user).q("unit")
+    items = LedgerItem.objects.filter(scope).select_related(
         "ledger__area",
         "ledger__campaign",
         "unit",
@@ -218,7 +226,7 @@ def ledger_item_detail(*, user: User, pk: int, today: date | None = None) -> Led
     Key projects' ``funds_rate`` and ``investment_rate`` are annotated (NULL for other kinds).
     """
     return (
-        with_project_rates(ledger_items(user=user, today=today))
+        with_project_rates(ledger_items(user=user, today=today, with_led=True))
         .select_related(
             "chain__principal_leader",
             "chain__unit",
@@ -244,6 +252,10 @@ def ledger_item_detail(*, user: User, pk: int, today: date | None = None) -> Led
             Prefetch(
                 "extension_requests",
                 queryset=ExtensionRequest.objects.select_related("requested_by", "decided_by"),
+            ),
+            Prefetch(
+                "status_requests",
+                queryset=StatusChangeRequest.objects.select_related("requested_by", "decided_by"),
             ),
             "evidence",
         )
@@ -320,10 +332,9 @@ def battle_map(
 
 
 def _signoff_scope(user: User) -> Q:
-    """Requests on items the user may see, and those their lead department verifies (a
-    department under the item's unit does not otherwise see the unit's items)."""
-    j = jurisdiction_for(user)
-    return j.q("item__unit") | j.q("item__chain__lead_department")
+    """Requests on items the user may see, including those their lead department verifies
+    (a department does not otherwise see another unit's items)."""
+    return rules.viewable_items_q(user, "item__")
 
 
 def signoff_queue(*, user: User) -> QuerySet[SignOffRequest]:
@@ -386,6 +397,27 @@ def extension_request_list(*, user: User) -> QuerySet[ExtensionRequest]:
     j = jurisdiction_for(user)
     return (
         ExtensionRequest.objects.filter(j.q("item__unit"))
+        .select_related("item__unit", "item__ledger", "requested_by", "decided_by")
+        .order_by("-requested_at", "-pk")
+    )
+
+
+def status_change_queue(*, user: User) -> QuerySet[StatusChangeRequest]:
+    """Pending suspension, cancellation and resumption requests on units the user manages."""
+    j = jurisdiction_for(user)
+    return (
+        StatusChangeRequest.objects.filter(status=ExtensionStatus.PENDING)
+        .filter(j.q("item__unit", manage=True))
+        .select_related("item__unit", "item__ledger", "requested_by")
+        .order_by("requested_at")
+    )
+
+
+def status_change_request_list(*, user: User) -> QuerySet[StatusChangeRequest]:
+    """Every status-change request, whatever its status, on items the user may see."""
+    j = jurisdiction_for(user)
+    return (
+        StatusChangeRequest.objects.filter(j.q("item__unit"))
         .select_related("item__unit", "item__ledger", "requested_by", "decided_by")
         .order_by("-requested_at", "-pk")
     )

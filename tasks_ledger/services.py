@@ -23,13 +23,16 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.jurisdiction import jurisdiction_for, require_manage
+from accounts.jurisdiction import require_manage
 from accounts.models import Unit, User
 from campaign.models import Campaign, ResponsibilityChain, TaskForce
 
 from . import rules
 from .models import (
     OPEN_STATUSES,
+    REPORT_MAX,
+    STATUS_CHANGE_TARGET,
+    TEXT_MAX,
     Area,
     Evidence,
     ExtensionRequest,
@@ -37,12 +40,16 @@ from .models import (
     ItemStatus,
     Ledger,
     LedgerItem,
+    LightPolicy,
     Measure,
     Milestone,
     ProgressReport,
     ReviewMeeting,
     ReviewStatus,
     SignOffRequest,
+    StatusChange,
+    StatusChangeRequest,
+    date_outside_campaign,
 )
 
 # Extension -> the content types a file of that name may really have (sniffed, not trusted).
@@ -76,6 +83,52 @@ class StaleEdit(Exception):  # the house style names it so (ARCHITECTURE.md)
 def _require(allowed: bool, message: str) -> None:
     if not allowed:
         raise PermissionDenied(message)
+
+
+def _text(value: str, field: str, limit: int, missing: str | None = None) -> str:
+    """``value`` stripped; refused when empty (if ``missing`` says so) or over ``limit``."""
+    text = (value or "").strip()
+    if missing is not None and not text:
+        raise ValidationError({field: missing})
+    if len(text) > limit:
+        raise ValidationError(
+            {
+                field: _("Keep this to %(limit)d characters (it has %(count)d).")
+                % {"limit": limit, "count": len(text)}
+            }
+        )
+    return text
+
+
+def _in_campaign(value: date | None, campaign: Campaign, field: str) -> None:
+    problem = date_outside_campaign(value, campaign)
+    if problem:
+        raise ValidationError({field: problem})
+
+
+def reviews_progress(item: LedgerItem) -> bool:
+    """Whether the item's campaign has the office review progress reports (the default)."""
+    policy = LightPolicy.objects.filter(campaign_id=item.ledger.campaign_id).first()
+    return policy.review_progress if policy else True
+
+
+def _status_for(percent: int, current: str) -> str:
+    """The status accepted progress gives an open item: 0 not started, 100 completed."""
+    if current not in (*OPEN_STATUSES, ItemStatus.COMPLETED):
+        return current  # signed off, suspended, cancelled: progress does not reopen it
+    if percent >= 100:
+        return ItemStatus.COMPLETED
+    return ItemStatus.IN_PROGRESS if percent > 0 else ItemStatus.NOT_STARTED
+
+
+def _pending_percent(item: LedgerItem) -> int | None:
+    """The newest report still waiting for review, if any."""
+    return (
+        ProgressReport.objects.filter(item=item, review_status=ReviewStatus.PENDING)
+        .order_by("-created_at", "-pk")
+        .values_list("percent", flat=True)
+        .first()
+    )
 
 
 def _bump(item: LedgerItem, expected_version: int | None, **values: Any) -> LedgerItem:
@@ -204,6 +257,8 @@ class MilestoneSpec:
     deadline: date
 
 
+# What a unit edits on an item (a deadline moves only by extension; status, progress and the
+# sign-off fields only through the reviewed workflows below).
 ITEM_FIELDS = frozenset(
     {
         "title",
@@ -221,14 +276,162 @@ ITEM_FIELDS = frozenset(
         "planned_completion",
         "actual_completion",
         "chain",
-        "status",
-        "progress",
-        "latest_report",
+    }
+)
+# Where a new item stands. Only the office over the unit (or the system, seeding) may create
+# an item further along than "not started": a unit's own word is a report to review.
+STATE_FIELDS = frozenset({"status", "progress", "latest_report"})
+# A snapshot's own record (the demo's dated history): only the system itself (actor None)
+# writes these on creation.
+SYSTEM_FIELDS = frozenset(
+    {
+        "signed_off_at",
+        "signed_off_by",
+        "pending_progress",
+        "signoff_pending",
+        "created_at",
+        "updated_at",
     }
 )
 
 
+@dataclass
+class NewItem:
+    """One item to add through :func:`ledger_items_bulk_create`."""
+
+    unit: Unit
+    title: str
+    start_date: date
+    deadline: date
+    code: str = ""
+    chain: ResponsibilityChain | None = None
+    source_meeting: ReviewMeeting | None = None
+    milestones: Sequence[MilestoneSpec] = ()
+    measure_texts: Sequence[str] = ()
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+CREATE_BATCH = 500
+
+
+def _new_item(actor: User | None, ledger: Ledger, spec: NewItem, code: str) -> LedgerItem:
+    """Check one new item as the page would and return it unsaved (no query: relations are
+    loaded by the caller)."""
+    allowed = ITEM_FIELDS | STATE_FIELDS | (SYSTEM_FIELDS if actor is None else frozenset())
+    unknown = set(spec.fields) - allowed
+    if unknown:
+        raise TypeError(f"Unknown item fields: {sorted(unknown)}")
+    if actor is not None:
+        _require(
+            rules.can_create_item(actor, ledger, spec.unit),
+            _("You may not add items of %(unit)s to this ledger.") % {"unit": spec.unit},
+        )
+    values = dict(spec.fields)
+    state = {key: values.pop(key) for key in STATE_FIELDS & set(values)}
+    status = state.get("status") or ItemStatus.NOT_STARTED
+    progress = state.get("progress") or 0
+    if status == ItemStatus.SIGNED_OFF and actor is not None:
+        raise ValidationError(
+            {"status": _("A new item cannot be signed off: sign-off is requested and verified.")}
+        )
+    trusted = actor is None or rules.is_office_over(actor, spec.unit)
+    if not trusted and (status != ItemStatus.NOT_STARTED or progress):
+        raise ValidationError(
+            {
+                "status": _(
+                    "A new item starts as not started; report its progress once it is added, "
+                    "and the campaign office reviews it."
+                )
+            }
+        )
+    item = LedgerItem(
+        ledger=ledger,
+        kind=ledger.kind,
+        unit=spec.unit,
+        code=code,
+        title=spec.title,
+        start_date=spec.start_date,
+        deadline=spec.deadline,
+        chain=spec.chain,
+        source_meeting=spec.source_meeting,
+        status=status,
+        progress=progress,
+        latest_report=state.get("latest_report") or "",
+        **values,
+    )
+    # Field checks and clean() (dates in order and within the campaign, chain of the same
+    # campaign); numbers are checked for the whole batch at once below.
+    item.full_clean(
+        exclude=["ledger", "unit", "chain", "source_meeting", "signed_off_by", "code"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    for spec_milestone in spec.milestones:
+        _in_campaign(spec_milestone.deadline, ledger.campaign, "milestones")
+    return item
+
+
 @transaction.atomic
+def ledger_items_bulk_create(
+    *, actor: User | None, ledger: Ledger, specs: Sequence[NewItem], progress: Any = None
+) -> list[LedgerItem]:
+    """Add items (with their milestones and measures) to a ledger, all or none.
+
+    The one write path for new items: the page, the API, meetings, the Excel import and
+    the demo all come here, so they pass the same checks (who may add, the model's field
+    checks and ``clean()``, numbers unique in the batch and the ledger, a unit's own item
+    starting as not started). Rows are written 500 per INSERT; the history triggers record
+    each one with the caller's context. ``progress(n)`` is told how many rows are written.
+    """
+    taken = set(
+        LedgerItem.objects.filter(
+            ledger=ledger, code__in=[spec.code for spec in specs if spec.code]
+        ).values_list("code", flat=True)
+    )
+    if taken:
+        raise ValidationError(
+            {
+                "code": _("This ledger already has items numbered %(codes)s.")
+                % {"codes": "、".join(sorted(taken))}
+            }
+        )
+    given = [spec.code for spec in specs if spec.code]
+    if len(given) != len(set(given)):
+        raise ValidationError({"code": _("Two new items have the same number.")})
+    number = int(next_code(ledger)) if any(not spec.code for spec in specs) else 0
+    used = set(given)
+    items: list[LedgerItem] = []
+    for spec in specs:
+        code = spec.code
+        if not code:
+            while str(number) in used:
+                number += 1
+            code = str(number)
+            used.add(code)
+        items.append(_new_item(actor, ledger, spec, code))
+    for start in range(0, len(items), CREATE_BATCH):
+        LedgerItem.objects.bulk_create(items[start : start + CREATE_BATCH])
+        if progress is not None:
+            progress(min(start + CREATE_BATCH, len(items)))
+    Milestone.objects.bulk_create(
+        [
+            Milestone(item=item, title=m.title, deadline=m.deadline, sort_order=order)
+            for item, spec in zip(items, specs, strict=True)
+            for order, m in enumerate(spec.milestones)
+        ],
+        batch_size=CREATE_BATCH,
+    )
+    Measure.objects.bulk_create(
+        [
+            Measure(item=item, text=text, sort_order=order)
+            for item, spec in zip(items, specs, strict=True)
+            for order, text in enumerate(spec.measure_texts)
+        ],
+        batch_size=CREATE_BATCH,
+    )
+    return items
+
+
 def ledger_item_create(
     *,
     actor: User | None,
@@ -244,52 +447,46 @@ def ledger_item_create(
     source_meeting: ReviewMeeting | None = None,
     **fields: Any,
 ) -> LedgerItem:
-    """Add an item (with its milestones and measures) to a ledger."""
-    unknown = set(fields) - ITEM_FIELDS
-    if unknown:
-        raise TypeError(f"Unknown item fields: {sorted(unknown)}")
-    if actor is not None:
-        # The ledger's owner adds items for any unit; a unit adds items for itself.
-        j = jurisdiction_for(actor)
-        _require(
-            j.can_manage(ledger.owner_unit) or j.can_manage(unit),
-            _("You may not add items to this ledger."),
-        )
-    item = LedgerItem(
-        ledger=ledger,
-        kind=ledger.kind,
+    """Add one item (with its milestones and measures) to a ledger: a batch of one."""
+    spec = NewItem(
         unit=unit,
-        code=code or next_code(ledger),
         title=title,
         start_date=start_date,
         deadline=deadline,
+        code=code,
         chain=chain,
         source_meeting=source_meeting,
-        **fields,
+        milestones=milestones,
+        measure_texts=measure_texts,
+        fields=fields,
     )
-    item.full_clean()
-    item.save()
-    for order, spec in enumerate(milestones):
-        milestone = Milestone(item=item, title=spec.title, deadline=spec.deadline, sort_order=order)
-        milestone.full_clean()
-        milestone.save()
-    for order, text in enumerate(measure_texts):
-        Measure.objects.create(item=item, text=text, sort_order=order)
-    return item
+    return ledger_items_bulk_create(actor=actor, ledger=ledger, specs=[spec])[0]
 
 
 @transaction.atomic
 def ledger_item_update(
     *, actor: User, item: LedgerItem, expected_version: int, **changes: Any
 ) -> LedgerItem:
-    """Change an item's fields (never its deadline: that takes an approved extension)."""
+    """Change an item's own fields (never its deadline, status or progress: those move
+    through an approved extension, reviewed progress, sign-off or a status request)."""
     if "deadline" in changes:
         raise ValidationError({"deadline": _("A deadline changes only through an extension.")})
+    owned = STATE_FIELDS & set(changes)
+    if owned:
+        raise ValidationError(
+            {
+                name: _(
+                    "Status and progress change only through a progress report that the office "
+                    "accepts, a verified sign-off, or a suspension or cancellation request."
+                )
+                for name in sorted(owned)
+            }
+        )
     unknown = set(changes) - ITEM_FIELDS
     if unknown:
         raise TypeError(f"Unknown item fields: {sorted(unknown)}")
     _require(rules.can_update_item(actor, item), _("You may not change this item."))
-    candidate = LedgerItem.objects.get(pk=item.pk)
+    candidate = LedgerItem.objects.select_related("ledger__campaign").get(pk=item.pk)
     for name, value in changes.items():
         setattr(candidate, name, value)
     candidate.full_clean()
@@ -297,6 +494,7 @@ def ledger_item_update(
     return _bump(item, expected_version, **values)
 
 
+# --- progress ---------------------------------------------------------------------------------
 @transaction.atomic
 def ledger_item_report_progress(
     *,
@@ -306,31 +504,62 @@ def ledger_item_report_progress(
     text: str,
     expected_version: int,
     files: Sequence[UploadedFile] = (),
+    lower_reason: str = "",
 ) -> ProgressReport:
-    """Record a progress report; raise StaleEdit if the item changed since it was read."""
+    """Record a progress report; raise StaleEdit if the item changed since it was read.
+
+    Under review (the default), the report waits for the office and the item only shows it
+    as reported: its progress, status and light stay at the last accepted figure. Without
+    review (``LightPolicy.review_progress`` off) the report counts at once. Lowering the
+    figure below the accepted one needs a reason.
+    """
     _require(rules.can_update_item(reporter, item), _("You may not report on this item."))
     if item.status not in (*OPEN_STATUSES, ItemStatus.COMPLETED):
         raise ValidationError(_("Progress can only be reported on an open item."))
     if not 0 <= percent <= 100:
         raise ValidationError({"percent": _("Progress is a percentage from 0 to 100.")})
-    if not text.strip():
-        raise ValidationError({"text": _("Say what was done.")})
-    status = item.status
-    if percent == 100:
-        status = ItemStatus.COMPLETED
-    elif percent > 0 or status == ItemStatus.COMPLETED:
-        status = ItemStatus.IN_PROGRESS
-    _bump(item, expected_version, progress=percent, latest_report=text.strip(), status=status)
-    report = ProgressReport.objects.create(
-        item=item, reporter=reporter, percent=percent, text=text.strip()
+    text = _text(text, "text", REPORT_MAX, _("Say what was done."))
+    lower_reason = _text(lower_reason, "lower_reason", REPORT_MAX)
+    if percent < item.progress and not lower_reason:
+        raise ValidationError(
+            {
+                "lower_reason": _(
+                    "Progress accepted so far is %(accepted)d%%: say why it goes down to "
+                    "%(percent)d%%."
+                )
+                % {"accepted": item.progress, "percent": percent}
+            }
+        )
+    report = ProgressReport(
+        item=item,
+        reporter=reporter,
+        percent=percent,
+        text=text,
+        previous_percent=item.progress,
+        lower_reason=lower_reason,
     )
+    if reviews_progress(item):
+        _bump(item, expected_version, pending_progress=percent)
+        report.save()
+    else:
+        _bump(
+            item,
+            expected_version,
+            progress=percent,
+            latest_report=text,
+            status=_status_for(percent, item.status),
+        )
+        report.review_status = ReviewStatus.ACCEPTED
+        report.reviewed_at = timezone.now()
+        report.save()
     _attach(item=item, files=files, uploader=reporter, report=report)
     return report
 
 
 @transaction.atomic
 def progress_report_accept(*, report: ProgressReport, reviewer: User) -> ProgressReport:
-    """The campaign office accepts a pending report."""
+    """The campaign office accepts a pending report: its figure becomes the item's progress
+    (unless a newer report was accepted already) and moves the light."""
     _require(rules.can_review_item(reviewer, report.item), _("You may not review this report."))
     claimed = ProgressReport.objects.filter(
         pk=report.pk, review_status=ReviewStatus.PENDING
@@ -338,6 +567,20 @@ def progress_report_accept(*, report: ProgressReport, reviewer: User) -> Progres
     if not claimed:
         raise ValidationError(_("This report has already been reviewed."))
     report.refresh_from_db()
+    item = LedgerItem.objects.get(pk=report.item_id)
+    newer_accepted = (
+        ProgressReport.objects.filter(item=item, review_status=ReviewStatus.ACCEPTED)
+        .filter(created_at__gt=report.created_at)
+        .exists()
+    )
+    values: dict[str, Any] = {"pending_progress": _pending_percent(item)}
+    if not newer_accepted and item.status in (*OPEN_STATUSES, ItemStatus.COMPLETED):
+        values.update(
+            progress=report.percent,
+            latest_report=report.text,
+            status=_status_for(report.percent, item.status),
+        )
+    _bump(item, None, **values)
     return report
 
 
@@ -345,40 +588,20 @@ def progress_report_accept(*, report: ProgressReport, reviewer: User) -> Progres
 def progress_report_return(
     *, report: ProgressReport, reviewer: User, reason: str
 ) -> ProgressReport:
-    """Return a report with a reason; the item's progress falls back to the last report
-    still standing."""
+    """Return a report with a reason; it never moved the item, which keeps its figure."""
     _require(rules.can_review_item(reviewer, report.item), _("You may not review this report."))
-    if not reason.strip():
-        raise ValidationError({"reason": _("Give the reason for returning it.")})
+    reason = _text(reason, "reason", REPORT_MAX, _("Give the reason for returning it."))
     claimed = ProgressReport.objects.filter(
         pk=report.pk, review_status=ReviewStatus.PENDING
     ).update(
         review_status=ReviewStatus.RETURNED,
         reviewed_by=reviewer,
         reviewed_at=timezone.now(),
-        return_reason=reason.strip(),
+        return_reason=reason,
     )
     if not claimed:
         raise ValidationError(_("This report has already been reviewed."))
-    item = report.item
-    if item.status != ItemStatus.SIGNED_OFF:
-        standing = (
-            ProgressReport.objects.filter(item=item)
-            .exclude(review_status=ReviewStatus.RETURNED)
-            .order_by("-created_at", "-pk")
-            .first()
-        )
-        percent = standing.percent if standing else 0
-        status = ItemStatus.IN_PROGRESS if percent else ItemStatus.NOT_STARTED
-        if percent == 100:
-            status = ItemStatus.COMPLETED
-        _bump(
-            item,
-            None,
-            progress=percent,
-            status=status,
-            latest_report=standing.text if standing else "",
-        )
+    _bump(report.item, None, pending_progress=_pending_percent(report.item))
     report.refresh_from_db()
     return report
 
@@ -393,18 +616,18 @@ def signoff_request_create(
     files: Sequence[UploadedFile],
     expected_version: int,
 ) -> SignOffRequest:
-    """Ask for sign-off with a completion report and evidence; the item is completed."""
+    """Ask for sign-off with a completion report and evidence. The item stays as it was
+    (status, progress, light), marked as waiting for verification."""
     _require(rules.can_update_item(requester, item), _("You may not request sign-off here."))
     if item.status not in (*OPEN_STATUSES, ItemStatus.COMPLETED):
         raise ValidationError(_("Only an open item can be signed off."))
-    if not note.strip():
-        raise ValidationError({"note": _("Describe what was completed.")})
+    note = _text(note, "note", REPORT_MAX, _("Describe what was completed."))
     if not files:
         raise ValidationError({"files": _("Attach at least one piece of evidence.")})
     if SignOffRequest.objects.filter(item=item, status=ReviewStatus.PENDING).exists():
         raise ValidationError(_("A sign-off request for this item is already waiting."))
-    _bump(item, expected_version, status=ItemStatus.COMPLETED, progress=100)
-    request = SignOffRequest.objects.create(item=item, requested_by=requester, note=note.strip())
+    _bump(item, expected_version, signoff_pending=True)
+    request = SignOffRequest.objects.create(item=item, requested_by=requester, note=note)
     _attach(item=item, files=files, uploader=requester, signoff=request)
     return request
 
@@ -419,8 +642,13 @@ def _claim(request: SignOffRequest, verifier: User, **values: Any) -> None:
 
 @transaction.atomic
 def signoff_approve(*, request: SignOffRequest, verifier: User) -> LedgerItem:
-    """Verify the request: the item is signed off with who and when."""
+    """Verify the request: the item is signed off (100 %, green) with who and when."""
     _require(rules.can_verify_signoff(verifier, request), _("You may not verify this request."))
+    if request.item.status not in (*OPEN_STATUSES, ItemStatus.COMPLETED):
+        raise ValidationError(
+            _("The item is %(status)s now; return the request instead.")
+            % {"status": request.item.get_status_display()}
+        )
     _claim(request, verifier, status=ReviewStatus.ACCEPTED)
     return _bump(
         request.item,
@@ -429,17 +657,17 @@ def signoff_approve(*, request: SignOffRequest, verifier: User) -> LedgerItem:
         progress=100,
         signed_off_at=timezone.now(),
         signed_off_by=verifier,
+        signoff_pending=False,
     )
 
 
 @transaction.atomic
 def signoff_return(*, request: SignOffRequest, verifier: User, reason: str) -> LedgerItem:
-    """Return the request with a reason; the item is reopened (in progress)."""
+    """Return the request with a reason; the item stays exactly as it was."""
     _require(rules.can_verify_signoff(verifier, request), _("You may not verify this request."))
-    if not reason.strip():
-        raise ValidationError({"reason": _("Give the reason for returning it.")})
-    _claim(request, verifier, status=ReviewStatus.RETURNED, reason=reason.strip())
-    return _bump(request.item, None, status=ItemStatus.IN_PROGRESS)
+    reason = _text(reason, "reason", REPORT_MAX, _("Give the reason for returning it."))
+    _claim(request, verifier, status=ReviewStatus.RETURNED, reason=reason)
+    return _bump(request.item, None, signoff_pending=False)
 
 
 # --- extensions -----------------------------------------------------------------------------
@@ -463,22 +691,28 @@ def extension_request_create(
         raise ValidationError(
             {"new_deadline": _("The new deadline must be after the current one.")}
         )
-    if not reason.strip():
-        raise ValidationError({"reason": _("Give the reason for the extension.")})
+    _in_campaign(new_deadline, item.ledger.campaign, "new_deadline")
+    reason = _text(reason, "reason", REPORT_MAX, _("Give the reason for the extension."))
     if ExtensionRequest.objects.filter(item=item, status=ExtensionStatus.PENDING).exists():
         raise ValidationError(_("An extension request for this item is already waiting."))
     return ExtensionRequest.objects.create(
         item=item,
         requested_by=requester,
-        reason=reason.strip(),
+        reason=reason,
         old_deadline=item.deadline,
         new_deadline=new_deadline,
     )
 
 
-def _decide(request: ExtensionRequest, approver: User, status: str, note: str) -> None:
+def _decide(
+    model: type[ExtensionRequest] | type[StatusChangeRequest],
+    request: ExtensionRequest | StatusChangeRequest,
+    approver: User,
+    status: str,
+    note: str,
+) -> None:
     _require(rules.can_review_item(approver, request.item), _("You may not decide this request."))
-    claimed = ExtensionRequest.objects.filter(pk=request.pk, status=ExtensionStatus.PENDING).update(
+    claimed = model.objects.filter(pk=request.pk, status=ExtensionStatus.PENDING).update(
         status=status, decided_by=approver, decided_at=timezone.now(), decision_note=note
     )
     if not claimed:
@@ -488,16 +722,88 @@ def _decide(request: ExtensionRequest, approver: User, status: str, note: str) -
 @transaction.atomic
 def extension_approve(*, request: ExtensionRequest, approver: User, note: str = "") -> LedgerItem:
     """Approve: the item's deadline moves to the requested date (recorded in history)."""
-    _decide(request, approver, ExtensionStatus.APPROVED, note.strip())
+    note = _text(note, "note", REPORT_MAX)
+    _decide(ExtensionRequest, request, approver, ExtensionStatus.APPROVED, note)
     return _bump(request.item, None, deadline=request.new_deadline)
 
 
 @transaction.atomic
 def extension_refuse(*, request: ExtensionRequest, approver: User, note: str) -> ExtensionRequest:
     """Refuse with a reason; the deadline stays."""
-    if not note.strip():
-        raise ValidationError({"note": _("Give the reason for refusing.")})
-    _decide(request, approver, ExtensionStatus.REFUSED, note.strip())
+    note = _text(note, "note", REPORT_MAX, _("Give the reason for refusing."))
+    _decide(ExtensionRequest, request, approver, ExtensionStatus.REFUSED, note)
+    request.refresh_from_db()
+    return request
+
+
+# --- suspension, cancellation, resumption ----------------------------------------------------
+# Which statuses each change may start from.
+STATUS_CHANGE_FROM = {
+    StatusChange.SUSPEND: (*OPEN_STATUSES, ItemStatus.COMPLETED),
+    StatusChange.CANCEL: (*OPEN_STATUSES, ItemStatus.COMPLETED, ItemStatus.SUSPENDED),
+    StatusChange.RESUME: (ItemStatus.SUSPENDED,),
+}
+
+
+def _check_change_allowed(item: LedgerItem, change: str) -> None:
+    if item.status not in STATUS_CHANGE_FROM[StatusChange(change)]:
+        raise ValidationError(
+            {
+                "change": _("An item that is %(status)s cannot be %(change)s.")
+                % {
+                    "status": item.get_status_display(),
+                    "change": StatusChange(change).label,
+                }
+            }
+        )
+
+
+@transaction.atomic
+def status_change_request_create(
+    *, item: LedgerItem, requester: User, change: str, reason: str
+) -> StatusChangeRequest:
+    """Ask the office to suspend, cancel or resume an item, with a reason. Nothing changes
+    on the item until the office approves."""
+    _require(
+        rules.can_update_item(requester, item),
+        _("You may not ask to change the status of this item."),
+    )
+    if change not in StatusChange.values:
+        raise ValidationError({"change": _("Choose suspend, cancel or resume.")})
+    _check_change_allowed(item, change)
+    reason = _text(reason, "reason", REPORT_MAX, _("Give the reason for the request."))
+    if StatusChangeRequest.objects.filter(item=item, status=ExtensionStatus.PENDING).exists():
+        raise ValidationError(
+            _("A suspension or cancellation request for this item is already waiting.")
+        )
+    return StatusChangeRequest.objects.create(
+        item=item, requested_by=requester, change=change, reason=reason
+    )
+
+
+@transaction.atomic
+def status_change_approve(
+    *, request: StatusChangeRequest, approver: User, note: str = ""
+) -> LedgerItem:
+    """Approve: the item is suspended or cancelled (no light), or resumed where it stood."""
+    note = _text(note, "note", REPORT_MAX)
+    item = LedgerItem.objects.get(pk=request.item_id)
+    _check_change_allowed(item, request.change)
+    _decide(StatusChangeRequest, request, approver, ExtensionStatus.APPROVED, note)
+    if request.change == StatusChange.RESUME:
+        status = _status_for(item.progress, ItemStatus.IN_PROGRESS)
+    else:
+        status = STATUS_CHANGE_TARGET[StatusChange(request.change)]
+    return _bump(item, None, status=status)
+
+
+@transaction.atomic
+def status_change_refuse(
+    *, request: StatusChangeRequest, approver: User, note: str
+) -> StatusChangeRequest:
+    """Refuse with a reason; the item stays as it is."""
+    note = _text(note, "note", REPORT_MAX, _("Give the reason for refusing."))
+    _decide(StatusChangeRequest, request, approver, ExtensionStatus.REFUSED, note)
     request.refresh_from_db()
     return request
 
@@ -530,8 +836,14 @@ def meeting_create(
     minutes: str = "",
     decisions: Sequence[DecisionSpec] = (),
 ) -> ReviewMeeting:
-    """Record a meeting and turn its decisions into ledger items, all or nothing."""
-    require_manage(actor, host_unit)
+    """Record a meeting and turn its decisions into ledger items, all or nothing. Only the
+    campaign office over the host unit records meetings."""
+    if actor is not None:
+        _require(
+            rules.can_record_meeting(actor, host_unit),
+            _("Only the campaign office records review meetings."),
+        )
+    _in_campaign(date, campaign, "date")
     meeting = ReviewMeeting(
         campaign=campaign,
         kind=kind,
@@ -539,25 +851,30 @@ def meeting_create(
         date=date,
         host_unit=host_unit,
         chair=chair,
-        minutes=minutes,
+        minutes=_text(minutes, "minutes", TEXT_MAX),
     )
     meeting.full_clean()
     meeting.save()
     meeting.attending_units.set(list(attending_units))
-    for decision in decisions:
+    by_ledger: dict[int, tuple[Ledger, list[NewItem]]] = {}
+    for number, decision in enumerate(decisions, 1):
         if decision.ledger.campaign_id != campaign.pk:
-            raise ValidationError(_("A decision's ledger must belong to the meeting's campaign."))
-        ledger_item_create(
-            actor=actor,
-            ledger=decision.ledger,
-            unit=decision.unit,
-            title=decision.title,
-            start_date=date,
-            deadline=decision.deadline,
-            chain=decision.chain,
-            measures=decision.measures,
-            milestones=decision.milestones,
-            source_meeting=meeting,
-            status=ItemStatus.NOT_STARTED,
+            raise ValidationError(
+                _("Decision %(number)d: its ledger must belong to the meeting's campaign.")
+                % {"number": number}
+            )
+        by_ledger.setdefault(decision.ledger.pk, (decision.ledger, []))[1].append(
+            NewItem(
+                unit=decision.unit,
+                title=decision.title,
+                start_date=date,
+                deadline=decision.deadline,
+                chain=decision.chain,
+                source_meeting=meeting,
+                milestones=decision.milestones,
+                fields={"measures": decision.measures},
+            )
         )
+    for ledger, specs in by_ledger.values():
+        ledger_items_bulk_create(actor=actor, ledger=ledger, specs=specs)
     return meeting

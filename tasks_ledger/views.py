@@ -32,7 +32,7 @@ from django_tables2 import RequestConfig
 
 from accounts.history import history_for
 from accounts.jurisdiction import jurisdiction_for
-from accounts.models import Role, Unit, User
+from accounts.models import Unit, User
 from accounts.tables import HistoryTable
 from accounts.views import signed_in_user, wants_partial
 from campaign.models import Campaign, ResponsibilityChain
@@ -48,6 +48,7 @@ from .forms import (
     ProgressForm,
     RowProgressForm,
     SignOffRequestForm,
+    StatusChangeRequestForm,
 )
 from .models import (
     OPEN_STATUSES,
@@ -63,6 +64,8 @@ from .models import (
     ReviewMeeting,
     ReviewStatus,
     SignOffRequest,
+    StatusChange,
+    StatusChangeRequest,
 )
 from .tables import ITEMS_PER_PAGE, LedgerItemTable, LedgerTable, MeetingTable
 
@@ -90,7 +93,6 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
         "measures",
     ),
 }
-OFFICE_ROLES = (Role.CAMPAIGN_OFFICE, Role.ADMINISTRATOR)
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -109,9 +111,9 @@ def _next_url(request: HttpRequest, default: str) -> str:
 
 
 def _visible_item(request: HttpRequest, pk: int) -> LedgerItem:
-    """The item with its light, or 404 outside the caller's jurisdiction."""
+    """The item with its light, or 404 when the caller may not see it (rules.can_view_item)."""
     try:
-        return selectors.ledger_items(user=signed_in_user(request)).get(pk=pk)
+        return selectors.ledger_items(user=signed_in_user(request), with_led=True).get(pk=pk)
     except LedgerItem.DoesNotExist as exc:
         raise Http404(_("No such item in your jurisdiction.")) from exc
 
@@ -324,13 +326,19 @@ def item_progress_view(request: HttpRequest, pk: int) -> HttpResponse:
             text=data["text"],
             expected_version=data["version"],
             files=data.get("evidence") or [],
+            lower_reason=data.get("lower_reason") or "",
         )
     except services.StaleEdit:
         current = _visible_item(request, pk)
         conflict = conflict_since(current, data["version"])
         # The user's input stays in the form, now aimed at the current version.
         kept = form_class(
-            initial={"percent": data["percent"], "text": data["text"], "version": current.version}
+            initial={
+                "percent": data["percent"],
+                "text": data["text"],
+                "lower_reason": data.get("lower_reason") or "",
+                "version": current.version,
+            }
         )
         if in_row:
             return _row(
@@ -354,21 +362,30 @@ def item_progress_view(request: HttpRequest, pk: int) -> HttpResponse:
             )
         raise
     except ValidationError as exc:
+        if hasattr(exc, "error_dict") and set(exc.error_dict) <= set(form.fields):
+            for name, errors in exc.error_dict.items():
+                form.add_error(name, errors)
+            error = ""
+        else:
+            error = _error_text(exc)
         if in_row:
-            return _row(
-                request, item, status=422, row_form=form, row_open=True, row_error=_error_text(exc)
-            )
+            return _row(request, item, status=422, row_form=form, row_open=True, row_error=error)
         return _detail(
             request,
             item,
             status=422,
             progress_form=form,
-            form_error=_error_text(exc),
+            form_error=error,
             open_form="progress",
         )
     if in_row:
         return _row(request, _visible_item(request, pk), saved=True)
-    messages.success(request, _("Progress reported: %(percent)d%%.") % {"percent": data["percent"]})
+    fresh = _visible_item(request, pk)
+    if fresh.pending_progress is not None:
+        done = _("Progress reported: %(percent)d%%. It counts once the campaign office accepts it.")
+    else:
+        done = _("Progress reported: %(percent)d%%.")
+    messages.success(request, done % {"percent": data["percent"]})
     return redirect(_next_url(request, reverse("ledger:item-detail", args=[pk])))
 
 
@@ -421,7 +438,12 @@ def _detail(
     extensions = list(item.extension_requests.all())
     pending_signoff = next((s for s in signoffs if s.status == ReviewStatus.PENDING), None)
     pending_extension = next((e for e in extensions if e.status == ExtensionStatus.PENDING), None)
+    status_requests = list(item.status_requests.all())
+    pending_status = next((r for r in status_requests if r.status == ExtensionStatus.PENDING), None)
     can_update = rules.can_update_item(user, item)
+    changes = [
+        change for change, allowed in services.STATUS_CHANGE_FROM.items() if item.status in allowed
+    ]
     context: dict[str, Any] = {
         "item": item,
         "kind_fields": _kind_fields(item),
@@ -430,6 +452,11 @@ def _detail(
         "reports": list(item.reports.all()),
         "signoffs": signoffs,
         "extensions": extensions,
+        "status_requests": status_requests,
+        "reviews_progress": services.reviews_progress(item),
+        "pending_status": pending_status,
+        "may_request_status_change": can_update and bool(changes) and not pending_status,
+        "status_form": StatusChangeRequestForm(changes=changes),
         "evidence": list(item.evidence.all()),
         "history": HistoryTable(history_for(item)),
         "can_update": can_update,
@@ -447,7 +474,14 @@ def _detail(
         and item.status in OPEN_STATUSES
         and today > item.deadline
         and not pending_extension,
-        "progress_form": ProgressForm(initial={"percent": item.progress, "version": item.version}),
+        "progress_form": ProgressForm(
+            initial={
+                "percent": item.progress
+                if item.pending_progress is None
+                else item.pending_progress,
+                "version": item.version,
+            }
+        ),
         "signoff_form": SignOffRequestForm(initial={"version": item.version}),
         "extension_form": ExtensionRequestForm(),
         "here": reverse("ledger:item-detail", args=[item.pk]),
@@ -535,6 +569,38 @@ def extension_request_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("ledger:item-detail", pk=pk)
 
 
+@login_required
+@require_POST
+def status_change_request_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask the office to suspend, cancel or resume the item, with a reason."""
+    user = signed_in_user(request)
+    item = _visible_item(request, pk)
+    form = StatusChangeRequestForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, item, status=422, status_form=form, open_form="status")
+    try:
+        services.status_change_request_create(
+            item=item,
+            requester=user,
+            change=form.cleaned_data["change"],
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as exc:
+        return _detail(
+            request,
+            item,
+            status=422,
+            status_form=form,
+            form_error=_error_text(exc),
+            open_form="status",
+        )
+    messages.success(
+        request,
+        _("Request sent. The item stays as it is until the campaign office approves it."),
+    )
+    return redirect("ledger:item-detail", pk=pk)
+
+
 # --- the office's decisions ------------------------------------------------------------------
 
 
@@ -555,6 +621,10 @@ def _reason(request: HttpRequest) -> str:
     return form.cleaned_data["reason"] if form.is_valid() else ""
 
 
+# What the rules read of an item: its unit and its chain's lead department.
+ITEM_RULE_FIELDS = ("item__unit", "item__chain__lead_department", "item__ledger__campaign")
+
+
 def _visible_or_404(user: User, item: LedgerItem) -> None:
     if not rules.can_view_item(user, item):
         raise Http404(_("No such item in your jurisdiction."))
@@ -565,7 +635,7 @@ def _visible_or_404(user: User, item: LedgerItem) -> None:
 def report_decide_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """Accept a progress report, or return it with a reason."""
     user = signed_in_user(request)
-    report = get_object_or_404(ProgressReport.objects.select_related("item__unit"), pk=pk)
+    report = get_object_or_404(ProgressReport.objects.select_related(*ITEM_RULE_FIELDS), pk=pk)
     _visible_or_404(user, report.item)
     reason = _reason(request)
     if action == "accept":
@@ -589,7 +659,7 @@ def signoff_decide_view(request: HttpRequest, pk: int, action: str) -> HttpRespo
     """Verify a sign-off request (the item is signed off), or return it with a reason."""
     user = signed_in_user(request)
     signoff = get_object_or_404(
-        SignOffRequest.objects.select_related("item__unit", "item__chain__lead_department"),
+        SignOffRequest.objects.select_related(*ITEM_RULE_FIELDS),
         pk=pk,
     )
     _visible_or_404(user, signoff.item)
@@ -605,7 +675,7 @@ def signoff_decide_view(request: HttpRequest, pk: int, action: str) -> HttpRespo
         request,
         signoff.item,
         lambda: services.signoff_return(request=signoff, verifier=user, reason=reason),
-        _("Sign-off returned; the item is open again."),
+        _("Sign-off returned with the reason; the item stays as it was."),
     )
 
 
@@ -614,7 +684,7 @@ def signoff_decide_view(request: HttpRequest, pk: int, action: str) -> HttpRespo
 def extension_decide_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """Approve an extension (the deadline moves), or refuse it with a reason."""
     user = signed_in_user(request)
-    extension = get_object_or_404(ExtensionRequest.objects.select_related("item__unit"), pk=pk)
+    extension = get_object_or_404(ExtensionRequest.objects.select_related(*ITEM_RULE_FIELDS), pk=pk)
     _visible_or_404(user, extension.item)
     reason = _reason(request)
     if action == "approve":
@@ -634,11 +704,35 @@ def extension_decide_view(request: HttpRequest, pk: int, action: str) -> HttpRes
 
 
 @login_required
+@require_POST
+def status_change_decide_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Approve a suspension, cancellation or resumption, or refuse it with a reason."""
+    user = signed_in_user(request)
+    change = get_object_or_404(StatusChangeRequest.objects.select_related(*ITEM_RULE_FIELDS), pk=pk)
+    _visible_or_404(user, change.item)
+    reason = _reason(request)
+    if action == "approve":
+        return _decide(
+            request,
+            change.item,
+            lambda: services.status_change_approve(request=change, approver=user, note=reason),
+            _("Request approved: the item is now %(status)s.")
+            % {"status": StatusChange(change.change).label},
+        )
+    return _decide(
+        request,
+        change.item,
+        lambda: services.status_change_refuse(request=change, approver=user, note=reason),
+        _("Request refused; the item stays as it was."),
+    )
+
+
+@login_required
 @require_GET
 def evidence_download_view(request: HttpRequest, pk: int) -> FileResponse:
     """An evidence file, for those who may see its item (files are never served directly)."""
     user = signed_in_user(request)
-    evidence = get_object_or_404(Evidence.objects.select_related("item__unit"), pk=pk)
+    evidence = get_object_or_404(Evidence.objects.select_related(*ITEM_RULE_FIELDS), pk=pk)
     _visible_or_404(user, evidence.item)
     try:
         handle = evidence.file.open("rb")
@@ -785,11 +879,6 @@ def ledger_list_view(request: HttpRequest) -> HttpResponse:
 # --- review meetings -------------------------------------------------------------------------
 
 
-def _is_office(user: User) -> bool:
-    j = jurisdiction_for(user)
-    return j.has_role(*OFFICE_ROLES) and not j.is_read_only
-
-
 @login_required
 @require_GET
 def meeting_list_view(request: HttpRequest) -> HttpResponse:
@@ -800,7 +889,7 @@ def meeting_list_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tasks_ledger/meeting_list.html",
-        {"table": table, "may_create": _is_office(user)},
+        {"table": table, "may_create": rules.can_record_meeting(user)},
     )
 
 
@@ -835,7 +924,7 @@ def _meeting_forms(request: HttpRequest, user: User) -> tuple[MeetingForm, Any]:
         .order_by("name")
     )
     data = request.POST if request.method == "POST" else None
-    host_units = j.units(manage=True).order_by("path")
+    host_units = Unit.objects.filter(rules.meeting_host_units_q(user)).order_by("path")
     initial: dict[str, Any] = {"date": timezone.localdate(), "chair": user.pk}
     if data is None:
         # The newest campaign and the office's own top unit are the usual answers.
@@ -889,7 +978,7 @@ def meeting_create_view(request: HttpRequest) -> HttpResponse:
     """Record a meeting and turn its decisions into ledger items in one step, all or
     nothing (the campaign office only)."""
     user = signed_in_user(request)
-    if not _is_office(user):
+    if not rules.can_record_meeting(user):
         raise PermissionDenied(_("Only the campaign office records review meetings."))
     form, formset = _meeting_forms(request, user)
     error = ""

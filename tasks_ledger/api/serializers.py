@@ -28,6 +28,7 @@ from campaign.models import ResponsibilityChain
 from campaign.selectors import campaign_list, chain_list
 from tasks_ledger import rules
 from tasks_ledger.models import (
+    REPORT_MAX,
     Area,
     Evidence,
     ExtensionRequest,
@@ -40,6 +41,8 @@ from tasks_ledger.models import (
     ProgressReport,
     ReviewMeeting,
     SignOffRequest,
+    StatusChange,
+    StatusChangeRequest,
 )
 from tasks_ledger.selectors import ledger_choices
 from tasks_ledger.services import evidence_validate
@@ -196,6 +199,8 @@ class LedgerItemListSerializer(serializers.ModelSerializer[LedgerItem]):
             "status",
             "status_display",
             "progress",
+            "pending_progress",
+            "signoff_pending",
             "latest_report",
             "light",
             "light_display",
@@ -319,6 +324,32 @@ class ExtensionBriefSerializer(serializers.ModelSerializer[ExtensionRequest]):
         read_only_fields = fields
 
 
+class StatusChangeBriefSerializer(serializers.ModelSerializer[StatusChangeRequest]):
+    """A suspension, cancellation or resumption request as its item's page lists it."""
+
+    requested_by = UserRefSerializer(read_only=True)
+    decided_by = UserRefSerializer(read_only=True, allow_null=True)
+    change_display = serializers.CharField(source="get_change_display", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = StatusChangeRequest
+        fields = [
+            "id",
+            "change",
+            "change_display",
+            "requested_by",
+            "requested_at",
+            "reason",
+            "status",
+            "status_display",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+        ]
+        read_only_fields = fields
+
+
 class LedgerItemDetailSerializer(LedgerItemListSerializer):
     """One item: the list row plus milestones, measures, the whole chain as a line, the
     four rates of a key project, its sign-off and extension requests, evidence, and what
@@ -334,6 +365,7 @@ class LedgerItemDetailSerializer(LedgerItemListSerializer):
     )
     signoff_requests = SignOffBriefSerializer(many=True, read_only=True)
     extension_requests = ExtensionBriefSerializer(many=True, read_only=True)
+    status_requests = StatusChangeBriefSerializer(many=True, read_only=True)
     evidence = EvidenceSerializer(many=True, read_only=True)
     can_update = serializers.SerializerMethodField()
     can_review = serializers.SerializerMethodField()
@@ -348,6 +380,7 @@ class LedgerItemDetailSerializer(LedgerItemListSerializer):
             "project_rates",
             "signoff_requests",
             "extension_requests",
+            "status_requests",
             "evidence",
             "created_at",
             "can_update",
@@ -418,9 +451,6 @@ class LedgerItemCreateSerializer(serializers.ModelSerializer[LedgerItem]):
         return fields
 
 
-EDITABLE_STATUSES = [(value, label) for value, label in ItemStatus.choices if value != "signed_off"]
-
-
 class LedgerItemUpdateSerializer(serializers.ModelSerializer[LedgerItem]):
     """What a client sends to change an item (PATCH): any of these fields, and the version it
     read (or ``If-Match``). Progress goes through ``progress/`` and sign-off through
@@ -429,7 +459,12 @@ class LedgerItemUpdateSerializer(serializers.ModelSerializer[LedgerItem]):
     chain = serializers.PrimaryKeyRelatedField(
         queryset=ResponsibilityChain.objects.none(), allow_null=True, required=False
     )
-    status = serializers.ChoiceField(choices=EDITABLE_STATUSES, required=False)
+    status = serializers.ChoiceField(
+        choices=ItemStatus.choices,
+        required=False,
+        help_text="Always refused: a status follows accepted progress, a verified sign-off, or "
+        "an approved suspension or cancellation request (``status-request/``).",
+    )
     deadline = serializers.DateField(
         required=False,
         help_text="Always refused: a deadline changes only through an approved extension.",
@@ -480,7 +515,16 @@ class ProgressWriteSerializer(VersionedSerializer):
     """A progress report: percent done, what was done, and evidence files (multipart)."""
 
     percent = serializers.IntegerField(min_value=0, max_value=100)
-    text = serializers.CharField(help_text="What was done since the last report.")
+    text = serializers.CharField(
+        max_length=REPORT_MAX, help_text="What was done since the last report."
+    )
+    lower_reason = serializers.CharField(
+        max_length=REPORT_MAX,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required when ``percent`` is below the accepted progress.",
+    )
     files = serializers.ListField(
         child=serializers.FileField(),
         required=False,
@@ -495,7 +539,7 @@ class ProgressWriteSerializer(VersionedSerializer):
 class SignOffWriteSerializer(VersionedSerializer):
     """A sign-off request: what was completed and at least one piece of evidence."""
 
-    note = serializers.CharField(help_text="Completion report.")
+    note = serializers.CharField(max_length=REPORT_MAX, help_text="Completion report.")
     files = serializers.ListField(
         child=serializers.FileField(),
         help_text="Evidence: PDF, JPG, PNG, Word or Excel files (send as multipart).",
@@ -509,26 +553,35 @@ class SignOffWriteSerializer(VersionedSerializer):
 class ExtensionWriteSerializer(serializers.Serializer):
     """An extension request, made before the deadline."""
 
-    reason = serializers.CharField()
+    reason = serializers.CharField(max_length=REPORT_MAX)
     new_deadline = serializers.DateField()
+
+
+class StatusChangeWriteSerializer(serializers.Serializer):
+    """A request to suspend, cancel or resume an item, with a reason."""
+
+    change = serializers.ChoiceField(choices=StatusChange.choices)
+    reason = serializers.CharField(max_length=REPORT_MAX)
 
 
 class ReasonSerializer(serializers.Serializer):
     """Why a report or request is returned."""
 
-    reason = serializers.CharField()
+    reason = serializers.CharField(max_length=REPORT_MAX)
 
 
 class NoteSerializer(serializers.Serializer):
     """A note on a decision (optional when approving)."""
 
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        max_length=REPORT_MAX, required=False, allow_blank=True, default=""
+    )
 
 
 class RefusalSerializer(serializers.Serializer):
-    """Why an extension is refused."""
+    """Why an extension or a status change is refused."""
 
-    note = serializers.CharField()
+    note = serializers.CharField(max_length=REPORT_MAX)
 
 
 # --- progress reports and requests -----------------------------------------------------------
@@ -551,6 +604,8 @@ class ItemRefSerializer(serializers.ModelSerializer[LedgerItem]):
             "status",
             "status_display",
             "progress",
+            "pending_progress",
+            "signoff_pending",
             "version",
         ]
         read_only_fields = fields
@@ -575,6 +630,8 @@ class ProgressReportSerializer(serializers.ModelSerializer[ProgressReport]):
             "reporter",
             "text",
             "percent",
+            "previous_percent",
+            "lower_reason",
             "created_at",
             "review_status",
             "review_status_display",
@@ -606,6 +663,16 @@ class ExtensionRequestSerializer(ExtensionBriefSerializer):
         read_only_fields = fields
 
 
+class StatusChangeRequestSerializer(StatusChangeBriefSerializer):
+    """A status-change request with its item."""
+
+    item = ItemRefSerializer(read_only=True)
+
+    class Meta(StatusChangeBriefSerializer.Meta):
+        fields = ["id", "item", *StatusChangeBriefSerializer.Meta.fields[1:]]
+        read_only_fields = fields
+
+
 class ProgressResultSerializer(serializers.Serializer):
     """A new progress report and the item as it now stands."""
 
@@ -614,7 +681,8 @@ class ProgressResultSerializer(serializers.Serializer):
 
 
 class SignOffResultSerializer(serializers.Serializer):
-    """A new sign-off request and the item as it now stands (completed, waiting)."""
+    """A new sign-off request and the item as it now stands (unchanged, marked as waiting
+    for verification)."""
 
     request = SignOffRequestSerializer(read_only=True)
     item = LedgerItemDetailSerializer(read_only=True)

@@ -10,6 +10,7 @@ from .views import (
     MeetingViewSet,
     ProgressReportViewSet,
     SignOffRequestViewSet,
+    StatusChangeRequestViewSet,
 )
 
 # (prefix, viewset, basename) registered on the one v1 router.
@@ -20,6 +21,7 @@ routes = [
     ("progress-reports", ProgressReportViewSet, "progress-report"),
     ("signoff-requests", SignOffRequestViewSet, "signoff-request"),
     ("extension-requests", ExtensionRequestViewSet, "extension-request"),
+    ("status-requests", StatusChangeRequestViewSet, "status-request"),
     ("meetings", MeetingViewSet, "meeting"),
 ]
 

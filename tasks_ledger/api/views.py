@@ -32,8 +32,9 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api.base import ChangesNeedManageRights, ScopedReadOnlyViewSet
+from config.api.base import ScopedReadOnlyViewSet
 from config.api.pagination import KeysetCursorPagination
+from tasks_ledger import rules
 from tasks_ledger.filtersets import (
     AreaFilterSet,
     ExtensionRequestFilterSet,
@@ -42,6 +43,7 @@ from tasks_ledger.filtersets import (
     MeetingFilterSet,
     ProgressReportFilterSet,
     SignOffRequestFilterSet,
+    StatusChangeRequestFilterSet,
 )
 from tasks_ledger.models import (
     Area,
@@ -52,6 +54,7 @@ from tasks_ledger.models import (
     ProgressReport,
     ReviewMeeting,
     SignOffRequest,
+    StatusChangeRequest,
 )
 from tasks_ledger.selectors import (
     area_list,
@@ -67,6 +70,8 @@ from tasks_ledger.selectors import (
     report_queue,
     signoff_queue,
     signoff_request_list,
+    status_change_queue,
+    status_change_request_list,
     with_project_rates,
 )
 from tasks_ledger.services import (
@@ -85,8 +90,12 @@ from tasks_ledger.services import (
     signoff_approve,
     signoff_request_create,
     signoff_return,
+    status_change_approve,
+    status_change_refuse,
+    status_change_request_create,
 )
 
+from .permissions import REVIEW_ITEM, UPDATE_ITEM, VERIFY_SIGNOFF, LedgerRules, Rule
 from .serializers import (
     AreaSerializer,
     ConflictResponseSerializer,
@@ -110,9 +119,11 @@ from .serializers import (
     SignOffRequestSerializer,
     SignOffResultSerializer,
     SignOffWriteSerializer,
+    StatusChangeRequestSerializer,
+    StatusChangeWriteSerializer,
 )
 
-WRITE_PERMISSIONS = [permissions.IsAuthenticated, ChangesNeedManageRights]
+WRITE_PERMISSIONS = [permissions.IsAuthenticated, LedgerRules]
 
 
 # --- optimistic concurrency --------------------------------------------------------------------
@@ -274,6 +285,13 @@ class LedgerItemViewSet(ScopedReadOnlyViewSet):
 
     queryset = LedgerItem.objects.none()
     permission_classes = WRITE_PERMISSIONS
+    action_rules: dict[str, Rule] = {
+        "partial_update": UPDATE_ITEM,
+        "progress": UPDATE_ITEM,
+        "signoff": UPDATE_ITEM,
+        "extension": UPDATE_ITEM,
+        "status_request": UPDATE_ITEM,
+    }
     list_serializer_class = LedgerItemListSerializer
     detail_serializer_class = LedgerItemDetailSerializer
     # The FilterSet is the page's and carries its own ``ordering``; DRF's ordering filter
@@ -302,7 +320,7 @@ class LedgerItemViewSet(ScopedReadOnlyViewSet):
         item = ledger_item_detail(user=self.caller, pk=pk)
         rates = None
         if item.kind == LedgerKind.KEY_PROJECT:
-            rates = project_rates(ledger_items(user=self.caller).filter(pk=item.pk))
+            rates = project_rates(ledger_items(user=self.caller, with_led=True).filter(pk=item.pk))
         item.project_rates = rates  # type: ignore[attr-defined]
         return item
 
@@ -314,6 +332,7 @@ class LedgerItemViewSet(ScopedReadOnlyViewSet):
             "progress": ProgressWriteSerializer,
             "signoff": SignOffWriteSerializer,
             "extension": ExtensionWriteSerializer,
+            "status_request": StatusChangeWriteSerializer,
         }
         return writes.get(self.action or "") or super().get_serializer_class()
 
@@ -393,6 +412,7 @@ class LedgerItemViewSet(ScopedReadOnlyViewSet):
             text=data["text"],
             files=data.get("files", []),
             expected_version=version,
+            lower_reason=data.get("lower_reason", ""),
         )
         fresh = self._fresh(item.pk)
         report_data = ProgressReportSerializer(
@@ -458,6 +478,26 @@ class LedgerItemViewSet(ScopedReadOnlyViewSet):
             status=status.HTTP_201_CREATED,
         )
 
+    @extend_schema(
+        request=StatusChangeWriteSerializer,
+        responses={201: StatusChangeRequestSerializer},
+        summary="Request a suspension, cancellation or resumption",
+    )
+    @action(detail=True, methods=["post"], url_path="status-request", url_name="status-request")
+    def status_request(self, request: Request, pk: str | None = None) -> Response:
+        """Ask the office to suspend, cancel or resume the item; nothing changes until the
+        office approves (``status-requests/<id>/approve/``)."""
+        item = self.get_object()
+        data = self._parse(StatusChangeWriteSerializer)
+        change = status_change_request_create(
+            item=item, requester=self.caller, change=data["change"], reason=data["reason"]
+        )
+        fresh = status_change_request_list(user=self.caller).get(pk=change.pk)
+        return Response(
+            StatusChangeRequestSerializer(fresh, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
 
 # --- reports and requests: queues and decisions ------------------------------------------------
 ITEM_FILTER_NOTE = (
@@ -494,6 +534,7 @@ class SignOffRequestViewSet(_ItemRecordViewSet):
     """Sign-off requests (销号): the queue, an item's history, and the verifier's decision."""
 
     queryset = SignOffRequest.objects.none()
+    action_rules: dict[str, Rule] = {"approve": VERIFY_SIGNOFF, "return_": VERIFY_SIGNOFF}
     serializer_class = SignOffRequestSerializer
     filterset_class = SignOffRequestFilterSet
     ordering_fields = ["requested_at"]
@@ -521,7 +562,7 @@ class SignOffRequestViewSet(_ItemRecordViewSet):
     )
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_(self, request: Request, pk: str | None = None) -> Response:
-        """Return with a reason: the item is reopened."""
+        """Return with a reason: the item stays as it was."""
         signoff = self.get_object()
         data = self._reason(ReasonSerializer)
         signoff_return(request=signoff, verifier=self.caller, reason=data["reason"])
@@ -534,6 +575,7 @@ class ExtensionRequestViewSet(_ItemRecordViewSet):
     """Extension requests (延期申请): the queue, an item's history, and the decision."""
 
     queryset = ExtensionRequest.objects.none()
+    action_rules: dict[str, Rule] = {"approve": REVIEW_ITEM, "refuse": REVIEW_ITEM}
     serializer_class = ExtensionRequestSerializer
     filterset_class = ExtensionRequestFilterSet
     ordering_fields = ["requested_at", "new_deadline"]
@@ -577,6 +619,7 @@ class ProgressReportViewSet(_ItemRecordViewSet):
     """Progress reports: the office's queue, an item's timeline, acceptance and return."""
 
     queryset = ProgressReport.objects.none()
+    action_rules: dict[str, Rule] = {"accept": REVIEW_ITEM, "return_": REVIEW_ITEM}
     serializer_class = ProgressReportSerializer
     filterset_class = ProgressReportFilterSet
     ordering_fields = ["created_at"]
@@ -604,11 +647,56 @@ class ProgressReportViewSet(_ItemRecordViewSet):
     )
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_(self, request: Request, pk: str | None = None) -> Response:
-        """Return with a reason: the item's progress falls back to the last standing report."""
+        """Return with a reason: the item keeps its accepted progress."""
         report = self.get_object()
         data = self._reason(ReasonSerializer)
         progress_report_return(report=report, reviewer=self.caller, reason=data["reason"])
         return self._respond(report)
+
+
+@extend_schema(tags=["ledger reviews"])
+@extend_schema_view(list=extend_schema(description=ITEM_FILTER_NOTE))
+class StatusChangeRequestViewSet(_ItemRecordViewSet):
+    """Suspension, cancellation and resumption requests: the office's queue, an item's
+    history, and the decision."""
+
+    queryset = StatusChangeRequest.objects.none()
+    action_rules: dict[str, Rule] = {"approve": REVIEW_ITEM, "refuse": REVIEW_ITEM}
+    serializer_class = StatusChangeRequestSerializer
+    filterset_class = StatusChangeRequestFilterSet
+    ordering_fields = ["requested_at"]
+
+    def selector_queryset(self) -> QuerySet[StatusChangeRequest]:
+        """Pending requests on items the caller manages, or every request on one item."""
+        if self.wants_history():
+            return status_change_request_list(user=self.caller)
+        return status_change_queue(user=self.caller)
+
+    def detail_object(self, pk: int) -> StatusChangeRequest:
+        """Any visible request."""
+        return status_change_request_list(user=self.caller).get(pk=pk)
+
+    @extend_schema(
+        request=NoteSerializer, responses={200: StatusChangeRequestSerializer}, summary="Approve"
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        """Approve: the item is suspended or cancelled (no light), or resumed."""
+        change = self.get_object()
+        data = self._reason(NoteSerializer)
+        status_change_approve(request=change, approver=self.caller, note=data["note"])
+        return self._respond(change)
+
+    @extend_schema(
+        request=RefusalSerializer, responses={200: StatusChangeRequestSerializer}, summary="Refuse"
+    )
+    @action(detail=True, methods=["post"])
+    def refuse(self, request: Request, pk: str | None = None) -> Response:
+        """Refuse with a reason: the item stays as it is."""
+        change = self.get_object()
+        data = self._reason(RefusalSerializer)
+        status_change_refuse(request=change, approver=self.caller, note=data["note"])
+        return self._respond(change)
 
 
 # --- meetings --------------------------------------------------------------------------------
@@ -622,6 +710,10 @@ class MeetingViewSet(ScopedReadOnlyViewSet):
 
     queryset = ReviewMeeting.objects.none()
     permission_classes = WRITE_PERMISSIONS
+    create_rule: Rule = (
+        lambda user, _obj: rules.can_record_meeting(user),
+        _("Only the campaign office records review meetings."),
+    )
     list_serializer_class = MeetingListSerializer
     detail_serializer_class = MeetingDetailSerializer
     filterset_class = MeetingFilterSet
