@@ -7,13 +7,16 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
+from .forms import AdminPasswordChangeForm
 from .jurisdiction import jurisdiction_for
-from .models import Membership, RoleAssignment, Unit, User
+from .models import ApiToken, Membership, RoleAssignment, Unit, User
+from .services import api_tokens_revoke_all
 
 admin.site.site_header = _("Capability and work-style campaign platform administration")
 admin.site.site_title = _("Campaign platform administration")
@@ -100,6 +103,8 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ("username", "name", "phone", "email")
     ordering = ("username",)
     inlines = [MembershipInline, RoleInline]
+    # Sets the password through the service, which also ends the user's API tokens.
+    change_password_form = AdminPasswordChangeForm
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         """People holding a post in a unit within the jurisdiction (and the user themself)."""
@@ -110,6 +115,45 @@ class UserAdmin(BaseUserAdmin):
         return queryset.filter(
             pk__in=Membership.objects.filter(j.q("unit")).values("user_id")
         ) | queryset.filter(pk=request.user.pk)
+
+    def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
+        """Save; unticking "active" also ends the user's API tokens."""
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            api_tokens_revoke_all(user=obj, reason="deactivated")
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """API tokens, for inspection and revocation (deleting one revokes it).
+
+    Tokens are only made by signing in to the API: the key is shown once, to its owner.
+    """
+
+    list_display = ("user", "prefix", "created", "expiry", "user_agent")
+    list_filter = ("created", "expiry")
+    search_fields = ("user__username", "user__name", "token_key")
+    list_select_related = ("user",)
+    fields = ("user", "prefix", "created", "expiry", "user_agent")
+    readonly_fields = fields
+
+    @admin.display(description=_("key prefix"))
+    def prefix(self, obj: ApiToken) -> str:
+        """The start of the key, as the owner's profile page shows it."""
+        return f"{obj.prefix}…"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiToken]:
+        """Tokens of the people the user admin shows this user."""
+        users = self.admin_site._registry[User].get_queryset(request)
+        return super().get_queryset(request).filter(user__in=users.values("pk"))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Never: a token is made by its owner signing in."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Never: a token is revoked (deleted), not edited."""
+        return False
 
 
 @admin.register(Unit)

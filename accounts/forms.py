@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import UnitKind, UnitLevel
+from .models import UnitKind, UnitLevel, User
+from .services import user_password_set
 
 
 class UnitSearchForm(forms.Form):
@@ -44,3 +48,37 @@ class UnitSearchForm(forms.Form):
             "level": data.get("level") or "",
             "kind": data.get("kind") or "",
         }
+
+
+class PasswordThroughServiceMixin:
+    """Save a password form's new password through ``user_password_set``.
+
+    Django's password forms set the password on the user and save it themselves; routed
+    through the service, a new password also ends the user's API tokens.
+    """
+
+    cleaned_data: dict[str, Any]
+
+    def set_password_and_save(
+        self,
+        user: User,
+        password_field_name: str = "password1",  # noqa: S107 - a field's name
+        commit: bool = True,
+    ) -> User:
+        """Set the password (or none usable, in the admin) and save it with the service."""
+        if not commit:
+            return super().set_password_and_save(  # type: ignore[misc]
+                user, password_field_name, commit=commit
+            )
+        usable = self.cleaned_data.get("set_usable_password", True)
+        password = self.cleaned_data[password_field_name] if usable else None
+        user_password_set(user=user, password=password)
+        return user
+
+
+class PasswordChangeForm(PasswordThroughServiceMixin, auth_forms.PasswordChangeForm):
+    """The password page's form: old password, new password twice."""
+
+
+class AdminPasswordChangeForm(PasswordThroughServiceMixin, auth_forms.AdminPasswordChangeForm):
+    """The admin's set-password form for someone else."""

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import pghistory
+import pgtrigger
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from knox.models import AbstractAuthToken, AuthTokenManager
+from knox.settings import CONSTANTS
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
 
@@ -39,6 +43,25 @@ class User(AbstractUser):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         ordering = ["username"]
+        triggers = [
+            # The services revoke API tokens on our write paths (``user_password_set``,
+            # ``user_deactivate``; the password pages and the admin go through them). This
+            # trigger is the guarantee for every other path: Django's ``changepassword``
+            # command (an app cannot override it, django.contrib.auth comes first), a shell,
+            # a bulk ``update()``, which a ``save()`` override or a signal would miss. A token
+            # must not outlive the password it was obtained with, nor the account. Like
+            # Django's sessions, tokens also end when a login upgrades the password's hash.
+            pgtrigger.Trigger(
+                name="revoke_api_tokens",
+                when=pgtrigger.After,
+                operation=pgtrigger.UpdateOf("password", "is_active"),
+                condition=pgtrigger.Condition(
+                    "OLD.password IS DISTINCT FROM NEW.password"
+                    " OR (OLD.is_active AND NOT NEW.is_active)"
+                ),
+                func="DELETE FROM accounts_apitoken WHERE user_id = NEW.id; RETURN NULL;",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.username
@@ -221,3 +244,55 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.scope}"
+
+
+class ApiTokenManager(AuthTokenManager, models.Manager["ApiToken"]):
+    """knox's manager: ``create`` returns the row and the key, which is shown only once."""
+
+    def live(self) -> models.QuerySet[ApiToken]:
+        """Tokens that have not expired (expired ones are refused and deleted when used)."""
+        return self.filter(models.Q(expiry__isnull=True) | models.Q(expiry__gt=timezone.now()))
+
+
+class ApiToken(AbstractAuthToken, models.Model):
+    """An API token (django-rest-knox): one per sign-in, stored hashed, with an expiry.
+
+    Only the SHA-512 ``digest`` of the key is stored, with the key's first characters
+    (``token_key``) to find the row; the key itself is shown once, when the token is made.
+    Knox's own model is swapped for this one (``KNOX_TOKEN_MODEL``) so a token has a plain
+    id to revoke it by (rather than its digest in a URL) and remembers the device it was
+    obtained from.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    # Knox's own views reach a user's tokens as ``auth_token_set``.
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="auth_token_set", verbose_name=_("user")
+    )
+    digest = models.CharField(_("digest"), max_length=CONSTANTS.DIGEST_LENGTH, unique=True)
+    token_key = models.CharField(
+        _("key prefix"),
+        max_length=CONSTANTS.MAXIMUM_TOKEN_PREFIX_LENGTH + CONSTANTS.TOKEN_KEY_LENGTH,
+        db_index=True,
+    )
+    created = models.DateTimeField(_("created at"), auto_now_add=True)
+    expiry = models.DateTimeField(_("expires at"), null=True, blank=True)
+    user_agent = models.CharField(_("device"), max_length=200, blank=True)
+
+    objects = ApiTokenManager()
+
+    #: Characters of the key shown to identify a token (the key starts with them).
+    PREFIX_LENGTH = 8
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… · {self.user_id}"
+
+    @property
+    def prefix(self) -> str:
+        """The first characters of the key, enough for its owner to tell tokens apart."""
+        return self.token_key[: self.PREFIX_LENGTH]

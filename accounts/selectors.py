@@ -6,7 +6,15 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Left, Length
 
 from .jurisdiction import jurisdiction_for
-from .models import Membership, RoleAssignment, Unit, UnitLevel, UnitQuerySet, User
+from .models import (
+    ApiToken,
+    Membership,
+    RoleAssignment,
+    Unit,
+    UnitLevel,
+    UnitQuerySet,
+    User,
+)
 
 
 def unit_list(*, user: User, search: str = "", level: str = "", kind: str = "") -> UnitQuerySet:
@@ -64,6 +72,13 @@ def user_profile(*, user: User) -> User:
         Prefetch("memberships", queryset=Membership.objects.select_related("unit")),
         Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("scope")),
     ).get(pk=user.pk)
+
+
+def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
+    """The user's own unexpired API tokens, newest first (never anyone else's)."""
+    if not user.is_authenticated:
+        return ApiToken.objects.none()
+    return ApiToken.objects.live().filter(user=user).order_by("-created", "-id")
 
 
 def unit_children(*, user: User, units: list[Unit]) -> UnitQuerySet:

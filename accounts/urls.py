@@ -1,4 +1,4 @@
-"""Pages of the accounts app: sign-in, home, the organisation tree and unit pages."""
+"""Pages of the accounts app: sign-in, home, profile, the organisation tree and units."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
+from .forms import PasswordChangeForm
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,13 +14,21 @@ urlpatterns = [
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/change/",
-        auth_views.PasswordChangeView.as_view(),
+        # The form saves through ``user_password_set``, which also ends the API tokens.
+        auth_views.PasswordChangeView.as_view(form_class=PasswordChangeForm),
         name="password_change",
     ),
     path(
         "accounts/password/change/done/",
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
+    ),
+    path("accounts/profile/", views.profile_view, name="profile"),
+    path("accounts/profile/tokens/<int:pk>/revoke/", views.token_revoke_view, name="token-revoke"),
+    path(
+        "accounts/profile/tokens/revoke-all/",
+        views.tokens_revoke_all_view,
+        name="tokens-revoke-all",
     ),
     path("units/", views.unit_list_view, name="unit-list"),
     path("units/<int:pk>/", views.unit_detail_view, name="unit-detail"),

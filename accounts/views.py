@@ -15,9 +15,10 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
 
 from campaign.selectors import (
     campaign_overview_list,
@@ -30,8 +31,9 @@ from tasks_ledger.selectors import ledger_light_counts
 from .forms import UnitSearchForm
 from .history import history_for
 from .jurisdiction import jurisdiction_for
-from .models import Role, Unit, UnitLevel, User
+from .models import ApiToken, Role, Unit, UnitLevel, User
 from .selectors import (
+    api_tokens_of,
     unit_ancestors_of,
     unit_children,
     unit_counts,
@@ -39,6 +41,7 @@ from .selectors import (
     unit_list,
     user_profile,
 )
+from .services import api_token_revoke, api_tokens_revoke_all
 from .tables import HistoryTable, MembershipTable
 
 #: Search results shown at most; a narrower search finds the rest.
@@ -86,6 +89,52 @@ class LogoutView(auth_views.LogoutView):
         response = super().post(request, *args, **kwargs)
         messages.info(request, _("You have logged out."))
         return response
+
+
+# --- my profile and API tokens -------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def profile_view(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's account: details, posts, roles and their own API tokens."""
+    user = signed_in_user(request)
+    profile = user_profile(user=user)
+    context = {
+        "profile": profile,
+        "memberships": list(profile.memberships.all()),
+        "role_assignments": list(profile.role_assignments.all()),
+        "tokens": list(api_tokens_of(user=user)),
+        "token_ttl_days": settings.API_TOKEN_TTL_DAYS,
+    }
+    return render(request, "accounts/profile.html", context)
+
+
+@login_required
+@require_POST
+def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Revoke one of the user's own tokens; anyone else's is 404."""
+    try:
+        token = api_token_revoke(user=signed_in_user(request), token_id=pk)
+    except ApiToken.DoesNotExist as exc:
+        raise Http404(_("No such token among yours.")) from exc
+    messages.success(
+        request, _("Token %(prefix)s… was revoked: it no longer works.") % {"prefix": token.prefix}
+    )
+    return redirect("profile")
+
+
+@login_required
+@require_POST
+def tokens_revoke_all_view(request: HttpRequest) -> HttpResponse:
+    """Revoke every token of the user (signed-in pages are not affected)."""
+    count = api_tokens_revoke_all(user=signed_in_user(request), reason="revoked by owner")
+    messages.success(
+        request,
+        ngettext("%(count)d token was revoked.", "%(count)d tokens were revoked.", count)
+        % {"count": count},
+    )
+    return redirect("profile")
 
 
 # --- home --------------------------------------------------------------------------------

@@ -15,6 +15,9 @@ pytestmark = pytest.mark.django_db
 
 ENDPOINTS = [
     "/api/v1/auth/token/",
+    "/api/v1/auth/tokens/",
+    "/api/v1/auth/tokens/{id}/",
+    "/api/v1/auth/tokens/revoke-all/",
     "/api/v1/me/",
     "/api/v1/units/",
     "/api/v1/units/{id}/",

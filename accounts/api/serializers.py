@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from accounts.models import Membership, RoleAssignment, Unit, User
+from accounts.models import ApiToken, Membership, RoleAssignment, Unit, User
 
 
 class UnitRefSerializer(serializers.ModelSerializer[Unit]):
@@ -145,9 +145,37 @@ class MeSerializer(serializers.ModelSerializer[User]):
 
 
 class TokenSerializer(serializers.Serializer):
-    """The token to send as ``Authorization: Token <key>``."""
+    """A new token: the key to send as ``Authorization: Token <key>``, shown only this once."""
 
-    token = serializers.CharField(read_only=True)
+    id = serializers.IntegerField(read_only=True, help_text="Revoke it with DELETE on its id.")
+    token = serializers.CharField(read_only=True, help_text="The key. It is not stored: keep it.")
+    expiry = serializers.DateTimeField(read_only=True, help_text="When the key stops working.")
+
+
+class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):
+    """One of the caller's tokens, without its key (only a hash of the key is stored)."""
+
+    prefix = serializers.CharField(read_only=True, help_text="The key starts with these.")
+    current = serializers.SerializerMethodField(
+        help_text="Whether this request was authenticated with this token."
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "prefix", "created", "expiry", "user_agent", "current"]
+        read_only_fields = fields
+
+    def get_current(self, token: ApiToken) -> bool:
+        """Whether the request authenticated with this token."""
+        request = self.context.get("request")
+        auth = getattr(request, "auth", None)
+        return isinstance(auth, ApiToken) and auth.pk == token.pk
+
+
+class TokensRevokedSerializer(serializers.Serializer):
+    """How many tokens were revoked."""
+
+    revoked = serializers.IntegerField(read_only=True)
 
 
 class LockedOutErrorSerializer(serializers.Serializer):

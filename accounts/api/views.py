@@ -6,19 +6,20 @@ from typing import Any
 
 from axes.helpers import get_cool_off
 from django.contrib.auth.signals import user_logged_in
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import exceptions, generics
-from rest_framework.authtoken.models import Token
+from rest_framework import exceptions, generics, mixins, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.filtersets import UnitFilterSet
 from accounts.jurisdiction import jurisdiction_for
-from accounts.models import Unit, UnitQuerySet, User
+from accounts.models import ApiToken, Unit, UnitQuerySet, User
 from accounts.selectors import (
+    api_tokens_of,
     jurisdiction_root_units,
     unit_ancestors_of,
     unit_detail,
@@ -26,12 +27,15 @@ from accounts.selectors import (
     units_with_parent,
     user_profile,
 )
+from accounts.services import api_token_create, api_token_revoke, api_tokens_revoke_all
 from config.api.base import ScopedReadOnlyViewSet, ServiceErrorsMixin
 
 from .serializers import (
+    ApiTokenSerializer,
     LockedOutResponseSerializer,
     MeSerializer,
     TokenSerializer,
+    TokensRevokedSerializer,
     UnitDetailSerializer,
     UnitListSerializer,
 )
@@ -44,16 +48,24 @@ class LockedOut(exceptions.Throttled):
     default_code = "locked_out"
 
 
-class TokenObtainView(ObtainAuthToken):
-    """Exchange a username and password for an API token.
+class TokenObtainView(generics.GenericAPIView):
+    """Exchange a username and password for a new API token.
 
-    DRF's serializer passes the request to ``authenticate``, so django-axes counts failures
-    and locks out exactly as on the login page; a lockout is answered here in the standard
-    error shape (429 with ``Retry-After``) instead of the HTML lockout page. A success is a
-    login like any other: ``user_logged_in`` is sent, so it is logged and resets failures.
+    Every sign-in makes a new token (one per device or script), valid for
+    ``API_TOKEN_TTL_DAYS``; only its hash is stored. DRF's serializer passes the request to
+    ``authenticate``, so django-axes counts failures and locks out exactly as on the login
+    page; a lockout is answered here in the standard error shape (429 with ``Retry-After``)
+    instead of the HTML lockout page. A success is a login like any other:
+    ``user_logged_in`` is sent, so it is logged and resets failures.
     """
 
     authentication_classes = ()
+    permission_classes = ()
+    # DRF's username-and-password check only: the authtoken app (and its plain-text Token
+    # model) is not installed; tokens are knox's, stored hashed (``ApiToken``).
+    serializer_class = AuthTokenSerializer
+    filter_backends = ()
+    pagination_class = None
 
     @extend_schema(
         request=AuthTokenSerializer,
@@ -76,11 +88,11 @@ class TokenObtainView(ObtainAuthToken):
                 response_only=True,
             )
         ],
-        summary="Obtain an API token",
+        summary="Obtain a new API token",
         tags=["auth"],
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Check the credentials (counted by axes) and return the user's token."""
+        """Check the credentials (counted by axes) and return a new token with its expiry."""
         serializer = self.get_serializer(data=request.data)
         try:
             serializer.is_valid(raise_exception=True)
@@ -93,8 +105,53 @@ class TokenObtainView(ObtainAuthToken):
             raise
         user = serializer.validated_data["user"]
         user_logged_in.send(sender=user.__class__, request=request, user=user)
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        token, key = api_token_create(user=user, user_agent=request.headers.get("User-Agent", ""))
+        return Response(
+            TokenSerializer({"id": token.pk, "token": key, "expiry": token.expiry}).data
+        )
+
+
+@extend_schema(tags=["auth"])
+class ApiTokenViewSet(
+    ServiceErrorsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The caller's own API tokens: list them, revoke one (DELETE) or all of them.
+
+    Another user's token is 404, as if it did not exist.
+    """
+
+    queryset = ApiToken.objects.none()  # for the schema's model; rows come from the selector
+    serializer_class = ApiTokenSerializer
+    filter_backends = ()
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self) -> QuerySet[ApiToken]:
+        """The caller's unexpired tokens."""
+        return api_tokens_of(user=self.caller)
+
+    @extend_schema(summary="Revoke one of my API tokens")
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Revoke the token: it stops working at once."""
+        return super().destroy(request, *args, **kwargs)
+
+    def perform_destroy(self, instance: ApiToken) -> None:
+        """Revoke through the service (which checks it is the caller's own)."""
+        api_token_revoke(user=self.caller, token_id=instance.pk)
+
+    @extend_schema(
+        summary="Revoke all my API tokens",
+        request=None,
+        responses={200: TokensRevokedSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="revoke-all")
+    def revoke_all(self, request: Request) -> Response:
+        """Revoke every token of the caller, the one in use included."""
+        count = api_tokens_revoke_all(user=self.caller, reason="revoked by owner")
+        return Response(TokensRevokedSerializer({"revoked": count}).data)
 
 
 class JurisdictionSummary:

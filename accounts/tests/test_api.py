@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from accounts.models import Post, Unit, UnitKind, UnitLevel, User
+from accounts.models import ApiToken, Post, Unit, UnitKind, UnitLevel, User
+from accounts.services import api_token_create
 from accounts.tests.factories import MembershipFactory, UnitFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,8 +22,8 @@ def api(user: User | None = None) -> APIClient:
     """
     client = APIClient()
     if user is not None:
-        token, _created = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _token, key = api_token_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 
@@ -51,7 +51,7 @@ def test_token_for_good_credentials_authenticates_later_requests(org):
     )
     assert response.status_code == 200
     key = response.json()["token"]
-    assert Token.objects.get(key=key).user == org.inside
+    assert ApiToken.objects.get(pk=response.json()["id"]).user == org.inside
 
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
@@ -79,7 +79,7 @@ def test_token_lockout_after_repeated_failures(org, settings):
 
     again = client.post(url, {"username": "inside", "password": "pass-1234"})
     assert_error(again, 429, "locked_out")
-    assert not Token.objects.filter(user=org.inside).exists()
+    assert not ApiToken.objects.filter(user=org.inside).exists()
 
 
 def test_token_success_resets_the_failure_count(org, settings):

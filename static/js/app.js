@@ -34,4 +34,10 @@
     alert.textContent = document.body.getAttribute("data-error-text") || "Error";
     target.prepend(alert);
   });
+
+  // A form that asks before doing something hard to undo (revoking all API tokens).
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+  });
 })();

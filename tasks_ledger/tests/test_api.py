@@ -19,11 +19,11 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils.translation import gettext, override
 from pghistory.models import Events
-from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
 from accounts.models import Post, User
+from accounts.services import api_token_create
 from accounts.tests.factories import MembershipFactory, UserFactory
 from campaign.services import chain_create
 from campaign.tests.factories import CampaignFactory
@@ -61,8 +61,8 @@ def api(user: User | None = None) -> APIClient:
     """A client authenticating with the user's token (the user is loaded afresh per request)."""
     client = APIClient()
     if user is not None:
-        token, _created = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _token, key = api_token_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 
