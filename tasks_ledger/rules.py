@@ -124,7 +124,10 @@ def can_verify_signoff(user: User, request: SignOffRequest) -> bool:
 def verifiable_signoffs_q(user: User) -> Q:
     """Sign-off requests the user may verify; the list form of can_verify_signoff."""
     j = jurisdiction_for(user)
-    if j.is_read_only and not j.is_global:
+    if j.is_global:
+        # Q() | X is X in Django, not "everything": the superuser's case is spelled out.
+        return ~Q(requested_by=user.pk)
+    if j.is_read_only:
         return NOTHING
     return ~Q(requested_by=user.pk) & (reviewable_items_q(user, "item__") | _leads_q(j, "item__"))
 
