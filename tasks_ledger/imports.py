@@ -842,9 +842,12 @@ class Checker:
         # Compared with what the item shows: the figure waiting for review, else the
         # accepted one (a re-imported workbook does not report the same thing twice).
         shown = item.progress if item.pending_progress is None else item.pending_progress
-        progress_changed = (percent is not None and percent != shown) or (
-            text and not _same(text, item.latest_report) and percent != shown
-        )
+        if item.pending_progress is not None:
+            progress_changed = percent is not None and percent != shown
+        else:
+            progress_changed = (percent is not None and percent != shown) or bool(
+                text and not _same(text, item.latest_report)
+            )
         status = values.get("status")
         if progress_changed:
             if item.status not in (*OPEN_STATUSES, ItemStatus.COMPLETED):
@@ -862,23 +865,21 @@ class Checker:
                 )
             else:
                 report = (item.progress if percent is None else percent, text or "")
+        under_review = report is not None or item.pending_progress is not None
         if (
             status is not None
             and status != item.status
-            and not (
-                # "in progress" in the sheet for an item whose progress is still under review
-                status == ItemStatus.IN_PROGRESS and report is not None
-            )
+            and not (status == ItemStatus.IN_PROGRESS and under_review)
         ):
-            self.problem(
-                row,
-                "status",
+            # Offices' workbooks carry a status column; it is read, never written: a status
+            # follows reviewed progress, sign-off and the office's decisions.
+            self.result.warnings.append(
                 _(
-                    "Item %(code)s is %(status)s: a status changes through accepted progress, "
-                    "a verified sign-off, or a suspension or cancellation request on the item's "
-                    "page, not by import."
+                    "Row %(row)d: item %(code)s is %(status)s; a status changes through "
+                    "accepted progress, a verified sign-off, or a suspension or cancellation "
+                    "request on the item's page, not by import, so it stays as it is."
                 )
-                % {"code": item.code, "status": item.get_status_display()},
+                % {"row": row, "code": item.code, "status": item.get_status_display()}
             )
         if len(self.result.problems) > before:
             return

@@ -10,13 +10,16 @@ what changed since the user opened it, and their unsent input to send again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property, partial
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,7 +29,7 @@ from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
@@ -39,7 +42,7 @@ from campaign.models import Campaign, ResponsibilityChain
 from campaign.selectors import campaign_list, chain_list
 
 from . import rules, selectors, services
-from .filtersets import LedgerItemFilterSet
+from .filtersets import WAITING_DAYS, LedgerItemFilterSet, QueueFilterSet
 from .forms import (
     DecisionForm,
     DecisionFormSet,
@@ -67,12 +70,21 @@ from .models import (
     StatusChange,
     StatusChangeRequest,
 )
-from .tables import ITEMS_PER_PAGE, LedgerItemTable, LedgerTable, MeetingTable
+from .tables import (
+    ITEMS_PER_PAGE,
+    QUEUE_PER_PAGE,
+    ExtensionQueueTable,
+    LedgerItemTable,
+    LedgerTable,
+    MeetingTable,
+    ProgressQueueTable,
+    QueueTable,
+    SignOffQueueTable,
+    StatusChangeQueueTable,
+)
 
 LEDGERS_PER_PAGE = 25
 MEETINGS_PER_PAGE = 25
-#: Rows of each queue shown at once, oldest first (the rest follow as these are decided).
-QUEUE_LIMIT = 50
 #: Statuses in which progress may be reported or sign-off asked (as the services allow).
 REPORTABLE = (*OPEN_STATUSES, ItemStatus.COMPLETED)
 #: Fields shown on the item page for each kind, after those every item has.
@@ -236,8 +248,10 @@ class Conflict:
 def _shown(name: str, value: Any) -> str:
     if value in (None, ""):
         return "—"
-    if name == "progress":
+    if name in ("progress", "pending_progress"):
         return f"{value}%"
+    if name == "signoff_pending":
+        return str(_("yes") if value else _("no"))
     if name == "status":
         try:
             return str(ItemStatus(value).label)
@@ -251,7 +265,9 @@ def _shown(name: str, value: Any) -> str:
 
 
 CONFLICT_FIELDS = {
-    "progress": pgettext_lazy("percent done", "progress"),
+    "progress": gettext_lazy("accepted progress"),
+    "pending_progress": gettext_lazy("reported progress awaiting review (%)"),
+    "signoff_pending": gettext_lazy("sign-off awaiting verification"),
     "status": gettext_lazy("status"),
     "deadline": gettext_lazy("deadline"),
     "latest_report": gettext_lazy("latest progress"),
@@ -843,25 +859,255 @@ def battle_map_view(request: HttpRequest) -> HttpResponse:
 # --- the office's queues ---------------------------------------------------------------------
 
 
+class CountedPaginator(Paginator):
+    """A paginator told its count: the queue's tab badge already counted the same filtered
+    rows, so the page costs no second COUNT and the badge and the pages agree."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int, **kwargs: Any) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        """The count given, not asked of the database again."""
+        return self._known_count
+
+
+@dataclass(frozen=True)
+class Queue:
+    """One of the office's queues: its rows (a selector scoped to the caller, with
+    ``can_act`` and ``waiting_since``), its table, and its one approving service."""
+
+    key: str
+    label: Any
+    icon: str
+    rows: Callable[[User], QuerySet[Any]]
+    decided: Callable[[User], QuerySet[Any]]
+    table: type[QueueTable]
+    approve: Callable[[Any, User], Any]
+    approve_label: Any
+
+
+QUEUES: dict[str, Queue] = {
+    queue.key: queue
+    for queue in (
+        Queue(
+            key="signoff",
+            label=gettext_lazy("Sign-off requests"),
+            icon="bi-patch-check",
+            rows=lambda user: selectors.signoff_queue(user=user),
+            decided=lambda user: selectors.signoff_request_list(user=user),
+            table=SignOffQueueTable,
+            approve=lambda row, user: services.signoff_approve(request=row, verifier=user),
+            approve_label=gettext_lazy("Verify"),
+        ),
+        Queue(
+            key="extension",
+            label=gettext_lazy("Extension requests"),
+            icon="bi-calendar-plus",
+            rows=lambda user: selectors.extension_queue(user=user),
+            decided=lambda user: selectors.extension_request_list(user=user),
+            table=ExtensionQueueTable,
+            approve=lambda row, user: services.extension_approve(request=row, approver=user),
+            approve_label=gettext_lazy("Approve"),
+        ),
+        Queue(
+            key="status",
+            label=gettext_lazy("Suspension and cancellation requests"),
+            icon="bi-pause-circle",
+            rows=lambda user: selectors.status_change_queue(user=user),
+            decided=lambda user: selectors.status_change_request_list(user=user),
+            table=StatusChangeQueueTable,
+            approve=lambda row, user: services.status_change_approve(request=row, approver=user),
+            approve_label=gettext_lazy("Approve"),
+        ),
+        Queue(
+            key="progress",
+            label=gettext_lazy("Progress reports to review"),
+            icon="bi-clipboard-check",
+            rows=lambda user: selectors.report_queue(user=user),
+            decided=lambda user: selectors.progress_report_list(user=user),
+            table=ProgressQueueTable,
+            approve=lambda row, user: services.progress_report_accept(report=row, reviewer=user),
+            approve_label=gettext_lazy("Accept"),
+        ),
+    )
+}
+#: Rows one bulk approval takes at most (a few pages' worth).
+BULK_LIMIT = 100
+
+
+def _queue_filters(request: HttpRequest, user: User) -> QueueFilterSet:
+    """The queues' one filterset, validated, with Bootstrap selects and "all" choices."""
+    filterset = QueueFilterSet(
+        request.GET, queryset=selectors.signoff_queue(user=user), request=request
+    )
+    filterset.is_valid()
+    form = filterset.form
+    for name in ("unit", "ledger", "kind", "waiting"):
+        form.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+    form.fields["unit"].empty_label = _("All units")
+    form.fields["ledger"].empty_label = _("All ledgers")
+    # django-filter's choice fields keep the class's choices: set them anew with the label.
+    form.fields["kind"].choices = [("", _("All kinds")), *LedgerKind.choices]
+    form.fields["waiting"].choices = [("", _("Any time")), *WAITING_DAYS]
+    roots = jurisdiction_for(user).view_roots
+    top = min((len(root) for root in roots), default=Unit.steplen) // Unit.steplen
+    form.fields["unit"].label_from_instance = lambda unit: (
+        "\u3000" * max(unit.depth - top, 0) + unit.name
+    )
+    return filterset
+
+
 @login_required
 @require_GET
 def queues_view(request: HttpRequest) -> HttpResponse:
-    """Pending sign-off requests, extension requests and progress reports; action buttons
-    only on the rows the caller may decide."""
+    """The office's four queues as tabs (``?queue=signoff|extension|status|progress``), each
+    a paged table, newest first, sortable by age and unit, filtered by unit (and below),
+    ledger, kind and waiting time. Decision buttons and bulk checkboxes only on the rows the
+    rules let the caller decide (``can_act``, computed in SQL).
+
+    Queries are fixed whatever the queues hold (``test_queues.py``): the filter choices, one
+    COUNT per queue (the tab badges: true counts, with the filters), one page of rows and,
+    for sign-offs and reports, their evidence. The filter form asks htmx for ``results``.
+    """
     user = signed_in_user(request)
-    signoffs = list(selectors.signoff_queue(user=user)[:QUEUE_LIMIT])
-    extensions = list(selectors.extension_queue(user=user)[:QUEUE_LIMIT])
-    reports = list(selectors.report_queue(user=user)[:QUEUE_LIMIT])
+    filterset = _queue_filters(request, user)
+    counts = {key: filterset.filter_queryset(q.rows(user)).count() for key, q in QUEUES.items()}
+    chosen = request.GET.get("queue", "")
+    if chosen not in QUEUES:
+        # Open the first queue with something in it.
+        chosen = next((key for key, count in counts.items() if count), "signoff")
+    queue = QUEUES[chosen]
+    # No request= here: the table would paginate itself first, with a COUNT of its own.
+    table = queue.table(filterset.filter_queryset(queue.rows(user)))
+    RequestConfig(
+        request,
+        paginate={
+            "per_page": QUEUE_PER_PAGE,
+            "paginator_class": partial(CountedPaginator, count=counts[chosen]),
+        },
+    ).configure(table)
+    filtered = any(request.GET.get(name) for name in filterset.filters)
     context = {
-        # A lead department's verifier needs one membership query per request; the office
-        # decides without one (rules.can_verify_signoff).
-        "signoffs": [(s, rules.can_verify_signoff(user, s)) for s in signoffs],
-        "extensions": [(e, rules.can_review_item(user, e.item)) for e in extensions],
-        "reports": [(r, rules.can_review_item(user, r.item)) for r in reports],
-        "limit": QUEUE_LIMIT,
-        "here": reverse("ledger:queues"),
+        "tabs": [
+            {"key": key, "label": q.label, "icon": q.icon, "count": counts[key]}
+            for key, q in QUEUES.items()
+        ],
+        "queue": queue,
+        "table": table,
+        "form": filterset.form,
+        "filtered": filtered,
+        "may_bulk": any(row.record.can_act for row in table.page.object_list),
+        "here": request.get_full_path(),
     }
-    return render(request, "tasks_ledger/queues.html", context)
+    template = "tasks_ledger/queues.html"
+    if wants_partial(request, "queue-results"):
+        template += "#results"
+    return render(request, template, context)
+
+
+def _selected_ids(data: Any) -> list[int]:
+    """The rows ticked (``select``), in order, each once, at most BULK_LIMIT."""
+    ids: list[int] = []
+    for value in data.getlist("select"):
+        if value.isdigit() and int(value) not in ids:
+            ids.append(int(value))
+    return ids[:BULK_LIMIT]
+
+
+def _row_name(row: Any) -> str:
+    """A row as people name it: the item's number and title."""
+    return f"{row.item.code} {Truncator(row.item.title).chars(30)}"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def queue_bulk_view(request: HttpRequest) -> HttpResponse:
+    """Approve the ticked rows of one queue: GET shows what will be done (how many, which,
+    and which rows the caller may not decide), POST does it.
+
+    Each row goes through its queue's one service, which checks the rule again, in its own
+    transaction: the rows are separate decisions, so one that someone else decided in the
+    meantime (or that the rules refuse) is reported and the others still stand, rather
+    than the whole batch being undone for the office to redo. The answer says how many were
+    done and, row by row, why the others were not.
+    """
+    user = signed_in_user(request)
+    data = request.POST if request.method == "POST" else request.GET
+    queue = QUEUES.get(data.get("queue", ""))
+    if queue is None:
+        raise Http404(_("No such queue."))
+    ids = _selected_ids(data)
+    back = _next_url(request, f"{reverse('ledger:queues')}?queue={queue.key}")
+    if request.method == "POST":
+        return _bulk_approve(request, queue, user, ids, back)
+    rows = list(queue.rows(user).filter(pk__in=ids))
+    context = {
+        "queue": queue,
+        "ready": [row for row in rows if row.can_act],
+        "not_yours": [row for row in rows if not row.can_act],
+        "gone": len(ids) - len(rows),
+        "table": queue.table(
+            [row for row in rows if row.can_act],
+            exclude=("select", "actions"),
+            orderable=False,
+        ),
+        "back": back,
+    }
+    return render(request, "tasks_ledger/queue_confirm.html", context)
+
+
+def _bulk_approve(
+    request: HttpRequest, queue: Queue, user: User, ids: list[int], back: str
+) -> HttpResponseRedirect:
+    """Run the queue's service on each row, one transaction each; say what happened."""
+    # Every visible row, decided or not, so a row decided meanwhile is named and refused
+    # by the service ("already decided") rather than silently skipped.
+    rows = {
+        row.pk: row
+        for row in queue.decided(user).select_related(*ITEM_RULE_FIELDS).filter(pk__in=ids)
+    }
+    done: list[str] = []
+    refused: list[str] = []
+    for pk in ids:
+        row = rows.get(pk)
+        if row is None:
+            refused.append(_("#%(pk)d: not in your jurisdiction") % {"pk": pk})
+            continue
+        try:
+            queue.approve(row, user)
+        except (PermissionDenied, ValidationError) as exc:
+            reason = _error_text(exc) if isinstance(exc, ValidationError) else str(exc)
+            refused.append(
+                _("%(row)s: %(reason)s")
+                % {"row": _row_name(row), "reason": reason or _("you may not decide it")}
+            )
+        else:
+            done.append(_row_name(row))
+    if done:
+        messages.success(
+            request,
+            ngettext(
+                "%(action)s: %(count)d row done.",
+                "%(action)s: %(count)d rows done.",
+                len(done),
+            )
+            % {"action": queue.approve_label, "count": len(done)},
+        )
+    if refused:
+        messages.error(
+            request,
+            ngettext(
+                "%(count)d row was not done: %(rows)s",
+                "%(count)d rows were not done: %(rows)s",
+                len(refused),
+            )
+            % {"count": len(refused), "rows": "；".join(refused)},
+        )
+    if not done and not refused:
+        messages.warning(request, _("Nothing was selected."))
+    return redirect(back)
 
 
 # --- ledgers ---------------------------------------------------------------------------------

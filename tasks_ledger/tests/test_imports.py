@@ -31,6 +31,7 @@ from tasks_ledger.models import (
     LedgerItem,
     LedgerKind,
     ProgressReport,
+    ReviewStatus,
 )
 from tasks_ledger.tests.factories import make_item, make_ledger
 from tests.processes import (
@@ -275,15 +276,17 @@ def test_clean_file_previews_then_applies_in_one_go(client, org, ledger, chain):
     job.refresh_from_db()
     assert job.status == ImportStatus.APPLIED, job.errors
     assert (job.created_count, job.updated_count) == (2, 1)
+    # A unit's figures are reports for the office to review: nothing moves the light yet.
     existing.refresh_from_db()
-    assert existing.progress == 60 and existing.latest_report == "完成 5 栋楼"
-    assert existing.status == ItemStatus.IN_PROGRESS
+    assert (existing.progress, existing.pending_progress, existing.latest_report) == (0, 60, "")
+    assert existing.status == ItemStatus.NOT_STARTED
     report = ProgressReport.objects.get(item=existing)
     assert report.percent == 60 and report.reporter == org.inside
+    assert report.review_status == ReviewStatus.PENDING and report.text == "完成 5 栋楼"
     added = LedgerItem.objects.exclude(pk=existing.pk).order_by("code")
-    assert [(i.code, i.unit.name, i.progress) for i in added] == [
-        ("2", "甲镇", 10),
-        ("A-7", "甲县住房和城乡建设局", 30),
+    assert [(i.code, i.unit.name, i.status, i.progress, i.pending_progress) for i in added] == [
+        ("2", "甲镇", ItemStatus.NOT_STARTED, 0, 10),
+        ("A-7", "甲县住房和城乡建设局", ItemStatus.NOT_STARTED, 0, 30),
     ]
     inserts = Events.objects.filter(pgh_label="insert", pgh_obj_model="tasks_ledger.LedgerItem")
     assert inserts.count() == 3
@@ -310,6 +313,25 @@ def test_a_number_of_someone_elses_item_is_refused(client, org, ledger):
     assert problem[:2] == (3, "序号") and "无权修改" in problem[2]
     other.refresh_from_db()
     assert other.title == "乙县事项"
+
+
+def test_a_status_in_the_sheet_is_read_not_written(client, org, ledger):
+    """GIVEN an open item WHEN its unit's workbook says it is completed THEN the preview warns
+    that the status is not imported and applying leaves it as it was."""
+    item = make_item(ledger, org.county_a, code="1", title="甲县重点任务")
+    post(client, org.inside, ledger, xlsx([HEADER, row(code="1", title="甲县重点任务",
+                                                        status="已完成", progress=0)]))  # fmt: skip
+    job = ImportJob.objects.get()
+    assert job.errors == [] and any("不能通过导入修改" in w for w in job.plan["warnings"])
+    client.post(reverse("ledger:import-apply", args=[job.pk]))
+    item.refresh_from_db()
+    assert item.status == ItemStatus.NOT_STARTED
+
+
+def test_a_unit_cannot_import_a_new_item_as_completed(client, org, ledger):
+    post(client, org.inside, ledger, xlsx([HEADER, row(title="自报已完成", status="已完成")]))
+    (problem,) = problems(ImportJob.objects.get())
+    assert problem[1] == "状态" and "能力作风办" in problem[2]
 
 
 def test_sign_off_is_not_imported(client, org, ledger):
@@ -373,7 +395,7 @@ def test_an_item_changed_after_the_preview_stops_the_apply(client, org, ledger):
     assert job.status == ImportStatus.FAILED
     assert "被他人修改" in problems(job)[0][2]
     item.refresh_from_db()
-    assert item.progress == 20 and LedgerItem.objects.count() == 1
+    assert item.pending_progress == 20 and LedgerItem.objects.count() == 1
 
 
 def test_hard_problem_measures_are_imported(client, org):
@@ -428,7 +450,8 @@ def test_an_edited_export_imports_back(client, org, ledger, chain):
     job.refresh_from_db()
     assert job.status == ImportStatus.APPLIED
     second = LedgerItem.objects.get(code="2")
-    assert (second.progress, second.latest_report) == (55, "完成一半")
+    assert (second.progress, second.pending_progress, second.latest_report) == (30, 55, "开工")
+    assert second.reports.get().text == "完成一半"
     first = LedgerItem.objects.get(code="1")
     assert first.version == 1 and first.title == "=1+1 公式样的事项"
     assert LedgerItem.objects.get(title="新增的一项").code == "4"

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.models import Post
 from accounts.tests.factories import MembershipFactory, UserFactory
 from tasks_ledger import selectors, services
-from tasks_ledger.models import ItemStatus, LedgerKind, LightPolicy
+from tasks_ledger.models import ItemStatus, LedgerKind, Light, LightPolicy
 from tasks_ledger.tests.factories import make_item, make_ledger
 
 pytestmark = pytest.mark.django_db
@@ -135,9 +135,9 @@ def test_progress_report_with_stale_version_changes_nothing(org, ledger):
         services.ledger_item_report_progress(
             item=item, reporter=org.above, percent=10, text="旧页面", expected_version=1
         )
-    assert stale.value.current.progress == 40
+    assert stale.value.current.pending_progress == 40
     item.refresh_from_db()
-    assert (item.progress, item.version, item.reports.count()) == (40, 2, 1)
+    assert (item.pending_progress, item.version, item.reports.count()) == (40, 2, 1)
 
 
 def test_outsider_and_official_cannot_report(org, ledger):
@@ -168,18 +168,22 @@ def test_evidence_must_really_be_what_its_name_says(org, ledger):
         services.evidence_validate(exe)
 
 
-def test_signoff_verified_by_office_or_returned_reopens(org, ledger):
-    item = make_item(ledger, org.county_a)
+def test_signoff_verified_by_office_or_returned_leaves_the_item(org, ledger):
+    """GIVEN a red item WHEN its unit asks for sign-off THEN it stays red and unchanged,
+    marked as waiting; a return leaves it so; only verification signs it off."""
+    item = make_item(ledger, org.county_a, start=dt.date(2022, 1, 1), deadline=dt.date(2022, 3, 1))
+    assert light_of(org, item) == Light.RED
     request = services.signoff_request_create(
         item=item, requester=org.inside, note="已完成", files=[pdf()], expected_version=1
     )
     item.refresh_from_db()
-    assert item.status == ItemStatus.COMPLETED
+    assert (item.status, item.progress, item.signoff_pending) == (ItemStatus.NOT_STARTED, 0, True)
+    assert light_of(org, item) == Light.RED
     with pytest.raises(PermissionDenied):
         services.signoff_approve(request=request, verifier=org.inside)  # not one's own
     services.signoff_return(request=request, verifier=org.above, reason="材料不全")
     item.refresh_from_db()
-    assert item.status == ItemStatus.IN_PROGRESS
+    assert (item.status, item.signoff_pending) == (ItemStatus.NOT_STARTED, False)
     again = services.signoff_request_create(
         item=item, requester=org.inside, note="补齐", files=[pdf()], expected_version=item.version
     )

@@ -236,12 +236,15 @@ def test_row_update_saves_and_answers_with_the_row(world, client):
     assert response.status_code == 200
     html = response.content.decode()
     assert html.lstrip().startswith(f'<tbody id="item-{item.pk}"')
-    assert 'aria-valuenow="60"' in html and "主管网完成铺设" in html and "已保存" in html
+    # Sent for review: the row shows the figure as reported, the bar and light stay.
+    assert "已报 60%，待审核" in html and "已提交审核" in html
+    assert 'aria-valuenow="0"' in html and "app-item-red" in html
     item = fresh(item)
-    assert (item.progress, item.status, item.latest_report) == (
+    assert (item.progress, item.pending_progress, item.status, item.latest_report) == (
+        0,
         60,
-        ItemStatus.IN_PROGRESS,
-        "主管网完成铺设",
+        ItemStatus.NOT_STARTED,
+        "",
     )
     report = ProgressReport.objects.get(item=item)
     assert report.reporter == world.org.inside and report.review_status == ReviewStatus.PENDING
@@ -250,7 +253,7 @@ def test_row_update_saves_and_answers_with_the_row(world, client):
 def test_row_update_on_a_stale_row_overwrites_nothing_and_says_what_changed(world, client):
     """GIVEN the liaison opened the list at version 1 WHEN the office reports 80% first and
     the liaison then sends 50% from the old row THEN nothing of the liaison's is written, the
-    row shows 80%, names who changed what, and keeps the liaison's input to send again."""
+    row shows the 80% waiting, names who changed what, and keeps the liaison's input."""
     item = world.green_a
     seen = item.version
     services.ledger_item_report_progress(
@@ -265,18 +268,18 @@ def test_row_update_on_a_stale_row_overwrites_nothing_and_says_what_changed(worl
     assert response.status_code == 409
     html = response.content.decode()
     assert "您打开页面后" in html and "您的内容未保存" in html
-    assert re.search(r"完成进度：\s*<del>30%</del> → <ins>80%</ins>", html)
-    assert "市里督办后加快推进" in html  # the latest report now shown
-    assert 'aria-valuenow="80"' in html
+    assert re.search(r"待审核的报送进度（%）：\s*<del>—</del> → <ins>80%</ins>", html)
+    assert "已报 80%，待审核" in html
+    assert 'aria-valuenow="30"' in html  # the accepted figure
     assert 'value="50"' in html and 'value="完成一半楼栋"' in html  # the user's input, kept
     assert f'name="version" value="{fresh(item).version}"' in html  # aimed at the current one
     assert "重新提交" in html
     item = fresh(item)
-    assert item.progress == 80 and item.latest_report == "市里督办后加快推进"
+    assert (item.progress, item.pending_progress) == (30, 80)
     assert ProgressReport.objects.filter(item=item).count() == 1
-    # Sending it again (now against the current version) goes through.
+    # Sending it again (now against the current version) goes through, for review too.
     response = row_post(client, item, percent=85, text="完成一半楼栋", version=item.version)
-    assert response.status_code == 200 and fresh(item).progress == 85
+    assert response.status_code == 200 and fresh(item).pending_progress == 85
 
 
 def test_row_update_names_the_person_who_changed_it(world, client):
@@ -297,10 +300,26 @@ def test_row_update_invalid_input_keeps_the_input_with_a_chinese_message(world, 
     assert fresh(world.red_a).progress == 0
 
 
-def test_row_update_on_a_closed_item_says_why(world, client):
-    services.ledger_item_update(
-        actor=world.org.above, item=world.red_a, expected_version=1, status=ItemStatus.SUSPENDED
+def test_row_update_asks_why_progress_goes_down(world, client):
+    item = world.green_a  # accepted 30%
+    client.force_login(world.org.inside)
+    response = row_post(client, item, percent=10, text="返工", version=item.version)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "下调到 10% 请说明原因" in html and 'name="lower_reason"' in html
+    assert 'value="10"' in html and 'value="返工"' in html
+    response = row_post(
+        client, item, percent=10, text="返工", lower_reason="屋面返工", version=item.version
     )
+    assert response.status_code == 200
+    assert ProgressReport.objects.get(item=item, percent=10).lower_reason == "屋面返工"
+
+
+def test_row_update_on_a_closed_item_says_why(world, client):
+    asked = services.status_change_request_create(
+        item=world.red_a, requester=world.org.inside, change="suspend", reason="暂缓"
+    )
+    services.status_change_approve(request=asked, approver=world.org.above)
     client.force_login(world.org.inside)
     response = row_post(client, world.red_a, percent=10, text="恢复", version=2)
     assert response.status_code == 422
@@ -447,17 +466,18 @@ def test_progress_with_a_disguised_file_is_refused_and_nothing_saved(world, clie
 
 
 def test_item_page_progress_conflict_keeps_the_text(world, client):
+    seen = fresh(world.green_a).version
     client.force_login(world.org.above)
-    row_post(client, world.green_a, percent=70, text="办里更新", version=1)
+    row_post(client, world.green_a, percent=70, text="办里更新", version=seen)
     client.force_login(world.org.inside)
     response = client.post(
         f"/ledgers/items/{world.green_a.pk}/progress/",
-        {"percent": 40, "text": "我的旧进展", "version": 1},
+        {"percent": 40, "text": "我的旧进展", "version": seen},
     )
     assert response.status_code == 409
     html = response.content.decode()
     assert "您的内容未保存" in html and "我的旧进展" in html
-    assert fresh(world.green_a).progress == 70
+    assert fresh(world.green_a).pending_progress == 70
 
 
 # --- sign-off and extension through the pages ------------------------------------------------
@@ -472,7 +492,13 @@ def test_signoff_requested_verified_by_the_office_from_the_queue(world, client):
     )
     assert response.status_code == 302
     request = SignOffRequest.objects.get(item=item)
-    assert request.status == ReviewStatus.PENDING and fresh(item).status == ItemStatus.COMPLETED
+    before = (item.status, item.progress)
+    assert request.status == ReviewStatus.PENDING
+    assert (fresh(item).status, fresh(item).progress, fresh(item).signoff_pending) == (
+        *before,
+        True,
+    )
+    assert "销号待核验" in get(client, f"/ledgers/items/{item.pk}/")
     # The requester sees it waiting, without buttons to decide it.
     html = get(client, "/ledgers/queues/")
     assert "全部楼栋改造完成并验收" in html
@@ -497,7 +523,7 @@ def test_signoff_requested_verified_by_the_office_from_the_queue(world, client):
     assert "已由 市能力作风办" in html
 
 
-def test_signoff_returned_needs_a_reason_and_reopens_the_item(world, client):
+def test_signoff_returned_needs_a_reason_and_leaves_the_item(world, client):
     item = world.green_a
     request = services.signoff_request_create(
         item=fresh(item),
@@ -514,7 +540,7 @@ def test_signoff_returned_needs_a_reason_and_reopens_the_item(world, client):
         f"/ledgers/signoffs/{request.pk}/return/", {"reason": "缺少验收报告"}, follow=True
     )
     assert "销号申请已退回" in response.content.decode()
-    assert fresh(item).status == ItemStatus.IN_PROGRESS
+    assert (fresh(item).status, fresh(item).signoff_pending) == (item.status, False)
     client.force_login(world.org.inside)
     html = get(client, f"/ledgers/items/{item.pk}/")
     assert "缺少验收报告" in html and "申请销号" in html  # may ask again
@@ -583,7 +609,7 @@ def test_progress_reports_accepted_and_returned_by_the_office(world, client):
     client.post(f"/ledgers/reports/{second.pk}/return/", {"reason": "照片与描述不符"})
     assert ProgressReport.objects.get(pk=first.pk).review_status == ReviewStatus.ACCEPTED
     assert ProgressReport.objects.get(pk=second.pk).review_status == ReviewStatus.RETURNED
-    assert fresh(item).progress == 50  # back to the last report still standing
+    assert (fresh(item).progress, fresh(item).pending_progress) == (50, None)  # as accepted
     html = get(client, f"/ledgers/items/{item.pk}/")
     assert "照片与描述不符" in html and "已退回" in html and "已通过" in html
 

@@ -1,0 +1,260 @@
+"""Lights change only through review: progress, sign-off and status requests wait for the
+campaign office; what a unit says about itself moves nothing until then."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tasks_ledger import selectors, services
+from tasks_ledger.models import (
+    ItemStatus,
+    LedgerItem,
+    Light,
+    LightPolicy,
+    ProgressReport,
+    ReviewStatus,
+    StatusChange,
+    StatusChangeRequest,
+)
+from tasks_ledger.tests.factories import make_item, make_ledger
+
+TODAY = dt.date(2022, 6, 1)
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def pdf() -> SimpleUploadedFile:
+    return SimpleUploadedFile("证明.pdf", PDF, content_type="application/pdf")
+
+
+@pytest.fixture
+def ledger(org):
+    return make_ledger(org.campaign)
+
+
+@pytest.fixture
+def red(org, ledger):
+    """An item of 甲县 whose deadline has passed (red on TODAY)."""
+    return make_item(ledger, org.county_a, start=dt.date(2022, 1, 1), deadline=dt.date(2022, 5, 1))
+
+
+def light(org, item: LedgerItem) -> str:
+    return selectors.ledger_items(user=org.superuser, today=TODAY).get(pk=item.pk).light
+
+
+def report(org, item: LedgerItem, percent: int, **kwargs) -> ProgressReport:
+    item.refresh_from_db()
+    return services.ledger_item_report_progress(
+        item=item,
+        reporter=kwargs.pop("reporter", org.inside),
+        percent=percent,
+        text=kwargs.pop("text", f"完成{percent}%"),
+        expected_version=item.version,
+        **kwargs,
+    )
+
+
+def test_a_pending_report_moves_nothing_until_accepted(org, red):
+    """GIVEN a red item WHEN its unit reports 100 % THEN it stays red at 0 % with the figure
+    shown as pending; WHEN the office accepts THEN it is completed and green."""
+    first = report(org, red, 100, text="全部完工")
+    red.refresh_from_db()
+    assert (red.progress, red.status, red.pending_progress) == (0, ItemStatus.NOT_STARTED, 100)
+    assert red.latest_report == "" and light(org, red) == Light.RED
+    assert selectors.ledger_light_counts(user=org.inside, today=TODAY)["red"] == 1
+    services.progress_report_accept(report=first, reviewer=org.above)
+    red.refresh_from_db()
+    assert (red.progress, red.status, red.pending_progress) == (100, ItemStatus.COMPLETED, None)
+    assert red.latest_report == "全部完工" and light(org, red) == Light.GREEN
+
+
+def test_a_returned_report_never_moved_the_item(org, red):
+    accepted = report(org, red, 40)
+    services.progress_report_accept(report=accepted, reviewer=org.above)
+    pending = report(org, red, 90)
+    red.refresh_from_db()
+    assert (red.progress, red.pending_progress) == (40, 90)
+    services.progress_report_return(report=pending, reviewer=org.above, reason="数据不实")
+    red.refresh_from_db()
+    assert (red.progress, red.pending_progress, red.status) == (40, None, ItemStatus.IN_PROGRESS)
+
+
+def test_an_older_report_accepted_late_does_not_override_a_newer_one(org, red):
+    older, newer = report(org, red, 30), report(org, red, 60)
+    red.refresh_from_db()
+    assert red.pending_progress == 60  # the newest waiting figure is shown
+    services.progress_report_accept(report=newer, reviewer=org.above)
+    red.refresh_from_db()
+    assert (red.progress, red.pending_progress) == (60, 30)
+    services.progress_report_accept(report=older, reviewer=org.above)
+    red.refresh_from_db()
+    assert (red.progress, red.pending_progress) == (60, None)
+
+
+def test_lowering_progress_needs_a_reason(org, red):
+    services.progress_report_accept(report=report(org, red, 60), reviewer=org.above)
+    with pytest.raises(ValidationError) as refused:
+        report(org, red, 10)
+    assert "lower_reason" in refused.value.message_dict
+    lowered = report(org, red, 10, lower_reason="部分工程返工")
+    assert (lowered.previous_percent, lowered.lower_reason) == (60, "部分工程返工")
+
+
+def test_an_office_may_switch_review_off(org, ledger, red):
+    LightPolicy.objects.create(campaign=org.campaign, review_progress=False)
+    made = report(org, red, 100)
+    red.refresh_from_db()
+    assert made.review_status == ReviewStatus.ACCEPTED
+    assert (red.progress, red.status, red.pending_progress) == (100, ItemStatus.COMPLETED, None)
+    assert light(org, red) == Light.GREEN
+
+
+def test_only_the_office_reviews(org, red):
+    made = report(org, red, 50)
+    for user in (org.inside, org.official, org.supervisor, org.outsider):
+        with pytest.raises(PermissionDenied):
+            services.progress_report_accept(report=made, reviewer=user)
+    red.refresh_from_db()
+    assert red.progress == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [(StatusChange.SUSPEND, ItemStatus.SUSPENDED), (StatusChange.CANCEL, ItemStatus.CANCELLED)],
+)
+def test_suspension_and_cancellation_are_requests(org, red, change, status):
+    """GIVEN a red item WHEN its unit asks to suspend or cancel it THEN it stays red until
+    the office approves; then it shows no light; history keeps the request."""
+    with pytest.raises(ValidationError):
+        services.status_change_request_create(
+            item=red, requester=org.inside, change=change, reason=""
+        )
+    asked = services.status_change_request_create(
+        item=red, requester=org.inside, change=change, reason="上级调整"
+    )
+    assert light(org, red) == Light.RED
+    with pytest.raises(ValidationError):  # one waiting request per item
+        services.status_change_request_create(
+            item=red, requester=org.inside, change=change, reason="再问"
+        )
+    with pytest.raises(PermissionDenied):
+        services.status_change_approve(request=asked, approver=org.inside)
+    services.status_change_approve(request=asked, approver=org.above)
+    red.refresh_from_db()
+    assert red.status == status and light(org, red) == Light.NONE
+    with pytest.raises(ValidationError):
+        services.status_change_approve(request=asked, approver=org.above)  # decided already
+
+
+def test_a_suspended_item_resumes_where_it_stood(org, red):
+    services.progress_report_accept(report=report(org, red, 40), reviewer=org.above)
+    asked = services.status_change_request_create(
+        item=red, requester=org.inside, change=StatusChange.SUSPEND, reason="暂缓"
+    )
+    services.status_change_approve(request=asked, approver=org.above)
+    red.refresh_from_db()
+    with pytest.raises(ValidationError):  # a suspended item takes no progress report
+        report(org, red, 50)
+    with pytest.raises(ValidationError):  # nor a second suspension
+        services.status_change_request_create(
+            item=red, requester=org.inside, change=StatusChange.SUSPEND, reason="x"
+        )
+    resume = services.status_change_request_create(
+        item=red, requester=org.inside, change=StatusChange.RESUME, reason="恢复"
+    )
+    with pytest.raises(ValidationError):
+        services.status_change_refuse(request=resume, approver=org.above, note="")
+    services.status_change_approve(request=resume, approver=org.above)
+    red.refresh_from_db()
+    assert (red.status, red.progress) == (ItemStatus.IN_PROGRESS, 40)
+    assert StatusChangeRequest.objects.filter(item=red).count() == 2
+
+
+def test_a_unit_cannot_create_its_own_item_as_done(org, ledger):
+    """A unit adding its own item cannot start it completed or with progress; the office
+    (whose finding it is) and the system (seeding) can."""
+    for fields in ({"status": ItemStatus.COMPLETED}, {"progress": 50}):
+        with pytest.raises(ValidationError):
+            services.ledger_item_create(
+                actor=org.inside,
+                ledger=ledger,
+                unit=org.county_a,
+                title="自报完成",
+                start_date=dt.date(2022, 3, 1),
+                deadline=dt.date(2022, 6, 30),
+                **fields,
+            )
+    done = services.ledger_item_create(
+        actor=org.above,
+        ledger=ledger,
+        unit=org.county_a,
+        title="办公室核定完成",
+        start_date=dt.date(2022, 3, 1),
+        deadline=dt.date(2022, 6, 30),
+        status=ItemStatus.COMPLETED,
+        progress=100,
+    )
+    assert done.status == ItemStatus.COMPLETED
+
+
+@pytest.mark.parametrize("bad", [dt.date(1, 1, 1), dt.date(9999, 12, 31)])
+def test_dates_lie_within_the_campaign(org, ledger, red, bad):
+    with pytest.raises(ValidationError) as refused:
+        services.ledger_item_create(
+            actor=org.inside,
+            ledger=ledger,
+            unit=org.county_a,
+            title="日期错误",
+            start_date=dt.date(2022, 3, 1),
+            deadline=bad,
+        )
+    assert "deadline" in refused.value.message_dict
+    if bad.year > 2022:
+        with pytest.raises(ValidationError) as refused:
+            services.extension_request_create(
+                item=red, requester=org.inside, reason="延期", new_deadline=bad, today=TODAY
+            )
+    assert LedgerItem.objects.filter(title="日期错误").count() == 0
+
+
+def test_free_text_has_caps(org, red):
+    red.refresh_from_db()
+    with pytest.raises(ValidationError) as refused:
+        report(org, red, 10, text="字" * 200_000)
+    assert "text" in refused.value.message_dict
+    assert not ProgressReport.objects.exists()
+    with pytest.raises(ValidationError):
+        services.ledger_item_update(
+            actor=org.inside, item=red, expected_version=red.version, measures="措" * 6000
+        )
+
+
+def test_meetings_are_recorded_by_the_office_only(org, ledger):
+    for user in (org.inside, org.official, org.supervisor):
+        with pytest.raises(PermissionDenied):
+            services.meeting_create(
+                actor=user,
+                campaign=org.campaign,
+                kind="dispatch",
+                title="调度会",
+                date=TODAY,
+                host_unit=org.county_a,
+                chair=org.inside,
+            )
+
+
+def test_a_constraint_refusal_reads_as_a_sentence(org, red):
+    """Moving a signed-off item back reads as a sentence, not the constraint's name."""
+    asked = services.signoff_request_create(
+        item=red, requester=org.inside, note="完成", files=[pdf()], expected_version=red.version
+    )
+    services.signoff_approve(request=asked, verifier=org.above)
+    red.refresh_from_db()
+    red.status = ItemStatus.IN_PROGRESS
+    with pytest.raises(ValidationError) as refused:
+        red.full_clean()
+    assert "item_signed_off_has_time" not in str(refused.value)
+    assert "sign-off" in " ".join(refused.value.messages)
