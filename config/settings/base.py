@@ -180,6 +180,9 @@ LEDGER_IMPORT_MAX_ROWS = env.int("LEDGER_IMPORT_MAX_ROWS", default=50_000)
 LEDGER_IMPORT_ASYNC_ROWS = env.int("LEDGER_IMPORT_ASYNC_ROWS", default=2000)
 # Uploaded workbooks are kept this long for the preview and the record, then deleted.
 LEDGER_IMPORT_KEEP_DAYS = env.int("LEDGER_IMPORT_KEEP_DAYS", default=30)
+# Ledger dates must lie within the campaign's years widened by this many years on each side:
+# 15 admits a 2035 vision goal in a 2022 campaign and refuses typos such as 0001 or 9999.
+LEDGER_DATE_MARGIN_YEARS = env.int("LEDGER_DATE_MARGIN_YEARS", default=15)
 
 REST_FRAMEWORK = {
     # Token first: an anonymous caller gets 401 with ``WWW-Authenticate: Token`` (as the
@@ -248,7 +251,6 @@ SPECTACULAR_SETTINGS = {
         # ... and several have a "status".
         "CampaignStatusEnum": "campaign.models.CampaignStatus",
         "ItemStatusEnum": "tasks_ledger.models.ItemStatus",
-        "EditableItemStatusEnum": "tasks_ledger.api.serializers.EDITABLE_STATUSES",
         "ReviewStatusEnum": "tasks_ledger.models.ReviewStatus",
         "ExtensionStatusEnum": "tasks_ledger.models.ExtensionStatus",
     },
