@@ -11,8 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import JurisdictionAdminMixin
-from accounts.jurisdiction import jurisdiction_for
+from accounts.admin import JurisdictionAdminMixin, ScopedTabularInline
 
 from .models import (
     Campaign,
@@ -28,11 +27,11 @@ from .models import (
 )
 
 
-def _link_inline(link_model: Any, target: str, label: Any) -> type[admin.TabularInline]:
+def _link_inline(link_model: Any, target: str, label: Any) -> type[ScopedTabularInline]:
     """An inline editing one many-to-many link table (they have explicit, tracked tables)."""
     return type(
         f"{link_model.__name__}Inline",
-        (admin.TabularInline,),
+        (ScopedTabularInline,),
         {
             "model": link_model,
             "extra": 0,
@@ -49,7 +48,7 @@ SupervisionGroupUnitInline = _link_inline(SupervisionGroupUnit, "unit", _("assig
 SupervisionGroupMemberInline = _link_inline(SupervisionGroupMember, "user", _("members"))
 
 
-class CampaignPhaseInline(admin.TabularInline):
+class CampaignPhaseInline(ScopedTabularInline):
     """The four phases of a campaign, edited on the campaign page."""
 
     model = CampaignPhase
@@ -128,7 +127,7 @@ class ChainCooperationFormSet(forms.BaseInlineFormSet):
             raise ValidationError(exc.message_dict["cooperating_departments"]) from exc
 
 
-class ChainCooperationInline(admin.TabularInline):
+class ChainCooperationInline(ScopedTabularInline):
     """Cooperating departments of a chain."""
 
     model = ChainCooperation
@@ -178,9 +177,3 @@ class ResponsibilityChainAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
         "responsible_person",
         "task_force",
     )
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        """Offer only units the user may manage."""
-        if db_field.name in {"unit", "lead_department"}:
-            kwargs["queryset"] = jurisdiction_for(request.user).units(manage=True)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import F
+from django.forms import ModelForm
+from django.http import HttpRequest
 
-from accounts.admin import JurisdictionAdminMixin
+from accounts.admin import JurisdictionAdminMixin, ScopedTabularInline
 
 from .models import (
     Area,
@@ -22,6 +25,7 @@ from .models import (
     ProgressReport,
     ReviewMeeting,
     SignOffRequest,
+    StatusChangeRequest,
 )
 
 
@@ -56,14 +60,14 @@ class LedgerAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     list_select_related = ("area", "owner_unit", "task_force", "campaign")
 
 
-class MilestoneInline(admin.TabularInline):
+class MilestoneInline(ScopedTabularInline):
     """Milestones of an item."""
 
     model = Milestone
     extra = 0
 
 
-class MeasureInline(admin.TabularInline):
+class MeasureInline(ScopedTabularInline):
     """Measures of a hard problem or problem."""
 
     model = Measure
@@ -72,7 +76,21 @@ class MeasureInline(admin.TabularInline):
 
 @admin.register(LedgerItem)
 class LedgerItemAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
-    """Ledger items; the version and sign-off fields are kept by the services."""
+    """Ledger items: what an item is can be corrected here; where it stands (status,
+    progress, deadline, latest report) moves only through reviewed reports, extensions and
+    verified sign-offs on the pages, so it is read-only except to superusers. The version
+    and sign-off fields are the services' alone."""
+
+    # A new item needs its first deadline; after that only an approved extension moves it.
+    service_fields = (
+        "status",
+        "progress",
+        "deadline",
+        "latest_report",
+        "pending_progress",
+        "signoff_pending",
+    )
+    service_fields_on_add = ("deadline",)
 
     list_display = ("code", "title", "ledger", "unit", "status", "progress", "deadline")
     list_filter = ("kind", "status", "ledger__area", "ledger")
@@ -83,11 +101,28 @@ class LedgerItemAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     date_hierarchy = "deadline"
     inlines = [MilestoneInline, MeasureInline]
 
+    def save_model(
+        self, request: HttpRequest, obj: LedgerItem, form: ModelForm, change: bool
+    ) -> None:
+        """Save; a changed item gets a new version, so a page or API edit made on a copy
+        read before this one is refused as stale rather than overwriting it."""
+        if change and form.has_changed():
+            obj.version = F("version") + 1
+        super().save_model(request, obj, form, change)
+        if change and form.has_changed():
+            obj.refresh_from_db(fields=["version"])
+
 
 class ItemPartAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
-    """Records hanging off an item are scoped by the item's unit."""
+    """Records hanging off an item are scoped by the item's unit.
+
+    They are the workflow itself (reports, requests and their decisions, checked files):
+    made and decided on the pages and the API through the services, only inspected here,
+    except by superusers.
+    """
 
     jurisdiction_field = "item__unit"
+    inspection_only = True
     list_select_related = ("item__unit",)
 
 
@@ -121,6 +156,16 @@ class ExtensionRequestAdmin(ItemPartAdmin):
     raw_id_fields = ("item", "requested_by", "decided_by")
 
 
+@admin.register(StatusChangeRequest)
+class StatusChangeRequestAdmin(ItemPartAdmin):
+    """Requests to suspend, cancel or resume an item, and their decision."""
+
+    list_display = ("item", "change", "status", "requested_by", "requested_at", "decided_by")
+    list_filter = ("change", "status")
+    search_fields = ("item__code", "item__title", "reason")
+    raw_id_fields = ("item", "requested_by", "decided_by")
+
+
 @admin.register(Evidence)
 class EvidenceAdmin(ItemPartAdmin):
     """Evidence files (type and size were checked on upload)."""
@@ -130,7 +175,7 @@ class EvidenceAdmin(ItemPartAdmin):
     raw_id_fields = ("item", "report", "signoff", "uploaded_by")
 
 
-class AttendanceInline(admin.TabularInline):
+class AttendanceInline(ScopedTabularInline):
     """Units attending a meeting."""
 
     model = MeetingAttendance
@@ -156,6 +201,8 @@ class ImportJobAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     """Excel imports: who uploaded what into which ledger, and how it went."""
 
     jurisdiction_field = "ledger__owner_unit"
+    # The import page checks and applies the file; its job is only inspected here.
+    inspection_only = True
     list_display = ("original_name", "ledger", "status", "created_by", "created_at")
     list_filter = ("status",)
     search_fields = ("original_name", "ledger__title", "created_by__name")
