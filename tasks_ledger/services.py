@@ -17,7 +17,7 @@ import filetype
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, IntegerField, Max
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -83,6 +83,16 @@ class StaleEdit(Exception):  # the house style names it so (ARCHITECTURE.md)
 def _require(allowed: bool, message: str) -> None:
     if not allowed:
         raise PermissionDenied(message)
+
+
+def _create_pending(model: type[Any], message: str, **values: Any) -> Any:
+    """Create a request that may wait only once per item; two people asking at the same
+    moment meet the database's unique constraint, and the later one reads ``message``."""
+    try:
+        with transaction.atomic():
+            return model.objects.create(**values)
+    except IntegrityError as exc:
+        raise ValidationError(message) from exc
 
 
 def _text(value: str, field: str, limit: int, missing: str | None = None) -> str:
@@ -624,10 +634,11 @@ def signoff_request_create(
     note = _text(note, "note", REPORT_MAX, _("Describe what was completed."))
     if not files:
         raise ValidationError({"files": _("Attach at least one piece of evidence.")})
+    waiting = _("A sign-off request for this item is already waiting.")
     if SignOffRequest.objects.filter(item=item, status=ReviewStatus.PENDING).exists():
-        raise ValidationError(_("A sign-off request for this item is already waiting."))
+        raise ValidationError(waiting)
     _bump(item, expected_version, signoff_pending=True)
-    request = SignOffRequest.objects.create(item=item, requested_by=requester, note=note)
+    request = _create_pending(SignOffRequest, waiting, item=item, requested_by=requester, note=note)
     _attach(item=item, files=files, uploader=requester, signoff=request)
     return request
 
@@ -693,9 +704,12 @@ def extension_request_create(
         )
     _in_campaign(new_deadline, item.ledger.campaign, "new_deadline")
     reason = _text(reason, "reason", REPORT_MAX, _("Give the reason for the extension."))
+    waiting = _("An extension request for this item is already waiting.")
     if ExtensionRequest.objects.filter(item=item, status=ExtensionStatus.PENDING).exists():
-        raise ValidationError(_("An extension request for this item is already waiting."))
-    return ExtensionRequest.objects.create(
+        raise ValidationError(waiting)
+    return _create_pending(
+        ExtensionRequest,
+        waiting,
         item=item,
         requested_by=requester,
         reason=reason,
@@ -772,12 +786,16 @@ def status_change_request_create(
         raise ValidationError({"change": _("Choose suspend, cancel or resume.")})
     _check_change_allowed(item, change)
     reason = _text(reason, "reason", REPORT_MAX, _("Give the reason for the request."))
+    waiting = _("A suspension or cancellation request for this item is already waiting.")
     if StatusChangeRequest.objects.filter(item=item, status=ExtensionStatus.PENDING).exists():
-        raise ValidationError(
-            _("A suspension or cancellation request for this item is already waiting.")
-        )
-    return StatusChangeRequest.objects.create(
-        item=item, requested_by=requester, change=change, reason=reason
+        raise ValidationError(waiting)
+    return _create_pending(
+        StatusChangeRequest,
+        waiting,
+        item=item,
+        requested_by=requester,
+        change=change,
+        reason=reason,
     )
 
 

@@ -257,4 +257,24 @@ def test_a_constraint_refusal_reads_as_a_sentence(org, red):
     with pytest.raises(ValidationError) as refused:
         red.full_clean()
     assert "item_signed_off_has_time" not in str(refused.value)
-    assert "sign-off" in " ".join(refused.value.messages)
+    assert "销号" in " ".join(refused.value.messages)
+
+
+def test_two_requests_at_the_same_moment_read_as_a_sentence(org, red):
+    """GIVEN an extension request that slipped past the check (another person, same moment)
+    WHEN the second is written THEN the unique constraint refuses it as a sentence, and the
+    surrounding transaction goes on."""
+    from tasks_ledger.models import ExtensionRequest
+
+    values = {
+        "item": red,
+        "requested_by": org.inside,
+        "reason": "汛期",
+        "old_deadline": red.deadline,
+        "new_deadline": dt.date(2022, 8, 1),
+    }
+    ExtensionRequest.objects.create(**values)
+    with pytest.raises(ValidationError) as refused:
+        services._create_pending(ExtensionRequest, "已有一份延期申请在等待审批。", **values)
+    assert refused.value.messages == ["已有一份延期申请在等待审批。"]
+    assert ExtensionRequest.objects.filter(item=red).count() == 1
