@@ -12,11 +12,14 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from config.proxy import client_ip
+
 logger = logging.getLogger("accounts.auth")
 
 
 def _address(request: Any) -> str:
-    return request.META.get("REMOTE_ADDR", "-") if request is not None else "-"
+    """The client's address as django-axes records it (behind the proxy: not the proxy's)."""
+    return (client_ip(request) or "-") if request is not None else "-"
 
 
 @receiver(user_logged_in)

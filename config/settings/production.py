@@ -18,7 +18,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# web listens on 127.0.0.1 behind a TLS-terminating reverse proxy (docker-compose.yml): it
+# sets X-Forwarded-Proto and appends the client's address to X-Forwarded-For. Set
+# TRUSTED_PROXY_COUNT to the number of proxies in front of the app (a gateway before nginx
+# makes 2); too high a count lets a client choose the address it is locked out under.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -1,0 +1,122 @@
+"""Production hardening: lockout behind the reverse proxy."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.test import Client, RequestFactory
+
+from config.proxy import client_ip
+
+ROOT = Path(__file__).resolve().parent.parent
+LOGIN = "/accounts/login/"
+TOKEN = "/api/v1/auth/token/"
+PASSWORD = "pass-1234"  # accounts.tests.factories.UserFactory
+PROXY = "172.18.0.1"  # the reverse proxy, as REMOTE_ADDR
+CLIENT_A = "10.20.1.15"
+CLIENT_B = "10.20.7.33"
+
+
+def behind_proxy(address: str, forwarded: str | None = None) -> dict[str, str]:
+    """Request headers as the one reverse proxy passes them on for a client at ``address``."""
+    return {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": forwarded or address}
+
+
+# --- the client's address ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("count", "forwarded", "expected"),
+    [
+        pytest.param(0, "10.1.1.1", "127.0.0.9", id="no-proxy-ignores-the-header"),
+        pytest.param(1, "10.1.1.1", "10.1.1.1", id="one-proxy"),
+        pytest.param(1, "6.6.6.6, 10.1.1.1", "10.1.1.1", id="one-proxy-client-prepends"),
+        pytest.param(2, "10.1.1.1, 192.168.9.2", "10.1.1.1", id="gateway-and-nginx"),
+        pytest.param(2, "6.6.6.6, 10.1.1.1, 192.168.9.2", "10.1.1.1", id="two-spoofed"),
+        pytest.param(1, "", "127.0.0.9", id="header-missing"),
+        pytest.param(2, "10.1.1.1", "127.0.0.9", id="fewer-hops-than-proxies"),
+        pytest.param(1, "not-an-address", "127.0.0.9", id="garbage"),
+        pytest.param(1, "2001:db8::1", "2001:db8::1", id="ipv6"),
+    ],
+)
+def test_client_ip_is_the_entry_the_outermost_proxy_appended(
+    settings, count: int, forwarded: str, expected: str
+) -> None:
+    """GIVEN TRUSTED_PROXY_COUNT proxies THEN the client is that many entries from the right
+    of X-Forwarded-For; what a client writes further left is never read."""
+    settings.TRUSTED_PROXY_COUNT = count
+    request = RequestFactory().get("/", REMOTE_ADDR="127.0.0.9", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected
+
+
+@pytest.fixture
+def auth_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Capture the ``accounts.auth`` logger (it does not propagate to the root logger)."""
+    logger = logging.getLogger("accounts.auth")
+    logger.addHandler(caplog.handler)
+    caplog.set_level(logging.INFO, logger="accounts.auth")
+    try:
+        yield caplog
+    finally:
+        logger.removeHandler(caplog.handler)
+
+
+def test_lockout_behind_the_proxy_is_per_client_address(org, settings, auth_log) -> None:
+    """GIVEN one reverse proxy WHEN client A types a wrong password three times (the test
+    limit) THEN A is locked out of that account, even when it puts another address in
+    X-Forwarded-For itself, while client B signs in to the same account; axes and the log
+    record A's address, not the proxy's."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    client_a = Client(**behind_proxy(CLIENT_A))
+    wrong = {"username": "inside", "password": "wrong"}
+    right = {"username": "inside", "password": PASSWORD}
+    assert client_a.post(LOGIN, wrong).status_code == 200
+    assert client_a.post(LOGIN, wrong).status_code == 200
+    assert client_a.post(LOGIN, wrong).status_code == 429
+    assert client_a.post(LOGIN, right).status_code == 429
+    # A header of A's own choosing ends up left of what the proxy appended: still A.
+    spoofed = client_a.post(LOGIN, right, HTTP_X_FORWARDED_FOR=f"10.99.0.1, {CLIENT_A}")
+    assert spoofed.status_code == 429
+
+    client_b = Client(**behind_proxy(CLIENT_B))
+    response = client_b.post(LOGIN, right)
+    assert response.status_code == 302
+    assert "_auth_user_id" in client_b.session
+
+    attempt = AccessAttempt.objects.get(username="inside")
+    assert attempt.ip_address == CLIENT_A
+    assert set(AccessFailureLog.objects.values_list("ip_address", flat=True)) == {CLIENT_A}
+    assert AccessLog.objects.get(username="inside").ip_address == CLIENT_B
+    messages = [r.getMessage() for r in auth_log.records]
+    assert f"login failure user=inside ip={CLIENT_A}" in messages
+    assert f"login success user=inside ip={CLIENT_B}" in messages
+    assert not any(PROXY in m for m in messages)
+
+
+def test_api_token_lockout_behind_the_proxy_is_per_client_address(org, settings) -> None:
+    """GIVEN one reverse proxy WHEN client A fails the token sign-in three times THEN A gets
+    429 and client B still gets a token for the same user."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    client_a = Client(**behind_proxy(CLIENT_A))
+    wrong = {"username": "inside", "password": "wrong"}
+    for _attempt in range(2):
+        assert client_a.post(TOKEN, wrong).status_code == 400
+    assert client_a.post(TOKEN, wrong).status_code == 429
+    assert client_a.post(TOKEN, {"username": "inside", "password": PASSWORD}).status_code == 429
+    client_b = Client(**behind_proxy(CLIENT_B))
+    response = client_b.post(TOKEN, {"username": "inside", "password": PASSWORD})
+    assert response.status_code == 200, response.content
+    assert AccessAttempt.objects.get(username="inside").ip_address == CLIENT_A
+
+
+def test_without_proxy_setting_the_forwarded_header_is_ignored(org, settings) -> None:
+    """GIVEN no trusted proxy (development) WHEN a client sends X-Forwarded-For THEN axes
+    records the connecting address: the header cannot choose the address locked out."""
+    settings.TRUSTED_PROXY_COUNT = 0
+    client = Client(REMOTE_ADDR="10.30.0.4", HTTP_X_FORWARDED_FOR="10.99.0.1")
+    client.post(LOGIN, {"username": "inside", "password": "wrong"})
+    assert AccessAttempt.objects.get(username="inside").ip_address == "10.30.0.4"
