@@ -1,4 +1,5 @@
-"""Production hardening: lockout behind the reverse proxy."""
+"""Production hardening: lockout behind the reverse proxy and no caching of signed-in
+responses."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, RequestFactory
 
 from config.proxy import client_ip
+from tasks_ledger.models import Evidence
+from tasks_ledger.tests.factories import make_item, make_ledger
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGIN = "/accounts/login/"
@@ -24,6 +28,14 @@ CLIENT_B = "10.20.7.33"
 def behind_proxy(address: str, forwarded: str | None = None) -> dict[str, str]:
     """Request headers as the one reverse proxy passes them on for a client at ``address``."""
     return {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": forwarded or address}
+
+
+def login_get(client: Client, user, url: str, **extra):
+    """GET ``url`` as ``user``; the answer must be 200."""
+    client.force_login(user)
+    response = client.get(url, **extra)
+    assert response.status_code == 200, (url, response.status_code)
+    return response
 
 
 # --- the client's address ------------------------------------------------------------------
@@ -120,3 +132,75 @@ def test_without_proxy_setting_the_forwarded_header_is_ignored(org, settings) ->
     client = Client(REMOTE_ADDR="10.30.0.4", HTTP_X_FORWARDED_FOR="10.99.0.1")
     client.post(LOGIN, {"username": "inside", "password": "wrong"})
     assert AccessAttempt.objects.get(username="inside").ip_address == "10.30.0.4"
+
+
+# --- Cache-Control -------------------------------------------------------------------------
+
+
+def private_no_store(response) -> bool:
+    """Whether Cache-Control says private and no-store."""
+    given = {d.strip() for d in response.get("Cache-Control", "").split(",")}
+    return {"private", "no-store"} <= given
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/", "/units/", "/campaigns/", "/ledgers/items/", "/ledgers/map/", "/api/v1/me/", "/admin/"],
+)
+def test_responses_to_a_signed_in_user_are_private_and_not_stored(org, client, url) -> None:
+    """GIVEN a signed-in user WHEN a page, the admin or the API answers THEN Cache-Control
+    says private, no-store."""
+    assert private_no_store(login_get(client, org.superuser, url))
+
+
+def test_api_answers_to_a_token_are_private_and_not_stored(org, client) -> None:
+    """GIVEN an API token (no session) THEN API answers are private, no-store too."""
+    token = client.post(TOKEN, {"username": "inside", "password": PASSWORD}).json()["token"]
+    response = Client().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token}")
+    assert response.status_code == 200
+    assert private_no_store(response)
+
+
+def test_downloads_are_private_and_not_stored(org, client, settings, tmp_path) -> None:
+    """GIVEN an item with evidence WHEN its file and the Excel export are downloaded THEN
+    neither may be stored by a cache."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    item = make_item(make_ledger(org.campaign), org.county_a)
+    client.force_login(org.inside)
+    pdf = SimpleUploadedFile("报告.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    posted = client.post(
+        f"/ledgers/items/{item.pk}/progress/",
+        {"percent": 10, "text": "开工", "version": item.version, "evidence": [pdf]},
+    )
+    assert posted.status_code == 302
+    evidence = Evidence.objects.get(item=item)
+    download = client.get(f"/ledgers/evidence/{evidence.pk}/")
+    assert download.status_code == 200
+    assert private_no_store(download)
+    export = client.get("/ledgers/excel/export/")
+    assert export.status_code == 200
+    assert export["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert private_no_store(export)
+
+
+def test_anonymous_pages_and_static_files_keep_their_caching(org, settings) -> None:
+    """GIVEN the login page and a static file THEN they are not forced to no-store by the
+    middleware: the login page has Django's own never-cache headers (it holds a CSRF token),
+    and static files stay cacheable even for a signed-in user."""
+    settings.WHITENOISE_USE_FINDERS = True  # read by the middleware of a new Client
+    client = Client()
+    login = client.get(LOGIN)
+    assert "max-age=0" in login["Cache-Control"]  # never_cache, as Django's LoginView sets
+    client.force_login(org.inside)
+    css = client.get("/static/css/app.css")
+    assert css.status_code == 200
+    assert "max-age=" in css["Cache-Control"]
+    assert "no-store" not in css["Cache-Control"]
+    assert "private" not in css["Cache-Control"]
+
+
+def test_answers_to_anonymous_callers_are_left_alone(client) -> None:
+    """GIVEN no user THEN the middleware adds nothing (only signed-in answers are private)."""
+    response = client.get("/api/v1/units/")
+    assert response.status_code == 401
+    assert "Cache-Control" not in response
