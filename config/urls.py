@@ -1,11 +1,11 @@
-"""Top-level URL map: pages, admin, API v1, schema and docs."""
+"""Top-level URL map: pages, admin, API v1, schema and docs, and the 404 handler."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.api.views import DocsView, SchemaView
 from config.health import healthz
 
 urlpatterns = [
@@ -16,6 +16,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("config.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
+    path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+# Unknown paths under /api/ answer the API's JSON 404; every other path Django's page.
+handler404 = "config.api.views.not_found"

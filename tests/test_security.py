@@ -1,5 +1,5 @@
-"""Production hardening: lockout behind the reverse proxy and no caching of signed-in
-responses."""
+"""Production hardening: lockout behind the reverse proxy, no caching of signed-in
+responses, API docs for signed-in users, and the API's JSON 404."""
 
 from __future__ import annotations
 
@@ -204,3 +204,79 @@ def test_answers_to_anonymous_callers_are_left_alone(client) -> None:
     response = client.get("/api/v1/units/")
     assert response.status_code == 401
     assert "Cache-Control" not in response
+
+
+# --- API schema and docs ---------------------------------------------------------------------
+
+
+def test_schema_and_docs_need_a_signed_in_user_when_not_public(org, client, settings) -> None:
+    """GIVEN API_DOCS_PUBLIC off (production) WHEN anonymous THEN the schema answers 401 in
+    the API's error shape and the docs page sends to the login page; signed in, both work."""
+    settings.API_DOCS_PUBLIC = False
+    schema = client.get("/api/schema/", {"format": "json"})
+    assert schema.status_code == 401
+    assert schema.json()["errors"][0]["code"] == "not_authenticated"
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 302
+    assert docs["Location"] == f"{LOGIN}?next=/api/docs/"
+    assert client.get("/api/docs/", {"script": ""}).status_code == 302
+
+    client.force_login(org.inside)
+    assert client.get("/api/schema/", {"format": "json"}).status_code == 200
+    assert client.get("/api/docs/").status_code == 200
+
+
+def test_schema_and_docs_are_open_when_public(client, settings) -> None:
+    """GIVEN API_DOCS_PUBLIC on (development and tests) THEN anonymous callers read both."""
+    settings.API_DOCS_PUBLIC = True
+    assert client.get("/api/schema/", {"format": "json"}).status_code == 200
+    assert client.get("/api/docs/").status_code == 200
+
+
+def test_schema_accepts_a_token(org, client, settings) -> None:
+    """GIVEN API_DOCS_PUBLIC off THEN a script with an API token can fetch the schema."""
+    settings.API_DOCS_PUBLIC = False
+    token = client.post(TOKEN, {"username": "inside", "password": PASSWORD}).json()["token"]
+    response = Client().get("/api/schema/", HTTP_AUTHORIZATION=f"Token {token}")
+    assert response.status_code == 200
+
+
+# --- the API's 404 ---------------------------------------------------------------------------
+
+
+def assert_api_404(response) -> None:
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["type"] == "client_error"
+    assert [e["code"] for e in body["errors"]] == ["not_found"]
+    assert body["errors"][0]["attr"] is None
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/nope/", "/api/whatever", "/api/", "/api/v2/units/", "/api/v1/units/1/x/"]
+)
+def test_unknown_api_paths_answer_json_404(org, client, path) -> None:
+    """GIVEN an unknown path under /api/ THEN anonymous and signed-in callers, with any
+    method, get 404 in the API's one error shape (drf-standardized-errors)."""
+    assert_api_404(client.get(path))
+    assert_api_404(client.post(path, {"a": 1}))
+    client.force_login(org.inside)
+    assert_api_404(client.get(path, HTTP_ACCEPT="text/html"))
+    assert_api_404(client.delete(path))
+
+
+def test_known_api_object_outside_jurisdiction_keeps_the_same_shape(org, client) -> None:
+    """GIVEN a unit id the caller may not see THEN the viewset's 404 has the same shape."""
+    client.force_login(org.outsider)
+    assert_api_404(client.get(f"/api/v1/units/{org.county_a.pk}/"))
+
+
+def test_unknown_page_paths_keep_the_html_404(org, client) -> None:
+    """GIVEN an unknown page path (or one that merely starts with "api") THEN Django's HTML
+    404 page answers, and a missing trailing slash is still redirected."""
+    for path in ("/nope/", "/apiary/", "/ledgers/nope/"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert response["Content-Type"].startswith("text/html"), path
+    assert client.get("/api/v1/units").status_code == 301

@@ -192,6 +192,10 @@ LEDGER_IMPORT_KEEP_DAYS = env.int("LEDGER_IMPORT_KEEP_DAYS", default=30)
 # 15 admits a 2035 vision goal in a 2022 campaign and refuses typos such as 0001 or 9999.
 LEDGER_DATE_MARGIN_YEARS = env.int("LEDGER_DATE_MARGIN_YEARS", default=15)
 
+# The OpenAPI schema and the docs page: for signed-in users only unless this is on
+# (development and tests turn it on; production keeps it off unless told).
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
+
 REST_FRAMEWORK = {
     # Token first: an anonymous caller gets 401 with ``WWW-Authenticate: Token`` (as the
     # schema says) instead of the 403 DRF gives when the first authenticator sends no challenge.
