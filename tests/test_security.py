@@ -1,10 +1,16 @@
-"""Production hardening: lockout behind the reverse proxy, no caching of signed-in
-responses, API docs for signed-in users, and the API's JSON 404."""
+"""Production hardening: lockout behind the reverse proxy, the Content-Security-Policy,
+no caching of signed-in responses, API docs for signed-in users, and the API's JSON 404.
+
+The CSP is checked here as a header and as a scan of every template and script for what it
+would block; tests/browser/test_csp.py checks that real pages raise no violation.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
 
 import pytest
@@ -134,6 +140,75 @@ def test_without_proxy_setting_the_forwarded_header_is_ignored(org, settings) ->
     assert AccessAttempt.objects.get(username="inside").ip_address == "10.30.0.4"
 
 
+# --- Content-Security-Policy ---------------------------------------------------------------
+
+
+def directives(header: str) -> dict[str, list[str]]:
+    """A CSP header as {directive: [sources]}."""
+    parts = (p.split() for p in header.split(";") if p.strip())
+    return {p[0]: p[1:] for p in parts}
+
+
+def test_pages_send_a_policy_without_inline_script_or_eval(org, client) -> None:
+    """GIVEN any page THEN its CSP allows scripts and styles from the app only: no inline
+    script, no eval, no <style> element; only style attributes may be inline."""
+    for response in (client.get(LOGIN), login_get(client, org.inside, "/")):
+        policy = directives(response["Content-Security-Policy"])
+        assert policy["default-src"] == ["'self'"]
+        assert policy["script-src"] == ["'self'"]
+        assert policy["style-src"] == ["'self'"]
+        assert policy["style-src-attr"] == ["'unsafe-inline'"]
+        assert policy["object-src"] == ["'none'"]
+        assert policy["frame-ancestors"] == ["'none'"]
+        assert "'unsafe-eval'" not in " ".join(chain.from_iterable(policy.values()))
+
+
+TEMPLATES = sorted([*ROOT.glob("templates/**/*.html"), *ROOT.glob("*/templates/**/*.html")])
+SCRIPTS = sorted([*ROOT.glob("static/**/*.js"), *ROOT.glob("*/static/**/*.js")])
+
+
+def test_templates_have_no_inline_script_handler_or_javascript_url() -> None:
+    """GIVEN every template THEN the CSP has nothing to block: each <script> has a src, no
+    element has an on...= handler or a javascript: URL, and there is no <style> element."""
+    assert len(TEMPLATES) > 20
+    problems = []
+    for path in TEMPLATES:
+        text = path.read_text()
+        name = path.relative_to(ROOT)
+        for tag in re.findall(r"<script\b[^>]*>", text, re.I):
+            if "src=" not in tag and 'type="application/json"' not in tag:
+                problems.append(f"{name}: inline script {tag}")
+        for match in re.findall(r"<[a-z][^>]*\son[a-z]+\s*=", text, re.I):
+            problems.append(f"{name}: event handler attribute in {match}")
+        if re.search(r"javascript:", text, re.I):
+            problems.append(f"{name}: javascript: URL")
+        if re.search(r"<style\b", text, re.I):
+            problems.append(f"{name}: <style> element")
+        if re.search(r"\bhx-on[:-]|js:", text):
+            problems.append(f"{name}: htmx attribute that needs eval")
+    assert problems == []
+
+
+def test_scripts_do_not_evaluate_strings() -> None:
+    """GIVEN our own JavaScript THEN nothing needs 'unsafe-eval'."""
+    assert SCRIPTS
+    for path in SCRIPTS:
+        text = path.read_text()
+        assert not re.search(r"\beval\s*\(|new\s+Function\s*\(|setTimeout\(\s*[\"']", text), path
+
+
+def test_htmx_is_configured_for_the_policy(org, client) -> None:
+    """GIVEN a page THEN htmx is told not to inject its indicator <style> nor to eval, and the
+    indicator rules come from app.css instead."""
+    page = login_get(client, org.inside, "/").content.decode()
+    assert (
+        """<meta name="htmx-config" content='{"includeIndicatorStyles": false, """
+        """"allowEval": false}'>"""
+    ) in page
+    css = (ROOT / "static" / "css" / "app.css").read_text()
+    assert ".htmx-request .htmx-indicator" in css
+
+
 # --- Cache-Control -------------------------------------------------------------------------
 
 
@@ -239,6 +314,20 @@ def test_schema_accepts_a_token(org, client, settings) -> None:
     token = client.post(TOKEN, {"username": "inside", "password": PASSWORD}).json()["token"]
     response = Client().get("/api/schema/", HTTP_AUTHORIZATION=f"Token {token}")
     assert response.status_code == 200
+
+
+def test_docs_page_loads_its_start_up_script_as_a_file(org, client, settings) -> None:
+    """GIVEN the docs page THEN it has no inline script or style: Swagger UI's start-up
+    script is a separate JavaScript response from the same view."""
+    settings.API_DOCS_PUBLIC = False
+    page = login_get(client, org.inside, "/api/docs/").content.decode()
+    assert re.findall(r"<script\b(?![^>]*\bsrc=)", page) == []
+    assert "<style" not in page
+    assert "/static/css/api-docs.css" in page
+    script = login_get(client, org.inside, "/api/docs/", data={"script": ""})
+    assert script["Content-Type"].startswith("application/javascript")
+    assert b"SwaggerUIBundle(" in script.content
+    assert b"/api/schema/" in script.content
 
 
 # --- the API's 404 ---------------------------------------------------------------------------

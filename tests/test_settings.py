@@ -145,3 +145,54 @@ def test_dockerfile_builds_assets_translations_and_static_files() -> None:
         assert step in dockerfile, step
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".venv", "node_modules", ".env", ".local"} <= set(ignored)
+
+
+def test_production_trusts_one_proxy_and_keeps_api_docs_private() -> None:
+    """GIVEN production defaults THEN one reverse proxy is trusted for the client's address,
+    the API docs are not public, and the Content-Security-Policy forbids inline script."""
+    result = run(
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.TRUSTED_PROXY_COUNT, s.API_DOCS_PUBLIC, s.AXES_CLIENT_IP_CALLABLE, "
+        "s.AXES_LOCKOUT_PARAMETERS, s.CONTENT_SECURITY_POLICY['DIRECTIVES']['script-src'])"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[-2] == (
+        "1 False config.proxy.client_ip [['username', 'ip_address']] [\"'self'\"]"
+    )
+
+
+def test_production_proxy_count_and_public_docs_come_from_the_environment() -> None:
+    """GIVEN TRUSTED_PROXY_COUNT=2 and API_DOCS_PUBLIC=true THEN production uses them."""
+    result = run(
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.TRUSTED_PROXY_COUNT, s.API_DOCS_PUBLIC)",
+        TRUSTED_PROXY_COUNT="2",
+        API_DOCS_PUBLIC="true",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[-2] == "2 True"
+
+
+PRODUCTION_REQUESTS = """
+import django; django.setup()
+from django.test import Client
+client = Client(SERVER_NAME="nlzf.example.gov.cn")
+for path in ("/api/schema/", "/api/docs/", "/api/nope/", "/nope/"):
+    r = client.get(path, secure=True)
+    print(path, r.status_code, r.get("Location", "-"), r.get("Content-Type"),
+          "csp" if "script-src 'self'" in r.get("Content-Security-Policy", "") else "no-csp")
+"""
+
+
+def test_production_answers_anonymous_api_docs_and_unknown_api_paths() -> None:
+    """GIVEN production settings WHEN an anonymous visitor asks for the schema, the docs and
+    an unknown API path THEN 401, the login page, and a JSON 404, while an unknown page is
+    the HTML 404; every answer carries the Content-Security-Policy."""
+    result = run(PRODUCTION_REQUESTS)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()[-4:]
+    assert lines[0].startswith("/api/schema/ 401 ")
+    assert lines[1].startswith("/api/docs/ 302 /accounts/login/?next=/api/docs/")
+    assert lines[2].startswith("/api/nope/ 404 - application/json")
+    assert lines[3].startswith("/nope/ 404 - text/html")
+    assert all(line.endswith(" csp") for line in lines), lines

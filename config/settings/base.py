@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "pghistory.admin",
     "treebeard",
     "axes",
+    "csp",
     "django_htmx",
     "template_partials",
     "django_tables2",
@@ -58,6 +60,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -191,6 +194,31 @@ LEDGER_IMPORT_KEEP_DAYS = env.int("LEDGER_IMPORT_KEEP_DAYS", default=30)
 # Ledger dates must lie within the campaign's years widened by this many years on each side:
 # 15 admits a 2035 vision goal in a 2022 campaign and refuses typos such as 0001 or 9999.
 LEDGER_DATE_MARGIN_YEARS = env.int("LEDGER_DATE_MARGIN_YEARS", default=15)
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images from the app itself
+# only; no inline script, no inline event handler, no eval (htmx runs with allowEval off and
+# without its injected indicator <style>, see base.html; Swagger UI loads its start-up script
+# as a file). Style *attributes* are allowed (style-src-attr 'unsafe-inline') on purpose:
+# progress bars draw their width from data (style="width: 40%") in templates and in htmx
+# swaps, and Bootstrap's components set them too. An attribute can only restyle the element
+# it sits on and cannot fetch anything (img-src and font-src stay 'self'), while <style>
+# elements, the dangerous part of inline CSS (selectors that read attributes out), stay
+# blocked by style-src 'self'. data: images are Bootstrap's own SVG icons in its CSS.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # The OpenAPI schema and the docs page: for signed-in users only unless this is on
 # (development and tests turn it on; production keeps it off unless told).

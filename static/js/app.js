@@ -13,6 +13,15 @@
     });
   });
 
+  // A select that applies itself when changed (a <noscript> button does it without JavaScript).
+  // An onchange attribute would be inline script, which the Content-Security-Policy forbids.
+  document.addEventListener("change", function (event) {
+    var field = event.target.closest("[data-autosubmit]");
+    if (!field || !field.form) return;
+    if (field.form.requestSubmit) field.form.requestSubmit();
+    else field.form.submit();
+  });
+
   // An idle session expires: htmx follows the redirect to the log-in page, which must not be
   // swapped into a fragment of the page. Go to the log-in page itself instead.
   document.addEventListener("htmx:beforeSwap", function (event) {
