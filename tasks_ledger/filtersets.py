@@ -10,10 +10,12 @@ reports and requests about one item).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import django_filters
 from django.db.models import Q, QuerySet, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.jurisdiction import jurisdiction_for
@@ -224,3 +226,55 @@ class StatusChangeRequestFilterSet(_ItemRecordFilterSet):
     class Meta:
         model = StatusChangeRequest
         fields: list[str] = []
+
+
+#: "Waiting more than N days" choices of the queues.
+WAITING_DAYS = [
+    ("1", _("more than 1 day")),
+    ("3", _("more than 3 days")),
+    ("7", _("more than 7 days")),
+    ("14", _("more than 14 days")),
+    ("30", _("more than 30 days")),
+]
+
+
+class QueueFilterSet(django_filters.FilterSet):
+    """The office's four queues (sign-off, extension, status change, progress report) by the
+    item's unit (and below), ledger and kind, and by how long a row has waited.
+
+    Every filter reaches through ``item__`` and the selectors name the waiting time
+    ``waiting_since`` in each queue, so one validated filterset narrows all four
+    (:meth:`filter_queryset` on each), and the tab counts match the rows shown.
+    """
+
+    unit = django_filters.ModelChoiceFilter(
+        queryset=_units, method="filter_unit", label=_("unit (and below)")
+    )
+    ledger = django_filters.ModelChoiceFilter(
+        field_name="item__ledger", queryset=_ledgers, label=_("ledger")
+    )
+    kind = django_filters.ChoiceFilter(
+        field_name="item__kind", choices=LedgerKind.choices, label=_("kind")
+    )
+    waiting = django_filters.ChoiceFilter(
+        choices=WAITING_DAYS, method="filter_waiting", label=_("waiting")
+    )
+
+    class Meta:
+        # Any of the four models: the filters name only what they share.
+        model = SignOffRequest
+        fields: list[str] = []
+
+    def filter_unit(self, queryset: QuerySet[Any], name: str, value: Unit | None) -> QuerySet[Any]:
+        """Rows of items of the chosen unit and every unit under it (one of the caller's
+        units: the choice is limited to the jurisdiction)."""
+        if value is None:
+            return queryset
+        return queryset.filter(item__unit__path__startswith=value.path)
+
+    def filter_waiting(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        """Rows asked (or reported) more than ``value`` days ago."""
+        if not value:
+            return queryset
+        since = timezone.now() - timedelta(days=int(value))
+        return queryset.filter(waiting_since__lt=since)

@@ -69,6 +69,7 @@ urlpatterns = [
     path("evidence/<int:pk>/", views.evidence_download_view, name="evidence"),
     path("map/", views.battle_map_view, name="map"),
     path("queues/", views.queues_view, name="queues"),
+    path("queues/approve/", views.queue_bulk_view, name="queue-bulk"),
     path("meetings/", views.meeting_list_view, name="meeting-list"),
     path("meetings/new/", views.meeting_create_view, name="meeting-create"),
     path("meetings/<int:pk>/", views.meeting_detail_view, name="meeting-detail"),

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DateField,
@@ -337,10 +338,25 @@ def _signoff_scope(user: User) -> Q:
     return rules.viewable_items_q(user, "item__")
 
 
+def _rule(q: Q) -> Any:
+    """A rule's list form (a Q) as a boolean column, so each row says in SQL whether the
+    caller may act on it. "Everything" (an empty Q) and "nothing" are plain constants; a
+    NULL from an outer join (no chain, no lead department) reads as false."""
+    if not q:
+        return Value(True)
+    if q == rules.NOTHING:
+        return Value(False)
+    return Coalesce(ExpressionWrapper(q, output_field=BooleanField()), Value(False))
+
+
 def signoff_queue(*, user: User) -> QuerySet[SignOffRequest]:
     """Pending sign-off requests on items the user may see or whose lead department they
-    are in (verification rights are checked per request by
-    :func:`tasks_ledger.rules.can_verify_signoff`)."""
+    are in, oldest first.
+
+    ``can_act`` says per row whether the user may verify it (the list form of
+    :func:`tasks_ledger.rules.can_verify_signoff`, in SQL); ``waiting_since`` is when it was
+    asked, as every queue names it. Evidence comes in one more query.
+    """
     return (
         SignOffRequest.objects.filter(status=ReviewStatus.PENDING)
         .filter(_signoff_scope(user))
@@ -348,30 +364,43 @@ def signoff_queue(*, user: User) -> QuerySet[SignOffRequest]:
             "item__unit", "item__ledger", "item__chain__lead_department", "requested_by"
         )
         .prefetch_related("evidence")
-        .order_by("requested_at")
+        .annotate(waiting_since=F("requested_at"), can_act=_rule(rules.verifiable_signoffs_q(user)))
+        .order_by("requested_at", "pk")
     )
 
 
 def extension_queue(*, user: User) -> QuerySet[ExtensionRequest]:
-    """Pending extension requests on items of units the user manages."""
+    """Pending extension requests on items of units the user manages, oldest first;
+    ``can_act`` (:func:`tasks_ledger.rules.can_review_item` in SQL) and ``waiting_since``
+    as in :func:`signoff_queue`."""
     j = jurisdiction_for(user)
     return (
         ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING)
         .filter(j.q("item__unit", manage=True))
         .select_related("item__unit", "item__ledger", "requested_by")
-        .order_by("requested_at")
+        .annotate(
+            waiting_since=F("requested_at"),
+            can_act=_rule(rules.reviewable_items_q(user, "item__")),
+        )
+        .order_by("requested_at", "pk")
     )
 
 
 def report_queue(*, user: User) -> QuerySet[ProgressReport]:
-    """Progress reports waiting for the campaign office on units the user manages."""
+    """Progress reports waiting for the campaign office on units the user manages, oldest
+    first; ``can_act`` and ``waiting_since`` (when it was reported) as in
+    :func:`signoff_queue`."""
     j = jurisdiction_for(user)
     return (
         ProgressReport.objects.filter(review_status=ReviewStatus.PENDING)
         .filter(j.q("item__unit", manage=True))
         .select_related("item__unit", "item__ledger", "reporter")
         .prefetch_related("evidence")
-        .order_by("created_at")
+        .annotate(
+            waiting_since=F("created_at"),
+            can_act=_rule(rules.reviewable_items_q(user, "item__")),
+        )
+        .order_by("created_at", "pk")
     )
 
 
@@ -403,13 +432,18 @@ def extension_request_list(*, user: User) -> QuerySet[ExtensionRequest]:
 
 
 def status_change_queue(*, user: User) -> QuerySet[StatusChangeRequest]:
-    """Pending suspension, cancellation and resumption requests on units the user manages."""
+    """Pending suspension, cancellation and resumption requests on units the user manages,
+    oldest first; ``can_act`` and ``waiting_since`` as in :func:`signoff_queue`."""
     j = jurisdiction_for(user)
     return (
         StatusChangeRequest.objects.filter(status=ExtensionStatus.PENDING)
         .filter(j.q("item__unit", manage=True))
         .select_related("item__unit", "item__ledger", "requested_by")
-        .order_by("requested_at")
+        .annotate(
+            waiting_since=F("requested_at"),
+            can_act=_rule(rules.reviewable_items_q(user, "item__")),
+        )
+        .order_by("requested_at", "pk")
     )
 
 

@@ -9,9 +9,13 @@ looks the same whether the page drew it or a swap replaced it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_tables2 as tables
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from .models import Ledger, LedgerItem, ReviewMeeting
 
@@ -125,3 +129,159 @@ class MeetingTable(tables.Table):
         sequence = ("date", "kind", "title", "host_unit", "chair", "attending", "decision_count")
         attrs = {"class": "table table-hover align-middle"}
         empty_text = _("No review meeting recorded yet.")
+
+
+# --- the office's queues ---------------------------------------------------------------------
+
+#: Rows of a queue per page.
+QUEUE_PER_PAGE = 25
+QUEUE_CELLS = "tasks_ledger/includes/queue_cells.html"
+
+
+class SelectColumn(tables.TemplateColumn):
+    """The bulk checkbox: only on rows the caller may act on (``record.can_act``, the rule
+    in SQL); its header selects the page's rows (shown by ledgers.js, inert without it)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("template_name", "tasks_ledger/includes/queue_select.html")
+        kwargs.setdefault("orderable", False)
+        kwargs.setdefault(
+            "attrs", {"th": {"class": "app-col-select"}, "td": {"class": "app-col-select"}}
+        )
+        super().__init__(**kwargs)
+
+    @property
+    def header(self) -> SafeString:
+        """A "select every row of this page" box, hidden until the script can drive it."""
+        return format_html(
+            '<input type="checkbox" class="form-check-input" data-select-all hidden '
+            'aria-label="{}">',
+            gettext("Select every row on this page"),
+        )
+
+
+def _td(label: Any, css: str = "") -> dict[str, Any]:
+    """A cell's attributes: its classes and, for the stacked rows of a phone, its column's
+    name (``data-label``, shown before the value by ledgers.css)."""
+    return {"td": {"class": css, "data-label": label}}
+
+
+def _cell(part: str, **kwargs: Any) -> tables.TemplateColumn:
+    """A column drawn by one named part of ``queue_cells.html``, which reads ``part`` and
+    the table's ``queue`` from its context."""
+    kwargs.setdefault("orderable", False)
+    return tables.TemplateColumn(
+        template_name=QUEUE_CELLS,
+        extra_context=lambda table: {"part": part, "queue": table.queue},
+        **kwargs,
+    )
+
+
+class QueueTable(tables.Table):
+    """What every queue shows: the bulk checkbox, the item's number and title (apart), its
+    unit, who asked and how long ago (sortable, newest first by default) and the decision.
+
+    Subclasses add the columns of their kind and name their decision URLs; the actions are
+    drawn by ``tasks_ledger/includes/decision_actions.html`` with ``may`` set from
+    ``record.can_act``, so a row shows no button whose POST the rule refuses.
+    """
+
+    select = SelectColumn(verbose_name="")
+    code = tables.Column(
+        accessor="item__code",
+        verbose_name=_("number"),
+        orderable=False,
+        attrs={"td": {"class": "app-col-code text-nowrap"}},
+    )
+    title = _cell("item", verbose_name=_("item"), attrs={"td": {"class": "app-queue-item"}})
+    unit = tables.Column(
+        accessor="item__unit__display_name",
+        verbose_name=_("responsible unit"),
+        order_by=("item__unit__path", "pk"),
+        attrs=_td(_("responsible unit"), "text-break"),
+    )
+    requested = _cell(
+        "requested",
+        verbose_name=_("submitted by / at"),
+        orderable=True,
+        order_by=("waiting_since", "pk"),
+        attrs=_td(_("submitted by / at"), "small text-nowrap"),
+    )
+    actions = _cell(
+        "actions", verbose_name=_("actions"), attrs={"td": {"class": "app-queue-actions"}}
+    )
+
+    #: Which queue this is (``?queue=``), for the cells' decision URLs and labels.
+    queue = ""
+
+    class Meta:
+        template_name = "tasks_ledger/includes/queue_table.html"
+        order_by_field = "ordering"
+        attrs = {"class": "table table-sm align-middle mb-0 app-card-table app-queue"}
+        row_attrs = {"id": lambda record: f"row-{record.pk}"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("order_by", ("-requested",))
+        super().__init__(*args, **kwargs)
+
+
+class SignOffQueueTable(QueueTable):
+    """Sign-off requests: the completion report with its evidence files."""
+
+    queue = "signoff"
+    note = _cell(
+        "signoff",
+        verbose_name=_("completion report and evidence"),
+        attrs=_td(_("completion report and evidence")),
+    )
+
+    class Meta(QueueTable.Meta):
+        sequence = ("select", "code", "title", "unit", "note", "requested", "actions")
+        empty_text = _("No sign-off request is waiting.")
+
+
+class ExtensionQueueTable(QueueTable):
+    """Extension requests: the deadline from and to (with the year), and the reason."""
+
+    queue = "extension"
+    deadline = _cell(
+        "extension",
+        verbose_name=_("deadline"),
+        orderable=True,
+        order_by=("new_deadline", "pk"),
+        attrs=_td(_("deadline"), "text-nowrap"),
+    )
+    reason = _cell("reason", verbose_name=_("reason"), attrs=_td(_("reason"), "small text-break"))
+
+    class Meta(QueueTable.Meta):
+        sequence = ("select", "code", "title", "unit", "deadline", "reason", "requested", "actions")
+        empty_text = _("No extension request is waiting.")
+
+
+class StatusChangeQueueTable(QueueTable):
+    """Suspension, cancellation and resumption requests: what is asked, the item's status
+    now, and the reason."""
+
+    queue = "status"
+    change = _cell("change", verbose_name=_("asked for"), attrs=_td(_("asked for"), "text-nowrap"))
+    reason = _cell("reason", verbose_name=_("reason"), attrs=_td(_("reason"), "small text-break"))
+
+    class Meta(QueueTable.Meta):
+        sequence = ("select", "code", "title", "unit", "change", "reason", "requested", "actions")
+        empty_text = _("No suspension or cancellation request is waiting.")
+
+
+class ProgressQueueTable(QueueTable):
+    """Progress reports: the accepted and the reported figure, what was done, evidence."""
+
+    queue = "progress"
+    percent = _cell(
+        "percent",
+        verbose_name=pgettext_lazy("percent done", "progress"),
+        attrs=_td(pgettext_lazy("percent done", "progress"), "text-nowrap"),
+    )
+    text = _cell("report", verbose_name=_("what was done"), attrs=_td(_("what was done")))
+
+    class Meta(QueueTable.Meta):
+        sequence = ("select", "code", "title", "unit", "percent", "text", "requested", "actions")
+        empty_text = _("No progress report is waiting.")

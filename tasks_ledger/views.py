@@ -875,14 +875,15 @@ class CountedPaginator(Paginator):
 
 @dataclass(frozen=True)
 class Queue:
-    """One of the office's queues: its rows (a selector scoped to the caller, with
-    ``can_act`` and ``waiting_since``), its table, and its one approving service."""
+    """One of the office's queues: its waiting rows (a selector scoped to the caller, with
+    ``can_act`` and ``waiting_since``), every row whatever its state (to name a row decided
+    meanwhile), its table, and its one approving service."""
 
     key: str
     label: Any
     icon: str
     rows: Callable[[User], QuerySet[Any]]
-    decided: Callable[[User], QuerySet[Any]]
+    every: Callable[[User], QuerySet[Any]]
     table: type[QueueTable]
     approve: Callable[[Any, User], Any]
     approve_label: Any
@@ -896,7 +897,7 @@ QUEUES: dict[str, Queue] = {
             label=gettext_lazy("Sign-off requests"),
             icon="bi-patch-check",
             rows=lambda user: selectors.signoff_queue(user=user),
-            decided=lambda user: selectors.signoff_request_list(user=user),
+            every=lambda user: selectors.signoff_request_list(user=user),
             table=SignOffQueueTable,
             approve=lambda row, user: services.signoff_approve(request=row, verifier=user),
             approve_label=gettext_lazy("Verify"),
@@ -906,7 +907,7 @@ QUEUES: dict[str, Queue] = {
             label=gettext_lazy("Extension requests"),
             icon="bi-calendar-plus",
             rows=lambda user: selectors.extension_queue(user=user),
-            decided=lambda user: selectors.extension_request_list(user=user),
+            every=lambda user: selectors.extension_request_list(user=user),
             table=ExtensionQueueTable,
             approve=lambda row, user: services.extension_approve(request=row, approver=user),
             approve_label=gettext_lazy("Approve"),
@@ -916,7 +917,7 @@ QUEUES: dict[str, Queue] = {
             label=gettext_lazy("Suspension and cancellation requests"),
             icon="bi-pause-circle",
             rows=lambda user: selectors.status_change_queue(user=user),
-            decided=lambda user: selectors.status_change_request_list(user=user),
+            every=lambda user: selectors.status_change_request_list(user=user),
             table=StatusChangeQueueTable,
             approve=lambda row, user: services.status_change_approve(request=row, approver=user),
             approve_label=gettext_lazy("Approve"),
@@ -926,7 +927,7 @@ QUEUES: dict[str, Queue] = {
             label=gettext_lazy("Progress reports to review"),
             icon="bi-clipboard-check",
             rows=lambda user: selectors.report_queue(user=user),
-            decided=lambda user: selectors.progress_report_list(user=user),
+            every=lambda user: selectors.progress_report_list(user=user),
             table=ProgressQueueTable,
             approve=lambda row, user: services.progress_report_accept(report=row, reviewer=user),
             approve_label=gettext_lazy("Accept"),
@@ -948,9 +949,12 @@ def _queue_filters(request: HttpRequest, user: User) -> QueueFilterSet:
         form.fields[name].widget.attrs["class"] = "form-select form-select-sm"
     form.fields["unit"].empty_label = _("All units")
     form.fields["ledger"].empty_label = _("All ledgers")
-    # django-filter's choice fields keep the class's choices: set them anew with the label.
-    form.fields["kind"].choices = [("", _("All kinds")), *LedgerKind.choices]
-    form.fields["waiting"].choices = [("", _("Any time")), *WAITING_DAYS]
+    # django-filter's choice iterator belongs to the class's field: set the choices anew so
+    # the widget's options see the instance's empty label.
+    form.fields["kind"].empty_label = _("All kinds")
+    form.fields["kind"].choices = LedgerKind.choices
+    form.fields["waiting"].empty_label = _("Any time")
+    form.fields["waiting"].choices = WAITING_DAYS
     roots = jurisdiction_for(user).view_roots
     top = min((len(root) for root in roots), default=Unit.steplen) // Unit.steplen
     form.fields["unit"].label_from_instance = lambda unit: (
@@ -1047,6 +1051,7 @@ def queue_bulk_view(request: HttpRequest) -> HttpResponse:
         "queue": queue,
         "ready": [row for row in rows if row.can_act],
         "not_yours": [row for row in rows if not row.can_act],
+        "ticked": len(ids),
         "gone": len(ids) - len(rows),
         "table": queue.table(
             [row for row in rows if row.can_act],
@@ -1066,7 +1071,7 @@ def _bulk_approve(
     # by the service ("already decided") rather than silently skipped.
     rows = {
         row.pk: row
-        for row in queue.decided(user).select_related(*ITEM_RULE_FIELDS).filter(pk__in=ids)
+        for row in queue.every(user).select_related(*ITEM_RULE_FIELDS).filter(pk__in=ids)
     }
     done: list[str] = []
     refused: list[str] = []

@@ -320,7 +320,7 @@ def test_item_page_evidence_sign_off_and_verification(
     )
     with page.expect_navigation(wait_until="load"):
         form.get_by_role("button", name="保存进度").click()
-    expect(page.get_by_text("进度已报送：100%。")).to_be_visible()
+    expect(page.get_by_text("已报送进度：100%。经能力作风办审核通过后生效。")).to_be_visible()
     timeline = page.locator("#timeline")
     expect(timeline.get_by_text("一窗受理全面运行，办结时限压缩一半")).to_be_visible()
     expect(timeline.get_by_role("link", name="窗口运行台账.pdf")).to_be_visible()
@@ -346,8 +346,10 @@ def test_item_page_evidence_sign_off_and_verification(
         expect(queue.get_by_text("整改全部完成，群众满意度回访98%")).to_be_visible()
         assert_fits(tab)
         tab.screenshot(path=str(SCREENSHOTS / "ledger-queues.png"), full_page=True)
+        # Verifying asks first: the button opens what it does and the confirming button.
+        queue.get_by_text("核验销号…", exact=True).click()
         with tab.expect_navigation(wait_until="load"):
-            queue.get_by_role("button", name="核验销号").click()
+            queue.get_by_role("button", name="确认核验").click()
         expect(tab.get_by_text("已核验，事项已销号。")).to_be_visible()
         tab.wait_for_load_state("networkidle", timeout=5_000)
     finally:

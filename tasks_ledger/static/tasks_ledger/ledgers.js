@@ -41,6 +41,50 @@
     if (focus) focus.focus();
   });
 
+  // Queues: the header box ticks every row of the page (shown only when this script runs),
+  // and the bulk button says how many rows are ticked (disabled at none).
+  function queueTicks() {
+    var rows = document.querySelectorAll("input[data-select-row]");
+    var ticked = document.querySelectorAll("input[data-select-row]:checked").length;
+    var all = document.querySelector("input[data-select-all]");
+    if (all) {
+      all.hidden = rows.length === 0;
+      all.checked = rows.length > 0 && ticked === rows.length;
+      all.indeterminate = ticked > 0 && ticked < rows.length;
+    }
+    var button = document.querySelector("[data-bulk-submit]");
+    if (!button) return;
+    button.disabled = ticked === 0;
+    var badge = button.querySelector("[data-bulk-count]");
+    if (badge) {
+      badge.textContent = String(ticked);
+      badge.hidden = ticked === 0;
+    }
+  }
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches) return;
+    if (box.matches("input[data-select-all]")) {
+      document.querySelectorAll("input[data-select-row]").forEach(function (row) {
+        row.checked = box.checked;
+      });
+    }
+    if (box.matches("input[data-select-all], input[data-select-row]")) queueTicks();
+  });
+  document.addEventListener("DOMContentLoaded", queueTicks);
+  // On a phone the section's tabs scroll sideways: bring the open one into view.
+  document.addEventListener("DOMContentLoaded", function () {
+    var active = document.querySelector(".app-subnav .nav-link.active");
+    var nav = active && active.parentElement;
+    if (nav && nav.scrollWidth > nav.clientWidth) {
+      var offset = active.getBoundingClientRect().left - nav.getBoundingClientRect().left;
+      nav.scrollLeft += offset - (nav.clientWidth - active.offsetWidth) / 2;
+    }
+  });
+  document.addEventListener("htmx:afterSettle", queueTicks);
+  // Coming back to the page (bfcache) keeps the ticks the browser restored.
+  window.addEventListener("pageshow", queueTicks);
+
   // Meeting form: add a decision from the template, or mark one removed.
   document.addEventListener("click", function (event) {
     var add = event.target.closest("[data-add-decision]");

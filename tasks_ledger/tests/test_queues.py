@@ -1,0 +1,505 @@
+"""The office's queues (/ledgers/queues/): four tabs with true counts, paged tables newest
+first, filters, buttons only where the rules allow them, single and bulk approval with a
+confirmation step, and a fixed number of queries whatever a queue holds.
+
+The clock reads 1 June 2022, 09:00 Beijing time. Rows are written in bulk by the factories;
+the decisions go through the pages and the services.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import time_machine
+from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from campaign.tests.builders import add_chain
+from tasks_ledger import rules, selectors, services
+from tasks_ledger.models import (
+    ExtensionRequest,
+    ItemStatus,
+    Ledger,
+    LedgerItem,
+    LedgerKind,
+    ProgressReport,
+    ReviewStatus,
+    SignOffRequest,
+    StatusChangeRequest,
+)
+from tasks_ledger.tests.factories import (
+    make_item,
+    make_items,
+    make_ledger,
+    pending_extensions,
+    pending_reports,
+    pending_signoffs,
+    pending_status_changes,
+    waited,
+)
+
+pytestmark = pytest.mark.django_db
+
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+NOW = dt.datetime(2022, 6, 1, 9, 0, tzinfo=BEIJING)
+URL = "/ledgers/queues/"
+BULK = "/ledgers/queues/approve/"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+
+
+@dataclass
+class Queues:
+    """More than a page of every queue the office sees most of."""
+
+    org: Any
+    tasks: Ledger
+    problems: Ledger
+    signoffs: list[SignOffRequest]  # 60 on 甲县's key tasks, newest first
+    reports: list[ProgressReport]  # 126 on 甲镇's problems, newest first
+    extensions: list[ExtensionRequest]  # 3 on 甲县住建局's key tasks
+    changes: list[StatusChangeRequest]  # 2 on 甲县's key tasks
+    b_signoff: SignOffRequest  # 乙县's, out of 甲县's sight
+
+
+def spread(rows: list[Any]) -> list[Any]:
+    """Stamp rows an hour apart, the first the newest (an hour ago), and return them."""
+    for hours, row in enumerate(rows, start=1):
+        type(row).objects.filter(pk=row.pk).update(
+            **{
+                ("created_at" if isinstance(row, ProgressReport) else "requested_at"): NOW
+                - dt.timedelta(hours=hours)
+            }
+        )
+    return rows
+
+
+@pytest.fixture
+def queues(org) -> Queues:
+    tasks = make_ledger(org.campaign)
+    problems = make_ledger(
+        org.campaign, kind=LedgerKind.PROBLEM, title="作风问题清单", area="作风建设"
+    )
+    signoffs = spread(
+        pending_signoffs(make_items(tasks, org.county_a, 60, title="甲县任务"), org.inside)
+    )
+    reports = spread(
+        pending_reports(make_items(problems, org.township_a, 126, title="甲镇问题"), org.inside)
+    )
+    extensions = pending_extensions(
+        make_items(tasks, org.county_a_dept, 3, title="住建任务"), org.inside
+    )
+    changes = pending_status_changes(
+        make_items(tasks, org.county_a, 2, title="甲县调整"), org.inside
+    )
+    (b_signoff,) = pending_signoffs(
+        [make_item(tasks, org.county_b, title="乙县道路")], org.outsider
+    )
+    return Queues(org, tasks, problems, signoffs, reports, extensions, changes, b_signoff)
+
+
+def get(client: Client, url: str, status: int = 200) -> str:
+    response = client.get(url)
+    assert response.status_code == status, (url, response.status_code)
+    return response.content.decode()
+
+
+def badge(html: str, queue: str) -> int:
+    """The count on a queue's tab."""
+    found = re.search(rf'data-queue-count="{queue}">(\d+)<', html)
+    assert found, queue
+    return int(found.group(1))
+
+
+def row_ids(html: str) -> list[int]:
+    """The rows of the table shown, in order."""
+    return [int(pk) for pk in re.findall(r'<tr id="row-(\d+)"', html)]
+
+
+def notes(client: Client, response: Any) -> list[str]:
+    """The messages a response set, taken out of the client's cookie so the next page of
+    another persona does not show them again."""
+    found = [str(message) for message in get_messages(response.wsgi_request)]
+    client.cookies.pop("messages", None)
+    return found
+
+
+def pdf() -> SimpleUploadedFile:
+    return SimpleUploadedFile("验收.pdf", PDF, content_type="application/pdf")
+
+
+# --- counts, order and pages ---------------------------------------------------------------------
+
+
+def test_badges_are_true_counts_beyond_the_first_page(queues, client):
+    """GIVEN 60 sign-offs and 126 reports waiting WHEN the office opens the queues THEN the
+    tabs say 60, 3, 2 and 126 (乙县's sign-off too: 61), while a page shows 25 rows."""
+    client.force_login(queues.org.above)
+    html = get(client, URL)
+    assert badge(html, "signoff") == 61
+    assert badge(html, "extension") == 3
+    assert badge(html, "status") == 2
+    assert badge(html, "progress") == 126
+    assert len(row_ids(html)) == 25
+    assert "61 项待办" in html
+    # The liaison of 甲县 counts its own too, not 乙县's.
+    client.force_login(queues.org.inside)
+    html = get(client, URL)
+    assert (badge(html, "signoff"), badge(html, "progress")) == (60, 126)
+
+
+def test_newest_first_then_sortable_by_age_and_paged(queues, client):
+    client.force_login(queues.org.above)
+    reports = [r.pk for r in queues.reports]  # newest first
+    html = get(client, f"{URL}?queue=progress")
+    assert row_ids(html) == reports[:25]
+    assert row_ids(get(client, f"{URL}?queue=progress&page=2")) == reports[25:50]
+    assert row_ids(get(client, f"{URL}?queue=progress&page=6")) == reports[125:]
+    # Oldest first: who has waited longest.
+    html = get(client, f"{URL}?queue=progress&ordering=requested")
+    assert row_ids(html) == reports[::-1][:25]
+    # A page past the end shows the last one rather than an error.
+    assert row_ids(get(client, f"{URL}?queue=progress&page=99")) == reports[125:]
+
+
+def test_a_request_just_made_is_on_the_first_page(queues, client):
+    """GIVEN 60 sign-offs waiting WHEN 甲县 asks for one more on the item page THEN it heads the
+    office's queue and the count says 62."""
+    item = make_item(queues.tasks, queues.org.county_a, title="刚刚完成的任务")
+    client.force_login(queues.org.inside)
+    response = client.post(
+        f"/ledgers/items/{item.pk}/signoff/",
+        {"note": "全部完成", "version": item.version, "evidence": [pdf()]},
+    )
+    assert response.status_code == 302
+    fresh = SignOffRequest.objects.get(item=item)
+    client.force_login(queues.org.above)
+    html = get(client, f"{URL}?queue=signoff")
+    assert row_ids(html)[0] == fresh.pk and badge(html, "signoff") == 62
+    assert "刚刚完成的任务" in html and "验收.pdf" in html
+
+
+def test_code_and_title_apart_dates_with_the_year_and_links(queues, client):
+    client.force_login(queues.org.above)
+    first = queues.signoffs[0]
+    html = get(client, f"{URL}?queue=signoff")
+    # The number in its own cell, the title in the next one's link.
+    assert re.search(rf'<td class="app-col-code text-nowrap"\s*>{first.item.code}</td>', html)
+    assert f'href="/ledgers/items/{first.item_id}/#signoff"' in html
+    assert "2022-06-01 08:00" in html  # an hour ago, with the year
+    html = get(client, f"{URL}?queue=extension")
+    assert "2022-09-30 → <strong>2022-11-30</strong>" in html
+
+
+# --- filters ----------------------------------------------------------------------------------
+
+
+def test_filters_narrow_rows_and_counts(queues, client):
+    org = queues.org
+    client.force_login(org.above)
+    # Unit and below: 甲县 covers 甲镇 and 甲县住建局; 甲镇 only its own.
+    html = get(client, f"{URL}?unit={org.county_a.pk}")
+    assert (badge(html, "signoff"), badge(html, "extension"), badge(html, "progress")) == (
+        60,
+        3,
+        126,
+    )
+    html = get(client, f"{URL}?unit={org.township_a.pk}")
+    assert (badge(html, "signoff"), badge(html, "extension"), badge(html, "progress")) == (
+        0,
+        0,
+        126,
+    )
+    html = get(client, f"{URL}?unit={org.county_b.pk}&queue=signoff")
+    assert badge(html, "signoff") == 1 and row_ids(html) == [queues.b_signoff.pk]
+    # Ledger and kind.
+    html = get(client, f"{URL}?ledger={queues.problems.pk}")
+    assert (badge(html, "signoff"), badge(html, "progress")) == (0, 126)
+    html = get(client, f"{URL}?kind={LedgerKind.KEY_TASK}")
+    assert (badge(html, "signoff"), badge(html, "status"), badge(html, "progress")) == (61, 2, 0)
+    # Waiting more than 1 day: the 60 sign-offs are an hour to 60 hours old.
+    html = get(client, f"{URL}?waiting=1&queue=signoff")
+    older = [s.pk for s in queues.signoffs[24:]]  # 25 hours and more
+    assert badge(html, "signoff") == len(older) and row_ids(html) == older[:25]
+    waited(queues.extensions[:1], days=8)
+    html = get(client, f"{URL}?waiting=7")
+    assert badge(html, "extension") == 1 and badge(html, "status") == 0
+
+
+def test_unit_choice_is_limited_to_the_jurisdiction(queues, client):
+    client.force_login(queues.org.inside)
+    html = get(client, URL)
+    assert "甲镇" in html and ">乙县<" not in html
+    html = get(client, f"{URL}?unit={queues.org.county_b.pk}")
+    assert "部分筛选条件无法识别" in html
+    assert badge(html, "signoff") == 60  # the filter is ignored, the scope is not
+
+
+# --- who sees which button --------------------------------------------------------------------
+
+
+def test_buttons_only_where_the_rule_allows(queues, client):
+    """GIVEN the office asked for a sign-off itself WHEN it opens the queue THEN that row has
+    neither button nor checkbox; the others have both. The requester (甲县) and a read-only
+    official see rows, no buttons and no bulk form."""
+    org = queues.org
+    item = make_item(queues.tasks, org.county_a, title="办里代报的任务")
+    own = services.signoff_request_create(
+        item=item, requester=org.above, note="代报", files=[pdf()], expected_version=1
+    )
+    other = queues.signoffs[0]
+    client.force_login(org.above)
+    html = get(client, f"{URL}?queue=signoff")
+    assert row_ids(html)[0] == own.pk and other.pk in row_ids(html)
+    assert f"/ledgers/signoffs/{own.pk}/approve/" not in html
+    assert f'name="select" value="{own.pk}"' not in html
+    assert f"/ledgers/signoffs/{other.pk}/approve/" in html
+    assert f'name="select" value="{other.pk}"' in html
+    assert 'id="queue-bulk"' in html
+    for persona in ("inside", "official"):
+        client.force_login(getattr(org, persona))
+        html = get(client, f"{URL}?queue=signoff")
+        assert other.pk in row_ids(html), persona
+        assert "/approve/" not in html.replace(BULK, ""), persona
+        assert 'name="select"' not in html and 'id="queue-bulk"' not in html, persona
+        assert "等待核验" in html
+    # The liaison sees its reports waiting for the office, without buttons.
+    client.force_login(org.inside)
+    html = get(client, f"{URL}?queue=progress")
+    assert len(row_ids(html)) == 25 and "等待能力作风办审核" in html
+    assert "/ledgers/reports/" not in html
+
+
+def test_the_sql_rule_agrees_with_the_predicate(queues, org):
+    """``can_act`` (the rule's Q form, in SQL) says what the predicate says, for every persona
+    and row, the superuser included."""
+    services.signoff_request_create(
+        item=make_item(queues.tasks, org.county_a),
+        requester=org.above,
+        note="代报",
+        files=[pdf()],
+        expected_version=1,
+    )
+    for name, user in org.personas().items():
+        for signoff in selectors.signoff_queue(user=user):
+            assert signoff.can_act == rules.can_verify_signoff(user, signoff), (name, signoff.pk)
+        rows: list[Any] = [
+            *selectors.extension_queue(user=user),
+            *selectors.status_change_queue(user=user),
+            *selectors.report_queue(user=user)[:5],
+        ]
+        for row in rows:
+            assert row.can_act == rules.can_review_item(user, row.item), (name, row.pk)
+    assert all(row.can_act for row in selectors.signoff_queue(user=org.superuser)[:5])
+
+
+def test_a_lead_department_verifies_from_its_queue(queues, client):
+    """GIVEN 甲县住建局 leads an item of 甲县 WHEN its responsible person opens the queue THEN
+    they find that sign-off (and no other of 甲县's) with its buttons, and may verify it in
+    bulk."""
+    org = queues.org
+    chain = add_chain(
+        subject="城区管网改造", unit=org.county_a, lead=org.county_a_dept, campaign=org.campaign
+    )
+    item = make_item(queues.tasks, org.county_a, title="住建牵头任务", chain=chain)
+    (led,) = pending_signoffs([item], org.inside)
+    client.force_login(chain.responsible_person)
+    html = get(client, f"{URL}?queue=signoff")
+    assert row_ids(html) == [led.pk] and badge(html, "signoff") == 1
+    assert f"/ledgers/signoffs/{led.pk}/approve/" in html
+    response = client.post(BULK, {"queue": "signoff", "select": [led.pk]})
+    assert notes(client, response) == ["核验销号：已完成 1 项。"]
+    assert LedgerItem.objects.get(pk=item.pk).status == ItemStatus.SIGNED_OFF
+
+
+def test_an_outsider_sees_none_of_the_rows(queues, client):
+    client.force_login(queues.org.outsider)
+    html = get(client, f"{URL}?queue=signoff")
+    assert row_ids(html) == [queues.b_signoff.pk]
+    assert (badge(html, "signoff"), badge(html, "progress"), badge(html, "extension")) == (1, 0, 0)
+    assert "甲县任务" not in html and "甲镇问题" not in html
+
+
+# --- deciding ---------------------------------------------------------------------------------
+
+
+def test_verifying_one_sign_off_asks_first(queues, client):
+    """The verify button opens a confirmation that says what verifying does; only its own
+    button posts."""
+    client.force_login(queues.org.above)
+    first = queues.signoffs[0]
+    html = get(client, f"{URL}?queue=signoff")
+    cell = html[html.index(f'<tr id="row-{first.pk}"') :]
+    cell = cell[: cell.index("</tr>")]
+    assert (
+        '<details class="app-confirm"><summary class="btn btn-sm btn-success">核验销号…</summary>'
+        in cell
+    )
+    assert "核验后事项即销号" in cell
+    here = f"{URL}?queue=signoff&page=2"
+    response = client.post(f"/ledgers/signoffs/{first.pk}/approve/", {"next": here})
+    assert response.status_code == 302 and response.url == here
+    assert LedgerItem.objects.get(pk=first.item_id).status == ItemStatus.SIGNED_OFF
+
+
+def test_bulk_approve_confirms_then_approves_each_row(queues, client):
+    """GIVEN three ticked sign-offs WHEN the office asks to verify them THEN a page says how
+    many and which, nothing is decided yet; WHEN it confirms THEN all three are signed off
+    and the message says so."""
+    client.force_login(queues.org.above)
+    picked = queues.signoffs[:3]
+    query = "&".join(f"select={row.pk}" for row in picked)
+    html = get(client, f"{BULK}?queue=signoff&{query}&next=/ledgers/queues/%3Fqueue%3Dsignoff")
+    assert "核验销号：3 项，见下表" in html
+    for row in picked:
+        assert row.item.title in html
+        assert f'name="select" value="{row.pk}"' in html
+    assert not SignOffRequest.objects.filter(status=ReviewStatus.ACCEPTED).exists()
+
+    response = client.post(
+        BULK,
+        {"queue": "signoff", "select": [row.pk for row in picked], "next": f"{URL}?queue=signoff"},
+    )
+    assert response.status_code == 302 and response.url == f"{URL}?queue=signoff"
+    assert notes(client, response) == ["核验销号：已完成 3 项。"]
+    assert set(
+        LedgerItem.objects.filter(pk__in=[row.item_id for row in picked]).values_list(
+            "status", flat=True
+        )
+    ) == {ItemStatus.SIGNED_OFF}
+    html = get(client, f"{URL}?queue=signoff")
+    assert badge(html, "signoff") == 58
+
+
+@pytest.mark.parametrize(
+    ("queue", "field"),
+    [("extension", "extensions"), ("status", "changes"), ("progress", "reports")],
+)
+def test_bulk_approve_of_the_other_queues(queues, client, queue, field):
+    client.force_login(queues.org.above)
+    picked = getattr(queues, field)[:2]
+    response = client.post(BULK, {"queue": queue, "select": [row.pk for row in picked]})
+    assert response.status_code == 302 and response.url == f"{URL}?queue={queue}"
+    (done,) = notes(client, response)
+    assert "已完成 2 项" in done
+    model = type(picked[0])
+    status = "review_status" if model is ProgressReport else "status"
+    decided = model.objects.filter(pk__in=[row.pk for row in picked]).values_list(status, flat=True)
+    assert set(decided) == {ReviewStatus.ACCEPTED if model is ProgressReport else "approved"}
+    if queue == "extension":
+        assert LedgerItem.objects.get(pk=picked[0].item_id).deadline == dt.date(2022, 11, 30)
+    if queue == "status":
+        assert LedgerItem.objects.get(pk=picked[0].item_id).status == ItemStatus.SUSPENDED
+
+
+def test_bulk_refuses_rows_the_rule_refuses_and_says_why(queues, client):
+    """GIVEN the office's own sign-off, one already decided and one still waiting WHEN all
+    three are posted THEN the waiting one is verified and the other two are named with their
+    reasons, in Chinese; the confirmation page had left the own one out."""
+    org = queues.org
+    own_item = make_item(queues.tasks, org.county_a, title="办里代报的任务")
+    own = services.signoff_request_create(
+        item=own_item, requester=org.above, note="代报", files=[pdf()], expected_version=1
+    )
+    decided, waiting = queues.signoffs[:2]
+    services.signoff_approve(request=decided, verifier=org.admin)
+    client.force_login(org.above)
+    html = get(
+        client, f"{BULK}?queue=signoff&select={own.pk}&select={decided.pk}&select={waiting.pk}"
+    )
+    assert "核验销号：1 项，见下表" in html
+    assert "1 项不属于您审批，将保持原样" in html and "办里代报的任务" in html
+    assert "1 项已不在待办中" in html
+    assert f'name="select" value="{own.pk}"' not in html
+
+    response = client.post(BULK, {"queue": "signoff", "select": [own.pk, decided.pk, waiting.pk]})
+    done, refused = notes(client, response)
+    assert done == "核验销号：已完成 1 项。"
+    assert refused.startswith("2 项未完成：")
+    assert f"{own_item.code} 办里代报的任务：您无权审核该申请。" in refused
+    # Signed off meanwhile: the service says so before its claim could.
+    assert f"{decided.item.code} {decided.item.title}：该事项当前为“已销号”" in refused
+    assert SignOffRequest.objects.get(pk=own.pk).status == ReviewStatus.PENDING
+    assert SignOffRequest.objects.get(pk=waiting.pk).status == ReviewStatus.ACCEPTED
+
+
+def test_bulk_refuses_read_only_users_and_outsiders(queues, client):
+    org = queues.org
+    picked = [row.pk for row in queues.signoffs[:2]]
+    client.force_login(org.official)
+    response = client.post(BULK, {"queue": "signoff", "select": picked})
+    (refused,) = notes(client, response)
+    assert refused.startswith("2 项未完成") and "您无权审核该申请" in refused
+    client.force_login(org.outsider)
+    html = get(client, f"{BULK}?queue=signoff&select={picked[0]}")
+    assert "甲县任务" not in html and "1 项已不在待办中" in html
+    response = client.post(BULK, {"queue": "signoff", "select": picked})
+    (refused,) = notes(client, response)
+    assert "不在您的管辖范围内" in refused and "甲县任务" not in refused
+    assert not SignOffRequest.objects.filter(pk__in=picked, status=ReviewStatus.ACCEPTED).exists()
+    assert client.get(f"{BULK}?queue=nonsense").status_code == 404
+
+
+def test_bulk_with_nothing_ticked(queues, client):
+    client.force_login(queues.org.above)
+    html = get(client, f"{BULK}?queue=progress")
+    assert "未勾选任何事项。" in html and 'method="post"' not in html.split("<main")[-1]
+    client.force_login(queues.org.inside)
+    html = get(client, f"{BULK}?queue=progress&select={queues.reports[0].pk}")
+    assert "您勾选的事项均无法由您审批" in html and 'method="post"' not in html.split("<main")[-1]
+    client.force_login(queues.org.above)
+    response = client.post(BULK, {"queue": "progress"})
+    assert notes(client, response) == ["未勾选任何事项。"]
+
+
+# --- queries ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("queue", "queries"),
+    [
+        # 1 session user + 3 jurisdiction (supervised units, posts, roles) + 1 the unit
+        # filter's choice + 4 counts (one per tab; the open tab's is also the paginator's)
+        # + 1 page of rows (item, unit, ledger, requester and lead department joined;
+        # can_act and waiting_since in the same SELECT) + 1 evidence (sign-offs and reports
+        # only) + 2 filter choices drawn (units, ledgers) + 3 session save (savepoint,
+        # update, release).
+        ("signoff", 16),
+        ("extension", 15),
+        ("status", 15),
+        ("progress", 16),
+    ],
+)
+def test_query_count_is_fixed_whatever_the_length(
+    org, client, django_assert_num_queries, queue, queries
+):
+    tasks = make_ledger(org.campaign)
+    build = {
+        "signoff": lambda items: pending_signoffs(items, org.inside),
+        "extension": lambda items: pending_extensions(items, org.inside),
+        "status": lambda items: pending_status_changes(items, org.inside),
+        "progress": lambda items: pending_reports(items, org.inside),
+    }[queue]
+    build(make_items(tasks, org.county_a, 1, title="第一批"))
+    client.force_login(org.above)
+    url = f"{URL}?queue={queue}&unit={org.county_a.pk}&ordering=-requested"
+    with django_assert_num_queries(queries):
+        assert len(row_ids(get(client, url))) == 1
+    build(make_items(tasks, org.township_a, 40, title="第二批"))
+    with django_assert_num_queries(queries):
+        assert len(row_ids(get(client, url))) == 25
