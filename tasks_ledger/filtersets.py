@@ -23,6 +23,7 @@ from accounts.models import Unit
 from campaign.models import Campaign
 from campaign.selectors import campaign_list
 
+from . import rules
 from .models import (
     Area,
     ExtensionRequest,
@@ -61,7 +62,7 @@ def _campaigns(request: Any) -> QuerySet[Campaign]:
 def _items(request: Any) -> QuerySet[LedgerItem]:
     if request is None:
         return LedgerItem.objects.none()
-    return LedgerItem.objects.filter(jurisdiction_for(request.user).q("unit"))
+    return LedgerItem.objects.filter(rules.viewable_items_q(request.user))
 
 
 def _units(request: Any) -> QuerySet[Unit]:

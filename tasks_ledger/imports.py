@@ -686,7 +686,7 @@ class Checker:
         return len(self.result.problems) > self.row_start
 
     def _can_create(self, unit: Unit) -> bool:
-        return self.j.can_manage(self.ledger.owner_unit) or self.j.can_manage(unit)
+        return rules.can_create_item(self.user, self.ledger, unit)
 
     def plan_create(
         self,

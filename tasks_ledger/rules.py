@@ -17,8 +17,8 @@ functions; the services enforce them.
 - Verifying a sign-off: the campaign office over the item's unit, or a member of the item's
   lead department (when that is another unit than the item's), never the requester.
 - Recording a review meeting: the campaign office over the host unit.
-- Adding items to a ledger (by page, API or import): the ledger's owner for any unit, a unit
-  for itself.
+- Adding items to a ledger (by page, API or import): a unit for itself, the ledger's owner
+  for any unit it can see.
 """
 
 from __future__ import annotations
@@ -150,10 +150,10 @@ def meeting_host_units_q(user: User) -> Q:
 
 
 def can_create_item(user: User, ledger: Ledger, unit: Unit) -> bool:
-    """Add an item of ``unit`` to ``ledger``: the ledger's owner for any unit, a unit for
-    itself."""
+    """Add an item of ``unit`` to ``ledger``: a unit for itself (and what it manages), the
+    ledger's owner for any unit it can see (the page and the API offer no other)."""
     j = jurisdiction_for(user)
-    return j.can_manage(ledger.owner_unit) or j.can_manage(unit)
+    return j.can_manage(unit) or (j.can_manage(ledger.owner_unit) and j.can_view(unit))
 
 
 def can_add_to_ledger(user: User, ledger: Ledger) -> bool:

@@ -422,10 +422,10 @@ def signoff_request_list(*, user: User) -> QuerySet[SignOffRequest]:
 
 
 def extension_request_list(*, user: User) -> QuerySet[ExtensionRequest]:
-    """Every extension request, whatever its status, on items the user may see."""
-    j = jurisdiction_for(user)
+    """Every extension request, whatever its status, on items the user may see
+    (rules.viewable_items_q: a lead department included)."""
     return (
-        ExtensionRequest.objects.filter(j.q("item__unit"))
+        ExtensionRequest.objects.filter(rules.viewable_items_q(user, "item__"))
         .select_related("item__unit", "item__ledger", "requested_by", "decided_by")
         .order_by("-requested_at", "-pk")
     )
@@ -448,20 +448,20 @@ def status_change_queue(*, user: User) -> QuerySet[StatusChangeRequest]:
 
 
 def status_change_request_list(*, user: User) -> QuerySet[StatusChangeRequest]:
-    """Every status-change request, whatever its status, on items the user may see."""
-    j = jurisdiction_for(user)
+    """Every status-change request, whatever its status, on items the user may see
+    (rules.viewable_items_q)."""
     return (
-        StatusChangeRequest.objects.filter(j.q("item__unit"))
+        StatusChangeRequest.objects.filter(rules.viewable_items_q(user, "item__"))
         .select_related("item__unit", "item__ledger", "requested_by", "decided_by")
         .order_by("-requested_at", "-pk")
     )
 
 
 def progress_report_list(*, user: User) -> QuerySet[ProgressReport]:
-    """Every progress report, whatever its review, on items the user may see (newest first)."""
-    j = jurisdiction_for(user)
+    """Every progress report, whatever its review, on items the user may see
+    (rules.viewable_items_q), newest first."""
     return (
-        ProgressReport.objects.filter(j.q("item__unit"))
+        ProgressReport.objects.filter(rules.viewable_items_q(user, "item__"))
         .select_related("item__unit", "item__ledger", "reporter", "reviewed_by")
         .prefetch_related("evidence")
         .order_by("-created_at", "-pk")

@@ -56,15 +56,7 @@ PERSONAS = (
 
 #: Disagreements known and reported, as {(action, persona): why}. The test fails when one
 #: appears that is not listed, and when a listed one is fixed (then delete its line).
-KNOWN: dict[tuple[str, str], str] = {
-    ("add an item to a department's ledger", "lead"): (
-        "rules.can_create_item lets a ledger's owner add items of any unit, and "
-        "ledger_items_bulk_create allows it; but the import matches units only within the "
-        "uploader's jurisdiction (imports.py, match_unit: 'unknown unit') and the API's unit "
-        "field only offers unit_list(user) (LedgerItemCreateSerializer: 400 does_not_exist), "
-        "so 市发改委 cannot add 甲县's item to its own ledger by page or API."
-    ),
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def resources(module: ModuleType) -> list[type[ResourceTests]]:
