@@ -241,6 +241,18 @@ def test_filters_narrow_rows_and_counts(queues, client):
     assert badge(html, "extension") == 1 and badge(html, "status") == 0
 
 
+def test_the_filter_form_asks_htmx_for_the_results_only(queues, client):
+    client.force_login(queues.org.above)
+    response = client.get(
+        f"{URL}?unit={queues.org.township_a.pk}&queue=progress",
+        headers={"HX-Request": "true", "HX-Target": "queue-results"},
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="queue-results"')
+    assert badge(html, "progress") == 126 and badge(html, "signoff") == 0
+    assert 'name="queue" value="progress" form="queue-filters"' in html
+
+
 def test_unit_choice_is_limited_to_the_jurisdiction(queues, client):
     client.force_login(queues.org.inside)
     html = get(client, URL)

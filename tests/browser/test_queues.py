@@ -128,6 +128,14 @@ def test_office_verifies_ticked_sign_offs_after_confirming(
     page.locator("input[data-select-all]").check()
     expect(page.locator("[data-bulk-count]")).to_have_text("25")
 
+    # A filter redraws the tabs and the table in place (htmx), counts included.
+    page.evaluate("window.__marker = 'same page'")
+    page.get_by_label("单位（含下级）").select_option(label="\u3000\u3000甲镇")
+    expect(tabs.get_by_role("link", name=re.compile("销号申请"))).to_contain_text("0")
+    expect(tabs.get_by_role("link", name=re.compile("待审核的进展报送"))).to_contain_text("40")
+    expect(page).to_have_url(re.compile(r"unit=\d+"))
+    assert page.evaluate("window.__marker") == "same page"
+
     # The other queues; extensions show both deadlines with their year.
     for queue in ("extension", "status", "progress"):
         page.goto(f"{base}/ledgers/queues/?queue={queue}", wait_until="load")
