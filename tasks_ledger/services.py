@@ -524,6 +524,10 @@ def ledger_item_report_progress(
     figure below the accepted one needs a reason.
     """
     _require(rules.can_update_item(reporter, item), _("You may not report on this item."))
+    current = LedgerItem.objects.get(pk=item.pk)
+    if current.version != expected_version:
+        # Said before anything else: the rest is judged against what the reporter saw.
+        raise StaleEdit(current)
     if item.status not in (*OPEN_STATUSES, ItemStatus.COMPLETED):
         raise ValidationError(_("Progress can only be reported on an open item."))
     if not 0 <= percent <= 100:
@@ -655,12 +659,14 @@ def _claim(request: SignOffRequest, verifier: User, **values: Any) -> None:
 def signoff_approve(*, request: SignOffRequest, verifier: User) -> LedgerItem:
     """Verify the request: the item is signed off (100 %, green) with who and when."""
     _require(rules.can_verify_signoff(verifier, request), _("You may not verify this request."))
+    # Claimed first, so a request a colleague decided meanwhile says so; a refusal below
+    # rolls the claim back with the rest of the transaction.
+    _claim(request, verifier, status=ReviewStatus.ACCEPTED)
     if request.item.status not in (*OPEN_STATUSES, ItemStatus.COMPLETED):
         raise ValidationError(
             _("The item is %(status)s now; return the request instead.")
             % {"status": request.item.get_status_display()}
         )
-    _claim(request, verifier, status=ReviewStatus.ACCEPTED)
     return _bump(
         request.item,
         None,

@@ -172,12 +172,17 @@ def progress_of(item: LedgerItem) -> int:
     return LedgerItem.objects.get(pk=item.pk).progress
 
 
+def pending_of(item: LedgerItem) -> int | None:
+    """The reported figure waiting for the office's review."""
+    return LedgerItem.objects.get(pk=item.pk).pending_progress
+
+
 def test_in_row_update_without_a_page_load(
     page: Page, live_server, shot: Callable[..., Path], ledgers: Ledgers
 ) -> None:
     """GIVEN the county liaison on My ledgers WHEN they open a row's form, type 75% and what
-    was done and save THEN the row alone is redrawn with 75% and the text, and the page was
-    not reloaded."""
+    was done and save THEN the row alone is redrawn, saying 75% is reported and waits for
+    review while the bar keeps the accepted figure, and the page was not reloaded."""
     base = live_server.url
     log_in(page, base, "inside")
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="工作台账").click()
@@ -198,12 +203,13 @@ def test_in_row_update_without_a_page_load(
     shot("ledger-row-form", full_page=False)
     row.get_by_role("button", name="保存进度").click()
 
+    accepted = progress_of(ledgers.estate)
     row = row_of(page, ledgers.estate)
-    expect(row.get_by_text("已保存")).to_be_visible()
-    expect(row.locator(".progress")).to_have_attribute("aria-valuenow", "75")
-    expect(row.get_by_text("又完成5个小区管网和外立面改造")).to_be_visible()
+    expect(row.get_by_text("已提交审核")).to_be_visible()
+    expect(row.get_by_text("已报 75%，待审核")).to_be_visible()
+    expect(row.locator(".progress")).to_have_attribute("aria-valuenow", str(accepted))
     assert page.evaluate("window.__marker") == "same page"  # swapped in place, no reload
-    assert progress_of(ledgers.estate) == 75
+    assert (progress_of(ledgers.estate), pending_of(ledgers.estate)) == (accepted, 75)
     shot("ledger-row-saved", full_page=False)
 
     # A mistake is said in the row, in Chinese, and the input stays.
@@ -212,15 +218,15 @@ def test_in_row_update_without_a_page_load(
     row.locator("input[name=text]").fill("   ")
     row.get_by_role("button", name="保存进度").click()
     expect(row_of(page, ledgers.estate).get_by_text("请填写进展情况")).to_be_visible()
-    assert progress_of(ledgers.estate) == 75
+    assert pending_of(ledgers.estate) == 75
 
 
 def test_conflict_between_two_pages(
     page: Page, live_server, shot: Callable[..., Path], ledgers: Ledgers
 ) -> None:
-    """GIVEN the list open in two pages WHEN one page saves 70% and the other then saves 40%
-    on the same item THEN the second is told who changed what, the 70% stands, and its own
-    input is kept to send again."""
+    """GIVEN the list open in two pages WHEN one page reports 70% and the other then 40% on
+    the same item THEN the second is told who changed what, the 70% report stands, and its
+    own input is kept to send again."""
     base = live_server.url
     log_in(page, base, "inside")
     first, second = page.context.new_page(), page
@@ -233,7 +239,7 @@ def test_conflict_between_two_pages(
         row.locator("input[name=percent]").fill("70")
         row.locator("input[name=text]").fill("主干管完成七成，支管开工")
         row.get_by_role("button", name="保存进度").click()
-        expect(row_of(first, ledgers.sewer).get_by_text("已保存")).to_be_visible()
+        expect(row_of(first, ledgers.sewer).get_by_text("已提交审核")).to_be_visible()
 
         row = row_of(second, ledgers.sewer)
         row.get_by_role("button", name="更新进度").click()
@@ -246,20 +252,20 @@ def test_conflict_between_two_pages(
         expect(alert).to_contain_text("修改了该事项")
         expect(alert).to_contain_text("甲县联络员")
         expect(alert).to_contain_text("您的内容未保存")
-        expect(alert.locator("del", has_text="60%")).to_be_visible()
         expect(alert.locator("ins", has_text="70%")).to_be_visible()
-        expect(row.locator(".progress")).to_have_attribute("aria-valuenow", "70")
+        expect(row.get_by_text("已报 70%，待审核")).to_be_visible()
+        expect(row.locator(".progress")).to_have_attribute("aria-valuenow", "60")
         expect(row.locator("input[name=percent]")).to_have_value("40")
         expect(row.locator("input[name=text]")).to_have_value("按旧页面填写的进展")
-        assert progress_of(ledgers.sewer) == 70
+        assert (progress_of(ledgers.sewer), pending_of(ledgers.sewer)) == (60, 70)
         assert_fits(second)
         shot("ledger-conflict", full_page=False)
 
         # Sending again now applies on top of the current version.
         row.locator("input[name=percent]").fill("75")
         row.get_by_role("button", name="重新提交").click()
-        expect(row_of(second, ledgers.sewer).get_by_text("已保存")).to_be_visible()
-        assert progress_of(ledgers.sewer) == 75
+        expect(row_of(second, ledgers.sewer).get_by_text("已提交审核")).to_be_visible()
+        assert pending_of(ledgers.sewer) == 75
     finally:
         first.wait_for_load_state("networkidle", timeout=5_000)
         first.close()
