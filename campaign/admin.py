@@ -168,6 +168,7 @@ class ResponsibilityChainAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
         "responsible_person",
         "task_force",
         "campaign",
+        "parent",
     ]
     list_select_related = (
         "unit",

@@ -230,7 +230,20 @@ class ResponsibilityChain(models.Model):
     ``unit`` is the unit whose leaders answer: its principal leader 统责 and leader in charge
     揽责; the lead department 领责 and cooperating departments 分责 do the work; the
     responsible person 担责 belongs to the lead department.
+
+    The two levels: a county's chain for its share of a city task names the city's chain as
+    ``parent``; the parent's unit lies above the child's, so chains never form a loop.
     """
+
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        related_name="children",
+        null=True,
+        blank=True,
+        verbose_name=_("parent chain"),
+        help_text=_("The higher level's chain this one carries out a share of."),
+    )
 
     campaign = models.ForeignKey(
         Campaign,
@@ -326,6 +339,15 @@ class ResponsibilityChain(models.Model):
             ) % {"unit": self.unit}
         if self.task_force is not None and self.task_force.campaign_id != self.campaign_id:
             errors["task_force"] = gettext("The task force must belong to the chain's campaign.")
+        if self.parent_id and self.unit_id:
+            parent = self.parent
+            assert parent is not None
+            if parent.campaign_id != self.campaign_id:
+                errors["parent"] = gettext("The parent chain must belong to the same campaign.")
+            elif parent.unit_id == self.unit_id or not parent.unit.contains(self.unit):
+                errors["parent"] = gettext(
+                    "The parent chain must belong to a unit above %(unit)s."
+                ) % {"unit": self.unit}
         if errors:
             raise ValidationError(errors)
 

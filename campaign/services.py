@@ -132,8 +132,12 @@ def chain_create(
     cooperating_departments: Iterable[Unit] = (),
     campaign: Campaign | None = None,
     task_force: TaskForce | None = None,
+    parent: ResponsibilityChain | None = None,
 ) -> ResponsibilityChain:
-    """Create a responsibility chain after checking every post and department (两级五岗)."""
+    """Create a responsibility chain after checking every post and department (两级五岗).
+
+    ``parent`` is the higher level's chain when this one carries out a share of it.
+    """
     require_manage(actor, unit)
     cooperating = list(cooperating_departments)
     chain = ResponsibilityChain(
@@ -145,6 +149,7 @@ def chain_create(
         responsible_person=responsible_person,
         campaign=campaign,
         task_force=task_force,
+        parent=parent,
     )
     _validate_chain(chain, cooperating)
     chain.save()
@@ -162,6 +167,7 @@ CHAIN_FIELDS = frozenset(
         "responsible_person",
         "campaign",
         "task_force",
+        "parent",
     }
 )
 

@@ -7,6 +7,7 @@ carry history like real ones.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, cast
 
 from accounts.models import Membership, Post, Unit, UnitKind, UnitLevel, User
@@ -56,6 +57,7 @@ def add_chain(
     campaign: Campaign | None = None,
     task_force: TaskForce | None = None,
     cooperating: tuple[Unit, ...] = (),
+    parent: ResponsibilityChain | None = None,
 ) -> ResponsibilityChain:
     """A valid chain: the unit's leaders and a responsible person of the lead department."""
     return chain_create(
@@ -69,6 +71,7 @@ def add_chain(
         cooperating_departments=cooperating,
         campaign=campaign,
         task_force=task_force,
+        parent=parent,
     )
 
 
@@ -153,3 +156,111 @@ def grow(org: Any, size: int, *, tag: str = "") -> dict[str, list[Any]]:
         "chains": chains,
         "groups": groups,
     }
+
+
+@dataclass
+class ChainWorld:
+    """Chains at both levels whose posts and items fall in different parts of the tree.
+
+    Who sees what (``campaign.rules``), beyond the city, which sees everything:
+
+    - ``city``: 市 / 市发改委 with items of 市发改委, 甲县 and 乙县. 甲县 and its group and
+      乙县 by their items, 甲镇 through the child ``county_a``.
+    - ``county_a``: 甲县's share of ``city``, 甲县住建局 leading, 甲镇 cooperating; items of
+      甲县 and 甲镇. 甲县 and its group, 甲镇.
+    - ``coop_b``: 市 / 市发改委 with 乙县 cooperating, no items. 乙县.
+    - ``county_b``: 乙县's share of ``coop_b``, no items. 乙县.
+    - ``item_only``: 市 / 市发改委, one item of 甲镇. 甲县 and its group, 甲镇.
+    - ``bare``: 市 / 市发改委, no items; its responsible person ``former`` has since left
+      市发改委 and still sees it, nobody else below the city does.
+    """
+
+    township_user: User
+    former: User
+    city: ResponsibilityChain
+    county_a: ResponsibilityChain
+    coop_b: ResponsibilityChain
+    county_b: ResponsibilityChain
+    item_only: ResponsibilityChain
+    bare: ResponsibilityChain
+    items: dict[str, Any]
+
+    def chains(self) -> dict[str, ResponsibilityChain]:
+        """Every chain by name."""
+        return {
+            name: getattr(self, name)
+            for name in ("city", "county_a", "coop_b", "county_b", "item_only", "bare")
+        }
+
+    def personas(self, org: Any) -> dict[str, User]:
+        """The shared personas and this world's two extra people."""
+        return {**org.personas(), "township": self.township_user, "former": self.former}
+
+
+def build_chain_world(org: Any) -> ChainWorld:
+    """Build :class:`ChainWorld` on the shared ``org`` (ledger items through the services)."""
+    from tasks_ledger.tests.factories import make_item, make_ledger
+
+    township_user = cast(User, UserFactory(username="township", name="甲镇联络员"))
+    MembershipFactory(user=township_user, unit=org.township_a, post=Post.LIAISON)
+    city = add_chain(
+        subject="全市项目建设提速", unit=org.city, lead=org.city_dept, campaign=org.campaign
+    )
+    county_a = add_chain(
+        subject="全市项目建设提速（甲县）",
+        unit=org.county_a,
+        lead=org.county_a_dept,
+        campaign=org.campaign,
+        cooperating=(org.township_a,),
+        parent=city,
+    )
+    coop_b = add_chain(
+        subject="乙县配合的营商环境任务",
+        unit=org.city,
+        lead=org.city_dept,
+        campaign=org.campaign,
+        cooperating=(org.county_b,),
+    )
+    county_b = add_chain(
+        subject="乙县营商环境任务",
+        unit=org.county_b,
+        lead=org.county_b,
+        campaign=org.campaign,
+        parent=coop_b,
+    )
+    item_only = add_chain(
+        subject="镇级信访案件化解", unit=org.city, lead=org.city_dept, campaign=org.campaign
+    )
+    former = cast(User, UserFactory(username="former", name="原市发改委科长"))
+    MembershipFactory(user=former, unit=org.city_dept, post=Post.STAFF)
+    bare = chain_create(
+        actor=None,
+        subject="市直机关作风建设",
+        unit=org.city,
+        principal_leader=person(org.city, Post.PRINCIPAL_LEADER, "测试市书记"),
+        leader_in_charge=person(org.city, Post.LEADER_IN_CHARGE, "测试市分管领导"),
+        lead_department=org.city_dept,
+        responsible_person=former,
+        campaign=org.campaign,
+    )
+    Membership.objects.filter(user=former).delete()  # moved on; the chain still names them
+    ledger = make_ledger(org.campaign)
+    items = {
+        "city_dept": make_item(ledger, org.city_dept, chain=city, title="市发改委的项目事项"),
+        "city_a": make_item(ledger, org.county_a, chain=city, title="甲县在市链条上的事项"),
+        "city_b": make_item(ledger, org.county_b, chain=city, title="乙县在市链条上的事项"),
+        "county_a": make_item(ledger, org.county_a, chain=county_a, title="甲县本级的项目事项"),
+        "township": make_item(ledger, org.township_a, chain=county_a, title="甲镇的项目事项"),
+        "item_only": make_item(ledger, org.township_a, chain=item_only, title="甲镇的信访案件"),
+    }
+    return ChainWorld(
+        township_user=township_user,
+        former=former,
+        city=city,
+        county_a=county_a,
+        coop_b=coop_b,
+        county_b=county_b,
+        item_only=item_only,
+        bare=bare,
+        items=items,
+    )

@@ -109,6 +109,39 @@ def test_chain_update_revalidates_cooperating(org, chain_people):
     assert [u.name for u in chain.cooperating_departments.all()] == ["甲镇"]
 
 
+def test_a_chain_carries_a_share_of_a_chain_above_its_unit(org, chain_people):
+    """GIVEN a city chain WHEN 甲县's chain names it as parent THEN it is kept; a parent of the
+    same unit, of a unit not above, or of another campaign is refused; a chain with shares
+    under it cannot be deleted."""
+    from campaign.services import chain_delete
+    from campaign.tests.builders import add_chain
+
+    city = add_chain(
+        subject="全市项目建设", unit=org.city, lead=org.city_dept, campaign=org.campaign
+    )
+    share = make_chain(org, chain_people, parent=city)
+    assert list(city.children.all()) == [share]
+
+    for parent, message in (
+        (share, "上级链条必须属于甲县的上级单位"),
+        (
+            add_chain(
+                subject="乙县项目", unit=org.county_b, lead=org.county_b, campaign=org.campaign
+            ),
+            "甲县的上级单位",
+        ),
+        (add_chain(subject="另一活动", unit=org.city, lead=org.city_dept), "同一活动"),
+    ):
+        with pytest.raises(ValidationError) as exc:
+            make_chain(org, chain_people, subject="燃气入户", parent=parent)
+        assert message in exc.value.message_dict["parent"][0]
+    with pytest.raises(ValidationError) as exc:
+        chain_update(actor=org.inside, chain=share, parent=share)
+    assert "parent" in exc.value.message_dict
+    with pytest.raises(ValidationError):
+        chain_delete(actor=org.above, chain=city)
+
+
 def test_campaign_dates_are_checked_in_clean_and_database(org):
     with pytest.raises(ValidationError) as exc:
         campaign_create(
