@@ -7,6 +7,7 @@ background task. History rows are never edited or deleted by the application.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import pghistory
 from django.apps import apps
 from django.db import models
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -112,12 +114,31 @@ def _object_label(
     return str(data.get("name") or data.get("subject") or data.get("id", ""))
 
 
-def history_for(obj: models.Model, *, limit: int = 50) -> list[HistoryEntry]:
+def _event_labels(tracked: Iterable[type[models.Model]]) -> list[str]:
+    """Labels of the event models that track these models (no query)."""
+    wanted = set(tracked)
+    return [
+        model._meta.label
+        for model in apps.get_models()
+        if getattr(model, "pgh_tracked_model", None) in wanted
+    ]
+
+
+def history_for(
+    obj: models.Model, *, limit: int = 50, only: Iterable[type[models.Model]] | None = None
+) -> list[HistoryEntry]:
     """The latest events of ``obj`` and of the records that point at it.
 
-    Two queries, plus one per kind of record that link-table events name (units, people).
+    ``only`` keeps, of the records pointing at ``obj``, those of these tracked models, for a
+    page whose readers may not see every such record (a chain's page: the items of other
+    units on it, other counties' shares of it). Two queries, plus one per kind of record
+    that link-table events name (units, people).
     """
-    events = list(Events.objects.references(obj).order_by("-pgh_created_at", "-pgh_id")[:limit])
+    events_of = Events.objects.references(obj)
+    if only is not None:
+        own = Q(pgh_obj_model=obj._meta.label, pgh_obj_id=str(obj.pk))
+        events_of = events_of.filter(own | Q(pgh_model__in=_event_labels(only)))
+    events = list(events_of.order_by("-pgh_created_at", "-pgh_id")[:limit])
     user_ids: set[int] = {
         int(e.pgh_context["user"]) for e in events if (e.pgh_context or {}).get("user")
     }

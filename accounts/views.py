@@ -194,7 +194,8 @@ def home(request: HttpRequest) -> HttpResponse:
         children = list(unit_children(user=user, units=my_units)[: HOME_LIST_LIMIT + 1])
         context["sub_units"] = children[:HOME_LIST_LIMIT]
         context["more_sub_units"] = len(children) > HOME_LIST_LIMIT
-        chains = list(chains_of(user=user)[: HOME_LIST_LIMIT + 1])
+        # In any post: the user in person, or their units and the units under them.
+        chains = list(chains_of(user=user, units=my_units)[: HOME_LIST_LIMIT + 1])
         context["my_chains"] = chains[:HOME_LIST_LIMIT]
         context["more_chains"] = len(chains) > HOME_LIST_LIMIT
     return render(request, "home.html", context)

@@ -3,18 +3,28 @@
 A user takes part in a campaign owned by a unit at or above their jurisdiction (a county
 liaison sees the city campaign) or within it (the city office sees county campaigns).
 Unit lists inside a campaign (task-force members, supervised units) are cut down to what the
-caller may see.
+caller may see. Which chains a user may see is :mod:`campaign.rules`'s question.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from accounts.jurisdiction import jurisdiction_for
+from accounts.jurisdiction import Jurisdiction, jurisdiction_for
 from accounts.models import Unit, User
 
-from .models import Campaign, CampaignPhase, ResponsibilityChain, SupervisionGroup, TaskForce
+from .models import (
+    Campaign,
+    CampaignPhase,
+    ChainCooperation,
+    ResponsibilityChain,
+    SupervisionGroup,
+    TaskForce,
+)
+from .rules import chain_visible_q
 
 
 def campaign_list(*, user: User) -> QuerySet[Campaign]:
@@ -60,9 +70,9 @@ def supervision_group_list(
 
 
 def chain_list(*, user: User, campaign: Campaign | None = None) -> QuerySet[ResponsibilityChain]:
-    """Chains whose unit or lead department the user may see, everything for one line loaded."""
-    j = jurisdiction_for(user)
-    chains = ResponsibilityChain.objects.filter(j.q("unit") | j.q("lead_department"))
+    """Chains the user may see (:func:`campaign.rules.chain_visible_q`), everything for one
+    line loaded: one query for the rows and one for their cooperating departments."""
+    chains = ResponsibilityChain.objects.filter(chain_visible_q(user))
     if campaign is not None:
         chains = chains.filter(campaign=campaign)
     return chains.select_related(
@@ -105,10 +115,9 @@ def chain_search_q(text: str) -> Q:
 
 def campaign_overview_list(*, user: User) -> QuerySet[Campaign]:
     """Campaigns as :func:`campaign_list`, each also counting the chains the user may see."""
-    j = jurisdiction_for(user)
     visible_chains = (
         ResponsibilityChain.objects.filter(campaign=OuterRef("pk"))
-        .filter(j.q("unit") | j.q("lead_department"))
+        .filter(chain_visible_q(user))
         .order_by()
         .values("campaign")
         .annotate(n=Count("pk"))
@@ -127,18 +136,35 @@ def supervision_groups_of(*, user: User) -> QuerySet[SupervisionGroup]:
     )
 
 
-def chains_of(*, user: User) -> QuerySet[ResponsibilityChain]:
-    """Visible chains that name the user in a post or belong to one of the user's units."""
-    mine = (
+def chain_involvement_q(*, user: User, units: Iterable[Unit]) -> Q:
+    """Chains that involve the user or their units in any post.
+
+    The user in person as principal leader, leader in charge or responsible person; one of
+    ``units`` (the user's own units) or a unit under it as the chain's unit, its lead
+    department or a cooperating department.
+    """
+    # The user's own units as a set of subtree roots: the jurisdiction's prefix filter.
+    own = Jurisdiction(user_id=user.pk, view_roots=tuple(sorted({u.path for u in units})))
+    cooperating = ChainCooperation._default_manager.filter(own.q("unit")).values("chain_id")
+    return (
         Q(principal_leader=user)
         | Q(leader_in_charge=user)
         | Q(responsible_person=user)
-        | Q(unit__memberships__user=user)
-        | Q(lead_department__memberships__user=user)
+        | own.q("unit")
+        | own.q("lead_department")
+        | Q(pk__in=cooperating)
     )
-    return chain_list(user=user).filter(
-        pk__in=ResponsibilityChain.objects.filter(mine).values("pk")
-    )
+
+
+def chains_of(*, user: User, units: Iterable[Unit] | None = None) -> QuerySet[ResponsibilityChain]:
+    """Visible chains that involve the user, their units or units under them, in any post.
+
+    ``units`` are the user's own units when the caller has them loaded already (else read
+    from the memberships, one more query).
+    """
+    if units is None:
+        units = [m.unit for m in user.memberships.select_related("unit")]
+    return chain_list(user=user).filter(chain_involvement_q(user=user, units=units))
 
 
 def chains_for_unit(*, user: User, unit: Unit) -> QuerySet[ResponsibilityChain]:
@@ -151,5 +177,30 @@ def chains_for_unit(*, user: User, unit: Unit) -> QuerySet[ResponsibilityChain]:
 
 
 def chain_detail(*, user: User, pk: int) -> ResponsibilityChain:
-    """One visible chain; raises ResponsibilityChain.DoesNotExist outside the jurisdiction."""
-    return chain_list(user=user).get(pk=pk)
+    """One visible chain with its parent; raises ResponsibilityChain.DoesNotExist otherwise."""
+    return (
+        chain_list(user=user).select_related("parent__unit", "parent__lead_department").get(pk=pk)
+    )
+
+
+def chain_children(*, user: User, chain: ResponsibilityChain) -> QuerySet[ResponsibilityChain]:
+    """The chain's child chains (the next level's shares) that the user may see, each with
+    ``visible_items``, how many of its ledger items the user may see: one query."""
+    # Imported here: the ledger app sits above this one and its selectors import ours.
+    from tasks_ledger.selectors import ledger_items
+
+    counted = (
+        ledger_items(user=user)
+        .filter(chain=OuterRef("pk"))
+        .order_by()
+        .values("chain")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        chain_list(user=user)
+        .filter(parent=chain)
+        .prefetch_related(None)
+        .annotate(visible_items=Coalesce(Subquery(counted), 0))
+        .order_by("unit__path", "subject")
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import Campaign, ResponsibilityChain
 
@@ -86,3 +87,43 @@ class ChainTable(tables.Table):
         sequence = ("subject", "task_force", "unit", "line")
         attrs = {"class": "table table-sm table-hover align-middle"}
         empty_text = _("No responsibility chain to show.")
+
+
+#: Columns a phone leaves out; the item's cell repeats them in a line of its own there.
+WIDE_ONLY = "d-none d-md-table-cell"
+
+
+class ChainItemTable(tables.Table):
+    """The ledger items a chain carries, as :func:`tasks_ledger.selectors.ledger_items` gives
+    them (scoped to the caller, light annotated), in the ledger's own order."""
+
+    title = tables.TemplateColumn(
+        template_name="campaign/includes/chain_item_title.html",
+        verbose_name=_("item"),
+        attrs={"td": {"class": "text-break app-chain-item"}},
+    )
+    unit = tables.Column(
+        accessor="unit__display_name",
+        verbose_name=_("responsible unit"),
+        attrs={"th": {"class": WIDE_ONLY}, "td": {"class": f"{WIDE_ONLY} text-break"}},
+    )
+    deadline = tables.DateColumn(
+        verbose_name=_("deadline"),
+        format="Y-m-d",
+        attrs={"th": {"class": WIDE_ONLY}, "td": {"class": f"{WIDE_ONLY} text-nowrap"}},
+    )
+    light = tables.TemplateColumn(
+        '{% include "tasks_ledger/includes/light_badge.html" with light=record.light %}',
+        verbose_name=_("light"),
+        attrs={"th": {"class": WIDE_ONLY}, "td": {"class": WIDE_ONLY}},
+    )
+    progress = tables.TemplateColumn(
+        '{% include "tasks_ledger/includes/progress_bar.html" with value=record.progress %}',
+        verbose_name=pgettext_lazy("percent done", "progress"),
+        attrs={"td": {"class": "app-progress-cell"}},
+    )
+
+    class Meta:
+        orderable = False
+        attrs = {"class": "table table-sm align-middle mb-0"}
+        empty_text = _("No ledger item on this chain lies within your jurisdiction.")

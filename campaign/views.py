@@ -1,7 +1,8 @@
 """Campaign pages: the list, one campaign's overview and one responsibility chain.
 
 Views are thin: they parse the request, call the selectors (which scope everything to the
-caller's jurisdiction) and render. A campaign or chain the caller may not see is a 404.
+caller's jurisdiction) and render. A campaign or chain the caller may not see is a 404; who
+may see a chain is :mod:`campaign.rules`'s question.
 """
 
 from __future__ import annotations
@@ -22,23 +23,27 @@ from accounts.history import history_for
 from accounts.jurisdiction import jurisdiction_for
 from accounts.tables import HistoryTable
 from accounts.views import signed_in_user, wants_partial
+from tasks_ledger.selectors import ledger_items
 
 from .filtersets import ChainFilterSet
 from .forms import ChainFilterForm
-from .models import Campaign, CampaignPhase, ResponsibilityChain, TaskForce
+from .models import Campaign, CampaignPhase, ChainCooperation, ResponsibilityChain, TaskForce
+from .rules import can_view_chain
 from .selectors import (
     campaign_detail,
     campaign_overview_list,
     campaign_unit_coverage,
+    chain_children,
     chain_detail,
     chain_list,
     supervision_group_list,
     task_force_list,
 )
-from .tables import CampaignTable, ChainTable
+from .tables import CampaignTable, ChainItemTable, ChainTable
 
 CAMPAIGNS_PER_PAGE = 25
 CHAINS_PER_PAGE = 15
+CHAIN_ITEMS_PER_PAGE = 20
 
 
 @dataclass(frozen=True)
@@ -119,16 +124,33 @@ def campaign_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def chain_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """One responsibility chain, its five posts and its history."""
+    """One responsibility chain: its five posts, the level above and below, the ledger items
+    it carries within the caller's jurisdiction, and its history.
+
+    Its items are paged; a page of them is an htmx request answered by the ``items`` partial.
+    """
+    user = signed_in_user(request)
     try:
-        chain = chain_detail(user=signed_in_user(request), pk=pk)
+        chain = chain_detail(user=user, pk=pk)
     except ResponsibilityChain.DoesNotExist as exc:
         raise Http404(_("No such responsibility chain in your jurisdiction.")) from exc
-    j = jurisdiction_for(request.user)
+    # The ledger's own selector: only items the caller may see, whoever else the chain covers.
+    items = ChainItemTable(ledger_items(user=user).filter(chain=chain))
+    RequestConfig(request, paginate={"per_page": CHAIN_ITEMS_PER_PAGE}).configure(items)
+    if wants_partial(request, "chain-items"):
+        return render(request, "campaign/chain_detail.html#items", {"chain": chain, "items": items})
+    j = jurisdiction_for(user)
+    parent = chain.parent
     context = {
         "chain": chain,
         "unit_visible": j.can_view(chain.unit),
         "lead_visible": j.can_view(chain.lead_department),
-        "history": HistoryTable(history_for(chain)),
+        "parent": parent,
+        "parent_visible": parent is not None and can_view_chain(user, parent),
+        "children": list(chain_children(user=user, chain=chain)),
+        "items": items,
+        # The chain's own changes only: the records pointing at it include items of units
+        # the reader may not see (their progress, their reports) and other counties' shares.
+        "history": HistoryTable(history_for(chain, only=(ChainCooperation,))),
     }
     return render(request, "campaign/chain_detail.html", context)

@@ -38,6 +38,35 @@ def test_home_of_a_unit_user_shows_their_units_sub_units_and_chains(org, client)
     assert "管理后台" not in html
 
 
+def test_home_lists_chains_in_which_the_users_unit_or_one_under_it_cooperates(org, client):
+    """GIVEN city chains in which 乙县, and 甲镇 under 甲县, are cooperating departments WHEN
+    乙县's and 甲县's liaisons open the home page THEN each finds the chain involving their
+    unit or a unit under it, and it opens."""
+    with_b = add_chain(
+        subject="全市营商环境提升",
+        unit=org.city,
+        lead=org.city_dept,
+        campaign=org.campaign,
+        cooperating=(org.county_b,),
+    )
+    with_township = add_chain(
+        subject="全市乡村道路建设",
+        unit=org.city,
+        lead=org.city_dept,
+        campaign=org.campaign,
+        cooperating=(org.township_a,),
+    )
+    client.force_login(org.outsider)
+    html = page(client, "/")
+    assert "全市营商环境提升" in html and "全市乡村道路建设" not in html
+    assert "暂无涉及您或您单位的责任链条" not in html
+    assert client.get(f"/campaigns/chains/{with_b.pk}/").status_code == 200
+    client.force_login(org.inside)
+    html = page(client, "/")
+    assert "全市乡村道路建设" in html and "全市营商环境提升" not in html
+    assert client.get(f"/campaigns/chains/{with_township.pk}/").status_code == 200
+
+
 def test_home_of_the_campaign_office_shows_campaigns_and_counts(org, client):
     grow(org, 2)
     client.force_login(org.above)

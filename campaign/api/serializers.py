@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.serializers import UnitRefSerializer, UserRefSerializer
@@ -22,7 +23,8 @@ from campaign.models import (
     SupervisionGroup,
     TaskForce,
 )
-from campaign.selectors import campaign_list, task_force_list
+from campaign.rules import can_view_chain
+from campaign.selectors import campaign_list, chain_children, chain_list, task_force_list
 
 
 class CampaignRefSerializer(serializers.ModelSerializer[Campaign]):
@@ -173,8 +175,23 @@ class ChainListSerializer(serializers.ModelSerializer[ResponsibilityChain]):
             "lead_department",
             "cooperating_departments",
             "responsible_person",
+            "parent",
             "line",
         ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "parent": {"help_text": "Id of the higher level's chain this one carries a share of."}
+        }
+
+
+class ChainRefSerializer(serializers.ModelSerializer[ResponsibilityChain]):
+    """A chain as another chain names it: the level above or below."""
+
+    unit = UnitRefSerializer(read_only=True)
+
+    class Meta:
+        model = ResponsibilityChain
+        fields = ["id", "subject", "unit"]
         read_only_fields = fields
 
 
@@ -192,11 +209,32 @@ class ChainDetailSerializer(ChainListSerializer):
 
     campaign = CampaignRefSerializer(read_only=True, allow_null=True)
     task_force = TaskForceRefSerializer(read_only=True, allow_null=True)
+    # DRF takes declared fields off the class, so this does not clash with Field.parent.
+    parent = serializers.SerializerMethodField()  # type: ignore[assignment]
+    children = serializers.SerializerMethodField()
     can_change = serializers.SerializerMethodField()
 
     class Meta(ChainListSerializer.Meta):
-        fields = [*ChainListSerializer.Meta.fields, "can_change"]
+        fields = [*ChainListSerializer.Meta.fields, "children", "can_change"]
         read_only_fields = fields
+
+    @extend_schema_field(ChainRefSerializer(allow_null=True))
+    def get_parent(self, chain: ResponsibilityChain) -> dict[str, Any] | None:
+        """The higher level's chain when the caller may see it (``campaign.rules``)."""
+        request = self.context.get("request")
+        parent = chain.parent
+        if request is None or parent is None or not can_view_chain(request.user, parent):
+            return None
+        return ChainRefSerializer(parent).data
+
+    @extend_schema_field(ChainRefSerializer(many=True))
+    def get_children(self, chain: ResponsibilityChain) -> list[dict[str, Any]]:
+        """The next level's chains carrying a share of this one, those the caller may see."""
+        request = self.context.get("request")
+        if request is None:
+            return []
+        children = chain_children(user=request.user, chain=chain)
+        return list(ChainRefSerializer(children, many=True).data)
 
     def get_can_change(self, chain: ResponsibilityChain) -> bool:
         """Whether the caller may change or delete this chain (no query)."""
@@ -231,6 +269,7 @@ class ChainWriteSerializer(serializers.ModelSerializer[ResponsibilityChain]):
             "lead_department",
             "cooperating_departments",
             "responsible_person",
+            "parent",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -249,3 +288,4 @@ class ChainWriteSerializer(serializers.ModelSerializer[ResponsibilityChain]):
             fields[name].queryset = people  # type: ignore[attr-defined]
         fields["campaign"].queryset = campaign_list(user=user)  # type: ignore[attr-defined]
         fields["task_force"].queryset = task_force_list(user=user).prefetch_related(None)  # type: ignore[attr-defined]
+        fields["parent"].queryset = chain_list(user=user).prefetch_related(None)  # type: ignore[attr-defined]

@@ -255,3 +255,168 @@ def test_long_names_do_not_break_the_page(org, client):
     client.force_login(org.inside)
     html = page(client, detail_url(org))
     assert "高标准农田建设" in html
+
+
+# --- chains everyone can follow ----------------------------------------------------------------
+
+
+def chain_url(chain) -> str:
+    return f"/campaigns/chains/{chain.pk}/"
+
+
+def open_chain_from_item(client: Client, item) -> str:
+    """Open the item's page, follow its link to the chain and return the chain page."""
+    item_page = page(client, f"/ledgers/items/{item.pk}/")
+    link = f'href="{chain_url(item.chain)}"'
+    assert link in item_page
+    return page(client, chain_url(item.chain))
+
+
+@pytest.mark.parametrize(
+    ("persona", "item", "sees", "hidden"),
+    [
+        # 甲县's liaison on the city's chain: its own item, not 乙县's nor the city's.
+        (
+            "inside",
+            "city_a",
+            ["甲县在市链条上的事项"],
+            ["乙县在市链条上的事项", "市发改委的项目事项"],
+        ),
+        # 甲镇's liaison on the county's chain: its own item, not the county's.
+        ("township", "township", ["甲镇的项目事项"], ["甲县本级的项目事项"]),
+        # 甲镇's liaison on a city chain it sees only through its item.
+        ("township", "item_only", ["甲镇的信访案件"], []),
+        # The group covering 甲县 sees 甲县 and everything under it.
+        ("supervisor", "county_a", ["甲县本级的项目事项", "甲镇的项目事项"], []),
+    ],
+)
+def test_a_chain_opens_from_any_item_its_reader_sees(org, client, persona, item, sees, hidden):
+    """GIVEN an item a county, township or supervisor user may see WHEN they follow its
+    link to the chain THEN the chain page opens with the five posts and lists only the items
+    on it within their jurisdiction."""
+    from campaign.tests.builders import build_chain_world
+
+    world = build_chain_world(org)
+    client.force_login(world.personas(org)[persona])
+    html = open_chain_from_item(client, world.items[item])
+    assert "两级五岗" in html and "本链条上的台账事项" in html
+    for title in sees:
+        assert title in html
+    for title in hidden:
+        assert title not in html
+
+
+def test_a_chain_outside_the_jurisdiction_is_404(org, client):
+    from campaign.tests.builders import build_chain_world
+
+    world = build_chain_world(org)
+    client.force_login(org.outsider)
+    for chain in (world.county_a, world.item_only, world.bare):
+        assert client.get(chain_url(chain)).status_code == 404
+    client.force_login(world.township_user)
+    assert client.get(chain_url(world.coop_b)).status_code == 404
+
+
+def test_chain_page_shows_the_level_above_and_the_shares_below(org, client):
+    """GIVEN a city chain with 甲县's share under it WHEN the city office, 甲县 and 乙县 open
+    them THEN the share links up to the city's chain, and the city's chain lists the shares
+    within the reader's jurisdiction only."""
+    from campaign.tests.builders import add_chain, build_chain_world
+
+    world = build_chain_world(org)
+    share_b = add_chain(
+        subject="全市项目建设提速（乙县）",
+        unit=org.county_b,
+        lead=org.county_b,
+        campaign=org.campaign,
+        parent=world.city,
+    )
+    client.force_login(org.above)
+    html = page(client, chain_url(world.city))
+    assert chain_url(world.county_a) in html and chain_url(share_b) in html
+    assert "2 项下一级分解任务" in html
+
+    client.force_login(org.inside)
+    html = page(client, chain_url(world.county_a))
+    assert "上级链条" in html and f'href="{chain_url(world.city)}"' in html
+    html = page(client, chain_url(world.city))
+    assert chain_url(world.county_a) in html and chain_url(share_b) not in html
+
+    client.force_login(org.outsider)
+    html = page(client, chain_url(world.city))
+    assert chain_url(share_b) in html and chain_url(world.county_a) not in html
+
+
+def test_chain_items_are_paged_as_an_htmx_fragment(org, client):
+    from tasks_ledger.tests.factories import make_item, make_ledger
+
+    chain = add_chain(subject="县城污水管网改造", unit=org.county_a, lead=org.county_a_dept)
+    ledger = make_ledger(org.campaign)
+    for i in range(25):
+        make_item(ledger, org.county_a, chain=chain, title=f"管网改造第{i}段")
+    client.force_login(org.inside)
+    first = page(client, chain_url(chain))
+    assert first.count("管网改造第") == 20 and "page=2" in first
+    second = page(
+        client, f"{chain_url(chain)}?page=2", **{"HX-Request": "true", "HX-Target": "chain-items"}
+    )
+    assert "<html" not in second and 'id="chain-items"' in second
+    assert second.count("管网改造第") == 5
+
+
+# Queries of a chain page, for 甲县's liaison on 甲县's share of a city chain:
+# 1 user + 3 jurisdiction
+# + 2 the chain (with unit, people, lead department, task force, campaign and parent) and its
+#   cooperating departments
+# + 1 how many of its items lie within the jurisdiction (the pager's count)
+# + 3 may the parent be linked (``can_view_chain``): the parent's cooperating departments,
+#   its children and theirs (甲县's share answers)
+# + 1 the children within the jurisdiction
+# + 3 history (events of the chain and of what points at it, the people and the units they
+#   name)
+# + 1 one page of its items
+# + 3 session save.
+CHAIN_PAGE_QUERIES = 18
+
+
+def test_chain_page_query_count_is_fixed(org, client, django_assert_num_queries):
+    from campaign.tests.builders import build_chain_world
+    from tasks_ledger.tests.factories import make_item, make_ledger
+
+    # Changes made by a person, so the history names them.
+    with pghistory.context(user=org.above.pk):
+        world = build_chain_world(org)
+    client.force_login(org.inside)
+    with django_assert_num_queries(CHAIN_PAGE_QUERIES):
+        page(client, chain_url(world.county_a))
+    with pghistory.context(user=org.admin.pk):
+        ledger = make_ledger(org.campaign, title="第二本台账")
+        for i in range(30):
+            make_item(ledger, org.township_a, chain=world.county_a, title=f"甲镇事项{i}")
+        for i in range(3):
+            add_chain(
+                subject=f"下一级任务{i}",
+                unit=org.township_a,
+                lead=org.township_a,
+                campaign=org.campaign,
+                parent=world.county_a,
+            )
+    with django_assert_num_queries(CHAIN_PAGE_QUERIES):
+        html = page(client, chain_url(world.county_a))
+    assert "3 项下一级分解任务" in html
+
+
+def test_chain_history_keeps_to_the_chain_itself(org, client):
+    """GIVEN 甲县's item on a city chain, changed with a report WHEN 乙县's liaison opens the
+    city's chain (through its own item) THEN its history shows the chain's changes, not the
+    report of an item they may not see."""
+    from campaign.tests.builders import build_chain_world
+    from tasks_ledger.models import LedgerItem
+
+    world = build_chain_world(org)
+    LedgerItem.objects.filter(pk=world.items["city_a"].pk).update(latest_report="甲县内部进展说明")
+    client.force_login(org.outsider)
+    html = page(client, chain_url(world.city))
+    assert "变更记录" in html and "全市项目建设提速" in html
+    assert "甲县内部进展说明" not in html
+    assert "全市项目建设提速（甲县）" not in html  # 甲县's share, named by its own history
