@@ -10,7 +10,10 @@ What comes from the report, and what is invented:
   assessment (纳入专项考核评价的100家单位), 10 task forces and 4 special working groups
   ("1+9" measures, 10 工作专班 + 4 专项工作组, names taken from the areas the report lists),
   10 supervision groups and 1 special supervision group (10个督查指导组和1个专项督导组),
-  the "two levels, five posts" chain (两级五岗) and the four phases of the campaign.
+  the "two levels, five posts" chain (两级五岗) and the four phases of the campaign. The two
+  levels are the city and its counties: the city's chain of a task force area, and for the
+  areas that fall to the counties (:data:`COUNTY_CHAIN_FORCES`) each county's own chain for
+  its share, with the county's principal leader and leader in charge, linked to the city's.
 - Invented, because the report withholds or never gives them: the city's name (written
   "**市" in the report, so we call it 龙兴市, a fictional name), every person's name, the
   units' names and codes, the phase dates, who leads which group. Numbers the report writes
@@ -491,6 +494,34 @@ TASK_FORCES: tuple[TaskForceSpec, ...] = (
 assert sum(t.kind == WORK for t in TASK_FORCES) == 10  # 10个工作专班
 assert sum(t.kind == SPECIAL for t in TASK_FORCES) == 4  # 4个专项工作组
 
+# The areas whose ledgers fall to the counties in every county: each county answers for its
+# share with a chain of its own under the city's (the second of the two levels, 两级).
+COUNTY_CHAIN_FORCES: tuple[str, ...] = (
+    "项目建设推进工作专班",
+    "招商引资工作专班",
+    "营商环境工作专班",
+    "信访工作专班",
+)
+TASK_FORCE_SPECS = {t.name: t for t in TASK_FORCES}
+assert set(COUNTY_CHAIN_FORCES) <= set(TASK_FORCE_SPECS)
+
+
+def county_chain_subject(force: str, county: str) -> str:
+    """The subject of a county's chain for its share of a task force's city chain."""
+    short = UNIT_SPECS[county].short_name
+    return f"{TASK_FORCE_SPECS[force].subject}（{short}）"
+
+
+def county_of(code: str) -> str | None:
+    """The county a unit lies in (itself for a county), or None for city-level units."""
+    spec = UNIT_SPECS[code]
+    if spec.level == UnitLevel.COUNTY:
+        return code
+    if spec.level == UnitLevel.TOWNSHIP:
+        return spec.parent
+    return None
+
+
 # ---------------------------------------------------------------------------------------------
 # Supervision groups
 # ---------------------------------------------------------------------------------------------
@@ -579,11 +610,21 @@ class DemoWorld:
     task_forces: dict[str, TaskForce] = field(default_factory=dict)
     groups: dict[str, SupervisionGroup] = field(default_factory=dict)
     chains: dict[str, ResponsibilityChain] = field(default_factory=dict)
+    # (task force name, county code) -> the county's chain for its share of the city's.
+    county_chains: dict[tuple[str, str], ResponsibilityChain] = field(default_factory=dict)
     created: Counter[str] = field(default_factory=Counter)
 
     def note(self, model: type[Model], count: int = 1) -> None:
         """Count rows created, by model, for the summary."""
         self.created[str(model._meta.verbose_name_plural)] += count
+
+    def chain_for(self, force: str, unit_code: str) -> ResponsibilityChain:
+        """The chain an item of a task force's area carries: its county's share when the
+        unit lies in a county that has one, else the city's chain."""
+        county = county_of(unit_code)
+        if county is not None and (force, county) in self.county_chains:
+            return self.county_chains[(force, county)]
+        return self.chains[TASK_FORCE_SPECS[force].subject]
 
 
 def build_units(world: DemoWorld) -> None:
@@ -610,6 +651,11 @@ def build_units(world: DemoWorld) -> None:
         world.units[spec.code] = unit
 
 
+def county_deputy(code: str) -> str:
+    """Username of a county's leader in charge of the campaign (its chains' 揽责)."""
+    return f"{_slug(code)}_deputy"
+
+
 def _people() -> list[PersonSpec]:
     """Every demo account, in a fixed order (the name book depends on it)."""
     people: list[PersonSpec] = [*CITY_LEADERS, *STAFF_PEOPLE]
@@ -630,11 +676,21 @@ def _people() -> list[PersonSpec]:
         for username in (leader, *members):
             # Their reach comes from the groups they belong to, not from a post or role.
             people.append(PersonSpec(username, next_name()))
+    # Added after everyone else, so the names drawn before them stay as they were.
+    for code, _name, short, _townships in COUNTIES:
+        title = "副区长" if short.endswith("区") else "副县长"
+        people.append(PersonSpec(county_deputy(code), next_name(), ((code, LIC, title),)))
     return people
 
 
 PEOPLE = _people()
 LIAISONS = {code: p.username for p in PEOPLE for code, post, _t in p.posts if post == LIAISON}
+COUNTY_SECRETARIES = {
+    code: p.username
+    for p in PEOPLE
+    for code, post, _t in p.posts
+    if post == PL and UNIT_SPECS[code].level == UnitLevel.COUNTY
+}
 
 
 def build_people(world: DemoWorld) -> None:
@@ -756,9 +812,17 @@ def build_supervision_groups(world: DemoWorld) -> None:
 
 
 def build_chains(world: DemoWorld) -> None:
-    """One responsibility chain (两级五岗) per task force area, owned by the city."""
+    """One responsibility chain (两级五岗) per task force area, owned by the city, and under
+    it each county's chain for its share of the areas in :data:`COUNTY_CHAIN_FORCES`.
+
+    A county's chain: its principal leader (the Party secretary) answers overall, its leader in
+    charge takes it on, the county leads with its townships cooperating, and its liaison is
+    the responsible person.
+    """
     assert world.campaign is not None
+    counties = [code for code, *_rest in COUNTIES]
     subjects = [t.subject for t in TASK_FORCES]
+    subjects += [county_chain_subject(f, c) for f in COUNTY_CHAIN_FORCES for c in counties]
     existing = {
         c.subject: c
         for c in ResponsibilityChain.objects.filter(campaign=world.campaign, subject__in=subjects)
@@ -780,6 +844,29 @@ def build_chains(world: DemoWorld) -> None:
             )
             world.note(ResponsibilityChain)
         world.chains[spec.subject] = chain
+    for force in COUNTY_CHAIN_FORCES:
+        for county in counties:
+            subject = county_chain_subject(force, county)
+            chain = existing.get(subject)
+            if chain is None:
+                unit = world.units[county]
+                chain = chain_create(
+                    actor=None,
+                    subject=subject,
+                    unit=unit,
+                    principal_leader=world.users[COUNTY_SECRETARIES[county]],
+                    leader_in_charge=world.users[county_deputy(county)],
+                    lead_department=unit,
+                    responsible_person=world.users[LIAISONS[county]],
+                    cooperating_departments=[
+                        world.units[u.code] for u in COUNTY_UNITS if u.parent == county
+                    ],
+                    campaign=world.campaign,
+                    task_force=world.task_forces[force],
+                    parent=world.chains[TASK_FORCE_SPECS[force].subject],
+                )
+                world.note(ResponsibilityChain)
+            world.county_chains[(force, county)] = chain
 
 
 def build_ledgers(world: DemoWorld) -> None:

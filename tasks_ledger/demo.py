@@ -82,7 +82,6 @@ from campaign.demo import (
     CAMPAIGN_START,
     COUNTIES,
     LIAISONS,
-    TASK_FORCES,
 )
 from campaign.models import ResponsibilityChain
 
@@ -1920,12 +1919,11 @@ def build_ledgers(world: DemoWorld) -> None:
             "ledger_id", "code"
         )
     )
-    chains = {t.name: world.chains[t.subject] for t in TASK_FORCES}
     office = world.users[OFFICE]
     new: list[tuple[ItemPlan, LedgerItem]] = []
     for spec in LEDGERS:
         ledger = ledgers[spec.title]
-        chain = chains[spec.chain_force] if spec.chain_force else None
+        force = spec.chain_force
         for plan in ledger_plans(spec, ASSESSED_CODES):
             if (ledger.pk, plan.code) in existing:
                 continue
@@ -1933,7 +1931,8 @@ def build_ledgers(world: DemoWorld) -> None:
                 plan,
                 ledger,
                 unit=world.units[plan.unit],
-                chain=chain,
+                # A county's or township's item carries the county's share where it has one.
+                chain=world.chain_for(force, plan.unit) if force else None,
                 meeting=meetings[plan.meeting] if plan.meeting else None,
                 office=office,
             )
