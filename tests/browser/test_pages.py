@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, ViewportSize, expect
 
 from campaign.demo import DEFAULT_DEMO_PASSWORD, DemoWorld, seed_demo
 
@@ -247,3 +247,66 @@ def test_language_switch_and_logout(
         shot("logged-out", full_page=False)
         page.goto(f"{live_server.url}/units/")
         expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/units/$"))
+
+
+PHONE: ViewportSize = {"width": 390, "height": 844}
+
+
+def test_chain_pages_from_a_county_item(
+    page: Page, live_server, shot: Callable[..., Path], world
+) -> None:
+    """GIVEN 兴城区's liaison and one of its petition cases WHEN they open the case's chain
+    THEN they see 兴城区's share of the city's chain, only 兴城区's items on it, and a link
+    up to the city's chain, which lists 兴城区's share and no other county's; at 1366 pixels
+    and on a 390-pixel phone nothing sticks out sideways."""
+    from tasks_ledger.models import LedgerItem
+
+    base = live_server.url
+    item = (
+        LedgerItem.objects.filter(unit__code="LX-XC", chain__parent__isnull=False)
+        .select_related("chain__parent")
+        .order_by("pk")
+        .first()
+    )
+    assert item is not None and item.chain is not None and item.chain.parent is not None
+    share, city_chain = item.chain, item.chain.parent
+    with time_machine.travel(DURING_CAMPAIGN, tick=True):
+        log_in(page, base, "county_liaison")
+        expect(page.locator("#chains-heading")).to_be_visible()
+        expect(page.get_by_role("link", name=share.subject)).to_be_visible()
+        page.goto(f"{base}/ledgers/items/{item.pk}/")
+        follow(page.get_by_role("link", name="查看责任链条"))
+        expect(page).to_have_url(re.compile(rf"/campaigns/chains/{share.pk}/$"))
+        expect(page.get_by_role("heading", name=share.subject)).to_be_visible()
+        expect(page.get_by_role("heading", name="两级五岗")).to_be_visible()
+        expect(page.get_by_role("heading", name="上下级链条")).to_be_visible()
+        rows = page.locator("#chain-items tbody tr")
+        expect(rows.first).to_be_visible()
+        units = set(rows.locator("td:nth-child(2)").all_inner_texts())
+        assert units and all(u == "兴城区" or u.endswith(("街道", "镇", "乡")) for u in units)
+        assert_fits(page)
+        shot("chain-county-share")
+
+        # A second page of items comes in place (htmx), when there is one.
+        pager = page.locator("#chain-items .pagination a", has_text="2")
+        if pager.count():
+            page.evaluate("window.__marker = 'same page'")
+            pager.first.click()
+            expect(page).to_have_url(re.compile(r"page=2"))
+            assert page.evaluate("window.__marker") == "same page"
+
+        follow(page.get_by_role("link", name=city_chain.subject).first)
+        expect(page).to_have_url(re.compile(rf"/campaigns/chains/{city_chain.pk}/$"))
+        expect(page.get_by_text("1 项下一级分解任务（您辖区内）")).to_be_visible()
+        expect(page.get_by_role("link", name="兴城区", exact=True)).to_be_visible()
+        expect(page.get_by_role("link", name="龙湖区", exact=True)).to_have_count(0)
+        assert_fits(page)
+        shot("chain-city-seen-by-county")
+
+        page.set_viewport_size(PHONE)
+        page.goto(f"{base}/campaigns/chains/{share.pk}/")
+        shot("chain-county-share-phone")
+        assert_fits(page)
+        page.goto(f"{base}/")
+        shot("home-county-liaison-phone")
+        assert_fits(page)
