@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import JurisdictionAdminMixin, ScopedTabularInline
 
+from . import services
 from .models import (
     Area,
     Evidence,
@@ -101,16 +104,77 @@ class LedgerItemAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     date_hierarchy = "deadline"
     inlines = [MilestoneInline, MeasureInline]
 
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        """A new item's form asks the one creation service what it would refuse."""
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None:
+            return form
+        actor = request.user
+
+        class NewItemForm(form):  # type: ignore[misc,valid-type]
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                if "code" in self.fields:  # blank: the next free number, as on the pages
+                    self.fields["code"].required = False
+                    self.fields["code"].help_text = _("Leave blank for the next free number.")
+
+            def clean(self) -> dict[str, Any]:
+                data = super().clean()
+                if self.errors:
+                    return data
+                try:
+                    services.ledger_item_check(
+                        actor=actor,  # type: ignore[arg-type]
+                        ledger=data["ledger"],
+                        spec=_spec(data),
+                    )
+                except PermissionDenied as exc:
+                    raise ValidationError(str(exc)) from exc
+                return data
+
+        return NewItemForm
+
     def save_model(
         self, request: HttpRequest, obj: LedgerItem, form: ModelForm, change: bool
     ) -> None:
-        """Save; a changed item gets a new version, so a page or API edit made on a copy
-        read before this one is refused as stale rather than overwriting it."""
+        """A new item is made by the creation service, as on the pages and the API; a
+        changed one gets a new version, so a page or API edit made on a copy read before
+        this one is refused as stale rather than overwriting it."""
+        if not change:
+            created = services.ledger_items_bulk_create(
+                actor=request.user,  # type: ignore[arg-type]
+                ledger=obj.ledger,
+                specs=[_spec(form.cleaned_data)],
+            )[0]
+            obj.pk, obj.code, obj.version = created.pk, created.code, created.version
+            obj._state.adding = False
+            return
         if change and form.has_changed():
             obj.version = F("version") + 1
         super().save_model(request, obj, form, change)
         if change and form.has_changed():
             obj.refresh_from_db(fields=["version"])
+
+
+def _spec(data: dict[str, Any]) -> services.NewItem:
+    """The admin form's values as the creation service takes them."""
+    allowed = services.ITEM_FIELDS | services.STATE_FIELDS
+    return services.NewItem(
+        unit=data["unit"],
+        title=data["title"],
+        start_date=data["start_date"],
+        deadline=data["deadline"],
+        code=data.get("code") or "",
+        chain=data.get("chain"),
+        source_meeting=data.get("source_meeting"),
+        fields={
+            name: value
+            for name, value in data.items()
+            if name in allowed and name not in ("chain", "title") and value not in (None, "")
+        },
+    )
 
 
 class ItemPartAdmin(JurisdictionAdminMixin, admin.ModelAdmin):

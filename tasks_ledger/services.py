@@ -327,7 +327,9 @@ CREATE_BATCH = 500
 def _new_item(actor: User | None, ledger: Ledger, spec: NewItem, code: str) -> LedgerItem:
     """Check one new item as the page would and return it unsaved (no query: relations are
     loaded by the caller)."""
-    allowed = ITEM_FIELDS | STATE_FIELDS | (SYSTEM_FIELDS if actor is None else frozenset())
+    # The title and chain are the spec's own attributes, never repeated among its fields.
+    own = ITEM_FIELDS - {"title", "chain"}
+    allowed = own | STATE_FIELDS | (SYSTEM_FIELDS if actor is None else frozenset())
     unknown = set(spec.fields) - allowed
     if unknown:
         raise TypeError(f"Unknown item fields: {sorted(unknown)}")
@@ -440,6 +442,16 @@ def ledger_items_bulk_create(
         batch_size=CREATE_BATCH,
     )
     return items
+
+
+def ledger_item_check(*, actor: User | None, ledger: Ledger, spec: NewItem) -> None:
+    """Raise what :func:`ledger_items_bulk_create` would refuse of ``spec``, writing
+    nothing (for a form that wants its errors before it saves: the admin's)."""
+    if spec.code and LedgerItem.objects.filter(ledger=ledger, code=spec.code).exists():
+        raise ValidationError(
+            {"code": _("This ledger already has items numbered %(codes)s.") % {"codes": spec.code}}
+        )
+    _new_item(actor, ledger, spec, spec.code or "0")
 
 
 def ledger_item_create(

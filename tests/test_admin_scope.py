@@ -11,6 +11,7 @@ to post (add one to :func:`build_rows`).
 
 from __future__ import annotations
 
+import re
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -668,3 +669,43 @@ def test_workflow_records_are_inspected_not_decided(
     fresh = model._default_manager.get(pk=row.pk)
     for name in ("status", "review_status", "decided_by_id", "reviewed_by_id", "new_deadline"):
         assert getattr(fresh, name, None) == getattr(row, name, None)
+
+
+def test_an_item_added_in_the_admin_passes_the_creation_service(org, client, settings):
+    """GIVEN the city administrator in the admin WHEN they add an item with a deadline in
+    year 9999, then a proper one THEN the first is refused in Chinese by the service's own
+    check and the second is made by the service (numbered, version 1, history written)."""
+    from pghistory.models import Events
+
+    from tasks_ledger.models import LedgerItem
+    from tasks_ledger.tests.factories import make_ledger
+
+    ledger = make_ledger(org.campaign)
+    client.force_login(org.admin)
+    url = "/admin/tasks_ledger/ledgeritem/add/"
+    page = client.get(url)
+    assert page.status_code == 200
+    data = {
+        "ledger": ledger.pk,
+        "unit": org.county_a.pk,
+        "code": "",
+        "title": "后台新增事项",
+        "start_date": "2022-03-01",
+        "deadline": "9999-12-31",
+        "milestones-TOTAL_FORMS": "0",
+        "milestones-INITIAL_FORMS": "0",
+        "measure_set-TOTAL_FORMS": "0",
+        "measure_set-INITIAL_FORMS": "0",
+    }
+    refused = client.post(url, data)
+    assert refused.status_code == 200
+    assert "不在本次活动的时间范围内" in refused.content.decode()
+    assert not LedgerItem.objects.filter(title="后台新增事项").exists()
+    data["deadline"] = "2022-06-30"
+    response = client.post(url, data)
+    assert response.status_code == 302, re.findall(r"errorlist.*?</ul>", response.content.decode(), re.S)
+    item = LedgerItem.objects.get(title="后台新增事项")
+    assert (item.code, item.version, item.status) == ("1", 1, "not_started")
+    assert Events.objects.filter(
+        pgh_obj_model="tasks_ledger.LedgerItem", pgh_obj_id=item.pk
+    ).exists()
