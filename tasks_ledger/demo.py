@@ -85,6 +85,7 @@ from campaign.demo import (
 )
 from campaign.models import ResponsibilityChain
 
+from . import services
 from .models import (
     Area,
     Evidence,
@@ -1703,9 +1704,6 @@ def _own_timestamps(*models: type[Model]) -> Iterator[None]:
             f.auto_now, f.auto_now_add = auto_now, auto_now_add
 
 
-FOREIGN_KEYS = ("ledger", "unit", "chain", "source_meeting", "signed_off_by")
-
-
 def _light_policy(world: DemoWorld) -> None:
     """The campaign's light thresholds, the common defaults (3 days, 20 points)."""
     assert world.campaign is not None
@@ -1791,30 +1789,43 @@ def _item(
     chain: ResponsibilityChain | None,
     meeting: ReviewMeeting | None,
     office: User,
-) -> LedgerItem:
-    """The item of a plan, validated as the services validate it."""
+) -> services.NewItem:
+    """The item of a plan as the creation service takes it, standing where the review
+    workflow would have left it: a report still waiting shows as pending beside the last
+    accepted figure (which alone counts), a sign-off asked and not yet verified marks the
+    item as waiting."""
     signed = plan.signed_off
-    item = LedgerItem(
-        ledger=ledger,
-        kind=ledger.kind,
-        code=plan.code,
-        title=plan.title,
+    fields = dict(plan.fields)
+    status, progress = plan.status, plan.progress
+    pending = [r for r in plan.reports if r.review == PENDING]
+    if pending:
+        waiting = max(pending, key=lambda r: r.day)
+        fields["pending_progress"] = waiting.percent
+    if pending and status in (NOT_STARTED, IN_PROGRESS, COMPLETED):
+        accepted = [r for r in plan.reports if r.review == ACCEPTED and r.day <= waiting.day]
+        standing = max(accepted, key=lambda r: r.day) if accepted else None
+        progress = standing.percent if standing else 0
+        status = services.status_for_progress(progress, IN_PROGRESS)
+        fields["latest_report"] = standing.text if standing else ""
+    return services.NewItem(
         unit=unit,
-        chain=chain,
+        title=plan.title,
         start_date=plan.start,
         deadline=plan.deadline,
-        status=plan.status,
-        progress=plan.progress,
+        code=plan.code,
+        chain=chain,
         source_meeting=meeting,
-        signed_off_at=_at(signed, ledger.title, plan.code, "signed") if signed else None,
-        signed_off_by=office if signed else None,
-        created_at=_at(plan.entered, ledger.title, plan.code, "created"),
-        updated_at=_at(plan.last_activity, ledger.title, plan.code, "updated"),
-        **plan.fields,
+        fields={
+            **fields,
+            "status": status,
+            "progress": progress,
+            "signoff_pending": any(s.status == PENDING for s in plan.signoffs),
+            "signed_off_at": _at(signed, ledger.title, plan.code, "signed") if signed else None,
+            "signed_off_by": office if signed else None,
+            "created_at": _at(plan.entered, ledger.title, plan.code, "created"),
+            "updated_at": _at(plan.last_activity, ledger.title, plan.code, "updated"),
+        },
     )
-    item.clean_fields(exclude=FOREIGN_KEYS)  # the related rows are in hand: no lookups
-    item.clean()
-    return item
 
 
 def _children(plan: ItemPlan, item: LedgerItem, liaison: User, office: User, batch: _Batch) -> None:
@@ -1920,28 +1931,38 @@ def build_ledgers(world: DemoWorld) -> None:
         )
     )
     office = world.users[OFFICE]
-    new: list[tuple[ItemPlan, LedgerItem]] = []
+    todo: list[tuple[Ledger, list[ItemPlan], list[services.NewItem]]] = []
     for spec in LEDGERS:
         ledger = ledgers[spec.title]
         force = spec.chain_force
+        plans, specs = [], []
         for plan in ledger_plans(spec, ASSESSED_CODES):
             if (ledger.pk, plan.code) in existing:
                 continue
-            item = _item(
-                plan,
-                ledger,
-                unit=world.units[plan.unit],
-                # A county's or township's item carries the county's share where it has one.
-                chain=world.chain_for(force, plan.unit) if force else None,
-                meeting=meetings[plan.meeting] if plan.meeting else None,
-                office=office,
+            plans.append(plan)
+            specs.append(
+                _item(
+                    plan,
+                    ledger,
+                    unit=world.units[plan.unit],
+                    # A county's or township's item carries the county's share where it has one.
+                    chain=world.chain_for(force, plan.unit) if force else None,
+                    meeting=meetings[plan.meeting] if plan.meeting else None,
+                    office=office,
+                )
             )
-            new.append((plan, item))
-    if not new:
+        if plans:
+            todo.append((ledger, plans, specs))
+    if not todo:
         return
     batch = _Batch()
+    new: list[tuple[ItemPlan, LedgerItem]] = []
     with _own_timestamps(LedgerItem, ProgressReport, SignOffRequest, ExtensionRequest, Evidence):
-        LedgerItem.objects.bulk_create([item for _plan, item in new], batch_size=1000)
+        # The one creation service, as the system itself (the snapshot's own dates, sign-offs
+        # and review marks are the system's to write).
+        for ledger, plans, specs in todo:
+            items = services.ledger_items_bulk_create(actor=None, ledger=ledger, specs=specs)
+            new.extend(zip(plans, items, strict=True))
         for plan, item in new:
             liaison = world.users[LIAISONS[plan.unit]]
             _children(plan, item, liaison, office, batch)

@@ -122,7 +122,7 @@ def reviews_progress(item: LedgerItem) -> bool:
     return policy.review_progress if policy else True
 
 
-def _status_for(percent: int, current: str) -> str:
+def status_for_progress(percent: int, current: str) -> str:
     """The status accepted progress gives an open item: 0 not started, 100 completed."""
     if current not in (*OPEN_STATUSES, ItemStatus.COMPLETED):
         return current  # signed off, suspended, cancelled: progress does not reopen it
@@ -573,7 +573,7 @@ def ledger_item_report_progress(
             expected_version,
             progress=percent,
             latest_report=text,
-            status=_status_for(percent, item.status),
+            status=status_for_progress(percent, item.status),
         )
         report.review_status = ReviewStatus.ACCEPTED
         report.reviewed_at = timezone.now()
@@ -604,7 +604,7 @@ def progress_report_accept(*, report: ProgressReport, reviewer: User) -> Progres
         values.update(
             progress=report.percent,
             latest_report=report.text,
-            status=_status_for(report.percent, item.status),
+            status=status_for_progress(report.percent, item.status),
         )
     _bump(item, None, **values)
     return report
@@ -827,7 +827,7 @@ def status_change_approve(
     _check_change_allowed(item, request.change)
     _decide(StatusChangeRequest, request, approver, ExtensionStatus.APPROVED, note)
     if request.change == StatusChange.RESUME:
-        status = _status_for(item.progress, ItemStatus.IN_PROGRESS)
+        status = status_for_progress(item.progress, ItemStatus.IN_PROGRESS)
     else:
         status = STATUS_CHANGE_TARGET[StatusChange(request.change)]
     return _bump(item, None, status=status)

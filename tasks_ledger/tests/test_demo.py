@@ -94,6 +94,44 @@ def ledger_rows() -> Counter[str]:
 class TestSeededLedgers:
     """The figures, read back from one seeded database."""
 
+    def test_review_marks_match_the_waiting_reports_and_sign_offs(self, seeded: str) -> None:
+        """GIVEN the seed THEN an item shows a pending figure exactly when a report of it
+        waits (the newest one's), is marked 销号待核验 exactly when a sign-off waits, and its
+        own progress is an accepted figure, never a waiting one."""
+        from tasks_ledger.models import ProgressReport, ReviewStatus, SignOffRequest
+
+        waiting = ProgressReport.objects.filter(review_status=ReviewStatus.PENDING)
+        newest: dict[int, int] = {}
+        for item_id, percent in waiting.order_by("item", "created_at").values_list(
+            "item", "percent"
+        ):
+            newest[item_id] = percent
+        marked = dict(
+            LedgerItem.objects.filter(pending_progress__isnull=False).values_list(
+                "pk", "pending_progress"
+            )
+        )
+        assert newest and marked == newest
+        asked = set(
+            SignOffRequest.objects.filter(status=ReviewStatus.PENDING).values_list(
+                "item", flat=True
+            )
+        )
+        assert asked and asked == set(
+            LedgerItem.objects.filter(signoff_pending=True).values_list("pk", flat=True)
+        )
+        still_open = LedgerItem.objects.filter(
+            pk__in=list(newest),
+            status__in=[ItemStatus.NOT_STARTED, ItemStatus.IN_PROGRESS, ItemStatus.COMPLETED],
+        )
+        for item in still_open.prefetch_related("reports"):
+            accepted = [r for r in item.reports.all() if r.review_status == ReviewStatus.ACCEPTED]
+            before = [r for r in accepted if r.created_at <= max(
+                r.created_at for r in item.reports.all() if r.review_status == ReviewStatus.PENDING
+            )]  # fmt: skip
+            standing = max(before, key=lambda r: r.created_at).percent if before else 0
+            assert item.progress == standing, item
+
     def test_20_ledgers_in_6_areas(self, seeded: str) -> None:
         """GIVEN the seed THEN 6 areas hold 20 ledgers (共建立了6个方面20本工作台账)."""
         assert Area.objects.filter(campaign=campaign()).count() == 6
