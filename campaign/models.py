@@ -45,7 +45,9 @@ class Campaign(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["owner_unit", "name"], name="campaign_unique_name"),
             models.CheckConstraint(
-                condition=Q(end_date__gte=models.F("start_date")), name="campaign_dates_ordered"
+                condition=Q(end_date__gte=models.F("start_date")),
+                name="campaign_dates_ordered",
+                violation_error_message=_("The end date is before the start date."),
             ),
         ]
 
@@ -92,7 +94,9 @@ class CampaignPhase(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "kind"], name="phase_unique_kind"),
             models.CheckConstraint(
-                condition=Q(end_date__gte=models.F("start_date")), name="phase_dates_ordered"
+                condition=Q(end_date__gte=models.F("start_date")),
+                name="phase_dates_ordered",
+                violation_error_message=_("The end date is before the start date."),
             ),
         ]
 
