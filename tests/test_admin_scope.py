@@ -11,8 +11,8 @@ to post (add one to :func:`build_rows`).
 
 from __future__ import annotations
 
-import re
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -703,7 +703,9 @@ def test_an_item_added_in_the_admin_passes_the_creation_service(org, client, set
     assert not LedgerItem.objects.filter(title="后台新增事项").exists()
     data["deadline"] = "2022-06-30"
     response = client.post(url, data)
-    assert response.status_code == 302, re.findall(r"errorlist.*?</ul>", response.content.decode(), re.S)
+    assert response.status_code == 302, re.findall(
+        r"errorlist.*?</ul>", response.content.decode(), re.S
+    )
     item = LedgerItem.objects.get(title="后台新增事项")
     assert (item.code, item.version, item.status) == ("1", 1, "not_started")
     assert Events.objects.filter(

@@ -445,7 +445,7 @@ def test_bulk_refuses_rows_the_rule_refuses_and_says_why(queues, client):
     assert refused.startswith("2 项未完成：")
     assert f"{own_item.code} 办里代报的任务：您无权审核该申请。" in refused
     # Signed off meanwhile: the service says so before its claim could.
-    assert f"{decided.item.code} {decided.item.title}：该事项当前为“已销号”" in refused
+    assert f"{decided.item.code} {decided.item.title}：该申请已审批。" in refused
     assert SignOffRequest.objects.get(pk=own.pk).status == ReviewStatus.PENDING
     assert SignOffRequest.objects.get(pk=waiting.pk).status == ReviewStatus.ACCEPTED
 
