@@ -86,8 +86,12 @@ def _require(allowed: bool, message: str) -> None:
 
 
 def _create_pending(model: type[Any], message: str, **values: Any) -> Any:
-    """Create a request that may wait only once per item; two people asking at the same
-    moment meet the database's unique constraint, and the later one reads ``message``."""
+    """Create a request that may wait only once per item (``message`` when one waits).
+    Two people asking at the same moment both pass the check; the database's unique
+    constraint stops the later one, who reads ``message`` too."""
+    # Every request kind spells "waiting" the same way ("pending").
+    if model.objects.filter(item=values["item"], status=ReviewStatus.PENDING).exists():
+        raise ValidationError(message)
     try:
         with transaction.atomic():
             return model.objects.create(**values)
@@ -652,7 +656,7 @@ def signoff_request_create(
         raise ValidationError({"files": _("Attach at least one piece of evidence.")})
     waiting = _("A sign-off request for this item is already waiting.")
     if SignOffRequest.objects.filter(item=item, status=ReviewStatus.PENDING).exists():
-        raise ValidationError(waiting)
+        raise ValidationError(waiting)  # before the item is marked
     _bump(item, expected_version, signoff_pending=True)
     request = _create_pending(SignOffRequest, waiting, item=item, requested_by=requester, note=note)
     _attach(item=item, files=files, uploader=requester, signoff=request)
@@ -722,12 +726,9 @@ def extension_request_create(
         )
     _in_campaign(new_deadline, item.ledger.campaign, "new_deadline")
     reason = _text(reason, "reason", REPORT_MAX, _("Give the reason for the extension."))
-    waiting = _("An extension request for this item is already waiting.")
-    if ExtensionRequest.objects.filter(item=item, status=ExtensionStatus.PENDING).exists():
-        raise ValidationError(waiting)
     return _create_pending(
         ExtensionRequest,
-        waiting,
+        _("An extension request for this item is already waiting."),
         item=item,
         requested_by=requester,
         reason=reason,
@@ -804,12 +805,9 @@ def status_change_request_create(
         raise ValidationError({"change": _("Choose suspend, cancel or resume.")})
     _check_change_allowed(item, change)
     reason = _text(reason, "reason", REPORT_MAX, _("Give the reason for the request."))
-    waiting = _("A suspension or cancellation request for this item is already waiting.")
-    if StatusChangeRequest.objects.filter(item=item, status=ExtensionStatus.PENDING).exists():
-        raise ValidationError(waiting)
     return _create_pending(
         StatusChangeRequest,
-        waiting,
+        _("A suspension or cancellation request for this item is already waiting."),
         item=item,
         requested_by=requester,
         change=change,

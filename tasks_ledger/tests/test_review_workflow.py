@@ -260,21 +260,50 @@ def test_a_constraint_refusal_reads_as_a_sentence(org, red):
     assert "销号" in " ".join(refused.value.messages)
 
 
+@pytest.mark.django_db(transaction=True)
 def test_two_requests_at_the_same_moment_read_as_a_sentence(org, red):
-    """GIVEN an extension request that slipped past the check (another person, same moment)
-    WHEN the second is written THEN the unique constraint refuses it as a sentence, and the
-    surrounding transaction goes on."""
+    """GIVEN two people asking to extend one item at the same moment (the first one's row
+    written but not yet committed, so the second one's check sees nothing) WHEN the second
+    writes THEN the unique constraint stops it, and it reads as a sentence."""
+    import threading
+
+    from django.db import connection, transaction
+
     from tasks_ledger.models import ExtensionRequest
 
-    values = {
-        "item": red,
-        "requested_by": org.inside,
-        "reason": "汛期",
-        "old_deadline": red.deadline,
-        "new_deadline": dt.date(2022, 8, 1),
-    }
-    ExtensionRequest.objects.create(**values)
+    first_written, second_done = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                services.extension_request_create(
+                    item=red,
+                    requester=org.inside,
+                    reason="汛期",
+                    new_deadline=dt.date(2022, 8, 1),
+                    today=dt.date(2022, 4, 1),
+                )
+                first_written.set()
+                second_done.wait(timeout=2)  # the second blocks on the index meanwhile
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert first_written.wait(timeout=10)
     with pytest.raises(ValidationError) as refused:
-        services._create_pending(ExtensionRequest, "已有一份延期申请在等待审批。", **values)
-    assert refused.value.messages == ["已有一份延期申请在等待审批。"]
+        services.extension_request_create(
+            item=red,
+            requester=org.above,
+            reason="同时申请",
+            new_deadline=dt.date(2022, 9, 1),
+            today=dt.date(2022, 4, 1),
+        )
+    second_done.set()
+    thread.join(timeout=10)
+    assert not errors
+    assert "延期申请" in refused.value.messages[0]
     assert ExtensionRequest.objects.filter(item=red).count() == 1
