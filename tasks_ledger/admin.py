@@ -99,7 +99,16 @@ class LedgerItemAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     list_filter = ("kind", "status", "ledger__area", "ledger")
     search_fields = ("code", "title", "unit__name", "measures")
     autocomplete_fields = ["unit", "chain", "ledger", "source_meeting"]
-    readonly_fields = ("version", "signed_off_at", "signed_off_by", "created_at", "updated_at")
+    # The review marks follow the waiting reports and requests: nobody sets them by hand.
+    readonly_fields = (
+        "version",
+        "pending_progress",
+        "signoff_pending",
+        "signed_off_at",
+        "signed_off_by",
+        "created_at",
+        "updated_at",
+    )
     list_select_related = ("ledger", "unit")
     date_hierarchy = "deadline"
     inlines = [MilestoneInline, MeasureInline]

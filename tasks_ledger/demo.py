@@ -1839,6 +1839,13 @@ def _children(plan: ItemPlan, item: LedgerItem, liaison: User, office: User, bat
         batch.measures.append(
             Measure(item=item, text=text, deadline=due, done=done, sort_order=order)
         )
+    # The accepted figure when each report was made, walking the reports in date order.
+    previous: dict[int, int] = {}
+    accepted = 0
+    for index in sorted(range(len(plan.reports)), key=lambda i: plan.reports[i].day):
+        previous[index] = accepted
+        if plan.reports[index].review == ACCEPTED:
+            accepted = plan.reports[index].percent
     for index, r in enumerate(plan.reports):
         reviewed = r.review != PENDING
         review_day = min(r.day + timedelta(days=1), DEMO_TODAY)
@@ -1847,6 +1854,8 @@ def _children(plan: ItemPlan, item: LedgerItem, liaison: User, office: User, bat
             reporter=liaison,
             text=r.text,
             percent=r.percent,
+            previous_percent=previous[index],
+            lower_reason="按核查结果更正" if r.percent < previous[index] else "",
             created_at=_at(r.day, *key, "report", index),
             review_status=r.review,
             reviewed_by=office if reviewed else None,

@@ -15,7 +15,8 @@ functions; the services enforce them.
 - Reviewing progress, deciding extensions and status changes: the campaign office (or an
   administrator) over the item's unit.
 - Verifying a sign-off: the campaign office over the item's unit, or a member of the item's
-  lead department (when that is another unit than the item's), never the requester.
+  lead department (another unit than the item's, which does not itself act for it), never
+  the requester.
 - Recording a review meeting: the campaign office over the host unit.
 - Adding items to a ledger (by page, API or import): a unit for itself, the ledger's owner
   for any unit it can see.
@@ -112,13 +113,16 @@ def reviewable_items_q(user: User, prefix: str = "") -> Q:
 
 # --- sign-off verification ------------------------------------------------------------------
 def can_verify_signoff(user: User, request: SignOffRequest) -> bool:
-    """Verify or return a sign-off request."""
+    """Verify or return a sign-off request: the office over the item's unit, or its lead
+    department when that department does not itself act for the unit (a county leading its
+    townships' share reports for them, so it does not also verify them)."""
     if request.requested_by_id == user.pk:
         return False
     j = jurisdiction_for(user)
     if j.is_read_only and not j.is_global:
         return False
-    return is_office_for(user, request.item) or _leads(j, request.item)
+    item = request.item
+    return is_office_for(user, item) or (_leads(j, item) and not j.can_manage(item.unit))
 
 
 def verifiable_signoffs_q(user: User) -> Q:
@@ -129,7 +133,10 @@ def verifiable_signoffs_q(user: User) -> Q:
         return ~Q(requested_by=user.pk)
     if j.is_read_only:
         return NOTHING
-    return ~Q(requested_by=user.pk) & (reviewable_items_q(user, "item__") | _leads_q(j, "item__"))
+    return ~Q(requested_by=user.pk) & (
+        reviewable_items_q(user, "item__")
+        | (_leads_q(j, "item__") & ~updatable_items_q(user, "item__"))
+    )
 
 
 # --- meetings and new items ---------------------------------------------------------------------

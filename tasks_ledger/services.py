@@ -603,6 +603,15 @@ def progress_report_accept(*, report: ProgressReport, reviewer: User) -> Progres
         .filter(created_at__gt=report.created_at)
         .exists()
     )
+    if not newer_accepted and report.percent < item.progress and not report.lower_reason:
+        # Reports decided out of order: this one was a rise when made, a fall now.
+        raise ValidationError(
+            _(
+                "Accepted progress is now %(accepted)d%%; this report of %(percent)d%% would "
+                "lower it without a reason. Return it so the unit can report again."
+            )
+            % {"accepted": item.progress, "percent": report.percent}
+        )
     values: dict[str, Any] = {"pending_progress": _pending_percent(item)}
     if not newer_accepted and item.status in (*OPEN_STATUSES, ItemStatus.COMPLETED):
         values.update(
@@ -683,6 +692,7 @@ def signoff_approve(*, request: SignOffRequest, verifier: User) -> LedgerItem:
             _("The item is %(status)s now; return the request instead.")
             % {"status": request.item.get_status_display()}
         )
+    _close_waiting(request.item, verifier)
     return _bump(
         request.item,
         None,
@@ -691,7 +701,22 @@ def signoff_approve(*, request: SignOffRequest, verifier: User) -> LedgerItem:
         signed_off_at=timezone.now(),
         signed_off_by=verifier,
         signoff_pending=False,
+        pending_progress=None,
     )
+
+
+def _close_waiting(item: LedgerItem, decider: User) -> None:
+    """A signed-off item takes no more reports or requests: those still waiting are closed
+    with the reason, so no queue keeps offering a decision nobody can make."""
+    now = timezone.now()
+    why = _("The item was signed off; this no longer needs a decision.")
+    ProgressReport.objects.filter(item=item, review_status=ReviewStatus.PENDING).update(
+        review_status=ReviewStatus.RETURNED, reviewed_by=decider, reviewed_at=now, return_reason=why
+    )
+    for model in (ExtensionRequest, StatusChangeRequest):
+        model.objects.filter(item=item, status=ExtensionStatus.PENDING).update(
+            status=ExtensionStatus.REFUSED, decided_by=decider, decided_at=now, decision_note=why
+        )
 
 
 @transaction.atomic

@@ -381,6 +381,8 @@ def item_progress_view(request: HttpRequest, pk: int) -> HttpResponse:
         if hasattr(exc, "error_dict") and set(exc.error_dict) <= set(form.fields):
             for name, errors in exc.error_dict.items():
                 form.add_error(name, errors)
+                widget = form.fields[name].widget
+                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
             error = ""
         else:
             error = _error_text(exc)

@@ -469,6 +469,15 @@ class LedgerItemUpdateSerializer(serializers.ModelSerializer[LedgerItem]):
         required=False,
         help_text="Always refused: a deadline changes only through an approved extension.",
     )
+    progress = serializers.IntegerField(
+        required=False,
+        help_text="Always refused: progress moves only through a reported and accepted "
+        "``progress/`` report.",
+    )
+    latest_report = serializers.CharField(
+        required=False,
+        help_text="Always refused: the latest progress is the text of the last accepted report.",
+    )
     version = serializers.IntegerField(
         min_value=1,
         required=False,
@@ -477,7 +486,17 @@ class LedgerItemUpdateSerializer(serializers.ModelSerializer[LedgerItem]):
 
     class Meta:
         model = LedgerItem
-        fields = ["title", "measures", *KIND_FIELDS, "chain", "status", "deadline", "version"]
+        fields = [
+            "title",
+            "measures",
+            *KIND_FIELDS,
+            "chain",
+            "status",
+            "progress",
+            "latest_report",
+            "deadline",
+            "version",
+        ]
         validators: list[Any] = []
 
     def get_fields(self) -> dict[str, serializers.Field]:

@@ -307,3 +307,77 @@ def test_two_requests_at_the_same_moment_read_as_a_sentence(org, red):
     assert not errors
     assert "延期申请" in refused.value.messages[0]
     assert ExtensionRequest.objects.filter(item=red).count() == 1
+
+
+def test_reports_decided_out_of_order_never_lower_without_a_reason(org, red):
+    """GIVEN 40 % accepted, then 60 % and a correction to 50 % waiting WHEN the office
+    accepts 60 % first THEN accepting the 50 % is refused (it would now lower the figure
+    without a reason) and the item keeps 60 %."""
+    services.progress_report_accept(report=report(org, red, 40), reviewer=org.above)
+    high, correction = report(org, red, 60), report(org, red, 50, text="更正：上次多报")
+    services.progress_report_accept(report=high, reviewer=org.above)
+    with pytest.raises(ValidationError) as refused:
+        services.progress_report_accept(report=correction, reviewer=org.above)
+    assert "60%" in refused.value.messages[0]
+    red.refresh_from_db()
+    correction.refresh_from_db()
+    assert red.progress == 60 and correction.review_status == ReviewStatus.PENDING
+
+
+def test_verifying_a_sign_off_closes_what_still_waits(org, red):
+    """GIVEN a waiting report, cancellation and sign-off on one item WHEN the sign-off is
+    verified THEN the report is returned and the cancellation refused with the reason, and
+    the item carries no pending mark."""
+    waiting = report(org, red, 100)
+    cancel = services.status_change_request_create(
+        item=red, requester=org.inside, change=StatusChange.CANCEL, reason="取消"
+    )
+    red.refresh_from_db()
+    asked = services.signoff_request_create(
+        item=red, requester=org.inside, note="完成", files=[pdf()], expected_version=red.version
+    )
+    services.signoff_approve(request=asked, verifier=org.above)
+    waiting.refresh_from_db()
+    cancel.refresh_from_db()
+    red.refresh_from_db()
+    assert waiting.review_status == ReviewStatus.RETURNED and "销号" in waiting.return_reason
+    assert cancel.status == "refused" and "销号" in cancel.decision_note
+    assert (red.status, red.pending_progress, red.signoff_pending) == (
+        ItemStatus.SIGNED_OFF,
+        None,
+        False,
+    )
+    assert not selectors.report_queue(user=org.above).filter(item=red).exists()
+
+
+def test_a_unit_leading_its_own_townships_does_not_verify_them(org, ledger):
+    """GIVEN a township item on a chain led by its county WHEN the township asks for
+    sign-off THEN the county's liaison (who reports for the township) may not verify it;
+    the office may."""
+    from accounts.models import Post
+    from accounts.tests.factories import MembershipFactory, UserFactory
+    from campaign.services import chain_create
+    from tasks_ledger import rules
+
+    people = {}
+    for post in (Post.PRINCIPAL_LEADER, Post.LEADER_IN_CHARGE):
+        people[post] = UserFactory()
+        MembershipFactory(user=people[post], unit=org.county_a, post=post)
+    chain = chain_create(
+        actor=None,
+        subject="镇级任务",
+        unit=org.county_a,
+        campaign=org.campaign,
+        principal_leader=people[Post.PRINCIPAL_LEADER],
+        leader_in_charge=people[Post.LEADER_IN_CHARGE],
+        lead_department=org.county_a,
+        responsible_person=org.inside,
+    )
+    item = make_item(ledger, org.township_a, chain=chain)
+    township = UserFactory()
+    MembershipFactory(user=township, unit=org.township_a, post=Post.LIAISON)
+    asked = services.signoff_request_create(
+        item=item, requester=township, note="完成", files=[pdf()], expected_version=item.version
+    )
+    assert not rules.can_verify_signoff(org.inside, asked)
+    assert rules.can_verify_signoff(org.above, asked)
