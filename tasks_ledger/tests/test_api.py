@@ -1314,3 +1314,12 @@ def test_browsable_api_renders_cursor_pages_and_forms(org, ledger, a, client):
         assert response["Content-Type"].startswith("text/html")
     page = client.get(reverse("api:ledger-item-list") + "?page_size=1", HTTP_ACCEPT="text/html")
     assert "cursor=" in page.content.decode()
+
+
+@pytest.mark.parametrize("field", [{"progress": 100}, {"latest_report": "已全部完成"}])
+def test_progress_is_refused_by_patch_not_ignored(org, a, field):
+    """A client sending progress in a PATCH is told no (400 on the field), never a silent 200."""
+    response = api(org.inside).patch(item_url(a), {**field, "version": 1}, format="json")
+    assert_error(response, 400, "invalid", next(iter(field)))
+    a.refresh_from_db()
+    assert (a.progress, a.latest_report, a.version) == (0, "", 1)
