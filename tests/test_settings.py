@@ -184,11 +184,15 @@ for path in ("/api/schema/", "/api/docs/", "/api/nope/", "/nope/"):
 """
 
 
-def test_production_answers_anonymous_api_docs_and_unknown_api_paths() -> None:
-    """GIVEN production settings WHEN an anonymous visitor asks for the schema, the docs and
-    an unknown API path THEN 401, the login page, and a JSON 404, while an unknown page is
-    the HTML 404; every answer carries the Content-Security-Policy."""
-    result = run(PRODUCTION_REQUESTS)
+def test_production_answers_anonymous_api_docs_and_unknown_api_paths(tmp_path: Path) -> None:
+    """GIVEN production settings (static files collected, as the image build does) WHEN an
+    anonymous visitor asks for the schema, the docs and an unknown API path THEN 401, the
+    login page, and a JSON 404, while an unknown page is the site's HTML 404; every answer
+    carries the Content-Security-Policy."""
+    static_root = str(tmp_path / "static")
+    collected = run(["collectstatic", "--noinput", "-v", "0"], STATIC_ROOT=static_root)
+    assert collected.returncode == 0, collected.stderr
+    result = run(PRODUCTION_REQUESTS, STATIC_ROOT=static_root)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()[-4:]
     assert lines[0].startswith("/api/schema/ 401 ")
