@@ -84,7 +84,7 @@ class RowProgressForm(forms.Form):
     )
     text = forms.CharField(
         label=_("what was done"),
-        max_length=500,
+        max_length=REPORT_MAX,
         error_messages={"required": _("Say what was done.")},
         widget=forms.TextInput(
             attrs={
