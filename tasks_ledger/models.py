@@ -671,8 +671,23 @@ class ExtensionStatus(models.TextChoices):
     REFUSED = "refused", _("refused")
 
 
+class ApprovableRequest(ItemRequest):
+    """A request the office approves or refuses, with a note (extensions, status changes)."""
+
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ExtensionStatus.choices,
+        default=ExtensionStatus.PENDING,
+    )
+    decision_note = models.TextField(_("decision note"), blank=True, validators=capped(REPORT_MAX))
+
+    class Meta:
+        abstract = True
+
+
 @pghistory.track(*history())
-class ExtensionRequest(ItemRequest):
+class ExtensionRequest(ApprovableRequest):
     """A request, made before the deadline, to move it to a new date (延期申请)."""
 
     item = models.ForeignKey(
@@ -684,13 +699,6 @@ class ExtensionRequest(ItemRequest):
     reason = models.TextField(_("reason"), validators=capped(REPORT_MAX))
     old_deadline = models.DateField(_("current deadline"))
     new_deadline = models.DateField(_("requested deadline"))
-    status = models.CharField(
-        _("status"),
-        max_length=10,
-        choices=ExtensionStatus.choices,
-        default=ExtensionStatus.PENDING,
-    )
-    decision_note = models.TextField(_("decision note"), blank=True, validators=capped(REPORT_MAX))
 
     class Meta:
         verbose_name = _("extension request")
@@ -730,7 +738,7 @@ STATUS_CHANGE_TARGET = {
 
 
 @pghistory.track(*history())
-class StatusChangeRequest(ItemRequest):
+class StatusChangeRequest(ApprovableRequest):
     """A unit's request to suspend, cancel or resume an item (暂缓, 取消, 恢复), with a reason;
     the campaign office approves or refuses it, like an extension. A unit never sets such a
     status itself: a suspended or cancelled item shows no light."""
@@ -743,13 +751,6 @@ class StatusChangeRequest(ItemRequest):
     )
     change = models.CharField(_("change"), max_length=10, choices=StatusChange.choices)
     reason = models.TextField(_("reason"), validators=capped(REPORT_MAX))
-    status = models.CharField(
-        _("status"),
-        max_length=10,
-        choices=ExtensionStatus.choices,
-        default=ExtensionStatus.PENDING,
-    )
-    decision_note = models.TextField(_("decision note"), blank=True, validators=capped(REPORT_MAX))
 
     class Meta:
         verbose_name = _("suspension or cancellation request")
