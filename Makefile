@@ -4,7 +4,9 @@
 #   make test   the whole test suite (DATABASE_URL / REDIS_URL, embedded ones when unreachable)
 #
 # Both install what is missing first: the virtualenv, the Python package (again only when
-# pyproject.toml changed), the npm assets and the compiled translations.
+# pyproject.toml changed), the npm assets and the compiled translations. `make test` first
+# checks the system packages the browser tests need (scripts/system_deps.sh, shared with
+# .ci/run): it installs them as root with apt-get, or stops at once saying what to install.
 
 SHELL := /bin/bash
 PYTHON3 ?= python3
@@ -17,13 +19,16 @@ MO := locale/zh_Hans/LC_MESSAGES/django.mo
 # Extra arguments for pytest, e.g. make test ARGS="-k celery -x"
 ARGS ?=
 
-.PHONY: run test install lint messages clean-local
+.PHONY: run test install system-deps lint messages clean-local
 
 run: install
 	$(PY) scripts/run_local.py
 
-test: install
+test: system-deps install
 	$(PY) scripts/run_tests.py $(ARGS)
+
+system-deps:
+	@bash scripts/system_deps.sh
 
 install: $(PY_STAMP) $(NPM_STAMP) $(MO)
 
