@@ -110,6 +110,7 @@ class ChainItemTable(tables.Table):
     deadline = tables.DateColumn(
         verbose_name=_("deadline"),
         format="Y-m-d",
+        default=_("long-term"),
         attrs={"th": {"class": WIDE_ONLY}, "td": {"class": f"{WIDE_ONLY} text-nowrap"}},
     )
     light = tables.TemplateColumn(

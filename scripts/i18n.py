@@ -53,6 +53,7 @@ def main() -> int:
                     "zh_Hans",
                     "--no-location",
                     "--no-obsolete",
+                    "--no-wrap",
                     *IGNORE,
                 ],
                 check=True,

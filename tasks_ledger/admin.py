@@ -37,7 +37,13 @@ class LightPolicyAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     """Traffic-light thresholds per campaign (officials tune them here)."""
 
     jurisdiction_field = "campaign__owner_unit"
-    list_display = ("campaign", "near_deadline_days", "lag_tolerance_percent")
+    list_display = (
+        "campaign",
+        "near_deadline_days",
+        "lag_tolerance_percent",
+        "long_term_yellow_days",
+        "long_term_red_days",
+    )
     autocomplete_fields = ["campaign"]
 
 

@@ -287,8 +287,12 @@ def _measure_text(texts: Sequence[str] | None) -> str:
     return "\n".join(f"{n}. {text}" for n, text in enumerate(texts or (), 1))
 
 
+# How a long-term item's empty deadline is written (and read back by the importer).
+LONG_TERM = pgettext_lazy("excel deadline", "long-term")
+
 VALUES: dict[str, Callable[[Any], Any]] = {  # Any: rows carry annotations
     "code": lambda i: i.code,
+    "deadline": lambda i: i.deadline if i.deadline is not None else str(LONG_TERM),
     "ledger": lambda i: i.ledger.title,
     "unit": lambda i: i.unit.name,
     "lead_department": lambda i: getattr(_chain_attr(i, "lead_department"), "name", ""),

@@ -299,6 +299,8 @@ class MeetingDecisionForm(forms.Form):
     )
     deadline = forms.DateField(
         label=_("deadline"),
+        required=False,
+        help_text=_("Leave empty for a long-term item (长期坚持)."),
         widget=forms.DateInput(
             attrs={"class": "form-control form-control-sm", "type": "date"}, format=ISO_DATE
         ),

@@ -96,6 +96,20 @@ class LightPolicy(models.Model):
             "time between start and deadline that has passed."
         ),
     )
+    long_term_yellow_days = models.PositiveSmallIntegerField(
+        _("days without accepted progress that turn a long-term item yellow"),
+        default=30,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "A long-term item (长期坚持) has no deadline and is never overdue; it turns yellow "
+            "when no progress report has been accepted for this many days."
+        ),
+    )
+    long_term_red_days = models.PositiveSmallIntegerField(
+        _("days without accepted progress that turn a long-term item red"),
+        default=60,
+        validators=[MinValueValidator(1)],
+    )
     review_progress = models.BooleanField(
         _("progress reports need the office's review"),
         default=True,
@@ -109,6 +123,15 @@ class LightPolicy(models.Model):
     class Meta:
         verbose_name = _("traffic-light policy")
         verbose_name_plural = _("traffic-light policies")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(long_term_red_days__gt=F("long_term_yellow_days")),
+                name="light_policy_long_term_red_after_yellow",
+                violation_error_message=_(
+                    "A long-term item turns red later than it turns yellow: give more days for red."
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return str(self.campaign)
@@ -116,6 +139,8 @@ class LightPolicy(models.Model):
 
 DEFAULT_NEAR_DEADLINE_DAYS = 3
 DEFAULT_LAG_TOLERANCE_PERCENT = 20
+DEFAULT_LONG_TERM_YELLOW_DAYS = 30
+DEFAULT_LONG_TERM_RED_DAYS = 60
 
 
 @pghistory.track(*history())
@@ -329,7 +354,13 @@ class LedgerItem(models.Model):
     )
     measures = models.TextField(_("measures"), blank=True, validators=capped(TEXT_MAX))
     start_date = models.DateField(_("start date"))
-    deadline = models.DateField(_("deadline"))
+    # None: a long-term item (长期坚持), never overdue; its light follows accepted progress.
+    deadline = models.DateField(
+        _("deadline"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for a long-term item (长期坚持): it has no deadline."),
+    )
     status = models.CharField(
         _("status"), max_length=12, choices=ItemStatus.choices, default=ItemStatus.NOT_STARTED
     )
@@ -338,6 +369,11 @@ class LedgerItem(models.Model):
     )
     latest_report = models.TextField(
         _("latest progress"), blank=True, validators=capped(REPORT_MAX)
+    )
+    # The day a progress report was last accepted (or counted at once without review): a
+    # long-term item's light runs from it, or from the start date before the first one.
+    progress_accepted_on = models.DateField(
+        _("progress last accepted on"), null=True, blank=True, editable=False
     )
     # What the unit reported and the office has not yet accepted: shown beside ``progress``
     # (the accepted figure, which alone feeds the light, the map, rankings and exports).
@@ -431,7 +467,7 @@ class LedgerItem(models.Model):
                 violation_error_message=_("Progress is a percentage from 0 to 100."),
             ),
             models.CheckConstraint(
-                condition=Q(deadline__gte=F("start_date")),
+                condition=Q(deadline__isnull=True) | Q(deadline__gte=F("start_date")),
                 name="item_deadline_after_start",
                 violation_error_message=_("The deadline is before the start date."),
             ),
@@ -491,6 +527,11 @@ class LedgerItem(models.Model):
     def is_open(self) -> bool:
         """Whether the item still runs against its deadline."""
         return self.status in OPEN_STATUSES
+
+    @property
+    def is_long_term(self) -> bool:
+        """A standing measure (长期坚持): no deadline, never overdue."""
+        return self.deadline is None
 
 
 @pghistory.track(*history())

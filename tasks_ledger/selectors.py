@@ -26,7 +26,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Greatest, Length, NullIf
-from django.db.models.lookups import LessThan
+from django.db.models.lookups import GreaterThan, LessThan
 from django.utils import timezone
 
 from accounts.jurisdiction import jurisdiction_for
@@ -37,6 +37,8 @@ from campaign.selectors import campaign_list
 from . import rules
 from .models import (
     DEFAULT_LAG_TOLERANCE_PERCENT,
+    DEFAULT_LONG_TERM_RED_DAYS,
+    DEFAULT_LONG_TERM_YELLOW_DAYS,
     DEFAULT_NEAR_DEADLINE_DAYS,
     OPEN_STATUSES,
     Area,
@@ -70,16 +72,22 @@ def with_light(items: QuerySet[LedgerItem], *, today: date | None = None) -> Que
     Red: open and past its deadline. Yellow: open and within the campaign's near-deadline
     days, or progress behind the elapsed share of its time by more than the tolerance.
     Green: on track, completed or signed off. None: suspended or cancelled.
+
+    A long-term item (no deadline, ``days_left`` NULL) is never overdue: it turns yellow,
+    then red, when no progress report has been accepted for the policy's days (counted from
+    its start date until the first one).
     """
     today = today or timezone.localdate()
     now = Value(today, output_field=DateField())
-    near = Coalesce(
-        F("ledger__campaign__light_policy__near_deadline_days"), Value(DEFAULT_NEAR_DEADLINE_DAYS)
+    policy = "ledger__campaign__light_policy__"
+    near = Coalesce(F(policy + "near_deadline_days"), Value(DEFAULT_NEAR_DEADLINE_DAYS))
+    lag = Coalesce(F(policy + "lag_tolerance_percent"), Value(DEFAULT_LAG_TOLERANCE_PERCENT))
+    quiet_yellow = Coalesce(
+        F(policy + "long_term_yellow_days"), Value(DEFAULT_LONG_TERM_YELLOW_DAYS)
     )
-    lag = Coalesce(
-        F("ledger__campaign__light_policy__lag_tolerance_percent"),
-        Value(DEFAULT_LAG_TOLERANCE_PERCENT),
-    )
+    quiet_red = Coalesce(F(policy + "long_term_red_days"), Value(DEFAULT_LONG_TERM_RED_DAYS))
+    quiet = DaysBetween(now, Coalesce(F("progress_accepted_on"), F("start_date")))
+    long_term = Q(deadline__isnull=True)
     span = Greatest(DaysBetween(F("deadline"), F("start_date")), Value(1))
     elapsed = DaysBetween(now, F("start_date"))
     # progress/100 < elapsed/span - lag/100, multiplied out to stay in integers.
@@ -87,6 +95,9 @@ def with_light(items: QuerySet[LedgerItem], *, today: date | None = None) -> Que
     light = Case(
         When(status__in=[ItemStatus.SUSPENDED, ItemStatus.CANCELLED], then=Value(Light.NONE)),
         When(status__in=[ItemStatus.COMPLETED, ItemStatus.SIGNED_OFF], then=Value(Light.GREEN)),
+        When(long_term & GreaterThan(quiet, quiet_red), then=Value(Light.RED)),
+        When(long_term & GreaterThan(quiet, quiet_yellow), then=Value(Light.YELLOW)),
+        When(long_term, then=Value(Light.GREEN)),
         When(deadline__lt=today, then=Value(Light.RED)),
         When(LessThan(DaysBetween(F("deadline"), now), near + Value(1)), then=Value(Light.YELLOW)),
         When(behind, then=Value(Light.YELLOW)),

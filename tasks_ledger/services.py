@@ -303,6 +303,7 @@ SYSTEM_FIELDS = frozenset(
         "signed_off_by",
         "pending_progress",
         "signoff_pending",
+        "progress_accepted_on",
         "created_at",
         "updated_at",
     }
@@ -316,7 +317,7 @@ class NewItem:
     unit: Unit
     title: str
     start_date: date
-    deadline: date
+    deadline: date | None  # None: a long-term item (长期坚持)
     code: str = ""
     chain: ResponsibilityChain | None = None
     source_meeting: ReviewMeeting | None = None
@@ -465,7 +466,7 @@ def ledger_item_create(
     unit: Unit,
     title: str,
     start_date: date,
-    deadline: date,
+    deadline: date | None,
     code: str = "",
     chain: ResponsibilityChain | None = None,
     milestones: Sequence[MilestoneSpec] = (),
@@ -578,6 +579,7 @@ def ledger_item_report_progress(
             progress=percent,
             latest_report=text,
             status=status_for_progress(percent, item.status),
+            progress_accepted_on=timezone.localdate(),
         )
         report.review_status = ReviewStatus.ACCEPTED
         report.reviewed_at = timezone.now()
@@ -612,7 +614,10 @@ def progress_report_accept(*, report: ProgressReport, reviewer: User) -> Progres
             )
             % {"accepted": item.progress, "percent": report.percent}
         )
-    values: dict[str, Any] = {"pending_progress": _pending_percent(item)}
+    values: dict[str, Any] = {
+        "pending_progress": _pending_percent(item),
+        "progress_accepted_on": timezone.localdate(),
+    }
     if not newer_accepted and item.status in (*OPEN_STATUSES, ItemStatus.COMPLETED):
         values.update(
             progress=report.percent,
@@ -743,6 +748,10 @@ def extension_request_create(
     _require(rules.can_update_item(requester, item), _("You may not ask to extend this item."))
     if item.status not in OPEN_STATUSES:
         raise ValidationError(_("Only an open item can be extended."))
+    if item.deadline is None:
+        raise ValidationError(
+            _("A long-term item has no deadline to extend; report its progress instead.")
+        )
     if today > item.deadline:
         raise ValidationError(_("An extension must be asked for before the deadline passes."))
     if new_deadline <= item.deadline:
@@ -875,7 +884,7 @@ class DecisionSpec:
     ledger: Ledger
     unit: Unit
     title: str
-    deadline: date
+    deadline: date | None  # None: a standing measure (长期坚持)
     chain: ResponsibilityChain | None = None
     measures: str = ""
     milestones: list[MilestoneSpec] = field(default_factory=list)

@@ -246,6 +246,8 @@ class Conflict:
 
 
 def _shown(name: str, value: Any) -> str:
+    if name == "deadline" and value is None:
+        return str(_("long-term"))
     if value in (None, ""):
         return "—"
     if name in ("progress", "pending_progress"):
@@ -486,10 +488,12 @@ def _detail(
         "may_request_signoff": can_update and item.status in REPORTABLE and not pending_signoff,
         "may_request_extension": can_update
         and item.status in OPEN_STATUSES
+        and item.deadline is not None
         and today <= item.deadline
         and not pending_extension,
         "extension_too_late": can_update
         and item.status in OPEN_STATUSES
+        and item.deadline is not None
         and today > item.deadline
         and not pending_extension,
         "progress_form": ProgressForm(
@@ -1219,7 +1223,7 @@ def _check_decisions(form: MeetingForm, formset: Any) -> bool:
         if data.get("chain") and data["chain"].campaign_id not in (None, campaign.pk):
             decision.add_error("chain", _("This chain belongs to another campaign."))
             ok = False
-        if data["deadline"] < day:
+        if data["deadline"] is not None and data["deadline"] < day:
             decision.add_error("deadline", _("The deadline is before the meeting."))
             ok = False
     return ok

@@ -160,7 +160,10 @@ class LedgerItemListSerializer(serializers.ModelSerializer[LedgerItem]):
     light = serializers.ChoiceField(choices=Light.choices, read_only=True)
     light_display = serializers.SerializerMethodField()
     days_left = serializers.IntegerField(
-        read_only=True, help_text="Days until the deadline (negative once it has passed)."
+        read_only=True,
+        allow_null=True,
+        help_text="Days until the deadline (negative once it has passed); null for a "
+        "long-term item, which has none.",
     )
     funds_rate = serializers.DecimalField(
         max_digits=7,
@@ -437,7 +440,14 @@ class LedgerItemCreateSerializer(serializers.ModelSerializer[LedgerItem]):
             "milestones",
             "measure_texts",
         ]
-        extra_kwargs = {"code": {"required": False}}
+        extra_kwargs = {
+            "code": {"required": False},
+            "deadline": {
+                "required": True,
+                "allow_null": True,
+                "help_text": "The deadline; null for a long-term item (长期坚持), never overdue.",
+            },
+        }
         # Uniqueness and checks are the model's (full_clean in the service), reported per field.
         validators: list[Any] = []
 
@@ -751,7 +761,9 @@ class DecisionWriteSerializer(serializers.Serializer):
     ledger = serializers.PrimaryKeyRelatedField(queryset=Ledger.objects.none())
     unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.none())
     title = serializers.CharField(max_length=300)
-    deadline = serializers.DateField()
+    deadline = serializers.DateField(
+        allow_null=True, help_text="Null for a standing measure (长期坚持): no deadline."
+    )
     chain = serializers.PrimaryKeyRelatedField(
         queryset=ResponsibilityChain.objects.none(), allow_null=True, required=False
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -41,12 +42,25 @@ def status_label(status: str | None) -> str:
         return ""
 
 
+@register.filter
+def deadline_text(item: Any) -> str:
+    """The item's deadline as 2022-09-30, or "长期坚持" for a long-term item."""
+    deadline = getattr(item, "deadline", None)
+    if deadline is None:
+        return str(_("long-term"))
+    return date_format(deadline, "Y-m-d")
+
+
 @register.simple_tag
 def days_left_label(item: Any) -> str:
     """Days to the deadline of an open item, as "3 days left", "due today" or "5 days
     overdue"; empty for items that no longer run against it."""
+    if item.status not in OPEN_STATUSES:
+        return ""
+    if getattr(item, "deadline", True) is None:
+        return str(_("long-term: no deadline"))
     days = getattr(item, "days_left", None)
-    if days is None or item.status not in OPEN_STATUSES:
+    if days is None:
         return ""
     if days > 0:
         return ngettext("%(days)d day left", "%(days)d days left", days) % {"days": days}

@@ -52,7 +52,7 @@ def make_item(
     unit: Unit,
     *,
     start: dt.date = dt.date(2022, 3, 1),
-    deadline: dt.date = dt.date(2022, 6, 30),
+    deadline: dt.date | None = dt.date(2022, 6, 30),
     **fields: Any,
 ) -> LedgerItem:
     """An item of ``unit`` in ``ledger``."""
