@@ -11,5 +11,6 @@ urlpatterns = [
     path("template/", excel_views.import_template_view, name="import-template"),
     path("import/", excel_views.import_view, name="import"),
     path("import/<int:pk>/", excel_views.import_job_view, name="import-job"),
+    path("import/<int:pk>/mapping/", excel_views.import_mapping_view, name="import-mapping"),
     path("import/<int:pk>/apply/", excel_views.import_apply_view, name="import-apply"),
 ]

@@ -16,9 +16,9 @@ from urllib.parse import quote
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
@@ -33,9 +33,17 @@ from accounts.models import User
 from accounts.views import signed_in_user, wants_partial
 from campaign.selectors import campaign_list
 
-from . import exports, imports, selectors, tasks
+from . import exports, imports, selectors
 from .filtersets import LedgerItemFilterSet
-from .models import ImportJob, ImportStatus, ItemStatus, Ledger, LedgerKind
+from .models import (
+    ImportDuplicates,
+    ImportJob,
+    ImportNumbering,
+    ImportStatus,
+    ItemStatus,
+    Ledger,
+    LedgerKind,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RECENT_JOBS = 8
@@ -214,6 +222,60 @@ class ImportForm(forms.Form):
         )
 
 
+class MappingForm(forms.Form):
+    """The mapping step: a field (or "ignore") for each column, what 序号 means, and what to
+    do with probable duplicates."""
+
+    numbering = forms.ChoiceField(
+        label=gettext_lazy("The 序号 column is"),
+        choices=ImportNumbering.choices,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    duplicates = forms.ChoiceField(
+        label=gettext_lazy("Rows that match an open item of this ledger (same title and unit)"),
+        choices=ImportDuplicates.choices,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: Any, job: ImportJob, **kwargs: Any) -> None:
+        plan = job.plan or {}
+        applied = (plan.get("numbering") or {}).get("applied") or ImportNumbering.ITEM
+        kwargs.setdefault(
+            "initial", {"numbering": job.numbering or applied, "duplicates": job.duplicates}
+        )
+        super().__init__(*args, **kwargs)
+        self.job = job
+        choices = [("", _("— ignore this column —"))] + [
+            (f["key"], f["label"] + ("（" + _("required") + "）" if f["required"] else ""))
+            for f in imports.import_field_choices(ledger=job.ledger)
+        ]
+        self.columns = imports.import_job_columns(job=job)
+        for column in self.columns:
+            name = f"col{column['index']}"
+            self.fields[name] = forms.ChoiceField(
+                label=column["header"],
+                choices=choices,
+                required=False,
+                initial=column["field"] or "",
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+            )
+            column["name"] = name
+        if not any(c["field"] == "code" for c in self.columns):
+            self.fields["numbering"].disabled = True
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Each column with its bound select, for the template."""
+        return [{**column, "select": self[column["name"]]} for column in self.columns]
+
+    def mapping(self) -> dict[str, str | None]:
+        """Header text -> chosen field (None: ignore)."""
+        return {
+            column["header"]: self.cleaned_data.get(column["name"]) or None
+            for column in self.columns
+        }
+
+
 def importable_ledgers(user: User) -> QuerySet[Ledger]:
     """Ledgers of the campaigns the user takes part in (a unit adds its own items to any of
     them, so an empty ledger counts too); each row is then checked unit by unit."""
@@ -231,16 +293,18 @@ def _my_jobs(request: HttpRequest) -> QuerySet[ImportJob]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_view(request: HttpRequest) -> HttpResponse:
-    """Upload a workbook for a ledger; a bad file is refused here with nothing stored."""
+    """Upload a workbook for a ledger; a bad file is refused here with nothing stored. A
+    read-only account gets the 403 page saying why."""
     user = signed_in_user(request)
+    reason = imports.import_refusal(user)
+    if reason:
+        raise PermissionDenied(reason)
     ledgers = importable_ledgers(user)
     form = ImportForm(
         request.POST or None, request.FILES or None, ledgers=ledgers, initial=request.GET.dict()
     )
     status = 200
     if request.method == "POST":
-        if jurisdiction_for(user).is_read_only:
-            raise PermissionDenied(_("You may only read ledgers."))
         if form.is_valid():
             ledger = form.cleaned_data["ledger"]
             try:
@@ -253,7 +317,6 @@ def import_view(request: HttpRequest) -> HttpResponse:
                     "file", _("%(name)s: %(message)s") % {"name": name, "message": refused.message}
                 )
             else:
-                _start_check(job)
                 return redirect("ledger:import-job", pk=job.pk)
         status = 400
     context = {
@@ -265,46 +328,41 @@ def import_view(request: HttpRequest) -> HttpResponse:
     return render(request, "tasks_ledger/excel/import_form.html", context, status=status)
 
 
-def _start_check(job: ImportJob) -> None:
-    """Check in the request, or in the worker when the sheet says it is long."""
-    with job.file.open("rb") as fileobj:
-        try:
-            rows = imports.estimated_rows(fileobj)
-        except Exception:  # the check itself reports an unreadable file
-            rows = 0
-    if rows > settings.LEDGER_IMPORT_ASYNC_ROWS:
-        job.total_rows = rows  # the sheet's own count, for the progress bar until checked
-        job.save(update_fields=["total_rows"])
-        transaction.on_commit(lambda: tasks.check_import.delay(job.pk))
-    else:
-        imports.import_job_check(job=job)
-
-
 def _job_or_404(request: HttpRequest, pk: int) -> ImportJob:
     try:
-        return _my_jobs(request).select_related("ledger__area").get(pk=pk)
+        return _my_jobs(request).select_related("ledger__area", "ledger__owner_unit").get(pk=pk)
     except ImportJob.DoesNotExist as exc:
         raise Http404(_("No such import for you.")) from exc
+
+
+def _job_context(job: ImportJob, form: MappingForm | None = None) -> dict[str, Any]:
+    result = imports.import_job_result(job=job)
+    running = job.status in (ImportStatus.CHECKING, ImportStatus.APPLYING)
+    done, total = result["progress"]["done"], result["progress"]["total"]
+    editable = not running and job.status != ImportStatus.APPLIED and bool(job.columns)
+    return {
+        "job": job,
+        "result": result,
+        "running": running,
+        "done": done,
+        "percent": min(100, round(100 * done / total)) if total else 0,
+        "poll_seconds": POLL_SECONDS,
+        "plan": job.plan,
+        "async_rows": settings.LEDGER_IMPORT_ASYNC_ROWS,
+        "in_worker": imports.runs_in_worker(job),
+        "mapping_form": (form or MappingForm(job=job)) if editable else None,
+        "row_problems": [p for p in job.errors if p.get("row")],
+    }
 
 
 @login_required
 @require_GET
 def import_job_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """The preview (problems, what would change) or the result of one import."""
+    """The mapping step, the preview (problems, every row planned) or the result."""
     job = _job_or_404(request, pk)
-    running = job.status in (ImportStatus.CHECKING, ImportStatus.APPLYING)
-    done = imports.job_progress(job) if running else job.processed_rows
-    context = {
-        "job": job,
-        "running": running,
-        "done": done,
-        "percent": min(100, round(100 * done / job.total_rows)) if job.total_rows else 0,
-        "poll_seconds": POLL_SECONDS,
-        "plan": job.plan,
-        "async_rows": settings.LEDGER_IMPORT_ASYNC_ROWS,
-    }
+    context = _job_context(job)
     if wants_partial(request, "import-status"):
-        if not running:  # finished: reload the whole page to show the outcome
+        if not context["running"]:  # finished: reload the whole page to show the outcome
             response = HttpResponse(status=204)
             response["HX-Refresh"] = "true"
             return response
@@ -314,14 +372,36 @@ def import_job_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def import_mapping_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Take the clerk's columns, numbering and duplicates choice and check again."""
+    job = _job_or_404(request, pk)
+    form = MappingForm(request.POST, job=job)
+    if form.is_valid():
+        try:
+            imports.import_job_remap(
+                job=job,
+                actor=signed_in_user(request),
+                mapping=form.mapping(),
+                numbering=form.cleaned_data.get("numbering") or None,
+                duplicates=form.cleaned_data["duplicates"],
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        return redirect("ledger:import-job", pk=job.pk)
+    return render(
+        request, "tasks_ledger/excel/import_job.html", _job_context(job, form), status=400
+    )
+
+
+@login_required
+@require_POST
 def import_apply_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Apply a clean preview: in the request, or in the worker for long sheets."""
     job = _job_or_404(request, pk)
-    user = signed_in_user(request)
-    if not imports.import_job_start_apply(job=job, actor=user):
-        return redirect("ledger:import-job", pk=job.pk)
-    if job.total_rows > settings.LEDGER_IMPORT_ASYNC_ROWS:
-        transaction.on_commit(lambda: tasks.apply_import.delay(job.pk))
-    else:
-        imports.import_job_apply(job=job)
+    try:
+        imports.import_job_request_apply(job=job, actor=signed_in_user(request))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
     return redirect("ledger:import-job", pk=job.pk)

@@ -880,6 +880,21 @@ def import_upload_path(instance: ImportJob, filename: str) -> str:
     return f"ledger-imports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.xlsx"
 
 
+class ImportNumbering(models.TextChoices):
+    """What a sheet's 序号 column means: this ledger's item numbers (a row updates the item
+    with its number) or the sheet's own row numbers (every row is a new item)."""
+
+    ITEM = "item", _("this ledger's item numbers")
+    ROW = "row", _("the sheet's own row numbers")
+
+
+class ImportDuplicates(models.TextChoices):
+    """What applying does with a new row that matches an open item (title and unit)."""
+
+    SKIP = "skip", _("leave them out")
+    ADD = "add", _("add them anyway")
+
+
 @pghistory.track(*history())
 class ImportJob(models.Model):
     """One uploaded workbook on its way into a ledger: checked first, then applied in one
@@ -914,6 +929,23 @@ class ImportJob(models.Model):
     created_count = models.PositiveIntegerField(_("items added"), default=0)
     updated_count = models.PositiveIntegerField(_("items updated"), default=0)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # The mapping step: the header row's columns, each with the field its name suggests and
+    # the field chosen (``tasks_ledger.imports.mapping.SheetColumn``), and what 序号 means.
+    header_row = models.PositiveIntegerField(_("header row"), null=True, blank=True)
+    columns = models.JSONField(_("columns"), default=list, blank=True)
+    numbering = models.CharField(
+        _("numbering"),
+        max_length=4,
+        choices=ImportNumbering.choices,
+        blank=True,
+        help_text=_("Blank: as suggested from the sheet's numbers and titles."),
+    )
+    duplicates = models.CharField(
+        _("probable duplicates"),
+        max_length=4,
+        choices=ImportDuplicates.choices,
+        default=ImportDuplicates.SKIP,
+    )
 
     class Meta:
         verbose_name = _("ledger import")
@@ -927,3 +959,33 @@ class ImportJob(models.Model):
     def can_apply(self) -> bool:
         """Checked without a single problem, and not applied yet."""
         return self.status == ImportStatus.CHECKED and not self.errors
+
+
+@pghistory.track(*history())
+class ImportMapping(models.Model):
+    """How a ledger's uploads name their columns: the clerk's last choice of field for each
+    header text, used for the next upload into the same ledger.
+
+    ``columns`` maps a normalised header text to a field key, or to "" for "ignore".
+    """
+
+    ledger = models.OneToOneField(
+        Ledger, on_delete=models.CASCADE, related_name="import_mapping", verbose_name=_("ledger")
+    )
+    columns = models.JSONField(_("columns"), default=dict, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("updated by"),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("import column mapping")
+        verbose_name_plural = _("import column mappings")
+
+    def __str__(self) -> str:
+        return str(self.ledger)

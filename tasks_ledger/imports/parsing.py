@@ -1,0 +1,239 @@
+"""Reading cells: names as compared, dates as offices write them, percentages, amounts.
+
+Offices write a deadline as a date cell, 2022-09-30, 2022/9/30, 2022.9.30, 2022年9月30日,
+20220930, or without the year: 9月30日, 9月底, 年底 (the year is the campaign's: its start
+year, or the next one when the day falls before the campaign starts). 长期坚持 and 长期 mean a
+standing measure without a deadline (:data:`LONG_TERM`).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl import load_workbook
+
+
+def normalise(text: Any) -> str:
+    """A name as compared: full-width folded, without spaces, marks of required, or case."""
+    folded = unicodedata.normalize("NFKC", str(text or ""))
+    return re.sub(r"[\s*＊:：]", "", folded).lower()
+
+
+def cell_value(cell: Any) -> Any:
+    """The value of an openpyxl cell (or the value itself)."""
+    return getattr(cell, "value", cell)
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text: whole numbers without ".0", dates as ISO dates."""
+    value = cell_value(value)
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if not value.time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def is_blank(value: Any) -> bool:
+    """Whether a cell holds nothing (or only white space)."""
+    value = cell_value(value)
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# --- dates -------------------------------------------------------------------------------------
+class _LongTerm:
+    """A deadline written 长期坚持: the item has none (it is long-term)."""
+
+    def __repr__(self) -> str:
+        return "LONG_TERM"
+
+
+LONG_TERM: Any = _LongTerm()
+LONG_TERM_WORDS = {"长期坚持", "长期", "长期推进", "长期执行", "持续推进", "常态化推进", "longterm"}
+
+_BEFORE = r"(?:日)?(?:前|之前|以前|止)?"
+DATE_TEXT = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
+    r"(?:前|之前|以前|止)?$"
+)
+COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+MONTH_END = re.compile(r"^(?:(\d{4})年)?(\d{1,2})月(?:底|末|份)" + _BEFORE + "$")
+MONTH_DAY = re.compile(r"^(\d{1,2})月(\d{1,2})" + _BEFORE + "$")
+YEAR_END = re.compile(r"^(?:(\d{4})年年?|年)(?:底|末)" + _BEFORE + "$")
+# Excel serial numbers of 1990-01-01 and 2099-12-31: a plain number in a date column.
+EXCEL_SERIALS = (32874, 73050)
+EXCEL_EPOCH = date(1899, 12, 30)
+
+DATE_HELP = gettext_lazy(
+    "write it as 2022-06-30, 2022/6/30, 2022.6.30, 2022年6月30日, 6月30日, 6月底 or 年底"
+)
+
+
+def _not_a_date(text: str) -> ValueError:
+    return ValueError(
+        _("“%(value)s” is not a date: %(help)s.") % {"value": text, "help": DATE_HELP}
+    )
+
+
+def _day(year: int, month: int, day: int, text: str) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError as exc:
+        raise ValueError(_("%(value)s is not a day of the calendar.") % {"value": text}) from exc
+
+
+def _in_campaign_year(month: int, day: int | None, text: str, campaign_start: date | None) -> date:
+    """A day written without its year: in the campaign's start year, or the next year when
+    it falls before the campaign starts (a campaign starting in October and 3月底)."""
+    if campaign_start is None:
+        raise ValueError(
+            _("“%(value)s” has no year; write the year too (2022年6月30日).") % {"value": text}
+        )
+    year = campaign_start.year
+    if not 1 <= month <= 12:
+        raise ValueError(_("%(value)s is not a day of the calendar.") % {"value": text})
+    last = calendar.monthrange(year, month)[1]
+    found = _day(year, month, day if day is not None else last, text)
+    if found < campaign_start:
+        last = calendar.monthrange(year + 1, month)[1]
+        found = _day(year + 1, month, day if day is not None else last, text)
+    return found
+
+
+def parse_date(value: Any, *, campaign_start: date | None = None) -> date:
+    """An Excel date, or a date as offices write it (see the module's docstring); days
+    without a year need ``campaign_start``."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+        if number.is_integer() and COMPACT_DATE.match(str(int(number))):
+            return parse_date(str(int(number)))
+        if EXCEL_SERIALS[0] <= number <= EXCEL_SERIALS[1]:
+            return EXCEL_EPOCH + timedelta(days=int(number))
+        raise _not_a_date(cell_text(value))
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    compact = re.sub(r"\s+", "", text)
+    match = DATE_TEXT.match(text) or COMPACT_DATE.match(text)
+    if match:
+        year, month, day = (int(part) for part in match.groups())
+        return _day(year, month, day, text)
+    if match := MONTH_END.match(compact):
+        year_text, month_text = match.groups()
+        month = int(month_text)
+        if not 1 <= month <= 12:
+            raise ValueError(_("%(value)s is not a day of the calendar.") % {"value": text})
+        if year_text:
+            year = int(year_text)
+            return date(year, month, calendar.monthrange(year, month)[1])
+        return _in_campaign_year(month, None, text, campaign_start)
+    if match := MONTH_DAY.match(compact):
+        return _in_campaign_year(int(match.group(1)), int(match.group(2)), text, campaign_start)
+    if match := YEAR_END.match(compact):
+        if match.group(1):
+            return date(int(match.group(1)), 12, 31)
+        if campaign_start is None:
+            raise ValueError(
+                _("“%(value)s” has no year; write the year too (2022年6月30日).") % {"value": text}
+            )
+        return date(campaign_start.year, 12, 31)
+    raise _not_a_date(text)
+
+
+def _long_term_words() -> set[str]:
+    """The words for a long-term deadline, with the export's own in either language."""
+    from ..exports import LONG_TERM as EXPORTED
+
+    words = set(LONG_TERM_WORDS)
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            words.add(normalise(EXPORTED))
+    return words
+
+
+def is_long_term(value: Any) -> bool:
+    """Whether a deadline cell says the item is long-term (长期坚持)."""
+    return isinstance(value, str) and normalise(value).rstrip("。.") in _long_term_words()
+
+
+def parse_deadline(value: Any, *, campaign_start: date | None = None) -> Any:
+    """A deadline: a date (:func:`parse_date`) or :data:`LONG_TERM`."""
+    if is_long_term(value):
+        return LONG_TERM
+    return parse_date(value, campaign_start=campaign_start)
+
+
+# --- numbers -----------------------------------------------------------------------------------
+def _scales_by_100(number_format: str) -> bool:
+    """Whether Excel shows a number ×100 in this format: a % outside quotes and escapes
+    (``0%`` does, ``0"%"`` – how the export writes progress – does not)."""
+    plain = re.sub(r'"[^"]*"|\\.', "", number_format)
+    return "%" in plain
+
+
+def parse_percent(value: Any, number_format: str = "") -> int:
+    """Progress as a whole percentage 0–100: 60, "60", "60%" or 0.6 in a cell shown as %."""
+    original = cell_text(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = Decimal(str(value))
+        if _scales_by_100(number_format):
+            number *= 100
+    else:
+        text = unicodedata.normalize("NFKC", str(value)).strip().rstrip("%").strip()
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            number = Decimal("NaN")
+    if number.is_nan() or number != number.to_integral_value() or not 0 <= number <= 100:
+        raise ValueError(
+            _("Progress “%(value)s” must be a whole number from 0 to 100 (a %% sign is fine).")
+            % {"value": original}
+        )
+    return int(number)
+
+
+def parse_money(value: Any) -> Decimal:
+    """An amount in 10,000 yuan, not negative, kept to two decimals."""
+    original = cell_text(value)
+    text = unicodedata.normalize("NFKC", original).replace(",", "").replace("万元", "").strip()
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        number = Decimal("NaN")
+    if number.is_nan() or number < 0 or number.is_infinite():
+        raise ValueError(
+            _("“%(value)s” is not an amount (in 10,000 yuan, not negative).") % {"value": original}
+        )
+    return number.quantize(Decimal("0.01"))
+
+
+# --- the sheet ---------------------------------------------------------------------------------
+Rows = Iterator[tuple[int, tuple[Any, ...]]]
+
+
+def read_sheet(fileobj: IO[bytes]) -> tuple[Any, Rows]:
+    """The workbook (close it when done) and its first sheet's rows as (number, cells), read
+    in openpyxl's read-only mode (rows are streamed, memory stays flat)."""
+    workbook = load_workbook(fileobj, read_only=True, data_only=True)
+    sheet = workbook.worksheets[0]
+    sheet.reset_dimensions()  # a wrong <dimension> must not cut rows off
+    return workbook, enumerate(sheet.iter_rows(), 1)
+
+
+UNREADABLE = (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError)
