@@ -482,7 +482,7 @@ class UnitAdmin(JurisdictionAdminMixin, TreeAdmin):
         child = request.POST.get("relation") == "child"
         if target is not None and not _may_place(j, target, child=child):
             messages.error(request, PLACE_REFUSED)
-            raise PermissionDenied
+            raise PermissionDenied(PLACE_REFUSED)
         return super().move_node(request)
 
 

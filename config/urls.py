@@ -1,4 +1,4 @@
-"""Top-level URL map: pages, admin, API v1, schema and docs, and the 404 handler."""
+"""Top-level URL map: pages, admin, API v1, schema and docs, and the error handlers."""
 
 from __future__ import annotations
 
@@ -20,5 +20,8 @@ urlpatterns = [
     path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
-# Unknown paths under /api/ answer the API's JSON 404; every other path Django's page.
-handler404 = "config.api.views.not_found"
+# Chinese pages in the site layout, a fragment for htmx, the API's JSON under /api/.
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

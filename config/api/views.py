@@ -1,4 +1,6 @@
-"""API views that belong to no app: the schema and its docs, and the API's 404.
+"""API views that belong to no app: the schema and its docs.
+
+The API's answers to unknown paths and other errors outside its views are in config/errors.py.
 
 The schema and the docs page name every route and field; in production they are for
 signed-in users only (``API_DOCS_PUBLIC``, read on each request so tests can flip it).
@@ -12,11 +14,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponseBase
-from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, permissions
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -49,24 +48,3 @@ class DocsView(SpectacularSwaggerSplitView):
         if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
             return redirect_to_login(self.request.get_full_path())
         return super().handle_exception(exc)
-
-
-class NotFoundView(APIView):
-    """Every method on an unknown path under /api/: 404 in the API's error shape."""
-
-    authentication_classes: list[type] = []
-    permission_classes: list[type] = []
-    renderer_classes = [JSONRenderer]
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        """Refuse before any method handler is looked up (so no 405 either)."""
-        raise exceptions.NotFound
-
-
-def not_found(request: HttpRequest, exception: Exception) -> HttpResponseBase:
-    """The site's 404 handler: JSON under /api/, Django's page everywhere else."""
-    if request.path_info.startswith("/api/"):
-        response = NotFoundView.as_view()(request)
-        response.render()
-        return response
-    return defaults.page_not_found(request, exception)

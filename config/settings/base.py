@@ -126,6 +126,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# A refused CSRF check (a page drawn before the last log-in) says so in the site's words.
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -145,6 +147,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# ... answered by config/errors.py: that page, or the API's JSON 429, or an htmx alert.
+AXES_LOCKOUT_CALLABLE = "config.errors.locked_out"
 # The client's address: behind TRUSTED_PROXY_COUNT reverse proxies it is read from the
 # X-Forwarded-For entry the outermost proxy appended (config/proxy.py says why not ipware).
 # 0, for development and tests, reads REMOTE_ADDR and ignores the header.
@@ -259,7 +263,11 @@ REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
     "AUTO_REFRESH": False,
 }
-DRF_STANDARDIZED_ERRORS = {"ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True}
+DRF_STANDARDIZED_ERRORS = {
+    "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
+    # Keeps the reason of a Django Http404/PermissionDenied; a 500's detail in words.
+    "EXCEPTION_HANDLER_CLASS": "config.errors.ApiExceptionHandler",
+}
 _ERRORS = "drf_standardized_errors.openapi_serializers."
 SPECTACULAR_SETTINGS = {
     "TITLE": "能力作风建设平台 API",

@@ -33,16 +33,31 @@
     }
   });
 
-  // Say so instead of failing silently when an htmx request errors out.
-  document.addEventListener("htmx:responseError", function (event) {
-    var target = event.detail.target;
-    if (!target) return;
+  // A failed htmx request says why. The server answers 400/403/404/429/500 to htmx with a
+  // small alert aimed at the alert region (HX-Retarget: #app-alerts, config/errors.py); htmx
+  // swaps no 4xx/5xx answer by default, so let this one in (it stays an error for htmx).
+  function alertRegion() {
+    return document.getElementById("app-alerts");
+  }
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    var region = alertRegion();
+    if (!xhr || xhr.status < 400 || !region || event.detail.target !== region) return;
+    event.detail.shouldSwap = true;
+  });
+
+  // Anything else that failed (no answer, or one from a proxy): a plain alert in the same place.
+  function showFailure(event) {
+    var region = alertRegion();
+    if (!region || event.detail.target === region) return; // already shown
     var alert = document.createElement("div");
-    alert.className = "alert alert-danger m-2";
+    alert.className = "alert alert-danger shadow mb-0";
     alert.setAttribute("role", "alert");
     alert.textContent = document.body.getAttribute("data-error-text") || "Error";
-    target.prepend(alert);
-  });
+    region.replaceChildren(alert);
+  }
+  document.addEventListener("htmx:responseError", showFailure);
+  document.addEventListener("htmx:sendError", showFailure);
 
   // A form that asks before doing something hard to undo (revoking all API tokens).
   document.addEventListener("submit", function (event) {
