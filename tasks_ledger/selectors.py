@@ -44,6 +44,7 @@ from .models import (
     Area,
     ExtensionRequest,
     ExtensionStatus,
+    ImportJob,
     ItemStatus,
     Ledger,
     LedgerItem,
@@ -516,3 +517,10 @@ def ledger_light_counts(*, user: User, today: date | None = None) -> dict[str, i
             green=Count("pk", filter=Q(light=Light.GREEN)),
         )
     )
+
+
+def import_jobs(*, user: User) -> QuerySet[ImportJob]:
+    """The user's own Excel imports, newest first: nobody else reaches a job."""
+    if not user.is_authenticated:
+        return ImportJob.objects.none()
+    return ImportJob.objects.filter(created_by=user).select_related("ledger")

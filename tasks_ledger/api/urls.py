@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .imports import ImportJobViewSet
 from .views import (
     AreaViewSet,
     ExtensionRequestViewSet,
@@ -23,6 +24,7 @@ routes = [
     ("extension-requests", ExtensionRequestViewSet, "extension-request"),
     ("status-requests", StatusChangeRequestViewSet, "status-request"),
     ("meetings", MeetingViewSet, "meeting"),
+    ("imports", ImportJobViewSet, "import"),
 ]
 
 urlpatterns: list = []
