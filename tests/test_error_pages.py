@@ -341,3 +341,39 @@ def test_with_the_database_down_users_still_get_the_chinese_500() -> None:
     assert status == 500
     assert json.loads(body)["errors"][0]["detail"] == "服务器出错，并非您的操作所致，错误已记录。"
     assert "OperationalError" in result.stderr  # and the error was logged
+
+
+MAKE_RUN = """
+import json, django
+from django.test.utils import setup_test_environment
+django.setup()
+setup_test_environment()
+from django.conf import settings
+from django.test import Client
+client = Client(raise_request_exception=False)
+page = client.get("/no-such-page/")
+style = client.get("/static/vendor/bootstrap/css/bootstrap.min.css")
+print(json.dumps([settings.DEBUG, page.status_code, page.content.decode(), style.status_code]))
+"""
+
+
+def test_make_run_shows_the_pages_users_see() -> None:
+    """GIVEN the settings of `make run` (the demo) WHEN a page is missing THEN the Chinese
+    404 in the layout, not Django's debug page, and the static files still load without
+    collectstatic."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev"}
+    env.pop("DEBUG", None)
+    result = subprocess.run(
+        [sys.executable, "-c", MAKE_RUN],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    debug, status, html, style = json.loads(result.stdout.strip().splitlines()[-1])
+    assert debug is False
+    assert status == 404 and "没有这个页面" in html and "app-navbar" in html
+    assert "Page not found" not in html and "URLconf" not in html
+    assert style == 200
