@@ -414,7 +414,6 @@ class Checker:
 
     def _mapping_is_complete(self) -> bool:
         """Every required field has a column, and no field has two."""
-        header = self.result.header_row
         by_field: dict[str, list[SheetColumn]] = {}
         for column in self.result.columns:
             if column.field in self.fields:
@@ -427,7 +426,7 @@ class Checker:
             if len(columns) > 1:
                 ok = False
                 self.problem(
-                    header,
+                    None,
                     key,
                     _(
                         "“%(field)s” is chosen for the columns %(columns)s: choose “ignore” "
@@ -441,7 +440,7 @@ class Checker:
         for key in ("title", "deadline"):
             if key not in self.keys:
                 ok = False
-                self.problem(header, key, missing_field_message(self.fields[key]))
+                self.problem(None, key, missing_field_message(self.fields[key]))
         return ok
 
     def _choose_numbering(self, first: list[tuple[int, tuple[Any, ...]]]) -> None:
@@ -605,6 +604,7 @@ class Checker:
                     start = deadline
                 values["start_date"] = start
                 defaulted.add("start_date")
+                self.default_counts["start_date"] += 1
         self._add_notes(values, existing)
         chain = None if chain is INVALID else chain
         if existing is None:

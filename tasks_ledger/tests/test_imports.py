@@ -4,6 +4,7 @@ Chinese, and applying all rows in one transaction or none; an edited export impo
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import io
 import time
@@ -22,7 +23,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from pghistory.models import Events
 
-from campaign.tests.builders import add_chain
+from campaign.tests.builders import add_chain, build_chain_world
 from tasks_ledger import imports, services, tasks
 from tasks_ledger.models import (
     ImportJob,
@@ -33,7 +34,7 @@ from tasks_ledger.models import (
     ProgressReport,
     ReviewStatus,
 )
-from tasks_ledger.tests.factories import make_item, make_ledger
+from tasks_ledger.tests.factories import make_item, make_items, make_ledger
 from tests.processes import (
     Process,
     celery_worker_args,
@@ -105,7 +106,7 @@ def problems(job: ImportJob) -> list[tuple[int | None, str, str]]:
     return [(p["row"], p["column"], p["message"]) for p in job.errors]
 
 
-# --- the preview ---------------------------------------------------------------------------
+# --- the preview ---------------------------------------------------------------------------------
 def test_preview_lists_every_problem_in_chinese_and_saves_nothing(client, org, ledger, chain):
     """GIVEN a workbook with a title row and rows with bad cells WHEN uploaded THEN the
     preview lists each problem with its row, column and what is wrong, in Chinese, and no
@@ -188,6 +189,46 @@ def test_date_formats(written, expected):
     assert imports.parse_date(written) == expected
 
 
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("9月30日", dt.date(2022, 9, 30)),
+        ("９月３０日", dt.date(2022, 9, 30)),
+        ("9月30日前", dt.date(2022, 9, 30)),
+        ("9月底", dt.date(2022, 9, 30)),
+        ("2月底", dt.date(2023, 2, 28)),
+        ("年底", dt.date(2022, 12, 31)),
+        ("年底前", dt.date(2022, 12, 31)),
+        ("2023年底", dt.date(2023, 12, 31)),
+        ("2022年10月底前", dt.date(2022, 10, 31)),
+        ("2022年9月30日前", dt.date(2022, 9, 30)),
+        # Before the campaign starts (1 April): the next year.
+        ("3月31日", dt.date(2023, 3, 31)),
+        ("3月底", dt.date(2023, 3, 31)),
+        ("4月1日", dt.date(2022, 4, 1)),
+    ],
+)
+def test_dates_without_a_year_take_the_campaigns(written, expected):
+    assert imports.parse_date(written, campaign_start=dt.date(2022, 4, 1)) == expected
+
+
+@pytest.mark.parametrize("written", ["长期坚持", "长期", " 长期坚持。", "long-term"])
+def test_long_term_deadlines(written):
+    assert imports.parse_deadline(written, campaign_start=dt.date(2022, 1, 1)) is imports.LONG_TERM
+
+
+@pytest.mark.parametrize("written", ["9月30日", "年底"])
+def test_a_day_without_a_year_needs_the_campaign(written):
+    with pytest.raises(ValueError, match="年份"):
+        imports.parse_date(written)
+
+
+@pytest.mark.parametrize("written", ["13月底", "2月30日", "底", "长期吧"])
+def test_bad_dates_without_a_year(written):
+    with pytest.raises(ValueError):
+        imports.parse_deadline(written, campaign_start=dt.date(2022, 1, 1))
+
+
 @pytest.mark.parametrize("written", ["2022-02-30", "下个月", "6/30", "2022", 12.5])
 def test_bad_dates(written):
     with pytest.raises(ValueError):
@@ -226,7 +267,7 @@ def test_missing_required_column_is_named(client, org, ledger):
     job = ImportJob.objects.get()
     assert problems(job) == [
         (
-            2,
+            None,
             "完成时限",
             "请在下方为“完成时限”选择一列，或在工作簿中加上这一列（填写日期，长期事项填写“长期坚持”）"
             "后重新上传。",
@@ -258,7 +299,7 @@ def test_units_by_name_short_name_or_code(client, org, ledger):
     assert job.plan["create"] == 3
 
 
-# --- applying ------------------------------------------------------------------------------
+# --- applying ------------------------------------------------------------------------------------
 def test_clean_file_previews_then_applies_in_one_go(client, org, ledger, chain):
     """GIVEN an item numbered 1 WHEN a file with rows 1 (new progress) and two new rows is
     previewed and applied THEN the preview says 2 to add and 1 to update with the change,
@@ -446,7 +487,7 @@ def test_hard_problem_measures_are_imported(client, org):
     ]
 
 
-# --- round trip ------------------------------------------------------------------------------
+# --- round trip ----------------------------------------------------------------------------------
 def test_an_edited_export_imports_back(client, org, ledger, chain):
     """GIVEN a ledger exported to Excel WHEN a row's progress is edited and a row added in
     the file THEN importing it updates that item, adds the new one and leaves the others
@@ -485,7 +526,7 @@ def test_an_edited_export_imports_back(client, org, ledger, chain):
     assert LedgerItem.objects.get(title="新增的一项").code == "4"
 
 
-# --- bad files -------------------------------------------------------------------------------
+# --- bad files -----------------------------------------------------------------------------------
 def _zip(parts: dict[str, bytes]) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -511,6 +552,37 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
 ]>
 <worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>
 <row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row></sheetData></worksheet>"""
+
+
+def _encoded_bomb(encoding: str, *, bom: bytes = b"", declared: str | None = None) -> bytes:
+    """The bomb as a sheet written in another encoding (the byte scan cannot see it)."""
+    text = BILLION_LAUGHS.decode().split("\n", 1)[1]
+    head = f'<?xml version="1.0" encoding="{declared}"?>\n' if declared else ""
+    if encoding == "utf-7":  # the declaration stays ASCII, as a parser needs to read it
+        body = head.encode("ascii") + text.encode("utf-7").replace(b"<", b"+ADw-")
+    else:
+        body = (head + text).encode(encoding)
+    sheet = bom + body
+    assert b"<!DOCTYPE" not in sheet and b"<!ENTITY" not in sheet
+    return _with_part(xlsx([HEADER, row()]), "xl/worksheets/sheet1.xml", sheet)
+
+
+ENCODED_BOMBS = {
+    "UTF-16 LE bomb with a BOM": (
+        lambda: _encoded_bomb("utf-16-le", bom=codecs.BOM_UTF16_LE, declared="UTF-16")
+    ),
+    "UTF-16 BE bomb with a BOM": (
+        lambda: _encoded_bomb("utf-16-be", bom=codecs.BOM_UTF16_BE, declared="UTF-16")
+    ),
+    "UTF-16 LE bomb without a BOM": lambda: _encoded_bomb("utf-16-le", declared="UTF-16"),
+    "UTF-16 BE bomb without a BOM or declaration": lambda: _encoded_bomb("utf-16-be"),
+    "UTF-32 LE bomb with a BOM": (
+        lambda: _encoded_bomb("utf-32-le", bom=codecs.BOM_UTF32_LE, declared="UTF-32")
+    ),
+    "UTF-32 BE bomb without a BOM": lambda: _encoded_bomb("utf-32-be", declared="UTF-32"),
+    "UTF-7 bomb (declared)": lambda: _encoded_bomb("utf-7", declared="UTF-7"),
+    "EBCDIC bomb (declared)": lambda: _encoded_bomb("cp037", declared="IBM037"),
+}
 
 
 def _zip_bomb() -> bytes:
@@ -579,6 +651,16 @@ BAD_FILES = {
         "含宏",
     ),
     "empty": (lambda: b"", "台账.xlsx", "空文件"),  # Django's own check comes first
+    **{name: (build, "台账.xlsx", "XML 炸弹") for name, build in ENCODED_BOMBS.items()},
+    "an encoding nobody writes": (
+        lambda: _with_part(
+            xlsx([HEADER, row()]),
+            "xl/worksheets/sheet1.xml",
+            b'<?xml version="1.0" encoding="x-made-up"?><worksheet/>',
+        ),
+        "台账.xlsx",
+        "文本编码",
+    ),
 }
 
 
@@ -636,7 +718,7 @@ def test_the_check_refuses_an_xml_bomb_that_got_past_the_scan(org, ledger):
         imports.check_workbook(io.BytesIO(bomb), ledger=ledger, user=org.inside)
 
 
-# --- who may --------------------------------------------------------------------------------
+# --- who may -------------------------------------------------------------------------------------
 def test_someone_elses_import_is_404(client, org, ledger):
     post(client, org.inside, ledger, xlsx([HEADER, row()]))
     job = ImportJob.objects.get()
@@ -686,7 +768,124 @@ def test_progress_partial_while_running_then_refresh(client, org, ledger):
     cache.delete(imports.progress_key(job.pk))
 
 
-# --- large imports through the Celery worker ---------------------------------------------------
+# --- counting rows -------------------------------------------------------------------------------
+def test_rows_are_counted_from_the_sheet_not_its_dimension():
+    """A sheet that declares itself one cell (``<dimension ref="A1"/>``) is counted by its
+    rows, and so is one that declares nothing (the app's own export writes no dimension)."""
+    data = xlsx([HEADER, *(row(title=f"事项{i}") for i in range(30))])
+    source = zipfile.ZipFile(io.BytesIO(data))
+    sheet = source.read("xl/worksheets/sheet1.xml").decode()
+    assert "<dimension" in sheet
+    forged = sheet.replace(
+        sheet[sheet.index("<dimension") : sheet.index("/>", sheet.index("<dimension")) + 2],
+        '<dimension ref="A1"/>',
+    )
+    without = forged.replace('<dimension ref="A1"/>', "")
+    for text in (forged, without):
+        patched = _with_part(data, "xl/worksheets/sheet1.xml", text.encode())
+        assert imports.count_rows(io.BytesIO(patched)) == 32  # title, header and 30 rows
+
+
+def test_the_apps_own_export_is_counted(client, org, ledger):
+    make_items(ledger, org.county_a, 25)
+    client.force_login(org.inside)
+    response = client.get(reverse("ledger:export"), {"ledger": ledger.pk})
+    data = b"".join(response.streaming_content)
+    assert b"<dimension" not in zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    assert imports.count_rows(io.BytesIO(data)) == 2 + 1 + 25  # title, subtitle, header
+
+
+def test_a_long_sheet_is_not_checked_in_the_request(
+    client, org, ledger, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """GIVEN a threshold of 5 rows WHEN a sheet of 6 rows is uploaded THEN the request only
+    stores it and enqueues the check (on commit); the job waits with its row count."""
+    settings.LEDGER_IMPORT_ASYNC_ROWS = 5
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.check_import, "delay", queued.append)
+    data = xlsx([HEADER, *(row(title=f"事项{i}") for i in range(6))])
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, org.inside, ledger, data)
+    job = ImportJob.objects.get()
+    assert queued == [job.pk]
+    assert job.status == ImportStatus.CHECKING and job.total_rows == 8 and job.plan == {}
+    assert [c["field"] for c in job.columns][:2] == ["code", "title"]
+
+
+# --- one ledger at a time ------------------------------------------------------------------------
+def test_a_mixed_export_is_refused_with_one_message(client, org, ledger):
+    """GIVEN the list's export of several ledgers (with its 台账 column) WHEN it is imported
+    into one of them THEN one problem names the other ledgers, not one per row."""
+    other = make_ledger(org.campaign, title="民生实事台账", area="民生工程")
+    make_items(ledger, org.county_a, 40)
+    make_items(other, org.county_a, 60, title="民生")
+    client.force_login(org.inside)
+    response = client.get(reverse("ledger:export"))
+    data = b"".join(response.streaming_content)
+    post(client, org.inside, ledger, data, name="全部台账.xlsx")
+    job = ImportJob.objects.get()
+    assert [c["field"] for c in job.columns][:2] == ["code", "ledger"]
+    assert problems(job) == [
+        (
+            None,
+            "台账",
+            "此工作簿含有其他台账的行：“民生实事台账”（60 行）。每次只能导入一个台账：请单独导出"
+            "“项目建设重点任务台账”（在列表的台账筛选中选择它），或删除其他台账的行，然后重新上传。",
+        )
+    ]
+    page = client.get(reverse("ledger:import-job", args=[job.pk])).content.decode()
+    assert page.count("民生实事台账") >= 1 and "发现" not in page
+
+
+# --- a liaison's own export ----------------------------------------------------------------------
+def test_a_county_liaison_re_imports_its_own_export_unchanged(client, org):
+    """GIVEN 甲县's items on the city's chains (led by 市发改委, outside 甲县) and on its own
+    WHEN 甲县's liaison exports the ledger and imports the file back THEN every row is
+    unchanged: lead departments and people are found among the chains of its items."""
+    world = build_chain_world(org)
+    ledger = world.items["city_a"].ledger
+    client.force_login(org.inside)
+    response = client.get(reverse("ledger:export"), {"ledger": ledger.pk})
+    data = b"".join(response.streaming_content)
+    post(client, org.inside, ledger, data, name="导出.xlsx")
+    job = ImportJob.objects.get()
+    assert job.errors == [], job.errors
+    assert (job.plan["create"], job.plan["update"], job.plan["unchanged"]) == (0, 0, 4)
+    assert job.plan["unknown"] == [] and job.plan["warnings"] == []
+
+
+def test_a_problem_names_the_field_it_failed_in(client, org, ledger):
+    """A district outside the chains is an unknown lead department, not an "unknown unit"."""
+    post(
+        client,
+        org.inside,
+        ledger,
+        xlsx([HEADER, row(lead="乙县", person="")]),
+    )
+    job = ImportJob.objects.get()
+    (problem,) = problems(job)
+    assert problem[1] == "牵头部门" and problem[2].startswith("未知牵头部门“乙县”")
+    assert job.plan["unknown"] == [
+        {"key": "lead_department", "label": "牵头部门", "values": ["乙县"]}
+    ]
+
+
+# --- who may, on the pages -----------------------------------------------------------------------
+def test_a_read_only_account_gets_the_403_page_with_the_reason(client, org, ledger):
+    """GIVEN the official (read only) WHEN the import page is opened THEN the site's Chinese 403
+    page says why; the ledger list offers no import link."""
+    client.force_login(org.official)
+    page = client.get(IMPORT)
+    assert page.status_code == 403
+    html = page.content.decode()
+    assert "您的账号只能查看台账" in html and "<html" in html
+    listing = client.get(reverse("ledger:item-list")).content.decode()
+    assert IMPORT not in listing
+    client.force_login(org.inside)
+    assert IMPORT in client.get(reverse("ledger:item-list")).content.decode()
+
+
+# --- large imports through the Celery worker -----------------------------------------------------
 @pytest.fixture(scope="module")
 def import_worker(
     django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
