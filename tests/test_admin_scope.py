@@ -86,6 +86,7 @@ def build_rows(campaign: Campaign, unit: Unit, dept: Unit, tag: str) -> dict[typ
     )
     report = ProgressReport.objects.create(item=item, reporter=principal, text="进展", percent=30)
     signoff = SignOffRequest.objects.create(item=item, requested_by=principal, note="完成")
+    assert item.deadline is not None
     extension = ExtensionRequest.objects.create(
         item=item,
         requested_by=principal,

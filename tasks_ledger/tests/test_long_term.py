@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import Any
 
 import openpyxl
 import pytest
@@ -151,7 +152,7 @@ def test_export_writes_long_term_in_the_deadline_column(client, org, ledger, sta
     make_item(ledger, org.county_a, deadline=dt.date(2022, 9, 30), title="有期限的事项")
     client.force_login(org.above)
     response = client.get(reverse("ledger:export"))
-    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    sheet: Any = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     headers = [cell.value for cell in sheet[exports.HEADER_ROW]]
     column = headers.index("完成时限")
     deadlines = {
