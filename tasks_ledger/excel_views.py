@@ -229,13 +229,13 @@ class MappingForm(forms.Form):
     numbering = forms.ChoiceField(
         label=gettext_lazy("The 序号 column is"),
         choices=ImportNumbering.choices,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         required=False,
     )
     duplicates = forms.ChoiceField(
         label=gettext_lazy("Rows that match an open item of this ledger (same title and unit)"),
         choices=ImportDuplicates.choices,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
 
     def __init__(self, *args: Any, job: ImportJob, **kwargs: Any) -> None:

@@ -1043,7 +1043,12 @@ class Checker:
         # accepted one (a re-imported workbook does not report the same thing twice).
         shown = item.progress if item.pending_progress is None else item.pending_progress
         if item.pending_progress is not None:
-            progress_changed = percent is not None and percent != shown
+            # The export writes the accepted figure; the sheet may also repeat the one
+            # waiting for review. Either is no news.
+            progress_changed = percent is not None and percent not in (
+                item.progress,
+                item.pending_progress,
+            )
         else:
             progress_changed = (percent is not None and percent != shown) or bool(
                 text and not same(text, item.latest_report)

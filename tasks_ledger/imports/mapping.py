@@ -299,6 +299,7 @@ class SheetColumn:
     field: str | None  # the field chosen (saved mapping, or the clerk's choice)
     sample: str = ""  # the first value below the header
     saved: bool = False  # chosen from this ledger's saved mapping
+    computed: bool = False  # the platform works it out (the light, rates): never imported
 
     @property
     def letter(self) -> str:
@@ -316,6 +317,7 @@ class SheetColumn:
             "field": self.field,
             "sample": self.sample,
             "saved": self.saved,
+            "computed": self.computed,
         }
 
     @classmethod
@@ -329,6 +331,7 @@ class SheetColumn:
             field=data.get("field"),
             sample=data.get("sample", ""),
             saved=data.get("saved", False),
+            computed=data.get("computed", False),
         )
 
 
@@ -426,6 +429,7 @@ def sheet_columns(
             suggested=suggestions[index],
             field=suggestions[index],
             sample=samples[index],
+            computed=concept_of(text) == "computed",
         )
         remembered = saved.get(normalise(key)) if key else None
         if remembered is not None and (remembered == "" or remembered in valid):

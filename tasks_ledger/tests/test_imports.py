@@ -526,6 +526,22 @@ def test_an_edited_export_imports_back(client, org, ledger, chain):
     assert LedgerItem.objects.get(title="新增的一项").code == "4"
 
 
+def test_an_export_with_progress_waiting_for_review_imports_back_unchanged(client, org, ledger):
+    """GIVEN an item whose unit reported 60% (waiting for review; 30% accepted) WHEN the
+    unit exports the ledger (which writes the accepted figure) and imports it back THEN the
+    row is unchanged: neither figure is news."""
+    item = make_item(ledger, org.county_a, code="1", title="老旧小区改造",
+                     status=ItemStatus.IN_PROGRESS, progress=30, latest_report="开工")  # fmt: skip
+    services.ledger_item_report_progress(
+        item=item, reporter=org.inside, percent=60, text="过半", expected_version=item.version
+    )
+    client.force_login(org.inside)
+    response = client.get(reverse("ledger:export"), {"ledger": ledger.pk})
+    post(client, org.inside, ledger, b"".join(response.streaming_content))
+    job = ImportJob.objects.get()
+    assert job.errors == [] and (job.plan["update"], job.plan["unchanged"]) == (0, 1)
+
+
 # --- bad files -----------------------------------------------------------------------------------
 def _zip(parts: dict[str, bytes]) -> bytes:
     out = io.BytesIO()
