@@ -1,10 +1,13 @@
 """Excel out and in: export a filtered list, download a template, import with a preview.
 
 Views are thin: the export runs the list page's selector and FilterSet and hands the
-queryset to :mod:`tasks_ledger.exports`; imports go through :mod:`tasks_ledger.imports`
-(refuse, store, check, apply). An import job is reached only by the person who uploaded
-it; anyone else gets a 404. Imports of more rows than ``LEDGER_IMPORT_ASYNC_ROWS`` are
-checked and applied by the Celery worker while the page polls the job's progress.
+queryset to :mod:`tasks_ledger.exports`; imports go through the services of
+:mod:`tasks_ledger.imports` (create, remap, result, apply), as the API does. The job page
+is the mapping step (a field for each column, what 序号 means, what to do with probable
+duplicates) and the preview of every row. An import job is reached only by the person who
+uploaded it; anyone else gets a 404; a read-only account gets the 403 page saying why.
+Imports of more rows than ``LEDGER_IMPORT_ASYNC_ROWS`` are checked and applied by the
+Celery worker while the page polls the job's progress.
 """
 
 from __future__ import annotations
@@ -169,12 +172,13 @@ def import_template_view(request: HttpRequest) -> HttpResponseBase:
         raise Http404(_("No such kind of ledger."))
     j = jurisdiction_for(signed_in_user(request))
     unit_names = list(j.units(manage=True).values_list("name", flat=True)[:1000])
-    required = "、".join(str(c.label) for c in exports.import_columns(kind) if c.required)
+    required = "、".join(str(f.label) for f in imports.import_fields(kind) if f.required)
     notes = _(
-        "Required columns: %(required)s. Dates may be written 2022-06-30, 2022/6/30, 2022.6.30 "
-        "or 2022年6月30日. Units by name, short name or code. A row whose number already "
-        "exists in the ledger updates that item (never its deadline); rows without a number "
-        "are added. The example row is skipped."
+        "Required columns: %(required)s. Dates may be written 2022-06-30, 2022/6/30, "
+        "2022.6.30, 2022年6月30日, 6月30日, 6月底 or 年底; write 长期坚持 for a long-term item. "
+        "Units by name, short name or code; without a start date the day of import is taken. "
+        "A row whose number already exists in the ledger updates that item (never its "
+        "deadline); rows without a number are added. The example row is skipped."
     ) % {"required": required}
     stream = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
     label = LedgerKind(kind).label

@@ -949,7 +949,6 @@ class Checker:
                 }
             )
 
-        add("title", values["title"])
         add("unit", unit)
         if chain is not None:
             add("chain", chain, str(_("responsibility chain")))
@@ -968,6 +967,8 @@ class Checker:
                 continue
             if value is None or value == "" or value == []:
                 continue
+            if key == "symptom" and value == values["title"]:
+                continue  # the title is the row's heading
             add(key, f"{value}%" if key == "progress" else value)
         return shown
 
