@@ -109,9 +109,11 @@ class Write:
     #: The page's POST for ``obj``; or ``page_flow`` for writes that take several pages.
     page: Callable[[Any], PagePost] | None = None
     page_flow: Callable[[Client, Any], Any] | None = None
-    #: The API call for ``obj``, sent as ``api_format``.
+    #: The API call for ``obj``, sent as ``api_format``; or ``api_flow`` for writes that take
+    #: several calls (answering with the last response).
     api: Callable[[Any], ApiCall] | None = None
     api_format: str = "json"
+    api_flow: Callable[[APIClient, Any], Any] | None = None
     #: The rule deciding it, ``rule(user, obj)`` (asked by tests/test_action_parity.py).
     rule: Callable[[Any, Any], bool] | None = None
     #: Personas that may do it (default: the resource's ``managers``).
@@ -149,7 +151,9 @@ def attempt_page(write: Write, client: Client, obj: Any) -> Any:
 
 
 def attempt_api(write: Write, api: APIClient, obj: Any) -> Any:
-    """Send the write's API call for ``obj``."""
+    """Send the write's API call (or run its flow) for ``obj``."""
+    if write.api_flow is not None:
+        return write.api_flow(api, obj)
     assert write.api is not None, f"{write.name} has no API call"
     method, target, payload = write.api(obj)
     return getattr(api, method)(target, payload, format=write.api_format)
@@ -263,7 +267,7 @@ class ResourceTests:
                 response = attempt_page(write, client, obj)
                 if not sent_to_login(response) or write.done(obj):
                     problems.append(f"{write} (page): {response.status_code}")
-            if write.api:
+            if write.api or write.api_flow:
                 response = attempt_api(write, api, obj)
                 if response.status_code != 401 or write.done(obj):
                     problems.append(f"{write} (API): {response.status_code}")
@@ -321,7 +325,7 @@ class ResourceTests:
             for path in ("page", "API"):
                 if path == "page" and not (write.page or write.page_flow):
                     continue
-                if path == "API" and not write.api:
+                if path == "API" and not (write.api or write.api_flow):
                     continue
                 obj = self._make(org, write)
                 if path == "page":
@@ -339,7 +343,7 @@ class ResourceTests:
                     )
 
         # A URL naming the object is 404 to the outsider. Creating names no object, nor
-        # does an upload (a page flow): the page refuses (403) or lists what is wrong
+        # does an upload (a page or API flow): the page refuses (403) or lists what is wrong
         # (200/302/400/422, nothing written); the API refuses, or the unit named does not
         # exist for the caller (400).
         named = {404}
@@ -348,7 +352,7 @@ class ResourceTests:
             self.outsider,
             "outsider",
             named if write.on_object and write.page_flow is None else unnamed_page,
-            named if write.on_object else unnamed_api,
+            named if write.on_object and write.api_flow is None else unnamed_api,
         )
         for persona in (*self.readers, *write.refused):
             attempt(persona, "refused", {403}, {403})

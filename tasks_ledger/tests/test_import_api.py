@@ -21,7 +21,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import api_token_create
-from tasks_ledger.models import ImportJob, ImportMapping, LedgerItem
+from campaign.tests.builders import add_chain
+from tasks_ledger.models import ImportJob, ImportMapping, LedgerItem, LedgerKind
 from tasks_ledger.tests.factories import make_item, make_ledger
 
 pytestmark = pytest.mark.django_db
@@ -188,3 +189,51 @@ def test_only_the_uploader_reaches_a_job_and_readers_cannot_upload(org, ledger):
     refused = upload(api(org.official), ledger, office_workbook())
     assert refused.status_code == 403
     assert ImportJob.objects.count() == 1
+
+
+def test_a_libreoffice_ledger_goes_in_through_the_api(org):
+    """GIVEN 甲县's liaison and the office's LibreOffice-made problem ledger (title rows, its
+    own headers, mixed date styles, 长期坚持) WHEN uploaded through the API THEN the columns
+    come back with the fields their names suggest and every row is shown before applying;
+    WHEN 备注 is mapped too and the job applied THEN the eight items exist with their dates."""
+    add_chain(
+        subject="作风问题整改", unit=org.county_a, lead=org.county_a_dept, campaign=org.campaign
+    )
+    ledger = make_ledger(
+        org.campaign, kind=LedgerKind.PROBLEM, title="作风问题整改台账", owner=org.county_a
+    )
+    client = api(org.inside)
+    path = FIXTURES / "office_problem_ledger.xlsx"
+    created = upload(client, ledger, path.read_bytes(), name=path.name)
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert {header: column["suggested"] for header, column in columns(body).items()} == {
+        "序号": "code",
+        "问题表现": "title_symptom",
+        "整改措施": "rectification",
+        "牵头单位": "unit",
+        "配合单位": "cooperating",
+        "责任领导": "leader_in_charge",
+        "责任人": "responsible_person",
+        "完成时限": "deadline",
+        "整改进度": "status",
+        "备注": None,
+    }
+    assert body["counts"]["create"] == 8 and body["numbering"]["applied"] == "item"
+    checked = client.patch(job_url(body["id"]), {"mapping": {"备注": "remarks"}}, format="json")
+    body = checked.json()
+    assert columns(body)["备注"]["field"] == "remarks"
+    shown = {row["row"]: row for row in body["rows"]}
+    assert len(shown) == 8 and all(row["action"] == "create" for row in shown.values())
+    fields = {field["key"]: field["value"] for field in shown[4]["fields"]}
+    assert fields["deadline"] == "2022-09-30" and fields["start_date"] == "2022-06-01"
+    assert {f["key"]: f["value"] for f in shown[8]["fields"]}["deadline"] == "长期坚持"
+
+    applied = client.post(job_url(body["id"], "apply")).json()
+    assert (applied["status"], applied["created"]) == ("applied", 8)
+    deadlines = sorted(
+        LedgerItem.objects.filter(ledger=ledger).values_list("code", "deadline"),
+        key=lambda pair: int(pair[0]),
+    )
+    assert deadlines[4] == ("5", None)
+    assert deadlines[0] == ("1", dt.date(2022, 9, 30))

@@ -22,6 +22,7 @@ import openpyxl
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import resolve, reverse
+from rest_framework.test import APIClient
 
 from accounts.models import Membership, Post, Unit, User
 from campaign.models import ResponsibilityChain
@@ -30,6 +31,7 @@ from tasks_ledger import rules, services
 from tasks_ledger.models import (
     ExtensionRequest,
     ExtensionStatus,
+    ImportJob,
     Ledger,
     LedgerItem,
     ProgressReport,
@@ -156,18 +158,44 @@ def new_meeting(org: Any, unit: Unit) -> ReviewMeeting:
 HEADER = ["序号", "事项", "责任单位", "开始时间", "完成时限"]
 
 
+def _workbook(rows: list[list[Any]]) -> SimpleUploadedFile:
+    workbook = openpyxl.Workbook()
+    sheet: Any = workbook.active
+    for row in [HEADER, *rows]:
+        sheet.append(row)
+    data = io.BytesIO()
+    workbook.save(data)
+    return SimpleUploadedFile("台账.xlsx", data.getvalue())
+
+
+def import_rows_api(ledger_of: Any, rows_of: Any) -> Any:
+    """An API flow: upload a workbook of ``rows_of(obj)`` into ``ledger_of(obj)``, take 序号
+    as the ledger's item numbers, then apply. Answers with the last response."""
+
+    def flow(api: APIClient, obj: Any) -> Any:
+        upload = _workbook(rows_of(obj))
+        response = api.post(
+            reverse("api:import-list"),
+            {"ledger": ledger_of(obj).pk, "file": upload},
+            format="multipart",
+        )
+        if response.status_code != 201:
+            return response
+        job = reverse("api:import-detail", args=[response.json()["id"]])
+        response = api.patch(job, {"numbering": "item"}, format="json")
+        if response.status_code != 200:
+            return response
+        return api.post(reverse("api:import-apply", args=[response.json()["id"]]))
+
+    return flow
+
+
 def import_rows(ledger_of: Any, rows_of: Any) -> Any:
     """A page flow: upload a workbook of ``rows_of(obj)`` into ``ledger_of(obj)``, then apply
     the preview if the upload made one. Answers with the last response."""
 
     def flow(client: Client, obj: Any) -> Any:
-        workbook = openpyxl.Workbook()
-        sheet: Any = workbook.active
-        for row in [HEADER, *rows_of(obj)]:
-            sheet.append(row)
-        data = io.BytesIO()
-        workbook.save(data)
-        upload = SimpleUploadedFile("台账.xlsx", data.getvalue())
+        upload = _workbook(rows_of(obj))
         response = client.post(
             reverse("ledger:import"), {"ledger": ledger_of(obj).pk, "file": upload}
         )
@@ -176,7 +204,13 @@ def import_rows(ledger_of: Any, rows_of: Any) -> Any:
         match = resolve(urlsplit(response["Location"]).path)
         if match.url_name != "import-job":
             return response  # e.g. to the login page
-        return client.post(reverse("ledger:import-apply", args=[match.kwargs["pk"]]))
+        job = ImportJob.objects.get(pk=match.kwargs["pk"])
+        # The mapping step as the clerk posts it: every column as suggested, 序号 taken as
+        # the ledger's item numbers.
+        choices = {f"col{c['index']}": c["field"] or "" for c in job.columns}
+        choices.update(numbering="item", duplicates=job.duplicates)
+        client.post(reverse("ledger:import-mapping", args=[job.pk]), choices)
+        return client.post(reverse("ledger:import-apply", args=[job.pk]))
 
     return flow
 
@@ -187,6 +221,14 @@ def _new_title(obj: LedgerItem) -> str:
 
 def _edited_title(obj: LedgerItem) -> str:
     return f"{obj.title}（改）"
+
+
+def _new_row(item: LedgerItem) -> list[list[Any]]:
+    return [["", _new_title(item), item.unit.name, "2022-06-01", "2022-08-31"]]
+
+
+def _edited_row(item: LedgerItem) -> list[list[Any]]:
+    return [[item.code, _edited_title(item), item.unit.name, "2022-03-01", "2022-06-30"]]
 
 
 def _add_item(name: str, ledger_of: Any) -> Write:
@@ -321,6 +363,24 @@ class TestLedgerItems(ResourceTests):
         _add_item("add an item", _city_ledger_of),
         # A department's ledger: its owner may add items of any unit (rules.can_create_item).
         _add_item("add an item to a department's ledger", _dept_ledger_of),
+        # The Excel import, through the page and through the API's import steps.
+        Write(
+            "import a new item",
+            on_object=False,
+            page_flow=import_rows(_city_ledger_of, _new_row),
+            api_flow=import_rows_api(_city_ledger_of, _new_row),
+            done=lambda item: LedgerItem.objects.filter(title=_new_title(item)).exists(),
+            rule=lambda user, item: rules.can_create_item(user, item.ledger, item.unit),
+        ),
+        Write(
+            "import an edit of an item",
+            page_flow=import_rows(_city_ledger_of, _edited_row),
+            api_flow=import_rows_api(_city_ledger_of, _edited_row),
+            done=lambda item: LedgerItem.objects.filter(
+                pk=item.pk, title=_edited_title(item)
+            ).exists(),
+            rule=rules.can_update_item,
+        ),
     ]
 
 
