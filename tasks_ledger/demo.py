@@ -1,6 +1,10 @@
-"""Demo ledgers of the city campaign (``seeds/000_…``), appended to :data:`campaign.demo.STEPS`.
+"""Demo data, the ledgers' section: the city campaign's ledgers (``seeds/000_…``).
 
-What the report gives, and the data reproduces exactly:
+:func:`accounts.demo.seed_demo` runs :data:`STEPS` after the campaign's section; the steps
+read the campaign, chains and people that lower sections keep in the world, and the
+world's :class:`~accounts.demo.DemoCalendar` (the as-of date).
+
+What the report gives, and the data reproduces exactly, whatever the as-of date:
 
 - 6 areas and 20 ledgers (共建立了6个方面20本工作台账) holding 521 key tasks (细化521项重点任务);
   of those, the business-environment action plan's 172 key tasks (明确172项重点任务), the 20
@@ -12,7 +16,7 @@ What the report gives, and the data reproduces exactly:
   every one is signed off or completed, with its source, the petitioner's demand and the
   handling result filled in;
 - 52 provincial and city key projects (52个省市重点项目) with their money and dates, whose four
-  rates (四率) are good but not perfect at the reference date;
+  rates (四率) are good but not perfect on the as-of date;
 - 179 "low, rough, poor" problems, all solved and signed off (解决各类“低粗差”问题179个);
 - 116 problems analysed by the standing committee's seminar with 64 rectification measures
   (剖析问题116个，制定整改措施64条). A ``Measure`` belongs to one item, so the 64 measures sit on
@@ -20,69 +24,77 @@ What the report gives, and the data reproduces exactly:
   and their ``rectification`` text names that problem's number (合并整改). Every root cause has
   at least one measure.
 - 20 public commitments by units' principal leaders (20家单位主要领导…进行公开承诺).
+- The report's standing work (清单台账动态更新, 持续整治作风顽疾, 长效工作机制): a few key tasks
+  are long-term items (长期坚持, no deadline) whose light follows their accepted reports.
 
 Invented: every title beyond the report's wording, the units each item falls to, dates,
-progress, money, petitioners (always "某某"), and a handful of review meetings (the report's
-"300余次" is not an exact figure, so eight stand for them).
+progress, money, petitioners (always "某某"), the two documents' numbers, and a handful of
+review meetings (the report's "300余次" is not an exact figure, so eight stand for them).
 
-**Dates.** Everything is a snapshot of the ledgers on :data:`DEMO_TODAY`, 18 July 2022, the
-Monday after the report's half-year figures: deadlines, reports, sign-offs and extension
-requests all fall in 2022 and nothing happens after that day. Seeding never reads the clock, so
-the data is the same whenever and however often it is seeded (re-runs write nothing).
+**Dates.** Every date is written in the report's year (``cal.day(month, day)``) and moved
+by the calendar to the demo campaign's, or counted from the as-of date (``cal.today``), so
+that the ledgers stand as they would on that date: nothing is dated on or after it (reports
+and decisions end the day before, at office hours), what fell due long ago is nearly all
+signed off, what fell due in the last weeks is mostly done or waiting for its sign-off to
+be verified, and what falls due later is under way. Multi-year tasks name the campaign's
+years (their titles carry ``{first}``-``{last}``); those tied to real plans keep their real
+dates (十四五/十五五, 碳达峰 2030, 2035 远景目标). Seeding never reads the clock for anything
+but the default as-of date, so the same date gives the same data however often it is
+seeded (re-runs write nothing).
 
 How the traffic light looks (counts from ``selectors.ledger_items``; the tests hold them):
 
-- *At the reference date* (``today=DEMO_TODAY``): of the 521 key tasks 45 are red (open past
-  their deadline), 46 yellow (due within three days, or behind the elapsed share of their
-  time by more than 20 points), 423 green and 7 none (suspended or cancelled). Each persona
-  unit (兴城区, 市发改委, 兴城区红旗镇) has a red and a yellow key task of its own; the
-  office's queues hold 59 sign-off requests, 11 extension requests and 123 progress reports.
-- *At today's real date* (any day after 2022): every item still open in the snapshot is
-  past its 2022 deadline, so it is red, as it would be in a ledger nobody updated since;
-  escalation has some 280 overdue key tasks to work on (on 2026-11-23: 281 red, 6 yellow,
-  227 green, 7 none). Eleven key tasks run for several years (to 2025, 2026, 2027, 2030 or
-  2035: 十四五, 碳达峰, 2035 远景目标…); with the progress they reported in 2022 they turn
-  yellow (behind schedule) one after another from 2024 until 2035, and some stay green, so
-  the lists are never a wall of red. No fixed date is "within three days" of every future
-  day, so at the real date the yellows are schedule lag, not near deadlines.
-- *Key projects*: the four rates at the reference date are 开工率 95.8% (46 of 48 due),
-  资金到位率 91.3%, 投资完成率 61.6% (past half by mid-year) and 按期竣工率 87.5% (7 of 8 due).
-  Funds and investment do not depend on the date; at a later date the start and on-time
-  rates count projects due since July 2022 that never reported, so they fall.
+- *On the as-of date*: red items are a few percent of the open ones (3-8% on the dates the
+  tests pin; between 2% and 9% on any day of a campaign: fewest early on, when few
+  deadlines lie behind, most in its last months, when few items are still open). On
+  2026-07-20, of the 521 key tasks 23 are red, 54 yellow (due within three days, or behind
+  the elapsed share of their time by more than 20 points, or a long-term item quiet for a
+  month), 427 green and 17 none (suspended or cancelled); of all 1,700 items 30 are red of
+  420 open. Each persona unit (兴城区, 市发改委, 兴城区红旗镇) has a red and a yellow key
+  task of its own; the office's queues hold 79 sign-off requests, 10 extension requests and
+  127 progress reports.
+- *Later, with nobody updating*: what stays open turns red as its deadline passes (212 red
+  four months on, 389 a year on), as it would in a ledger nobody keeps; the multi-year and
+  long-term items keep the lists from being a wall of red.
+- *Key projects* on 2026-07-20: 开工率 95.8% (46 of 48 due), 资金到位率 91.7%, 投资完成率
+  62.6% (past half by mid-year) and 按期竣工率 87.5% (7 of 8 due).
 
 Writes: ledgers, areas and meetings go through the services with ``actor=None``; items and
 their milestones, measures, progress reports, sign-off and extension requests and evidence
 are bulk-created (the history triggers still record every row, in the seed's context),
 after the same model validation the services run. A row is written only when its natural
-key (area name, ledger title, ledger + item number, meeting title + date) is missing; the
+key (area name, ledger title, ledger + item number, meeting title) is missing; the
 children of an item are written with the item. Evidence rows share three small demo files
 stored once under ``evidence/demo/``.
 """
 
 from __future__ import annotations
 
+import functools
 import random
-import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models import DateTimeField, Model
-from django.utils import timezone
 
-from accounts.models import Unit, User
-from campaign.demo import (
+from accounts.demo import (
     ASSESSED_CODES,
     CAMPAIGN_OFFICE_UNIT,
-    CAMPAIGN_START,
     COUNTIES,
     LIAISONS,
+    DemoCalendar,
+    DemoWorld,
+    Step,
+    working_day,
 )
+from accounts.models import Unit, User
+from campaign.demo import CampaignDemo, campaign_of
 from campaign.models import ResponsibilityChain
 
 from . import services
@@ -106,11 +118,6 @@ from .models import (
 )
 from .services import area_get_or_create, ledger_create, meeting_create
 
-if TYPE_CHECKING:
-    from campaign.demo import DemoWorld
-
-# The day the snapshot describes; the light mix above is designed around it.
-DEMO_TODAY = date(2022, 7, 18)
 # Seeds every random choice (with the ledger's title), so each run builds the same data.
 RANDOM_SEED = "nlzf-demo-ledgers-2022"
 OFFICE = "office"  # the campaign office persona reviews and verifies
@@ -166,7 +173,8 @@ LEDGERS: tuple[LedgerSpec, ...] = (
     LedgerSpec("项目建设", KT, "冰雪经济发展重点任务台账", "LX-WGLJ", "冰雪经济工作专班", 18,
                "发展冰雪旅游、冰雪体育和冰雪装备产业。"),
     LedgerSpec("营商环境", KT, "优化营商环境专项行动重点任务台账", "LX-YSHJJ", "营商环境工作专班",
-               172, "《优化营商环境专项行动方案》及系列配套文件明确的172项重点任务。"),
+               172, "《优化营商环境专项行动方案》（龙政办发〔{year}〕12号）"
+                    "及系列配套文件明确的172项重点任务。"),
     LedgerSpec("营商环境", KT, "政务服务和信用体系建设任务台账", "LX-YSHJJ", "营商环境工作专班", 31,
                "深化“放管服”改革，推进“网上办”“一窗办”和城市信用体系建设。"),
     LedgerSpec("民生保障", KT, "20件民生工程任务台账", "LX-ZJJ", "民生工程工作专班", 20,
@@ -199,7 +207,8 @@ LEDGERS: tuple[LedgerSpec, ...] = (
                "常委班子成员围绕“思想观念怎么变、短板弱项怎么补、振兴发展怎么干”剖析问题、制定整改措施。"),
     LedgerSpec("解放思想", HARD, "《攻坚破难计划》攻坚难题台账", "LX-ZFB",
                "重大决策部署督办落实专项工作组", 39,
-               "问政于民、问计于民、问需于民，梳理攻坚难题39条，提出攻坚措施117条。"),
+               "问政于民、问计于民、问需于民，制定《攻坚破难计划》（龙办发〔{year}〕8号），"
+               "梳理攻坚难题39条，提出攻坚措施117条。"),
     LedgerSpec("解放思想", KT, "重大决策部署督办落实任务台账", "LX-SWB",
                "重大决策部署督办落实专项工作组", 36,
                "明确牵头领导、责任部门、整改措施、完成时限，对调度会议定事项跟踪督办。"),
@@ -210,11 +219,71 @@ assert sum(s.count for s in LEDGERS if s.kind == KT) == 521
 
 # ---------------------------------------------------------------------------------------------
 # Key tasks: per ledger, the tasks and the units each falls to ("县区" = the four counties).
-# A third element gives a multi-year task its own (deadline, reported progress).
+# A third element gives a task a horizon of its own: a deadline years ahead (its title may
+# name the years), or none at all for a standing measure (长期坚持).
 # ---------------------------------------------------------------------------------------------
 
-Horizon = tuple[date, int]
+#: (title, calendar) -> (title, deadline or None for a standing measure, progress so far).
+Horizon = Callable[[str, DemoCalendar], tuple[str, date | None, int]]
 TaskRow = tuple[str, str] | tuple[str, str, Horizon]
+NUMERALS = "一二三四五六七八九"
+
+
+def years(span: int, progress: int) -> Horizon:
+    """A task running to the end of the year ``span`` years after the campaign's, with the
+    progress reported so far; ``{first}`` and ``{last}`` in its title name the two years."""
+
+    def horizon(title: str, cal: DemoCalendar) -> tuple[str, date | None, int]:
+        first, last = cal.year, cal.year + span
+        return title.format(first=first, last=last), date(last, 12, 31), progress
+
+    return horizon
+
+
+def _elapsed(first: int, last: int, today: date) -> float:
+    """Percent of the years ``first`` to ``last`` (whole years) that lies behind ``today``."""
+    begin, end = date(first, 1, 1), date(last, 12, 31)
+    return 100 * max(0, min((today - begin).days, (end - begin).days)) / (end - begin).days
+
+
+def five_year_plan(title: str, cal: DemoCalendar) -> tuple[str, date | None, int]:
+    """The five-year plan (规划纲要) of the as-of year: 十四五 for 2021-2025, 十五五 for
+    2026-2030 and so on, due at its end, with progress a little behind its elapsed time."""
+    number = 14 + (cal.today.year - 2021) // 5
+    first = 2021 + 5 * (number - 14)
+    plan = f"十{NUMERALS[number - 11]}五"
+    progress = max(5, _round5(_elapsed(first, first + 4, cal.today) - 5))
+    return title.format(plan=plan), date(first + 4, 12, 31), progress
+
+
+def carbon_peak(title: str, cal: DemoCalendar) -> tuple[str, date | None, int]:
+    """Peak carbon before 2030 (the national plan's date); after 2030, neutrality by 2060."""
+    if cal.today.year < 2030:
+        return title, date(2030, 12, 31), max(5, _round5(_elapsed(2021, 2030, cal.today) - 10))
+    progress = max(5, _round5(_elapsed(2031, 2060, cal.today)))
+    return "落实碳中和行动方案，确保2060年前实现碳中和", date(2060, 12, 31), progress
+
+
+def vision_2035(title: str, cal: DemoCalendar) -> tuple[str, date | None, int]:
+    """The 2035 long-range goals; after 2035, those for the middle of the century."""
+    if cal.today.year < 2035:
+        return title, date(2035, 12, 31), max(5, _round5(_elapsed(2021, 2035, cal.today) - 5))
+    progress = max(5, _round5(_elapsed(2036, 2049, cal.today)))
+    return "到本世纪中叶全面建成社会主义现代化强国目标任务分解落实", date(2049, 12, 31), progress
+
+
+def poverty_transition(title: str, cal: DemoCalendar) -> tuple[str, date | None, int]:
+    """The transition period after poverty alleviation ran to the end of 2025; after it,
+    preventing a return to poverty is a standing measure (长期坚持)."""
+    if cal.today.year <= 2025:
+        return title, date(2025, 12, 31), max(5, _round5(_elapsed(2021, 2025, cal.today) - 5))
+    return "健全常态化防止返贫致贫帮扶机制", None, 0
+
+
+def standing_measure(title: str, cal: DemoCalendar) -> tuple[str, date | None, int]:
+    """A standing measure (长期坚持): no deadline; its light follows accepted progress."""
+    return title, None, 0
+
 
 # fmt: off
 KEY_TASKS: dict[str, tuple[TaskRow, ...]] = {
@@ -227,8 +296,8 @@ KEY_TASKS: dict[str, tuple[TaskRow, ...]] = {
         ("一般公共预算收入完成年度预算", "CZJ"),
         ("农林牧渔业总产值稳定增长", "NYJ"),
         ("培育规上工业企业和限上商贸企业入统", "GXJ SWJ"),
-        ("完成“十四五”规划纲要确定的主要目标任务", "FGW", (date(2025, 12, 31), 35)),
-        ("建立主要经济指标周调度、月分析、季通报制度", "TJJ"),
+        ("完成“{plan}”规划纲要确定的主要目标任务", "FGW", five_year_plan),
+        ("坚持主要经济指标周调度、月分析、季通报", "TJJ", standing_measure),
     ),
     "招商引资签约项目落地台账": tuple(
         (f"推动{name}签约落地开工", units)
@@ -257,7 +326,7 @@ KEY_TASKS: dict[str, tuple[TaskRow, ...]] = {
         ("建设智慧农业示范基地", "NYJ"),
     ),
     "冰雪经济发展重点任务台账": (
-        ("落实冰雪经济发展规划（2022—2030年）", "WGLJ", (date(2030, 12, 31), 15)),
+        ("落实冰雪经济发展规划（{first}—{last}年）", "WGLJ", years(8, 15)),
         ("推进冰雪旅游度假区提档升级", "WGLJ LCJ AN"),
         ("建设城区公共冰场雪场", "TYJ XC LH"),
         ("开展“百万青少年上冰雪”活动", "JYJ TYJ"),
@@ -295,7 +364,7 @@ KEY_TASKS: dict[str, tuple[TaskRow, ...]] = {
         ("清理拖欠民营企业中小企业账款", "GXJ CZJ 县区"),
         ("规范中介服务，建设网上中介服务超市", "YSHJJ FGW"),
         ("推进政府采购全流程电子化", "CZJ"),
-        ("营商环境主要指标进入全省第一方阵（2022—2027年）", "YSHJJ", (date(2027, 12, 31), 70)),
+        ("营商环境主要指标进入全省第一方阵（{first}—{last}年）", "YSHJJ", years(5, 70)),
         ("组建项目帮办代办服务队伍", "YSHJJ TCJ 县区"),
         ("落实“首问负责、一次性告知、限时办结”制度", "YSHJJ ZJJ ZRZYJ RSJ GAJ 县区"),
         ("开展政务服务“好差评”工作", "YSHJJ 县区"),
@@ -320,7 +389,7 @@ KEY_TASKS: dict[str, tuple[TaskRow, ...]] = {
         ("推进政务服务中心“一站式”功能提升", "YSHJJ 县区"),
         ("推进乡镇（街道）便民服务中心标准化建设",
          "XC-01 XC-05 LH-02 AN-01 AN-03 FLX-01 FLX-02"),
-        ("建成数字政府，政务服务全面实现“一网通办”", "DSJ", (date(2025, 12, 31), 40)),
+        ("建成数字政府，政务服务全面实现“一网通办”", "DSJ", years(3, 40)),
         ("推进社会信用体系建设，提升城市信用排名", "FGW"),
         ("建立市场主体信用档案", "SCJGJ"),
         ("开展失信被执行人联合惩戒", "FY FGW"),
@@ -349,8 +418,7 @@ KEY_TASKS: dict[str, tuple[TaskRow, ...]] = {
         ("推进基层医疗卫生机构标准化建设", "FLX"),
         ("实施农村人居环境整治提升", "NYJ"),
         ("开展城乡居民免费健康体检", "CL"),
-        ("完成2000年底前建成的城镇老旧小区改造（2022—2025年）", "ZJJ",
-         (date(2025, 12, 31), 30)),
+        ("实施城镇老旧小区改造三年行动（{first}—{last}年）", "ZJJ", years(2, 30)),
     ),
     "“我为群众办实事”实践活动任务台账": (
         ("解决群众反映的急难愁盼问题", "XC-07 XC-02 LH-03 AN-02 FLX-03"),
@@ -364,8 +432,8 @@ KEY_TASKS: dict[str, tuple[TaskRow, ...]] = {
         ("解决农民工工资拖欠问题", "RSJ ZGH"),
         ("开展法律援助进基层", "SFJ FL"),
         ("巩固拓展脱贫攻坚成果同乡村振兴有效衔接（过渡期至2025年底）", "XCZXJ",
-         (date(2025, 12, 31), 45)),
-        ("建设美丽乡村示范村（2022—2027年）", "XC-07", (date(2027, 12, 31), 25)),
+         poverty_transition),
+        ("建设美丽乡村示范村（{first}—{last}年）", "XC-07", years(5, 25)),
     ),
     "城市整治提升任务台账": (
         ("整治城中村和城乡结合部环境", "XC LH"),
@@ -379,8 +447,8 @@ KEY_TASKS: dict[str, tuple[TaskRow, ...]] = {
         ("整治建筑工地扬尘", "ZJJ"),
         ("整治违规户外广告和牌匾", "CGJ ZRZYJ"),
         ("推进城区亮化工程", "CGJ"),
-        ("实施城市更新行动（2022—2030年）", "XC", (date(2030, 12, 31), 12)),
-        ("争创全国文明城市（2022—2026年）", "XCB", (date(2026, 12, 31), 60)),
+        ("实施城市更新行动（{first}—{last}年）", "XC", years(8, 12)),
+        ("争创全国文明城市（{first}—{last}年）", "XCB", years(4, 60)),
     ),
     "生态环境保护督察反馈问题整改台账": (
         ("推进生态环境保护督察反馈问题整改销号", "STHJJ"),
@@ -395,7 +463,7 @@ KEY_TASKS: dict[str, tuple[TaskRow, ...]] = {
         ("推进农村生活污水治理", "STHJJ FLX AN-01"),
         ("加强饮用水水源地保护", "SWUJ STHJJ"),
         ("整治工业企业超标排放", "STHJJ GXJ"),
-        ("落实碳达峰实施方案，确保2030年前实现碳达峰", "STHJJ", (date(2030, 12, 31), 8)),
+        ("落实碳达峰实施方案，确保2030年前实现碳达峰", "STHJJ", carbon_peak),
     ),
     "执法司法服务提升攻坚任务台账": (
         ("开展执法司法突出问题专项整治", "ZFW GAJ SFJ FY JCY"),
@@ -404,7 +472,7 @@ KEY_TASKS: dict[str, tuple[TaskRow, ...]] = {
         ("开展涉企行政执法专项治理", "SFJ SCJGJ"),
         ("落实行政执法“三项制度”", "SFJ CGJ STHJJ YJJ JTJ"),
         ("推进矛盾纠纷多元化解", "ZFW 县区"),
-        ("开展常态化扫黑除恶斗争", "GAJ"),
+        ("开展常态化扫黑除恶斗争", "GAJ", standing_measure),
         ("推进切实解决执行难", "FY"),
         ("推进公益诉讼检察", "JCY"),
         ("推进社区矫正规范化", "SFJ"),
@@ -420,7 +488,7 @@ KEY_TASKS: dict[str, tuple[TaskRow, ...]] = {
         ("整治“门难进、脸难看、事难办”问题", "YSHJJ GAJ YBJ GJJ"),
         ("开设“能力作风专栏”曝光典型问题", "RMT XCB"),
         ("开展不良作风问题线索排查", "JWJW"),
-        ("开展作风建设明察暗访", "JWJW JGGW"),
+        ("坚持开展作风建设明察暗访", "JWJW JGGW", standing_measure),
         ("对整改不及时、不到位的追责问责", "JWJW"),
     ),
     "机关工作质效提升任务台账": (
@@ -444,9 +512,8 @@ KEY_TASKS: dict[str, tuple[TaskRow, ...]] = {
         ("打好“兴工、营城、活商、富农、惠民”牌", "ZFB FGW GXJ SWJ NYJ"),
         ("落实巡察反馈问题整改", "XSB MZJ JYJ WJW"),
         ("办理人大代表建议和政协委员提案", "ZFB"),
-        ("落实领导批示件督办", "SWB ZFB"),
-        ("到2035年基本实现社会主义现代化远景目标任务分解落实", "ZYS",
-         (date(2035, 12, 31), 10)),
+        ("落实领导批示件跟踪督办", "SWB ZFB", standing_measure),
+        ("到2035年基本实现社会主义现代化远景目标任务分解落实", "ZYS", vision_2035),
     ),
 }
 # fmt: on
@@ -454,17 +521,18 @@ KEY_TASKS: dict[str, tuple[TaskRow, ...]] = {
 
 @dataclass(frozen=True)
 class MeetingSpec:
-    """A review meeting and its decisions: (unit, title, deadline) in the督办 ledger."""
+    """A review meeting on ``day`` (month, day of the report's year) and its decisions:
+    (unit, title, days given) in the督办 ledger."""
 
     key: str
     kind: str
     title: str
-    day: date
+    day: tuple[int, int]
     host: str
     chair: str
     attending: str
     minutes: str
-    decisions: tuple[tuple[str, str, date], ...]
+    decisions: tuple[tuple[str, str, int], ...]
 
 
 DECISIONS_LEDGER = "重大决策部署督办落实任务台账"
@@ -473,45 +541,59 @@ CONSULTATION = MeetingKind.CONSULTATION
 
 # fmt: off
 MEETINGS: tuple[MeetingSpec, ...] = (
-    MeetingSpec("m1", DISPATCH, "全市机关能力作风建设工作领导小组第一次调度会", date(2022, 3, 8),
+    MeetingSpec("m1", DISPATCH, "全市机关能力作风建设工作领导小组第一次调度会", (3, 8),
                 CAMPAIGN_OFFICE_UNIT, "secretary", "SWB ZFB ZZB JWJW 县区",
                 "听取活动启动情况汇报，部署量化任务目标和挂图作战。",
-                (("ZZB", "指导纳入专项考核的单位3月底前量化任务目标、挂图作战", date(2022, 3, 31)),
-                 ("SWB", "建立能力作风建设清单台账并动态更新", date(2022, 3, 31)))),
-    MeetingSpec("m2", PROMOTION, "全市重点项目建设推进会", date(2022, 4, 12), "LX-FGW",
+                (("ZZB", "指导纳入专项考核的单位按期量化任务目标、挂图作战", 23),
+                 ("SWB", "建立能力作风建设清单台账并动态更新", 23))),
+    MeetingSpec("m2", PROMOTION, "全市重点项目建设推进会", (4, 12), "LX-FGW",
                 "vice_mayor_industry", "FGW ZRZYJ ZJJ CZJ 县区",
                 "调度省市重点项目开复工情况，协调解决用地、资金等制约因素。",
-                (("ZRZYJ", "解决重点项目用地报批滞后问题", date(2022, 5, 12)),
-                 ("CZJ", "协调重点项目建设资金及时拨付", date(2022, 5, 12)))),
-    MeetingSpec("m3", CONSULTATION, "重点领域信访积案化解会商会", date(2022, 5, 10), "LX-XFJ",
+                (("ZRZYJ", "解决重点项目用地报批滞后问题", 30),
+                 ("CZJ", "协调重点项目建设资金及时拨付", 30))),
+    MeetingSpec("m3", CONSULTATION, "重点领域信访积案化解会商会", (5, 10), "LX-XFJ",
                 "vice_mayor_security", "XFJ ZJJ RSJ GAJ ZFW",
                 "逐案会商上级交办信访积案，明确包案领导和化解时限。",
-                (("ZJJ", "化解房地产领域信访积案", date(2022, 6, 30)),)),
-    MeetingSpec("m4", DISPATCH, "优化营商环境专项行动调度会", date(2022, 5, 24), "LX-YSHJJ",
+                (("ZJJ", "化解房地产领域信访积案", 51),)),
+    MeetingSpec("m4", DISPATCH, "优化营商环境专项行动调度会", (5, 24), "LX-YSHJJ",
                 "official", "YSHJJ ZJJ ZRZYJ SWJT RLGS SCJGJ",
                 "调度172项重点任务推进情况，通报审批时限和报装时限压减进度。",
-                (("ZJJ", "压缩工程建设项目审批时限", date(2022, 6, 30)),
-                 ("SWJT", "解决企业反映的水电气暖报装慢问题", date(2022, 6, 30)))),
-    MeetingSpec("m5", PROMOTION, "20件民生工程推进会", date(2022, 6, 14), "LX-ZJJ",
+                (("ZJJ", "压缩工程建设项目审批时限", 37),
+                 ("SWJT", "解决企业反映的水电气暖报装慢问题", 37))),
+    MeetingSpec("m5", PROMOTION, "20件民生工程推进会", (6, 14), "LX-ZJJ",
                 "vice_mayor_urban", "ZJJ CTJT RLGS SWJT CZJ",
                 "推进老旧小区改造和燃气入户工程，确保汛期、供暖期前完成节点任务。",
-                (("CTJT", "加快燃气入户工程施工进度", date(2022, 7, 20)),)),
-    MeetingSpec("m6", DISPATCH, "上半年主要经济指标调度会", date(2022, 6, 28), "LX-FGW",
+                (("CTJT", "加快燃气入户工程施工进度", 36),)),
+    MeetingSpec("m6", DISPATCH, "主要经济指标调度会", (6, 28), "LX-FGW",
                 "mayor", "FGW TJJ GXJ SWJ CZJ 县区",
-                "分析上半年主要经济指标，确保实现“双过半”。",
-                (("FGW", "确保固定资产投资7月底前完成序时进度", date(2022, 7, 31)),
-                 ("GXJ", "推动规上工业企业满负荷生产", date(2022, 7, 31)))),
-    MeetingSpec("m7", CONSULTATION, "生态环境保护督察反馈问题整改会商会", date(2022, 7, 12),
+                "分析主要经济指标完成情况，确保实现“双过半”。",
+                (("FGW", "确保固定资产投资按月完成序时进度", 33),
+                 ("GXJ", "推动规上工业企业满负荷生产", 33))),
+    MeetingSpec("m7", CONSULTATION, "生态环境保护督察反馈问题整改会商会", (7, 12),
                 "LX-STHJJ", "vice_mayor_culture", "STHJJ SWUJ ZRZYJ NYJ",
                 "会商黑臭水体整治和秸秆禁烧问题整改验收标准。",
-                (("SWUJ", "制定黑臭水体整治验收方案", date(2022, 8, 1)),)),
-    MeetingSpec("m8", PROMOTION, "“能力作风建设年”活动“回头看”推进会", date(2022, 7, 15),
+                (("SWUJ", "制定黑臭水体整治验收方案", 20),)),
+    MeetingSpec("m8", PROMOTION, "“能力作风建设年”活动“回头看”推进会", (7, 15),
                 CAMPAIGN_OFFICE_UNIT, "deputy_secretary", "SWB ZZB JWJW 县区",
                 "对照清单台账开展“回头看”，部署第二季度考核。",
-                (("XC", "对照清单台账开展“回头看”，查漏补缺", date(2022, 8, 15)),)),
+                (("XC", "对照清单台账开展“回头看”，查漏补缺", 31),)),
 )
 # fmt: on
 assert sum(len(m.decisions) for m in MEETINGS) == 12
+
+
+def meeting_days(cal: DemoCalendar) -> dict[str, date]:
+    """Each meeting's day: as in the report's year, or, when the campaign is younger than
+    that, drawn in proportion into the weeks it has run; always a working day in the past."""
+    start, latest = cal.start, cal.today - timedelta(days=3)
+    last = max(cal.day(*m.day) for m in MEETINGS)
+    days = {}
+    for meeting in MEETINGS:
+        day = cal.day(*meeting.day)
+        if last > latest:
+            day = start + (day - start) * ((latest - start) / (last - start))
+        days[meeting.key] = working_day(day)
+    return days
 
 
 def _codes(text: str) -> list[str]:
@@ -658,7 +740,7 @@ PROJECTS: tuple[tuple[str, str, bool], ...] = (
 )
 # fmt: on
 assert len(PROJECTS) == 52  # 52个省市重点项目
-# Planned to be finished by the reference date (all but the logistics park on time).
+# Planned to be finished by the as-of date (all but the logistics park on time).
 PROJECTS_DUE = {"玉米深加工项目", "生物基新材料产业园一期项目", "乳制品加工项目",
                 "现代物流园区项目",
                 "市医院迁建项目", "市第一高级中学新校区项目", "污水处理厂提标改造工程",
@@ -794,7 +876,7 @@ STUDY_PROBLEMS: tuple[tuple[int, str, str, str], ...] = (
      "完善疫情防控应急预案和保供稳链机制"),
 )
 # fmt: on
-STUDY_DATE = date(2022, 4, 26)  # the seminar (invented date)
+STUDY_DAY = (4, 26)  # the seminar (invented date)
 STUDY_MEASURES = 64  # 制定整改措施64条
 
 # ---------------------------------------------------------------------------------------------
@@ -850,7 +932,7 @@ HARD_PROBLEMS: tuple[tuple[str, str, str, str, int], ...] = (
 assert len(HARD_PROBLEMS) == 39  # 梳理攻坚难题39条
 assert sum(row[4] for row in HARD_PROBLEMS) == 117  # 提出攻坚措施117条
 HARD_PROBLEMS_SOLVED = {"市医院搬迁历史遗留问题", "高中新建历史遗留问题"}  # 得到妥善解决
-HARD_DATE = date(2022, 3, 20)  # the 《攻坚破难计划》 (invented date)
+HARD_DAY = (3, 20)  # the 《攻坚破难计划》 (invented date)
 HARD_MEASURES = (
     "摸清底数，建立问题清单和工作台账",
     "积极争取上级资金和政策支持",
@@ -876,10 +958,10 @@ COMMITMENTS: tuple[tuple[str, str], ...] = (
 )
 # fmt: on
 assert len(COMMITMENTS) == 20  # 20家单位主要领导…公开承诺
-COMMITMENT_DATE = date(2022, 3, 15)
+COMMITMENT_DAY = (3, 15)  # on the TV column (invented date)
 
 # ---------------------------------------------------------------------------------------------
-# Plans: what each item, with its children, looks like on the reference date
+# Plans: what each item, with its children, looks like on the as-of date
 # ---------------------------------------------------------------------------------------------
 
 
@@ -921,13 +1003,16 @@ class ExtensionPlan:
 
 @dataclass
 class ItemPlan:
-    """One item as it stands on :data:`DEMO_TODAY`, with everything hanging from it."""
+    """One item as it stands on the as-of date, with everything hanging from it.
+
+    ``deadline`` is None for a standing measure (长期坚持).
+    """
 
     code: str
     title: str
     unit: str
     start: date
-    deadline: date
+    deadline: date | None
     status: str = NOT_STARTED
     progress: int = 0
     fields: dict[str, Any] = field(default_factory=dict)
@@ -939,21 +1024,11 @@ class ItemPlan:
     meeting: str | None = None
     signed_off: date | None = None
 
-    @property
-    def entered(self) -> date:
+    def entered(self, cal: DemoCalendar) -> date:
         """When the item was put in the ledger: when it arose, or when the campaign began for
         items older or due to start later, but never after its first report."""
-        day = self.start if CAMPAIGN_START <= self.start <= DEMO_TODAY else CAMPAIGN_START
+        day = self.start if cal.start <= self.start <= cal.yesterday else cal.start
         return min([day, *(r.day for r in self.reports)])
-
-    @property
-    def last_activity(self) -> date:
-        """The latest day anything happened to the item (its ``updated_at``)."""
-        days = [self.start]
-        days += [r.day for r in self.reports]
-        days += [s.decided or s.day for s in self.signoffs]
-        days += [e.decided or e.day for e in self.extensions]
-        return min(max(days), DEMO_TODAY)
 
 
 @dataclass(frozen=True)
@@ -1039,10 +1114,19 @@ def _month_end(day: date) -> date:
     return following - timedelta(days=1)
 
 
-def _behind(progress: int, start: date, deadline: date, *, lag: int = 20) -> bool:
-    """The light selector's "behind schedule" test at the reference date, in integers."""
+def _month_ends(first: date, last: date) -> list[date]:
+    """Every month's last day from ``first`` to ``last``."""
+    ends, day = [], _month_end(first)
+    while day <= last:
+        ends.append(day)
+        day = _month_end(day + timedelta(days=1))
+    return ends
+
+
+def _behind(progress: int, start: date, deadline: date, today: date, *, lag: int = 20) -> bool:
+    """The light selector's "behind schedule" test on ``today``, in integers."""
     span = max((deadline - start).days, 1)
-    elapsed = (DEMO_TODAY - start).days
+    elapsed = (today - start).days
     return progress * span < elapsed * 100 - lag * span
 
 
@@ -1055,6 +1139,7 @@ def _reports(
     plan: ItemPlan,
     rng: random.Random,
     words: Words,
+    cal: DemoCalendar,
     *,
     until: date,
     percent: int,
@@ -1062,9 +1147,9 @@ def _reports(
     lagging: bool = False,
 ) -> None:
     """One to three reports rising to ``percent`` by ``until`` (reports every month or so)."""
-    # Projects running since 2021 report on the platform from the start of 2022.
-    first = max(plan.start + timedelta(days=7), date(2022, 1, 4))
-    until = min(until, DEMO_TODAY - timedelta(days=1))
+    # Projects running since an earlier year report on the platform from the year's start.
+    first = max(plan.start + timedelta(days=7), cal.day(1, 4))
+    until = min(until, cal.yesterday)
     if until < plan.start:
         return
     first = min(first, until)
@@ -1095,147 +1180,170 @@ def _reports(
         earlier.review, earlier.reason = RETURNED, rng.choice(REPORT_RETURN_REASONS)
 
 
-def _close(plan: ItemPlan, rng: random.Random, words: Words, *, on: date, how: str) -> None:
+def _close(
+    plan: ItemPlan, rng: random.Random, words: Words, cal: DemoCalendar, *, on: date, how: str
+) -> None:
     """Complete the item on ``on``; ``how``: signed_off, pending (sign-off asked), completed,
     or returned (sign-off sent back, the item reopened)."""
     on = max(on, plan.start)
-    _reports(plan, rng, words, until=on, percent=100)
+    _reports(plan, rng, words, cal, until=on, percent=100)
     plan.status, plan.progress = COMPLETED, 100
-    asked = min(on + timedelta(days=rng.randint(1, 3)), DEMO_TODAY - timedelta(days=1))
+    asked = min(on + timedelta(days=rng.randint(1, 3)), cal.yesterday)
     note = rng.choice(words.signoff)
     if how == "signed_off":
-        decided = min(asked + timedelta(days=rng.randint(1, 6)), DEMO_TODAY - timedelta(days=1))
+        decided = min(asked + timedelta(days=rng.randint(1, 6)), cal.yesterday)
         plan.signoffs.append(SignOffPlan(asked, note, ACCEPTED, decided))
         plan.status, plan.signed_off = SIGNED_OFF, decided
     elif how == "pending":
         plan.signoffs.append(SignOffPlan(asked, note))
     elif how == "returned":
-        returned = min(asked + timedelta(days=2), DEMO_TODAY - timedelta(days=1))
+        returned = min(asked + timedelta(days=2), cal.yesterday)
         plan.signoffs.append(
             SignOffPlan(asked, note, RETURNED, returned, rng.choice(RETURN_REASONS))
         )
         plan.status = IN_PROGRESS
-        if returned < DEMO_TODAY - timedelta(days=1):
+        if returned < cal.yesterday:
             plan.progress = 95
             plan.reports.append(
                 ReportPlan(returned + timedelta(days=1), 95, "正在按要求补充验收材料", PENDING)
             )
 
 
-def _advance(plan: ItemPlan, rng: random.Random, words: Words, *, mode: str) -> None:
-    """Leave the item open at the reference date: ``on_track``, ``lag`` or ``not_started``."""
-    span = max((plan.deadline - plan.start).days, 1)
-    share = max(0.0, min(1.0, (DEMO_TODAY - plan.start).days / span))
+def _advance(
+    plan: ItemPlan, rng: random.Random, words: Words, cal: DemoCalendar, *, mode: str
+) -> None:
+    """Leave the item open on the as-of date: ``on_track``, ``lag`` or ``not_started``."""
+    today, deadline = cal.today, plan.deadline
+    assert deadline is not None
+    span = max((deadline - plan.start).days, 1)
+    share = max(0.0, min(1.0, (today - plan.start).days / span))
     if mode == "not_started" or share <= 0:
         plan.status, plan.progress = NOT_STARTED, 0
         return
     if mode == "lag":
         progress = _round5(share * 100 - rng.uniform(28, 45))
-        if progress <= 0 or not _behind(progress, plan.start, plan.deadline):
+        if progress <= 0 or not _behind(progress, plan.start, deadline, today):
             mode = "on_track"
     if mode == "on_track":
         progress = min(95, max(5, _round5(share * 100 + rng.uniform(-8, 20))))
-        while _behind(progress, plan.start, plan.deadline) and progress < 95:
+        while _behind(progress, plan.start, deadline, today) and progress < 95:
             progress += 5
-    if plan.deadline < DEMO_TODAY:  # overdue: stuck short of done
+    if deadline < today:  # overdue: stuck short of done
         progress = min(progress, _round5(rng.uniform(40, 90)))
     plan.status, plan.progress = IN_PROGRESS, progress
     _reports(
         plan,
         rng,
         words,
-        until=DEMO_TODAY - timedelta(days=rng.randint(1, 20)),
+        cal,
+        until=today - timedelta(days=rng.randint(1, 20)),
         percent=progress,
         pending_last=rng.random() < 0.3,
-        lagging=mode == "lag" or plan.deadline < DEMO_TODAY,
+        lagging=mode == "lag" or deadline < today,
     )
 
 
-def _live(plan: ItemPlan, rng: random.Random, words: Words, scenario: str) -> None:
-    """Play the item's life up to the reference date as ``scenario`` says.
+def _standing(plan: ItemPlan, rng: random.Random, words: Words, cal: DemoCalendar) -> None:
+    """A standing measure (长期坚持): reported about monthly since it began, the last report
+    some days ago; one in four has been quiet for over a month (yellow), none for two."""
+    quiet = rng.randint(33, 45) if rng.random() < 0.25 else rng.randint(3, 24)
+    day, days = max(cal.today - timedelta(days=quiet), plan.start), list[date]()
+    while day >= plan.start + timedelta(days=10) or not days:
+        days.insert(0, day)
+        day -= timedelta(days=rng.randint(26, 34))
+    for index, day in enumerate(days):
+        percent = _round5(min(80, 20 + 60 * (index + 1) / max(len(days), 6)))
+        text = rng.choice(words.started if index == 0 else words.midway)
+        plan.reports.append(ReportPlan(day, percent, text, evidence=rng.random() < 0.15))
+    plan.status, plan.progress = IN_PROGRESS, plan.reports[-1].percent
+
+
+def _live(
+    plan: ItemPlan, rng: random.Random, words: Words, scenario: str, cal: DemoCalendar
+) -> None:
+    """Play the item's life up to the as-of date as ``scenario`` says.
 
     Scenarios: done (signed off), pending (sign-off waiting), completed (not yet asked),
     returned (sign-off sent back), on_track, lag, not_started, overdue, near (due within
     three days), suspended, cancelled, ext_pending / ext_approved / ext_refused (an
     extension request on an open item).
     """
-    today = DEMO_TODAY
-    latest_close = min(plan.deadline, today - timedelta(days=4))
+    today, deadline = cal.today, plan.deadline
+    assert deadline is not None
+    latest_close = min(deadline, today - timedelta(days=4))
     if scenario in ("done", "pending", "completed", "returned"):
         if scenario == "done":
             earliest = plan.start + timedelta(days=max(1, (latest_close - plan.start).days // 2))
             on = _between(rng, earliest, latest_close)
-            if plan.deadline < today and rng.random() < 0.1:  # a few are finished late
-                on = _between(rng, plan.deadline, today - timedelta(days=8))
+            if deadline < today and rng.random() < 0.1:  # a few are finished late
+                on = _between(rng, deadline, today - timedelta(days=8))
         else:
             on = _between(rng, today - timedelta(days=14), today - timedelta(days=3))
-        _close(plan, rng, words, on=on, how="signed_off" if scenario == "done" else scenario)
+        _close(plan, rng, words, cal, on=on, how="signed_off" if scenario == "done" else scenario)
     elif scenario in ("on_track", "lag", "not_started", "overdue", "near"):
-        _advance(plan, rng, words, mode="on_track" if scenario in ("overdue", "near") else scenario)
+        mode = "on_track" if scenario in ("overdue", "near") else scenario
+        _advance(plan, rng, words, cal, mode=mode)
     elif scenario in ("suspended", "cancelled"):
-        _advance(plan, rng, words, mode="on_track")
+        _advance(plan, rng, words, cal, mode="on_track")
         plan.status = SUSPENDED if scenario == "suspended" else CANCELLED
         text = (
             "因上级政策调整，经领导小组同意暂缓实施"
             if scenario == "suspended"
             else ("经领导小组研究，该任务并入其他任务统筹推进，予以取消")
         )
-        plan.reports.append(
-            ReportPlan(today - timedelta(days=rng.randint(5, 30)), plan.progress, text)
-        )
+        said = max(today - timedelta(days=rng.randint(5, 30)), plan.start)
+        plan.reports.append(ReportPlan(min(said, cal.yesterday), plan.progress, text))
     elif scenario == "ext_pending":
-        _advance(plan, rng, words, mode=rng.choice(("on_track", "lag")))
+        _advance(plan, rng, words, cal, mode=rng.choice(("on_track", "lag")))
         asked = today - timedelta(days=rng.randint(1, 6))
         plan.extensions.append(
             ExtensionPlan(
                 asked,
                 rng.choice(EXTENSION_REASONS),
-                plan.deadline,
-                _month_end(plan.deadline + timedelta(days=rng.choice((20, 50)))),
+                deadline,
+                _month_end(deadline + timedelta(days=rng.choice((20, 50)))),
             )
         )
     elif scenario == "ext_approved":
-        # Asked before the old deadline and before the reference date, approved two days on.
-        month_ends = [_month_end(date(today.year, month, 1)) for month in range(1, 13)]
+        # Asked before the old deadline and before the as-of date, approved two days on.
         olds = [
             day
-            for day in month_ends
-            if plan.start + timedelta(days=20) <= day < plan.deadline
-            and day <= today + timedelta(days=10)
+            for day in _month_ends(plan.start + timedelta(days=20), deadline - timedelta(days=1))
+            if day <= today + timedelta(days=10)
         ]
         if not olds:  # too short or too far off to have been extended: just on track
-            _live(plan, rng, words, "on_track")
+            _live(plan, rng, words, "on_track", cal)
             return
         old = rng.choice(olds)
         asked = min(old - timedelta(days=rng.randint(5, 12)), today - timedelta(days=3))
         asked = max(asked, plan.start)
-        decided = min(asked + timedelta(days=2), today - timedelta(days=1))
+        decided = min(asked + timedelta(days=2), cal.yesterday)
         plan.extensions.append(
             ExtensionPlan(
                 asked,
                 rng.choice(EXTENSION_REASONS),
                 old,
-                plan.deadline,
+                deadline,
                 ExtensionStatus.APPROVED,
                 decided,
                 "同意延期，请按新时限完成",
             )
         )
-        _advance(plan, rng, words, mode="on_track")
+        _advance(plan, rng, words, cal, mode="on_track")
     elif scenario == "ext_refused":
-        asked = max(plan.start, plan.deadline - timedelta(days=rng.randint(5, 12)))
+        asked = max(plan.start, deadline - timedelta(days=rng.randint(5, 12)))
         plan.extensions.append(
             ExtensionPlan(
                 asked,
                 rng.choice(EXTENSION_REASONS),
-                plan.deadline,
-                _month_end(plan.deadline + timedelta(days=45)),
+                deadline,
+                _month_end(deadline + timedelta(days=45)),
                 ExtensionStatus.REFUSED,
-                asked + timedelta(days=2),
+                min(asked + timedelta(days=2), cal.yesterday),
                 "该任务为年度硬任务，不予延期，请倒排工期加快推进",
             )
         )
-        _advance(plan, rng, words, mode="on_track")
+        _advance(plan, rng, words, cal, mode="on_track")
     else:
         raise ValueError(scenario)
     if plan.reports and plan.status != NOT_STARTED:
@@ -1249,57 +1357,101 @@ def _pick(rng: random.Random, weights: Sequence[tuple[str, int]]) -> str:
     return rng.choices(names, weights=counts)[0]
 
 
-# Deadlines of key tasks (month ends through 2022) and how often each comes up.
+# Deadlines of key tasks (month, day of the campaign's year) and how often each comes up.
 # fmt: off
-KT_DEADLINES: tuple[tuple[date, int], ...] = (
-    (date(2022, 3, 31), 5), (date(2022, 4, 30), 8), (date(2022, 5, 31), 10),
-    (date(2022, 6, 30), 20), (date(2022, 7, 15), 2), (date(2022, 7, 20), 2),
-    (date(2022, 7, 31), 5), (date(2022, 8, 31), 8), (date(2022, 9, 30), 12),
-    (date(2022, 10, 31), 8), (date(2022, 11, 30), 5), (date(2022, 12, 31), 15),
+KT_DEADLINES: tuple[tuple[tuple[int, int], int], ...] = (
+    ((3, 31), 5), ((4, 30), 8), ((5, 31), 10), ((6, 30), 20), ((7, 15), 2), ((7, 20), 2),
+    ((7, 31), 5), ((8, 31), 8), ((9, 30), 12), ((10, 31), 8), ((11, 30), 5), ((12, 31), 15),
 )
-KT_STARTS = (date(2022, 2, 21), date(2022, 3, 1), date(2022, 3, 10), date(2022, 3, 21),
-             date(2022, 4, 1), date(2022, 4, 15), date(2022, 5, 5))
-PAST_SCENARIOS = (("done", 70), ("pending", 5), ("completed", 3), ("returned", 2),
-                  ("overdue", 14), ("ext_refused", 2), ("suspended", 2), ("cancelled", 1))
-JUST_PAST_SCENARIOS = (("overdue", 50), ("done", 25), ("pending", 25))
-NEAR_SCENARIOS = (("near", 80), ("pending", 20))
+KT_STARTS = ((2, 21), (3, 1), (3, 10), (3, 21), (4, 1), (4, 15), (5, 5))
+# How key tasks stand once their deadline is behind: most are done, some wait for their
+# sign-off to be verified, and a few are still open (overdue, red). The longer ago, the
+# fewer: past three months they are rare. Weights in thousandths; the share still open when
+# recently due is set by :func:`_recent_overdue`.
+RECENT_PAST = (("done", 620), ("pending", 180), ("completed", 50), ("returned", 10),
+               ("suspended", 25), ("cancelled", 15))
+OLDER_PAST = (("done", 860), ("pending", 40), ("completed", 20), ("returned", 5),
+              ("overdue", 8), ("ext_refused", 2), ("suspended", 50), ("cancelled", 15))
+OLD_PAST = (("done", 927), ("pending", 10), ("completed", 10), ("overdue", 3),
+            ("suspended", 35), ("cancelled", 15))
+#: "Recently due": within a month and a half, so that a month's end always falls in it.
+RECENT_DAYS = 45
+#: About this share of the open key tasks is red on the as-of date.
+RED_SHARE = 0.035
+# Within three days of the deadline, most have just asked for their sign-off.
+JUST_PAST = (("done", 300), ("pending", 600), ("completed", 100))
+NEAR_SCENARIOS = (("near", 75), ("pending", 25))
 FUTURE_SCENARIOS = (("on_track", 55), ("lag", 14), ("not_started", 6), ("done", 8),
                     ("pending", 4), ("ext_pending", 3), ("ext_approved", 5), ("returned", 2),
                     ("suspended", 1))
 # fmt: on
 
 # Persona units get, in order, these scenarios on their key tasks in these ledgers, so that
-# each finds a red and a yellow item of its own at the reference date.
+# each finds a red and a yellow item of its own on the as-of date.
 FORCED: dict[tuple[str, str], tuple[str, ...]] = {
     ("主要经济指标调度台账", "LX-FGW"): ("overdue", "near"),
     ("城市整治提升任务台账", "LX-XC"): ("overdue", "lag"),
     ("“我为群众办实事”实践活动任务台账", "LX-XC-07"): ("overdue", "near"),
 }
-FORCED_DEADLINES = {"overdue": date(2022, 6, 30), "near": date(2022, 7, 20),
-                    "lag": date(2022, 10, 31)}  # fmt: skip
 
 
-def _scenario_for(deadline: date, rng: random.Random) -> str:
-    """How a key task with this deadline stands at the reference date."""
-    if deadline < DEMO_TODAY - timedelta(days=3):
-        return _pick(rng, PAST_SCENARIOS)
-    if deadline < DEMO_TODAY:
-        return _pick(rng, JUST_PAST_SCENARIOS)
-    if (deadline - DEMO_TODAY).days <= 3:
+def _forced_deadline(scenario: str, today: date) -> date:
+    """A persona's red item fell due at a month's end weeks ago; its yellow one is due in
+    two days, or is months off and behind schedule."""
+    if scenario == "overdue":
+        return _month_end(today - timedelta(days=40))
+    if scenario == "near":
+        return today + timedelta(days=2)
+    return _month_end(today + timedelta(days=75))
+
+
+@functools.cache
+def _recent_overdue(cal: DemoCalendar) -> float:
+    """The chance that a key task fell due recently (:data:`RECENT_DAYS`) and is still open.
+
+    Open key tasks are mostly those due later, and the red ones mostly those due recently;
+    the chance is set so that about :data:`RED_SHARE` of the open ones are red,
+    however many deadlines the as-of date has behind it (many right after a quarter's end,
+    few early in the campaign), within 5% and 45%.
+    """
+    today, weights = cal.today, [(cal.day(*day), weight) for day, weight in KT_DEADLINES]
+    ahead = sum(w for day, w in weights if day >= today)
+    recent = sum(w for day, w in weights if 0 < (today - day).days <= RECENT_DAYS)
+    # The other ledgers keep about 0.2 open items besides each open key task.
+    return max(0.05, min(0.45, 1.2 * RED_SHARE * ahead / recent)) if recent else 0.05
+
+
+def _scenario_for(deadline: date, rng: random.Random, cal: DemoCalendar) -> str:
+    """How a key task with this deadline stands on the as-of date."""
+    late = (cal.today - deadline).days
+    if late > 90:
+        return _pick(rng, OLD_PAST)
+    if late > RECENT_DAYS:
+        return _pick(rng, OLDER_PAST)
+    if late > 0:
+        still_open = round(1000 * _recent_overdue(cal))
+        past = RECENT_PAST if late > 3 else JUST_PAST
+        scale = (1000 - still_open) / sum(w for _name, w in past)
+        weights = [(name, round(w * scale)) for name, w in past]
+        weights += [("overdue", still_open * 4 // 5), ("ext_refused", still_open // 5)]
+        return _pick(rng, weights)
+    if late >= -3:
         return _pick(rng, NEAR_SCENARIOS)
     return _pick(rng, FUTURE_SCENARIOS)
 
 
-def _milestones(plan: ItemPlan, rng: random.Random) -> None:
+def _milestones(plan: ItemPlan, rng: random.Random, cal: DemoCalendar) -> None:
     """Milestones (节点): yearly for multi-year tasks, otherwise plan / carry out / finish."""
-    if plan.deadline.year > DEMO_TODAY.year:
-        years = range(DEMO_TODAY.year, plan.deadline.year + 1)
-        chosen = sorted({*list(years)[:3], plan.deadline.year})
+    today, deadline = cal.today, plan.deadline
+    assert deadline is not None
+    if deadline.year > cal.end.year + 1:
+        years = range(today.year, deadline.year + 1)
+        chosen = sorted({*list(years)[:3], deadline.year})
         for year in chosen:
-            day = plan.deadline if year == plan.deadline.year else date(year, 12, 31)
+            day = deadline if year == deadline.year else date(year, 12, 31)
             plan.milestones.append((f"完成{year}年度目标任务", day, None))
         return
-    span = (plan.deadline - plan.start).days
+    span = (deadline - plan.start).days
     finished = [r.day for r in plan.reports if r.percent == 100]
     for title, share, needs in (
         ("制定实施方案", 0.25, 20),
@@ -1308,59 +1460,70 @@ def _milestones(plan: ItemPlan, rng: random.Random) -> None:
     ):
         day = plan.start + timedelta(days=round(span * share))
         done = None
-        if day < DEMO_TODAY and plan.progress >= needs:
-            done = min(day + timedelta(days=rng.randint(-6, 4)), DEMO_TODAY - timedelta(days=1))
+        if day < today and plan.progress >= needs:
+            done = min(day + timedelta(days=rng.randint(-6, 4)), cal.yesterday)
             done = max(done, plan.start)
         if finished:
             done = min(day, finished[-1])
         plan.milestones.append((title, day, done))
 
 
-def _key_tasks(spec: LedgerSpec, rng: random.Random) -> list[ItemPlan]:
+def _key_tasks(spec: LedgerSpec, rng: random.Random, cal: DemoCalendar) -> list[ItemPlan]:
     """The key tasks of one ledger: each row's task for each of its units, then decisions."""
+    today = cal.today
     plans: list[ItemPlan] = []
     forced = {unit: list(scenarios) for (title, unit), scenarios in FORCED.items()
               if title == spec.title}  # fmt: skip
+    starts = [cal.day(*day) for day in KT_STARTS]
+    deadlines = [(cal.day(*day), weight) for day, weight in KT_DEADLINES]
     for row in KEY_TASKS[spec.title]:
         title, units = row[0], row[1]
         for unit in _codes(units):
             code = str(len(plans) + 1)
-            if len(row) == 3:  # a multi-year task with its own deadline and 2022 progress
-                deadline, progress = row[2]
-                plan = ItemPlan(code, title, unit, date(2022, 3, 1), deadline)
-                plan.status, plan.progress = IN_PROGRESS, progress
-                _reports(plan, rng, TASK_WORDS, until=date(2022, 7, 8), percent=progress)
+            if len(row) == 3:  # a horizon of its own: years ahead, or a standing measure
+                name, horizon, progress = row[2](title, cal)
+                plan = ItemPlan(code, name, unit, cal.day(3, 1), horizon)
+                if horizon is None:
+                    _standing(plan, rng, TASK_WORDS, cal)
+                else:
+                    plan.status, plan.progress = IN_PROGRESS, progress
+                    until = today - timedelta(days=10)
+                    _reports(plan, rng, TASK_WORDS, cal, until=until, percent=progress)
+                    _milestones(plan, rng, cal)
                 plan.fields["latest_report"] = plan.reports[-1].text
-                _milestones(plan, rng)
                 plans.append(plan)
                 continue
             if forced.get(unit):
                 scenario = forced[unit].pop(0)
-                deadline = FORCED_DEADLINES[scenario]
+                deadline = _forced_deadline(scenario, today)
             else:
-                deadline = rng.choices(*zip(*KT_DEADLINES, strict=True))[0]
-                scenario = _scenario_for(deadline, rng)
-            starts = [d for d in KT_STARTS if d <= deadline - timedelta(days=30)]
-            start = rng.choice(starts or [KT_STARTS[0]])
+                deadline = rng.choices(*zip(*deadlines, strict=True))[0]
+                scenario = _scenario_for(deadline, rng, cal)
+            start = rng.choice(
+                [d for d in starts if d <= deadline - timedelta(days=30)] or starts[:1]
+            )
             if scenario == "not_started":
-                start = max(start, date(2022, 7, 1))
+                start = max(start, today - timedelta(days=17))
             plan = ItemPlan(code, title, unit, start, deadline)
-            _live(plan, rng, TASK_WORDS, scenario)
+            _live(plan, rng, TASK_WORDS, scenario, cal)
             if (deadline - start).days >= 90 and rng.random() < 0.35:
-                _milestones(plan, rng)
+                _milestones(plan, rng, cal)
             plans.append(plan)
     if spec.title == DECISIONS_LEDGER:
+        days = meeting_days(cal)
         for meeting in MEETINGS:
-            for unit, title, deadline in meeting.decisions:
-                plan = ItemPlan(str(len(plans) + 1), title, _codes(unit)[0], meeting.day, deadline)
+            for unit, title, given in meeting.decisions:
+                day = days[meeting.key]
+                deadline = day + timedelta(days=given)
+                plan = ItemPlan(str(len(plans) + 1), title, _codes(unit)[0], day, deadline)
                 plan.meeting = meeting.key
-                _live(plan, rng, TASK_WORDS, _scenario_for(deadline, rng))
+                _live(plan, rng, TASK_WORDS, _scenario_for(deadline, rng, cal), cal)
                 plans.append(plan)
     assert len(plans) == spec.count, (spec.title, len(plans), spec.count)
     return plans
 
 
-def _petitions(spec: LedgerSpec, rng: random.Random) -> list[ItemPlan]:
+def _petitions(spec: LedgerSpec, rng: random.Random, cal: DemoCalendar) -> list[ItemPlan]:
     """773 cases in the eight fields, every one resolved: signed off or completed."""
     counties = {code: short for code, _name, short, _names in COUNTIES}
     townships = [
@@ -1368,6 +1531,7 @@ def _petitions(spec: LedgerSpec, rng: random.Random) -> list[ItemPlan]:
         for code, _name, short, names in COUNTIES
         for i, name in enumerate(names, start=1)
     ]
+    first, last = cal.day(1, 4), min(cal.day(6, 20), cal.today - timedelta(days=24))
     plans: list[ItemPlan] = []
     for petition_field in PETITION_FIELDS:
         pool = _codes(petition_field.units.replace("乡镇", " "))
@@ -1390,7 +1554,7 @@ def _petitions(spec: LedgerSpec, rng: random.Random) -> list[ItemPlan]:
             who = f"{rng.choice(SURNAME_LETTERS)}某某"
             if "小区" in text and rng.random() < 0.3:
                 who = f"{rng.randint(3, 40)}名业主"
-            received = _between(rng, date(2022, 1, 4), date(2022, 6, 20))
+            received = _between(rng, first, last)
             plan = ItemPlan(str(len(plans) + 1), f"{who}{text}", unit, received,
                             received + timedelta(days=60))  # fmt: skip
             plan.fields.update(
@@ -1400,15 +1564,15 @@ def _petitions(spec: LedgerSpec, rng: random.Random) -> list[ItemPlan]:
                 measures="落实领导包案，属地和部门联合调查，依法依规分类处理",
             )
             resolved = min(
-                received + timedelta(days=rng.randint(12, 58)), DEMO_TODAY - timedelta(days=3)
+                received + timedelta(days=rng.randint(12, 58)), cal.today - timedelta(days=3)
             )
             how = _pick(rng, (("signed_off", 92), ("pending", 3), ("completed", 5)))
             plan.status, plan.progress = COMPLETED, 100
             plan.reports.append(ReportPlan(resolved, 100, f"已办结：{result}"))
-            asked = min(resolved + timedelta(days=1), DEMO_TODAY - timedelta(days=1))
+            asked = min(resolved + timedelta(days=1), cal.yesterday)
             note = "案件已化解，信访人签字确认，申请销号"
             if how == "signed_off":
-                decided = min(asked + timedelta(days=rng.randint(1, 7)), DEMO_TODAY)
+                decided = min(asked + timedelta(days=rng.randint(1, 7)), cal.yesterday)
                 plan.signoffs.append(SignOffPlan(asked, note, ACCEPTED, decided))
                 plan.status, plan.signed_off = SIGNED_OFF, decided
             elif how == "pending":
@@ -1423,33 +1587,40 @@ def _money(value: float) -> Decimal:
     return Decimal(str(round(value, 1)))
 
 
-def _projects(spec: LedgerSpec, rng: random.Random) -> list[ItemPlan]:
+def _projects(spec: LedgerSpec, rng: random.Random, cal: DemoCalendar) -> list[ItemPlan]:
     """52 key projects with the year's planned investment, money in place and spent, dates.
 
-    Amounts are the year's (年度计划投资), in 10,000 yuan.
+    Amounts are the year's (年度计划投资), in 10,000 yuan. The projects in
+    :data:`PROJECTS_DUE` were planned to be finished by the as-of date (all but one on time);
+    so are those whose planned completion has passed by the as-of date (a few of them late).
     """
+    today = cal.today
     plans: list[ItemPlan] = []
     for name, unit, continuing in PROJECTS:
         planned = _money(rng.choice((3, 5, 8, 12, 20, 30, 50)) * 1000 * rng.uniform(0.8, 1.25))
         if continuing:
-            planned_start = _between(rng, date(2020, 5, 1), date(2021, 6, 30))
+            planned_start = _between(rng, cal.day(5, 1, years=-2), cal.day(6, 30, years=-1))
         elif name in PROJECTS_STARTING_LATER:
-            planned_start = _between(rng, date(2022, 8, 1), date(2022, 9, 15))
+            planned_start = _between(rng, today + timedelta(days=14), today + timedelta(days=60))
         else:
-            planned_start = _between(rng, date(2022, 4, 10), date(2022, 7, 10))
+            latest = min(cal.day(7, 10), today - timedelta(days=8))
+            planned_start = _between(rng, cal.day(4, 10), latest)
         if name in PROJECTS_DUE:
-            planned_completion = _between(rng, date(2022, 5, 31), date(2022, 7, 15))
+            earliest = 20 if name == PROJECT_LATE else 3
+            planned_completion = _between(
+                rng, today - timedelta(days=48), today - timedelta(days=earliest)
+            )
         else:
             planned_completion = rng.choice(
-                (date(2022, 10, 31), date(2022, 11, 30), date(2023, 6, 30), date(2023, 10, 31),
-                 date(2024, 10, 31))
+                (cal.day(10, 31), cal.day(11, 30), cal.day(6, 30, years=1),
+                 cal.day(10, 31, years=1), cal.day(10, 31, years=2))
             )  # fmt: skip
             planned_completion = max(planned_completion, planned_start + timedelta(days=120))
         plan = ItemPlan(str(len(plans) + 1), name, _codes(unit)[0], planned_start,
                         planned_completion)  # fmt: skip
-        started = name not in PROJECTS_NOT_STARTED and planned_start <= DEMO_TODAY
+        started = name not in PROJECTS_NOT_STARTED and planned_start <= today
         actual_start = (
-            min(planned_start + timedelta(days=rng.randint(-5, 12)), DEMO_TODAY)
+            min(planned_start + timedelta(days=rng.randint(-5, 12)), cal.yesterday)
             if started
             else None
         )
@@ -1460,10 +1631,10 @@ def _projects(spec: LedgerSpec, rng: random.Random) -> list[ItemPlan]:
             actual_start=actual_start,
             measures="实行项目包保责任制，专班跟踪服务，每周调度资金和进度",
         )
-        if name in PROJECTS_DUE:
-            late = name == PROJECT_LATE
+        if started and planned_completion <= today - timedelta(days=3):
+            late = name == PROJECT_LATE or (name not in PROJECTS_DUE and rng.random() < 0.15)
             finished = (
-                planned_completion + timedelta(days=12)
+                min(planned_completion + timedelta(days=12), today - timedelta(days=4))
                 if late
                 else planned_completion - timedelta(days=rng.randint(0, 10))
             )
@@ -1471,16 +1642,16 @@ def _projects(spec: LedgerSpec, rng: random.Random) -> list[ItemPlan]:
                 funds_in_place=planned, investment_completed=planned, actual_completion=finished
             )
             how = "completed" if late else rng.choice(("signed_off", "signed_off", "pending"))
-            _close(plan, rng, PROJECT_WORDS, on=finished, how=how)
+            _close(plan, rng, PROJECT_WORDS, cal, on=finished, how=how)
         elif not started:
             plan.fields.update(  # money is raised before ground is broken
                 funds_in_place=_money(float(planned) * rng.uniform(0.5, 0.8)),
                 investment_completed=Decimal(0),
             )
             plan.status, plan.progress = NOT_STARTED, 0
-            if planned_start <= DEMO_TODAY:
+            if planned_start <= today:
                 plan.reports.append(
-                    ReportPlan(DEMO_TODAY - timedelta(days=9), 0, "用地手续尚未办结，未能按期开工")
+                    ReportPlan(today - timedelta(days=9), 0, "用地手续尚未办结，未能按期开工")
                 )
                 plan.fields["latest_report"] = plan.reports[-1].text
         else:
@@ -1491,35 +1662,37 @@ def _projects(spec: LedgerSpec, rng: random.Random) -> list[ItemPlan]:
             )
             progress = min(95, max(5, _round5(invested * 100)))
             plan.status, plan.progress = IN_PROGRESS, progress
-            lagging = _behind(progress, planned_start, planned_completion)
-            _reports(plan, rng, PROJECT_WORDS, until=date(2022, 7, 10), percent=progress,
-                     pending_last=rng.random() < 0.25, lagging=lagging)  # fmt: skip
+            lagging = _behind(progress, planned_start, planned_completion, today)
+            _reports(plan, rng, PROJECT_WORDS, cal, until=today - timedelta(days=8),
+                     percent=progress, pending_last=rng.random() < 0.25,
+                     lagging=lagging)  # fmt: skip
             plan.fields["latest_report"] = plan.reports[-1].text
         plans.append(plan)
     return plans
 
 
 def _low_rough_poor(
-    spec: LedgerSpec, rng: random.Random, assessed: Sequence[str]
+    spec: LedgerSpec, rng: random.Random, assessed: Sequence[str], cal: DemoCalendar
 ) -> list[ItemPlan]:
     """179 problems, one in every assessed unit and 79 more, all solved and signed off."""
     extra_pool = [c for c in assessed if c.count("-") == 2 or c in _codes(
         "YSHJJ ZRZYJ RSJ YBJ GJJ GAJ ZJJ SCJGJ MZJ CGJ XC LH AN FLX")]  # fmt: skip
     units = list(assessed) + rng.sample(extra_pool * 2, spec.count - len(assessed))
+    first, last = cal.day(3, 1), min(cal.day(6, 10), cal.today - timedelta(days=35))
     plans: list[ItemPlan] = []
     for unit in sorted(units, key=list(assessed).index):
         title, symptom, rectification = rng.choice(LOW_ROUGH_POOR)
-        found = _between(rng, date(2022, 3, 1), date(2022, 6, 10))
+        found = _between(rng, first, last)
         plan = ItemPlan(str(len(plans) + 1), title, unit, found, found + timedelta(days=30))
         plan.fields.update(symptom=symptom, rectification=rectification)
         solved = found + timedelta(days=rng.randint(5, 28))
-        _close(plan, rng, PROBLEM_WORDS, on=solved, how="signed_off")
+        _close(plan, rng, PROBLEM_WORDS, cal, on=solved, how="signed_off")
         plan.fields["latest_report"] = plan.reports[-1].text
         plans.append(plan)
     return plans
 
 
-def _study_problems(spec: LedgerSpec, rng: random.Random) -> list[ItemPlan]:
+def _study_problems(spec: LedgerSpec, rng: random.Random, cal: DemoCalendar) -> list[ItemPlan]:
     """116 problems under the seminar's three questions; 64 carry a measure of their own, the
     others are rectified together with the first problem of the same root cause."""
     rows: list[tuple[int, str, str, str, int]] = []  # question, problem, unit, measure, root
@@ -1529,10 +1702,12 @@ def _study_problems(spec: LedgerSpec, rng: random.Random) -> list[ItemPlan]:
     firsts = {root: index for index, (*_r, root) in reversed(list(enumerate(rows)))}
     others = [i for i in range(len(rows)) if i not in firsts.values()]
     measured = set(firsts.values()) | set(rng.sample(others, STUDY_MEASURES - len(firsts)))
+    seminar = cal.workday(*STUDY_DAY)
+    deadlines = (cal.day(6, 30), cal.day(9, 30), cal.day(12, 31))
     plans: list[ItemPlan] = []
     for index, (question, problem, unit, measure, root) in enumerate(rows):
-        deadline = rng.choice((date(2022, 6, 30), date(2022, 9, 30), date(2022, 12, 31)))
-        plan = ItemPlan(str(index + 1), problem, unit, STUDY_DATE, deadline)
+        deadline = rng.choice(deadlines)
+        plan = ItemPlan(str(index + 1), problem, unit, seminar, deadline)
         plan.fields["symptom"] = f"【{STUDY_QUESTIONS[question]}】{problem}"
         if index in measured:
             plan.fields["rectification"] = measure
@@ -1540,25 +1715,27 @@ def _study_problems(spec: LedgerSpec, rng: random.Random) -> list[ItemPlan]:
         else:
             lead = firsts[root] + 1
             plan.fields["rectification"] = f"与第{lead}项问题合并整改，整改措施见第{lead}项"
-        scenario = _scenario_for(deadline, rng)
+        scenario = _scenario_for(deadline, rng, cal)
         if scenario in ("ext_refused", "ext_approved", "ext_pending"):
-            scenario = "on_track" if deadline > DEMO_TODAY else "overdue"
-        _live(plan, rng, PROBLEM_WORDS, scenario)
+            scenario = "on_track" if deadline > cal.today else "overdue"
+        _live(plan, rng, PROBLEM_WORDS, scenario, cal)
         if plan.measures and plan.status in (COMPLETED, SIGNED_OFF):
             plan.measures[0] = (measure, deadline, True)
         plans.append(plan)
     return plans
 
 
-def _hard_problems(spec: LedgerSpec, rng: random.Random) -> list[ItemPlan]:
+def _hard_problems(spec: LedgerSpec, rng: random.Random, cal: DemoCalendar) -> list[ItemPlan]:
     """39 hard problems with 117 measures; the hospital and the high school are solved."""
+    today = cal.today
     plans: list[ItemPlan] = []
-    deadlines = (date(2022, 6, 30), date(2022, 9, 30), date(2022, 12, 31), date(2023, 6, 30))
+    planned = cal.workday(*HARD_DAY)
+    deadlines = (cal.day(6, 30), cal.day(9, 30), cal.day(12, 31), cal.day(6, 30, years=1))
     for title, unit, first, second, count in HARD_PROBLEMS:
         deadline = rng.choices(deadlines, weights=(5, 10, 16, 8))[0]
         if title in HARD_PROBLEMS_SOLVED:
-            deadline = date(2022, 6, 30)
-        plan = ItemPlan(str(len(plans) + 1), title, _codes(unit)[0], HARD_DATE, deadline)
+            deadline = deadlines[0]
+        plan = ItemPlan(str(len(plans) + 1), title, _codes(unit)[0], planned, deadline)
         texts = [first, second, *HARD_MEASURES][:count]
         if count > 2:  # the concrete measures first, then the way of working
             texts = [HARD_MEASURES[0], first, second, *HARD_MEASURES[1:]][:count]
@@ -1566,52 +1743,53 @@ def _hard_problems(spec: LedgerSpec, rng: random.Random) -> list[ItemPlan]:
         if title in HARD_PROBLEMS_SOLVED:
             scenario = "done"
         else:
-            scenario = _scenario_for(deadline, rng)
-            if scenario in ("done", "not_started") and deadline > DEMO_TODAY:
+            scenario = _scenario_for(deadline, rng, cal)
+            if scenario in ("done", "not_started") and deadline > today:
                 scenario = "on_track"
-        _live(plan, rng, TASK_WORDS, scenario)
-        span = (deadline - HARD_DATE).days
+        _live(plan, rng, TASK_WORDS, scenario, cal)
+        span = (deadline - planned).days
         for order, text in enumerate(texts, start=1):
-            due = HARD_DATE + timedelta(days=span * order // len(texts))
+            due = planned + timedelta(days=span * order // len(texts))
             done = plan.status in (COMPLETED, SIGNED_OFF) or (
-                due < DEMO_TODAY and plan.progress >= 100 * order // (len(texts) + 1)
+                due < today and plan.progress >= 100 * order // (len(texts) + 1)
             )
             plan.measures.append((text, due, done))
         plans.append(plan)
     return plans
 
 
-def _commitments(spec: LedgerSpec, rng: random.Random) -> list[ItemPlan]:
+def _commitments(spec: LedgerSpec, rng: random.Random, cal: DemoCalendar) -> list[ItemPlan]:
     """20 public commitments, due at the end of the year."""
+    made, due = cal.workday(*COMMITMENT_DAY), cal.day(12, 31)
     plans: list[ItemPlan] = []
     for unit, text in COMMITMENTS:
-        plan = ItemPlan(str(len(plans) + 1), f"承诺：{text}", _codes(unit)[0], COMMITMENT_DATE,
-                        date(2022, 12, 31))  # fmt: skip
+        plan = ItemPlan(str(len(plans) + 1), f"承诺：{text}", _codes(unit)[0], made, due)
         plan.fields["measures"] = "主要领导在“能力作风专栏”公开承诺，每季度向社会公开兑现情况"
-        _live(plan, rng, TASK_WORDS, _pick(rng, (("on_track", 14), ("lag", 3), ("done", 2),
-                                                 ("pending", 1))))  # fmt: skip
+        scenario = _pick(rng, (("on_track", 14), ("lag", 3), ("done", 2), ("pending", 1)))
+        _live(plan, rng, TASK_WORDS, scenario, cal)
         plans.append(plan)
     return plans
 
 
-def ledger_plans(spec: LedgerSpec, assessed: Sequence[str]) -> list[ItemPlan]:
-    """Every item of one ledger as it stands on the reference date (the same every run)."""
+def ledger_plans(spec: LedgerSpec, assessed: Sequence[str], cal: DemoCalendar) -> list[ItemPlan]:
+    """Every item of one ledger as it stands on the calendar's as-of date (the same every run
+    for the same date)."""
     rng = random.Random(f"{RANDOM_SEED}:{spec.title}")
     plans: list[ItemPlan]
     if spec.kind == KT:
-        plans = _key_tasks(spec, rng)
+        plans = _key_tasks(spec, rng, cal)
     elif spec.kind == PETITION:
-        plans = _petitions(spec, rng)
+        plans = _petitions(spec, rng, cal)
     elif spec.kind == PROJECT:
-        plans = _projects(spec, rng)
+        plans = _projects(spec, rng, cal)
     elif spec.kind == HARD:
-        plans = _hard_problems(spec, rng)
+        plans = _hard_problems(spec, rng, cal)
     elif spec.kind == COMMITMENT:
-        plans = _commitments(spec, rng)
+        plans = _commitments(spec, rng, cal)
     elif spec.title.startswith("“低粗差”"):
-        plans = _low_rough_poor(spec, rng, assessed)
+        plans = _low_rough_poor(spec, rng, assessed, cal)
     else:
-        plans = _study_problems(spec, rng)
+        plans = _study_problems(spec, rng, cal)
     for plan in plans:  # the item shows the last report that still stands
         standing = [r for r in plan.reports if r.review != RETURNED]
         if standing and not plan.fields.get("latest_report"):
@@ -1674,19 +1852,13 @@ def _store_demo_files() -> None:
             default_storage.save(demo_file.name, ContentFile(demo_file.content))
 
 
-def _at(day: date, *salt: object) -> datetime:
-    """``day`` at an office hour that depends only on ``salt`` (same every run)."""
-    minutes = zlib.crc32(":".join(map(str, salt)).encode()) % (8 * 60)
-    return timezone.make_aware(datetime.combine(day, time(8, 30)) + timedelta(minutes=minutes))
-
-
 @contextmanager
 def _own_timestamps(*models: type[Model]) -> Iterator[None]:
-    """Let ``bulk_create`` keep the 2022 timestamps of the plans.
+    """Let ``bulk_create`` keep the timestamps of the plans.
 
     ``auto_now``/``auto_now_add`` would stamp every row with the moment of seeding, so a
-    report "made in May 2022" would read as made today. They are switched off for the
-    duration of the block only; the seed runs in one thread (a management command).
+    report "made in May" would read as made on the day of seeding. They are switched off
+    for the duration of the block only; the seed runs in one thread (a management command).
     """
     stamped = [
         f
@@ -1706,18 +1878,20 @@ def _own_timestamps(*models: type[Model]) -> Iterator[None]:
 
 def _light_policy(world: DemoWorld) -> None:
     """The campaign's light thresholds, the common defaults (3 days, 20 points)."""
-    assert world.campaign is not None
-    if not LightPolicy.objects.filter(campaign=world.campaign).exists():
-        policy = LightPolicy(campaign=world.campaign)
+    campaign = campaign_of(world)
+    if not LightPolicy.objects.filter(campaign=campaign).exists():
+        policy = LightPolicy(campaign=campaign)
         policy.full_clean()
         policy.save()
         world.note(LightPolicy)
 
 
 def _areas_and_ledgers(world: DemoWorld) -> dict[str, Ledger]:
-    """The 6 areas and 20 ledgers, found by name and title or created through the services."""
-    campaign = world.campaign
-    assert campaign is not None
+    """The 6 areas and 20 ledgers, found by name and title or created through the services.
+
+    Documents named in descriptions carry the year they were issued (the campaign's launch).
+    """
+    campaign = campaign_of(world)
     areas = {a.name: a for a in Area.objects.filter(campaign=campaign)}
     for order, name in enumerate(AREAS, start=1):
         if name not in areas:
@@ -1737,7 +1911,7 @@ def _areas_and_ledgers(world: DemoWorld) -> dict[str, Ledger]:
                 title=spec.title,
                 owner_unit=world.units[spec.owner],
                 task_force=forces[spec.task_force] if spec.task_force else None,
-                description=spec.description,
+                description=spec.description.format(year=world.calendar.start.year),
                 sort_order=order * 10,
             )
             world.note(Ledger)
@@ -1745,13 +1919,17 @@ def _areas_and_ledgers(world: DemoWorld) -> dict[str, Ledger]:
 
 
 def _meetings(world: DemoWorld) -> dict[str, ReviewMeeting]:
-    """The review meetings, by key; their decisions are created with the other items."""
-    campaign = world.campaign
-    assert campaign is not None
-    existing = {(m.title, m.date): m for m in ReviewMeeting.objects.filter(campaign=campaign)}
+    """The review meetings, by key; their decisions are created with the other items.
+
+    A meeting is found by its title: when the campaign is young its day depends on the
+    as-of date, and a re-run on another day must find it all the same.
+    """
+    campaign = campaign_of(world)
+    days = meeting_days(world.calendar)
+    existing = {m.title: m for m in ReviewMeeting.objects.filter(campaign=campaign)}
     meetings: dict[str, ReviewMeeting] = {}
     for spec in MEETINGS:
-        meeting = existing.get((spec.title, spec.day))
+        meeting = existing.get(spec.title)
         if meeting is None:
             attending = [world.units[code] for code in _codes(spec.attending)]
             meeting = meeting_create(
@@ -1759,7 +1937,7 @@ def _meetings(world: DemoWorld) -> dict[str, ReviewMeeting]:
                 campaign=campaign,
                 kind=spec.kind,
                 title=spec.title,
-                date=spec.day,
+                date=days[spec.key],
                 host_unit=world.units[spec.host],
                 chair=world.users[spec.chair],
                 attending_units=attending,
@@ -1781,9 +1959,68 @@ class _Batch:
     extensions: list[ExtensionRequest] = field(default_factory=list)
 
 
+Moments = list[tuple[datetime, datetime | None]]
+
+
+@dataclass
+class _Timeline:
+    """When each thing in an item's life happened, at office hours: every decision after
+    what it decides, the item made before anything happened to it and updated with the last."""
+
+    reports: Moments  # (made, reviewed)
+    signoffs: Moments  # (asked, decided)
+    extensions: Moments  # (asked, decided)
+    created: datetime
+    updated: datetime
+    signed_off: datetime | None
+    accepted_on: date | None  # the day the figure that counts was accepted
+
+
+def _timeline(plan: ItemPlan, key: tuple[str, str], cal: DemoCalendar) -> _Timeline:
+    """The moments of ``plan`` (``key``: ledger title and item number salt the minutes)."""
+
+    def after(day: date, earlier: datetime, *salt: object) -> datetime:
+        return max(cal.at(day, *key, *salt), earlier + timedelta(minutes=30))
+
+    reports: Moments = []
+    for index, r in enumerate(plan.reports):
+        made = cal.at(r.day, *key, "report", index)
+        reviewed = None
+        if r.review != PENDING:
+            reviewed = after(min(r.day + timedelta(days=1), cal.yesterday), made, "review", index)
+        reports.append((made, reviewed))
+    signoffs: Moments = []
+    for index, s in enumerate(plan.signoffs):
+        asked = cal.at(s.day, *key, "signoff", index)
+        signoffs.append((asked, after(s.decided, asked, "decided", index) if s.decided else None))
+    extensions: Moments = []
+    for index, e in enumerate(plan.extensions):
+        asked = cal.at(e.day, *key, "extension", index)
+        decided = after(e.decided, asked, "ext-decided", index) if e.decided else None
+        extensions.append((asked, decided))
+    moments = [m for pair in (*reports, *signoffs, *extensions) for m in pair if m is not None]
+    created = min([cal.at(plan.entered(cal), *key, "created"), *moments])
+    signed = [d for s, (_a, d) in zip(plan.signoffs, signoffs, strict=True) if s.status == ACCEPTED]
+    accepted = [
+        (r.day, reviewed)
+        for r, (_m, reviewed) in zip(plan.reports, reports, strict=True)
+        if r.review == ACCEPTED and reviewed is not None
+    ]
+    return _Timeline(
+        reports=reports,
+        signoffs=signoffs,
+        extensions=extensions,
+        created=created,
+        updated=max([created, *moments]),
+        signed_off=signed[-1] if signed else None,
+        accepted_on=max(accepted, key=lambda pair: pair[0])[1].date() if accepted else None,
+    )
+
+
 def _item(
     plan: ItemPlan,
     ledger: Ledger,
+    timeline: _Timeline,
     *,
     unit: Unit,
     chain: ResponsibilityChain | None,
@@ -1794,7 +2031,6 @@ def _item(
     workflow would have left it: a report still waiting shows as pending beside the last
     accepted figure (which alone counts), a sign-off asked and not yet verified marks the
     item as waiting."""
-    signed = plan.signed_off
     fields = dict(plan.fields)
     status, progress = plan.status, plan.progress
     pending = [r for r in plan.reports if r.review == PENDING]
@@ -1819,18 +2055,26 @@ def _item(
             **fields,
             "status": status,
             "progress": progress,
+            "progress_accepted_on": timeline.accepted_on,
             "signoff_pending": any(s.status == PENDING for s in plan.signoffs),
-            "signed_off_at": _at(signed, ledger.title, plan.code, "signed") if signed else None,
-            "signed_off_by": office if signed else None,
-            "created_at": _at(plan.entered, ledger.title, plan.code, "created"),
-            "updated_at": _at(plan.last_activity, ledger.title, plan.code, "updated"),
+            "signed_off_at": timeline.signed_off if plan.signed_off else None,
+            "signed_off_by": office if plan.signed_off else None,
+            "created_at": timeline.created,
+            "updated_at": timeline.updated,
         },
     )
 
 
-def _children(plan: ItemPlan, item: LedgerItem, liaison: User, office: User, batch: _Batch) -> None:
-    """Queue the item's milestones, measures, reports, sign-off and extension requests."""
-    key = (item.ledger.title, plan.code)
+def _children(
+    plan: ItemPlan,
+    item: LedgerItem,
+    timeline: _Timeline,
+    people: tuple[User, User],
+    batch: _Batch,
+) -> None:
+    """Queue the item's milestones, measures, reports, sign-off and extension requests;
+    ``people``: the unit's liaison, who asks, and the office, which decides."""
+    liaison, office = people
     for order, (title, deadline, done_on) in enumerate(plan.milestones):
         batch.milestones.append(
             Milestone(item=item, title=title, deadline=deadline, done_on=done_on, sort_order=order)
@@ -1846,9 +2090,7 @@ def _children(plan: ItemPlan, item: LedgerItem, liaison: User, office: User, bat
         previous[index] = accepted
         if plan.reports[index].review == ACCEPTED:
             accepted = plan.reports[index].percent
-    for index, r in enumerate(plan.reports):
-        reviewed = r.review != PENDING
-        review_day = min(r.day + timedelta(days=1), DEMO_TODAY)
+    for index, (r, (made, reviewed)) in enumerate(zip(plan.reports, timeline.reports, strict=True)):
         report = ProgressReport(
             item=item,
             reporter=liaison,
@@ -1856,38 +2098,38 @@ def _children(plan: ItemPlan, item: LedgerItem, liaison: User, office: User, bat
             percent=r.percent,
             previous_percent=previous[index],
             lower_reason="按核查结果更正" if r.percent < previous[index] else "",
-            created_at=_at(r.day, *key, "report", index),
+            created_at=made,
             review_status=r.review,
             reviewed_by=office if reviewed else None,
-            reviewed_at=_at(review_day, *key, "reviewed", index) if reviewed else None,
+            reviewed_at=reviewed,
             return_reason=r.reason,
         )
         batch.reports.append((report, r.evidence))
-    for index, s in enumerate(plan.signoffs):
+    for s, (asked, decided) in zip(plan.signoffs, timeline.signoffs, strict=True):
         batch.signoffs.append(
             SignOffRequest(
                 item=item,
                 requested_by=liaison,
-                requested_at=_at(s.day, *key, "signoff", index),
+                requested_at=asked,
                 note=s.note,
                 status=s.status,
-                decided_by=office if s.decided else None,
-                decided_at=_at(s.decided, *key, "decided", index) if s.decided else None,
+                decided_by=office if decided else None,
+                decided_at=decided,
                 reason=s.reason,
             )
         )
-    for index, e in enumerate(plan.extensions):
+    for e, (asked, decided) in zip(plan.extensions, timeline.extensions, strict=True):
         batch.extensions.append(
             ExtensionRequest(
                 item=item,
                 requested_by=liaison,
-                requested_at=_at(e.day, *key, "extension", index),
+                requested_at=asked,
                 reason=e.reason,
                 old_deadline=e.old,
                 new_deadline=e.new,
                 status=e.status,
-                decided_by=office if e.decided else None,
-                decided_at=_at(e.decided, *key, "ext-decided", index) if e.decided else None,
+                decided_by=office if decided else None,
+                decided_at=decided,
                 decision_note=e.note,
             )
         )
@@ -1930,7 +2172,7 @@ def _evidence(batch: _Batch) -> list[Evidence]:
 
 def build_ledgers(world: DemoWorld) -> None:
     """The city's 6 areas, 20 ledgers, their items and everything hanging from them."""
-    assert world.campaign is not None
+    cal, part = world.calendar, world.part(CampaignDemo)
     _light_policy(world)
     ledgers = _areas_and_ledgers(world)
     meetings = _meetings(world)
@@ -1940,22 +2182,24 @@ def build_ledgers(world: DemoWorld) -> None:
         )
     )
     office = world.users[OFFICE]
-    todo: list[tuple[Ledger, list[ItemPlan], list[services.NewItem]]] = []
+    todo: list[tuple[Ledger, list[tuple[ItemPlan, _Timeline]], list[services.NewItem]]] = []
     for spec in LEDGERS:
         ledger = ledgers[spec.title]
         force = spec.chain_force
         plans, specs = [], []
-        for plan in ledger_plans(spec, ASSESSED_CODES):
+        for plan in ledger_plans(spec, ASSESSED_CODES, cal):
             if (ledger.pk, plan.code) in existing:
                 continue
-            plans.append(plan)
+            timeline = _timeline(plan, (ledger.title, plan.code), cal)
+            plans.append((plan, timeline))
             specs.append(
                 _item(
                     plan,
                     ledger,
+                    timeline,
                     unit=world.units[plan.unit],
                     # A county's or township's item carries the county's share where it has one.
-                    chain=world.chain_for(force, plan.unit) if force else None,
+                    chain=part.chain_for(force, plan.unit) if force else None,
                     meeting=meetings[plan.meeting] if plan.meeting else None,
                     office=office,
                 )
@@ -1965,16 +2209,16 @@ def build_ledgers(world: DemoWorld) -> None:
     if not todo:
         return
     batch = _Batch()
-    new: list[tuple[ItemPlan, LedgerItem]] = []
+    new: list[tuple[tuple[ItemPlan, _Timeline], LedgerItem]] = []
     with _own_timestamps(LedgerItem, ProgressReport, SignOffRequest, ExtensionRequest, Evidence):
-        # The one creation service, as the system itself (the snapshot's own dates, sign-offs
+        # The one creation service, as the system itself (the demo's own dates, sign-offs
         # and review marks are the system's to write).
         for ledger, plans, specs in todo:
             items = services.ledger_items_bulk_create(actor=None, ledger=ledger, specs=specs)
             new.extend(zip(plans, items, strict=True))
-        for plan, item in new:
+        for (plan, timeline), item in new:
             liaison = world.users[LIAISONS[plan.unit]]
-            _children(plan, item, liaison, office, batch)
+            _children(plan, item, timeline, (liaison, office), batch)
         Milestone.objects.bulk_create(batch.milestones, batch_size=1000)
         Measure.objects.bulk_create(batch.measures, batch_size=1000)
         ProgressReport.objects.bulk_create([r for r, _e in batch.reports], batch_size=1000)
@@ -1997,4 +2241,4 @@ def build_ledgers(world: DemoWorld) -> None:
             world.note(model, count)
 
 
-STEPS: tuple[Callable[[DemoWorld], None], ...] = (build_ledgers,)
+STEPS: tuple[Step, ...] = (build_ledgers,)

@@ -2,10 +2,13 @@
 
 Figures of ``seeds/000_…``: 100 units under special assessment; 10 task forces and 4 special
 working groups; 10 supervision groups and 1 special supervision group covering every unit.
+The seed is pinned to an as-of date (``--as-of``), so the campaign's dates are the same on
+every run; another class seeds on "today" early in a year, as ``make run`` would.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections import Counter
 from collections.abc import Iterator
@@ -14,12 +17,14 @@ from typing import Any
 
 import pghistory.models
 import pytest
+import time_machine
 from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
+from accounts import demo as org
 from accounts.jurisdiction import jurisdiction_for
 from accounts.models import Role, RoleAssignment, Unit, User
 from campaign import demo
@@ -36,11 +41,16 @@ from campaign.selectors import campaign_unit_coverage, chains_of
 
 pytestmark = pytest.mark.django_db
 
+#: The day the seeded demo stands on (the consolidation phase of the 2026 campaign).
+AS_OF = dt.date(2026, 7, 20)
 
-def seed() -> str:
-    """Run the command as ``make run`` does and return what it printed."""
+
+def seed(as_of: dt.date | None = AS_OF) -> str:
+    """Run the command as ``make run`` does (on ``as_of``, or today when None) and return what
+    it printed."""
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    args = ["--as-of", as_of.isoformat()] if as_of else []
+    call_command("seed_demo", *args, stdout=out)
     return out.getvalue()
 
 
@@ -58,12 +68,12 @@ def seeded(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
 
 def city() -> Unit:
     """The demo city (its real name is withheld by the report)."""
-    return Unit.objects.get(code=demo.CITY)
+    return Unit.objects.get(code=org.CITY)
 
 
-def campaign() -> Campaign:
-    """The demo campaign."""
-    return Campaign.objects.get(owner_unit=city(), name=demo.CAMPAIGN_NAME)
+def campaign(year: int = AS_OF.year) -> Campaign:
+    """The demo campaign of ``year``."""
+    return Campaign.objects.get(owner_unit=city(), name=demo.campaign_name(year))
 
 
 def row_counts() -> Counter[str]:
@@ -99,10 +109,10 @@ class TestSeededCity:
         by_level = Counter(assessed.values_list("level", flat=True))
         assert set(by_level) == {"county", "township", "city"}
         # The offices that run the campaign and the leadership organs are not assessed.
-        for code in (demo.CITY, demo.CITY_PARTY, demo.CITY_GOVERNMENT, demo.CAMPAIGN_OFFICE_UNIT):
+        for code in (org.CITY, org.CITY_PARTY, org.CITY_GOVERNMENT, org.CAMPAIGN_OFFICE_UNIT):
             assert not Unit.objects.get(code=code).under_special_assessment
-        assert Unit.objects.get(code=demo.PROVINCE).name == "黑龙江省"
-        assert Unit.objects.get_parent(city()).code == demo.PROVINCE
+        assert Unit.objects.get(code=org.PROVINCE).name == "黑龙江省"
+        assert Unit.objects.get_parent(city()).code == org.PROVINCE
 
     def test_unit_tree_is_consistent(self, seeded: str) -> None:
         """Levels follow the tree: townships under counties, departments at city level."""
@@ -113,17 +123,27 @@ class TestSeededCity:
         assert Unit.objects.get(code="LX-FGW").kind == "department"
 
     def test_campaign_and_phases(self, seeded: str) -> None:
-        """The campaign is the city's, active, in 2022, with its four phases in order."""
+        """GIVEN the seed on 20 July 2026 THEN the campaign is the city's, named after 2026,
+        under way with its first quarter behind it, in its consolidation phase; its four
+        phases follow each other, a month's end to the next month's start; the launch falls
+        on a working day; the implementation plan's document number carries 2026."""
         c = campaign()
-        assert c.name == "2022年“能力作风建设年”活动"
-        assert (c.year, c.status) == (2022, CampaignStatus.ACTIVE)
+        assert c.name == "2026年“能力作风建设年”活动"
+        assert (c.year, c.status) == (2026, CampaignStatus.ACTIVE)
+        assert (c.start_date, c.end_date) == (dt.date(2026, 2, 13), dt.date(2026, 12, 31))
+        assert c.start_date.weekday() < 5
+        assert AS_OF - c.start_date >= (c.end_date - c.start_date) / 4
+        assert "〔2026〕" in c.description and "2022" not in c.description
         phases = list(c.phases.order_by("order"))
         assert [p.kind for p in phases] == list(PhaseKind.values)
         for phase in phases:
             phase.full_clean()
             assert phase.goals
         for earlier, later in itertools.pairwise(phases):
-            assert earlier.end_date < later.start_date
+            assert earlier.end_date + dt.timedelta(days=1) == later.start_date
+        assert (phases[0].start_date, phases[-1].end_date) == (c.start_date, c.end_date)
+        (current,) = [p for p in phases if p.start_date <= AS_OF <= p.end_date]
+        assert current.kind == PhaseKind.CONSOLIDATE
 
     def test_10_task_forces_and_4_special_groups(self, seeded: str) -> None:
         """GIVEN the seed THEN 10 工作专班 and 4 专项工作组, each led, with members."""
@@ -189,7 +209,7 @@ class TestSeededCity:
         charge answer, and the county's items (and its townships') carry it."""
         from tasks_ledger.models import LedgerItem
 
-        counties = Unit.objects.filter(code__in=[code for code, *_rest in demo.COUNTIES])
+        counties = Unit.objects.filter(code__in=[code for code, *_rest in org.COUNTIES])
         shares = ResponsibilityChain.objects.filter(
             campaign=campaign(), parent__isnull=False
         ).select_related("parent__unit", "unit", "task_force")
@@ -209,7 +229,7 @@ class TestSeededCity:
                 ledger__task_force=share.task_force, unit__path__startswith=share.unit.path
             )
             assert not within.exclude(chain=share).exists()
-        county = Unit.objects.get(code=demo.COUNTY_LEADER_UNIT)
+        county = Unit.objects.get(code=org.COUNTY_LEADER_UNIT)
         liaison = User.objects.get(username="county_liaison")
         assert set(
             chains_of(user=liaison).filter(parent__isnull=False).values_list("unit", flat=True)
@@ -237,12 +257,20 @@ class TestSeededCity:
         assert User.objects.filter(username__in=["county_leader", "dept_liaison"]).count() == 2
 
     def test_logins_are_printed(self, seeded: str) -> None:
-        """The command prints a table of the persona logins and the shared password."""
+        """The command prints a table of the persona logins, the shared password and the
+        campaign's dates with the as-of date."""
         for username in demo.PERSONAS:
             assert username in seeded
             assert User.objects.get(username=username).name in seeded
-        assert demo.DEFAULT_DEMO_PASSWORD in seeded
+        assert org.DEFAULT_DEMO_PASSWORD in seeded
         assert "高志远" in seeded  # the official's real name
+        assert "2026-02-13" in seeded and "2026-12-31" in seeded and "2026-07-20" in seeded
+
+    def test_accounts_date_from_before_the_launch(self, seeded: str) -> None:
+        """No account was made after the as-of date: they date from before the launch."""
+        launch = campaign().start_date
+        joined = {d.date() for d in User.objects.values_list("date_joined", flat=True)}
+        assert joined and max(joined) < launch
 
     def test_second_run_changes_nothing(self, seeded: str) -> None:
         """GIVEN a seeded database WHEN seeding again THEN no row and no history event is added."""
@@ -259,7 +287,7 @@ class TestSeededCity:
 
 
 def test_seed_stays_cheap(db: None) -> None:
-    """The seed runs in tests and in ``make run``: keep it to a few seconds (about 4 s on a
+    """The seed runs in tests and in ``make run``: keep it to a few seconds (about 5 s on a
     2-core machine; wall-clock time is not asserted, it varies with the machine's load).
 
     Queries are the stable measure (about 3,900 today, mostly one insert and its history
@@ -282,4 +310,46 @@ def test_bad_password_is_refused(db: None, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("DEMO_PASSWORD", "123")
     with pytest.raises(CommandError):
         seed()
-    assert not Unit.objects.filter(code=demo.CITY).exists()
+    assert not Unit.objects.filter(code=org.CITY).exists()
+
+
+def test_a_bad_as_of_date_is_refused(db: None) -> None:
+    """--as-of takes a date like 2026-07-20; anything else stops the command before any write."""
+    with pytest.raises(CommandError, match="--as-of"):
+        call_command("seed_demo", "--as-of", "20.7.2026", stdout=StringIO())
+    assert not Unit.objects.filter(code=org.CITY).exists()
+
+
+@pytest.fixture(scope="class")
+def early(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
+    """Seeded with no --as-of while the clock reads 5 January 2027 (as ``make run`` seeds on
+    its day), rolled back at the end."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        with time_machine.travel(dt.datetime(2027, 1, 5, 9, 0, tzinfo=dt.UTC), tick=False):
+            yield seed(None)
+        transaction.set_rollback(True)
+
+
+class TestEarlyInTheYear:
+    """Seeded on today's date early in a year, before a campaign of that year could have a
+    quarter behind it."""
+
+    def test_the_campaign_began_the_autumn_before(self, early: str) -> None:
+        """GIVEN today is 5 January 2027 THEN the campaign, named after 2026, was launched in
+        the autumn of 2026 and is under way with a quarter behind it."""
+        c = campaign(2026)
+        today = dt.date(2027, 1, 5)
+        assert c.start_date < dt.date(2026, 12, 1) and c.start_date.weekday() < 5
+        assert c.start_date <= today <= c.end_date
+        assert today - c.start_date >= (c.end_date - c.start_date) / 4
+        assert "2027-01-05" in early
+
+    def test_seeding_on_a_later_day_finds_it(self, early: str) -> None:
+        """GIVEN the campaign seeded on 5 January WHEN seeding again on 20 February (when a
+        fresh seed would date it differently) THEN it is found, its dates are kept, and
+        nothing is written."""
+        rows, events = row_counts(), event_counts()
+        output = seed(dt.date(2027, 2, 20))
+        assert row_counts() == rows and event_counts() == events
+        assert "nothing was changed" in output or "未作任何更改" in output
+        assert Campaign.objects.filter(owner_unit=city()).count() == 1

@@ -1,8 +1,11 @@
-"""The demo ledgers reproduce the city report's figures from the platform's own data.
+"""The demo ledgers reproduce the city report's figures from the platform's own data, as
+they stand on an as-of date.
 
 Figures of ``seeds/000_…``: 6 areas and 20 ledgers with 521 key tasks; 39 hard problems with
 117 measures; 773 petition cases, all resolved; 52 key projects ranked by their four rates;
 179 "low, rough, poor" problems solved; 116 problems analysed with 64 rectification measures.
+The seed is pinned to 20 July 2026 (:data:`AS_OF`); the figures and a realistic few red
+items are checked again early and late in a campaign (:class:`TestOtherDays`).
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ from django.apps import apps
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from accounts import demo as org
+from accounts.demo import DemoCalendar
 from accounts.models import Membership, Post, Unit, User
-from campaign import demo as campaign_demo
 from campaign.models import Campaign
 from tasks_ledger import demo, selectors
 from tasks_ledger.models import (
@@ -44,22 +48,79 @@ from tasks_ledger.models import (
 
 pytestmark = pytest.mark.django_db
 
+#: The day the seeded demo stands on (the consolidation phase of the 2026 campaign).
+AS_OF = dt.date(2026, 7, 20)
+OPEN = [ItemStatus.NOT_STARTED, ItemStatus.IN_PROGRESS]
+SET_ASIDE = [ItemStatus.SUSPENDED, ItemStatus.CANCELLED]
+
+
+def seed(as_of: dt.date) -> str:
+    """Run the command on ``as_of``; what it printed."""
+    out = StringIO()
+    call_command("seed_demo", "--as-of", as_of.isoformat(), stdout=out)
+    return out.getvalue()
+
 
 @pytest.fixture(scope="class")
 def seeded(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
-    """Seed once per test class (rolled back at the end); the command's output."""
+    """Seed once per test class on :data:`AS_OF` (rolled back at the end); the output."""
     with django_db_blocker.unblock(), transaction.atomic():
-        out = StringIO()
-        call_command("seed_demo", stdout=out)
-        yield out.getvalue()
+        yield seed(AS_OF)
         transaction.set_rollback(True)
 
 
 def campaign() -> Campaign:
-    """The demo campaign."""
-    return Campaign.objects.get(
-        owner_unit__code=campaign_demo.CITY, name=campaign_demo.CAMPAIGN_NAME
+    """The demo campaign (there is one in a seeded database)."""
+    return Campaign.objects.get(owner_unit__code=org.CITY)
+
+
+def end_of_yesterday(as_of: dt.date) -> dt.datetime:
+    """The moment the as-of date begins: nothing in the demo happens at or after it."""
+    return timezone.make_aware(dt.datetime.combine(as_of, dt.time.min))
+
+
+def red_share(today: dt.date) -> float:
+    """Red items as a share of the open ones, as the office sees them on ``today``."""
+    mix = lights("office", today, status__in=OPEN)
+    return mix[Light.RED] / sum(mix.values())
+
+
+def assert_a_snapshot_of(as_of: dt.date) -> None:
+    """Nothing in the campaign is dated on or after ``as_of``."""
+    start = end_of_yesterday(as_of)
+    mine = Q(item__ledger__campaign=campaign())
+    assert (
+        not items()
+        .filter(Q(created_at__gte=start) | Q(updated_at__gte=start) | Q(signed_off_at__gte=start))
+        .exists()
     )
+    assert not items().filter(progress_accepted_on__gte=as_of).exists()
+    assert not ProgressReport.objects.filter(
+        mine, Q(created_at__gte=start) | Q(reviewed_at__gte=start)
+    ).exists()
+    for model in (SignOffRequest, ExtensionRequest):
+        assert not model.objects.filter(
+            mine, Q(requested_at__gte=start) | Q(decided_at__gte=start)
+        ).exists()
+    assert not Evidence.objects.filter(mine, uploaded_at__gte=start).exists()
+    assert not Milestone.objects.filter(mine, done_on__gte=as_of).exists()
+    assert not ReviewMeeting.objects.filter(campaign=campaign(), date__gte=as_of).exists()
+    assert not User.objects.filter(date_joined__gte=start).exists()
+
+
+def assert_the_reports_figures() -> None:
+    """The report's figures, exact, whatever the as-of date."""
+    assert Ledger.objects.filter(campaign=campaign()).count() == 20
+    assert Area.objects.filter(campaign=campaign()).count() == 6
+    per_ledger = dict(items().values_list("ledger__title").annotate(n=Count("pk")))
+    assert per_ledger == {spec.title: spec.count for spec in demo.LEDGERS}
+    assert items().count() == 1700
+    assert items(LedgerKind.KEY_TASK).count() == 521
+    assert Measure.objects.filter(item__kind=LedgerKind.HARD_PROBLEM).count() == 117
+    assert items(LedgerKind.PETITION).exclude(status__in=["signed_off", "completed"]).count() == 0
+    assert items(ledger="“低粗差”").filter(status=ItemStatus.SIGNED_OFF).count() == 179
+    assert Measure.objects.filter(item__ledger__title__startswith="“解放思想").count() == 64
+    assert Unit.objects.filter(pk__in=items().values("unit")).count() == 100
 
 
 def items(kind: str | None = None, ledger: str | None = None) -> Any:
@@ -191,14 +252,14 @@ class TestSeededLedgers:
             | Q(planned_start__isnull=True)
             | Q(planned_completion__isnull=True)
         ).exists()
-        rates = selectors.project_rates(projects, today=demo.DEMO_TODAY)
+        rates = selectors.project_rates(projects, today=AS_OF)
         assert rates["projects"] == 52
         assert (rates["due_end"], rates["on_time"]) == (8, 7)
         assert 90 <= rates["start_rate"] < 100
         assert 85 <= rates["funds_rate"] < 100
         assert 50 < rates["investment_rate"] < 80  # past half by mid-year (双过半)
         assert 80 <= rates["on_time_rate"] < 100
-        by_unit = list(selectors.project_rates_by_unit(projects, today=demo.DEMO_TODAY))
+        by_unit = list(selectors.project_rates_by_unit(projects, today=AS_OF))
         assert sum(row["projects"] for row in by_unit) == 52
 
     def test_179_low_rough_poor_problems_solved(self, seeded: str) -> None:
@@ -239,41 +300,90 @@ class TestSeededLedgers:
         per_unit = Counter(items().values_list("unit", flat=True))
         assert sum(n >= 5 for n in per_unit.values()) >= 50  # most units keep several items
 
-    def test_lights_at_the_reference_date(self, seeded: str) -> None:
-        """GIVEN the reference date THEN key tasks are mostly green, with red and yellow ones,
-        and each persona liaison finds a red and a yellow item of their own."""
-        mix = lights("office", demo.DEMO_TODAY, kind=LedgerKind.KEY_TASK)
+    def test_lights_on_the_as_of_date(self, seeded: str) -> None:
+        """GIVEN the as-of date THEN key tasks are mostly green, with yellow ones and a few
+        red ones: red items are 3-8% of the open ones; each persona liaison finds a red and
+        a yellow item of their own."""
+        mix = lights("office", AS_OF, kind=LedgerKind.KEY_TASK)
         assert sum(mix.values()) == 521
-        assert 20 <= mix[Light.RED] <= 80
+        assert 10 <= mix[Light.RED] <= 40
         assert 20 <= mix[Light.YELLOW] <= 80
         assert mix[Light.GREEN] > 350
+        assert 0.03 <= red_share(AS_OF) <= 0.08
         for username in ("county_liaison", "dept_liaison", "township_liaison"):
-            own = lights(username, demo.DEMO_TODAY)
+            own = lights(username, AS_OF)
             assert own[Light.RED] >= 1 and own[Light.YELLOW] >= 1, username
         # Both kinds of yellow occur: due within three days, and behind schedule.
         near = items(LedgerKind.KEY_TASK).filter(
-            deadline__gte=demo.DEMO_TODAY,
-            deadline__lte=demo.DEMO_TODAY + dt.timedelta(days=3),
-            status__in=[ItemStatus.NOT_STARTED, ItemStatus.IN_PROGRESS],
+            deadline__gte=AS_OF, deadline__lte=AS_OF + dt.timedelta(days=3), status__in=OPEN
         )
         assert near.exists()
         assert mix[Light.YELLOW] > near.count()
 
-    @pytest.mark.parametrize(
-        "today", [dt.date(2024, 6, 30), dt.date(2026, 11, 23), dt.date(2030, 6, 30)]
-    )
-    def test_lights_on_later_dates(self, seeded: str, today: dt.date) -> None:
-        """GIVEN a date after 2022 THEN items left open in July 2022 are red (escalation has
-        work) and the multi-year tasks still show yellow and green."""
-        mix = lights("office", today, kind=LedgerKind.KEY_TASK)
-        assert mix[Light.RED] > 200
-        assert mix[Light.YELLOW] >= 1
-        assert mix[Light.GREEN] > 150
+    def test_what_fell_due_long_ago_is_mostly_done(self, seeded: str) -> None:
+        """Of the key tasks and problems due more than three months before the as-of date,
+        hardly any is still open; of those due in the last month, most are done or wait
+        for their sign-off to be verified."""
+        due = items().filter(kind__in=[LedgerKind.KEY_TASK, LedgerKind.PROBLEM])
+        old = due.filter(deadline__lt=AS_OF - dt.timedelta(days=90))
+        assert old.count() > 50
+        assert old.filter(status__in=OPEN).count() <= old.count() * 0.03
+        recent = due.filter(deadline__lt=AS_OF, deadline__gte=AS_OF - dt.timedelta(days=30))
+        closed = recent.filter(status__in=[ItemStatus.COMPLETED, ItemStatus.SIGNED_OFF])
+        assert closed.count() >= recent.count() * 0.6
 
-    def test_lights_today(self, seeded: str) -> None:
-        """Whatever day the tests run, some key tasks are overdue."""
-        assert timezone.localdate() > dt.date(2022, 12, 31)
-        assert lights("office", None, kind=LedgerKind.KEY_TASK)[Light.RED] > 200
+    def test_the_campaigns_year_in_titles_and_document_numbers(self, seeded: str) -> None:
+        """Multi-year tasks name the campaign's years and are due at a year's end after it;
+        the real plans keep their own dates; documents carry the year they were issued;
+        nothing names the report's 2022."""
+        assert not items().filter(title__contains="2022").exists()
+        assert not Ledger.objects.filter(description__contains="2022").exists()
+        spans = items().filter(title__contains="（2026—")
+        assert spans.count() >= 6
+        for title, deadline in spans.values_list("title", "deadline"):
+            assert deadline == dt.date(int(title.split("—")[1][:4]), 12, 31), title
+        plan = items().get(title__startswith="完成“十五五”规划纲要")  # 2026-2030
+        assert plan.deadline == dt.date(2030, 12, 31)
+        assert items().get(title__contains="2030年前实现碳达峰").deadline == dt.date(2030, 12, 31)
+        assert Ledger.objects.filter(description__contains="〔2026〕").count() == 2
+
+    def test_standing_measures_are_long_term_items(self, seeded: str) -> None:
+        """The seeds' standing measures (常态化, 坚持, 长效机制) are long-term items (长期坚持):
+        no deadline, no milestones, never overdue; reported about monthly, the last report
+        accepted within the policy's days for most (green), a month ago for some (yellow)."""
+        standing = items().filter(deadline__isnull=True)
+        assert 5 <= standing.count() <= 10
+        assert set(standing.values_list("kind", flat=True)) == {LedgerKind.KEY_TASK}
+        assert set(standing.values_list("status", flat=True)) == {ItemStatus.IN_PROGRESS}
+        assert not Milestone.objects.filter(item__in=standing).exists()
+        assert not ExtensionRequest.objects.filter(item__in=standing).exists()
+        for item in standing:
+            assert item.progress_accepted_on is not None
+            assert AS_OF - item.progress_accepted_on <= dt.timedelta(days=45)
+            assert item.reports.filter(review_status="accepted").count() >= 3
+        mix = lights("office", AS_OF, deadline__isnull=True)
+        assert mix[Light.GREEN] >= 3 and not mix[Light.RED]
+
+    def test_progress_accepted_on_is_the_last_acceptance(self, seeded: str) -> None:
+        """Every item's ``progress_accepted_on`` is the day its newest accepted report was
+        accepted (None when none was), as the review workflow records it."""
+        accepted = ProgressReport.objects.filter(
+            item__ledger__campaign=campaign(), review_status="accepted"
+        )
+        last: dict[int, tuple[dt.datetime, dt.date]] = {}
+        for item_id, made, reviewed in accepted.values_list("item", "created_at", "reviewed_at"):
+            if item_id not in last or made > last[item_id][0]:
+                last[item_id] = (made, timezone.localdate(reviewed))
+        recorded = dict(items().values_list("pk", "progress_accepted_on"))
+        assert {pk: day for pk, day in recorded.items() if day} == {
+            pk: day for pk, (_made, day) in last.items()
+        }
+
+    def test_what_nobody_updates_turns_red_later(self, seeded: str) -> None:
+        """Four months after the as-of date, with no one updating, many more are red (the
+        escalation would have work)."""
+        later = AS_OF + dt.timedelta(days=120)
+        assert lights("office", later)[Light.RED] > 3 * lights("office", AS_OF)[Light.RED]
 
     def test_office_queues_are_not_empty(self, seeded: str) -> None:
         """The campaign office has sign-offs, extensions and progress reports to decide."""
@@ -326,19 +436,37 @@ class TestSeededLedgers:
         office = User.objects.get(username="office")
         assert selectors.meeting_list(user=office).count() == len(demo.MEETINGS)
 
-    def test_a_snapshot_of_the_reference_date(self, seeded: str) -> None:
-        """Nothing in the ledgers happened after the reference date; evidence files exist."""
-        end = timezone.make_aware(dt.datetime.combine(demo.DEMO_TODAY, dt.time.max))
+    def test_nothing_happens_on_or_after_the_as_of_date(self, seeded: str) -> None:
+        """Everything stands as it did when the as-of date began: no item, report, decision,
+        request, file or meeting is dated on or after it; evidence files exist."""
+        assert_a_snapshot_of(AS_OF)
         mine = Q(item__ledger__campaign=campaign())
-        assert not items().filter(Q(created_at__gt=end) | Q(updated_at__gt=end)).exists()
-        assert not items().filter(signed_off_at__gt=end).exists()
-        assert not ProgressReport.objects.filter(mine, created_at__gt=end).exists()
-        assert not SignOffRequest.objects.filter(mine, requested_at__gt=end).exists()
-        assert not ExtensionRequest.objects.filter(mine, requested_at__gt=end).exists()
         names = set(Evidence.objects.filter(mine).values_list("file", flat=True))
         assert names and all(default_storage.exists(name) for name in names)
         # Every sign-off request has its evidence.
         assert not SignOffRequest.objects.filter(mine, evidence__isnull=True).exists()
+
+    def test_every_moment_follows_what_it_depends_on(self, seeded: str) -> None:
+        """Reviews come after their reports, decisions after their requests, an item is made
+        before anything happens to it and last updated with the last thing that did; a
+        signed-off item carries the moment its sign-off was verified; meetings and launches
+        fall on working days."""
+        mine = Q(item__ledger__campaign=campaign())
+        assert not ProgressReport.objects.filter(mine, reviewed_at__lt=F("created_at")).exists()
+        for model in (SignOffRequest, ExtensionRequest):
+            assert not model.objects.filter(mine, decided_at__lt=F("requested_at")).exists()
+        assert not ProgressReport.objects.filter(
+            mine, created_at__lt=F("item__created_at")
+        ).exists()
+        assert not items().filter(created_at__gt=F("updated_at")).exists()
+        assert not items().filter(updated_at__lt=F("signed_off_at")).exists()
+        signed = items().filter(status=ItemStatus.SIGNED_OFF)
+        verified = signed.filter(
+            signoff_requests__status="accepted", signoff_requests__decided_at=F("signed_off_at")
+        )
+        assert signed.count() == verified.count() > 1000
+        meetings = ReviewMeeting.objects.filter(campaign=campaign())
+        assert all(day.weekday() < 5 for day in meetings.values_list("date", flat=True))
 
     def test_rows_pass_model_validation(self, seeded: str) -> None:
         """A sample of every kind passes full_clean (the bulk path skips lookups only)."""
@@ -347,7 +475,7 @@ class TestSeededLedgers:
                 item.full_clean()
                 for milestone in item.milestones.all():
                     milestone.full_clean()
-                    assert milestone.deadline <= item.deadline
+                    assert item.deadline and milestone.deadline <= item.deadline
                 for measure in item.measure_set.all():
                     measure.full_clean()
 
@@ -363,16 +491,17 @@ class TestSeededLedgers:
         """GIVEN a seeded database WHEN seeding again THEN no ledger row or event is added."""
         before = ledger_rows()
         assert before["tasks_ledger.LedgerItem"] == 1700
-        out = StringIO()
-        call_command("seed_demo", stdout=out)
+        seed(AS_OF)
         assert ledger_rows() == before
 
 
 def test_plans_are_deterministic() -> None:
-    """The plans are the same on every run (seeded random, no clock)."""
+    """The plans are the same on every run for the same as-of date (seeded random, no
+    clock)."""
+    cal = DemoCalendar.for_date(AS_OF)
     for spec in demo.LEDGERS:
-        first = demo.ledger_plans(spec, campaign_demo.ASSESSED_CODES)
-        again = demo.ledger_plans(spec, campaign_demo.ASSESSED_CODES)
+        first = demo.ledger_plans(spec, org.ASSESSED_CODES, cal)
+        again = demo.ledger_plans(spec, org.ASSESSED_CODES, cal)
         assert first == again
         assert len(first) == spec.count
         assert len({p.code for p in first}) == spec.count
@@ -380,14 +509,59 @@ def test_plans_are_deterministic() -> None:
 
 def test_partly_deleted_ledger_is_completed(db: None) -> None:
     """GIVEN a seeded ledger missing some items WHEN seeding again THEN only those come back."""
-    call_command("seed_demo", stdout=StringIO())
+    seed(AS_OF)
     ledger = Ledger.objects.get(title="20件民生工程任务台账")
     ledger.items.filter(code__in=["3", "4"]).delete()
     kept = set(ledger.items.values_list("pk", flat=True))
 
-    out = StringIO()
-    call_command("seed_demo", stdout=out)
+    seed(AS_OF)
 
     assert ledger.items.count() == 20
     assert kept < set(ledger.items.values_list("pk", flat=True))
     assert set(ledger.items.exclude(pk__in=kept).values_list("code", flat=True)) == {"3", "4"}
+
+
+@pytest.fixture(scope="class", params=[dt.date(2026, 3, 16), dt.date(2026, 11, 20)])
+def other_day(
+    request: pytest.FixtureRequest, django_db_setup: None, django_db_blocker: Any
+) -> Iterator[dt.date]:
+    """Seeded early in a campaign (a month after its first deadlines) and late in one
+    (weeks before its end), rolled back after each; the as-of date."""
+    as_of: dt.date = request.param
+    with django_db_blocker.unblock(), transaction.atomic():
+        seed(as_of)
+        yield as_of
+        transaction.set_rollback(True)
+
+
+class TestOtherDays:
+    """The same demo seeded on another day: the same figures, as they stand on that day."""
+
+    def test_the_figures_hold_with_a_few_red(self, other_day: dt.date) -> None:
+        """GIVEN the seed early or late in a campaign THEN the campaign is under way with a
+        quarter behind it, the report's figures are exact, red items are 3-8% of the open
+        ones, each persona has a red and a yellow item, and nothing is dated on or after the
+        as-of date."""
+        c = campaign()
+        assert c.start_date <= other_day <= c.end_date
+        assert other_day - c.start_date >= (c.end_date - c.start_date) / 4
+        assert_the_reports_figures()
+        assert 0.03 <= red_share(other_day) <= 0.08
+        for username in ("county_liaison", "dept_liaison", "township_liaison"):
+            own = lights(username, other_day)
+            assert own[Light.RED] >= 1 and own[Light.YELLOW] >= 1, username
+        assert_a_snapshot_of(other_day)
+
+    def test_what_fell_due_is_mostly_done(self, other_day: dt.date) -> None:
+        """Most key tasks due before the as-of date are done or wait for their sign-off, and
+        nearly all of those due over six weeks before; those due after it are mostly open;
+        the meetings all lie behind."""
+        tasks = items(LedgerKind.KEY_TASK).exclude(deadline__isnull=True)
+        done = [ItemStatus.COMPLETED, ItemStatus.SIGNED_OFF, *SET_ASIDE]
+        past = tasks.filter(deadline__lt=other_day - dt.timedelta(days=3))
+        assert past.exists() and past.filter(status__in=done).count() >= past.count() * 0.6
+        older = tasks.filter(deadline__lt=other_day - dt.timedelta(days=45))
+        assert older.filter(status__in=done).count() >= older.count() * 0.9
+        ahead = tasks.filter(deadline__gt=other_day + dt.timedelta(days=3))
+        assert ahead.filter(status__in=OPEN).count() >= ahead.count() * 0.7
+        assert ReviewMeeting.objects.filter(campaign=campaign()).count() == len(demo.MEETINGS)

@@ -376,14 +376,14 @@ DEMO_DAY = dt.datetime(2022, 7, 18, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=
 @pytest.fixture
 def demo(transactional_db: None) -> Iterator[object]:
     """The demo city with its 20 ledgers, seen on the day of its snapshot."""
-    from campaign.demo import seed_demo
+    from accounts.demo import seed_demo
 
     with time_machine.travel(DEMO_DAY, tick=True):
         yield seed_demo()
 
 
 def demo_log_in(page: Page, base: str, username: str) -> None:
-    from campaign.demo import DEFAULT_DEMO_PASSWORD
+    from accounts.demo import DEFAULT_DEMO_PASSWORD
 
     page.goto(f"{base}/accounts/login/")
     page.get_by_label("用户名").fill(username)

@@ -17,7 +17,7 @@ import pytest
 import time_machine
 from playwright.sync_api import Locator, Page, ViewportSize, expect
 
-from campaign.demo import DEFAULT_DEMO_PASSWORD, DemoWorld, seed_demo
+from accounts.demo import DEFAULT_DEMO_PASSWORD, DemoWorld, seed_demo
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
