@@ -71,10 +71,12 @@ def _units(request: Any) -> QuerySet[Unit]:
     return jurisdiction_for(request.user).units()
 
 
+#: The item list's tabs besides "all" (:data:`selectors.THREE_LISTS`), with their labels.
 THREE_LISTS = [
     ("new", _("new")),
     ("in_progress", _("being advanced")),
     ("signed_off", _("signed off")),
+    ("set_aside", _("suspended or cancelled")),
 ]
 
 
@@ -148,7 +150,8 @@ class LedgerItemFilterSet(django_filters.FilterSet):
     def filter_three(
         self, queryset: QuerySet[LedgerItem], name: str, value: str
     ) -> QuerySet[LedgerItem]:
-        """One of the three weekly lists (new, being advanced, signed off)."""
+        """One of the weekly three lists (new, being advanced, signed off), or the items set
+        aside (suspended or cancelled)."""
         return queryset.filter(three_list_filter(value)) if value else queryset
 
 

@@ -219,18 +219,40 @@ def ledger_items(
     )
 
 
+#: The item list's tabs besides "all": the weekly three lists units keep, and the items set
+#: aside (suspended or cancelled). Every item is in exactly one, so the tabs add up to "all".
+THREE_LISTS = ("new", "in_progress", "signed_off", "set_aside")
+#: Statuses of items that still count in the three lists until they are signed off.
+RUNNING_STATUSES = (*OPEN_STATUSES, ItemStatus.COMPLETED)
+
+
 def three_list_filter(which: str, *, today: date | None = None, new_days: int = 7) -> Q:
-    """The weekly three lists units keep: new (added in the last week, still open), in
-    progress (open, older) and signed off."""
+    """One tab of the item list: ``new`` (added in the last week, not yet signed off),
+    ``in_progress`` (added earlier, open or done and awaiting sign-off), ``signed_off``, or
+    ``set_aside`` (suspended or cancelled)."""
     today = today or timezone.localdate()
     since = timezone.make_aware(datetime.combine(today - timedelta(days=new_days), time.min))
     if which == "new":
-        return Q(status__in=OPEN_STATUSES, created_at__gte=since)
+        return Q(status__in=RUNNING_STATUSES, created_at__gte=since)
     if which == "in_progress":
-        return Q(status__in=(*OPEN_STATUSES, ItemStatus.COMPLETED), created_at__lt=since)
+        return Q(status__in=RUNNING_STATUSES, created_at__lt=since)
     if which == "signed_off":
         return Q(status=ItemStatus.SIGNED_OFF)
+    if which == "set_aside":
+        return Q(status__in=(ItemStatus.SUSPENDED, ItemStatus.CANCELLED))
     raise ValueError(which)
+
+
+def three_list_counts(items: QuerySet[LedgerItem], *, today: date | None = None) -> dict[str, int]:
+    """How many of ``items`` each tab holds: ``all`` and one count per :data:`THREE_LISTS`
+    (they add up to ``all``); one aggregate query."""
+    return items.order_by().aggregate(
+        all=Count("pk"),
+        **{
+            which: Count("pk", filter=three_list_filter(which, today=today))
+            for which in THREE_LISTS
+        },
+    )
 
 
 def ledger_item_detail(*, user: User, pk: int, today: date | None = None) -> LedgerItem:
@@ -505,8 +527,9 @@ def meeting_detail(*, user: User, pk: int, today: date | None = None) -> ReviewM
 
 
 def ledger_light_counts(*, user: User, today: date | None = None) -> dict[str, int]:
-    """How many visible items show each light (``red``, ``yellow``, ``green``, ``total``),
-    for the home page's tiles: one aggregate query."""
+    """How many visible items show each light (``red``, ``yellow``, ``green``, and ``none``
+    for suspended and cancelled items) and ``total``, for the home page's tiles, which add up
+    to the total: one aggregate query."""
     return (
         ledger_items(user=user, today=today)
         .order_by()
@@ -515,6 +538,7 @@ def ledger_light_counts(*, user: User, today: date | None = None) -> dict[str, i
             red=Count("pk", filter=Q(light=Light.RED)),
             yellow=Count("pk", filter=Q(light=Light.YELLOW)),
             green=Count("pk", filter=Q(light=Light.GREEN)),
+            none=Count("pk", filter=Q(light=Light.NONE)),
         )
     )
 

@@ -20,7 +20,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -42,7 +42,7 @@ from campaign.models import Campaign, ResponsibilityChain
 from campaign.selectors import campaign_list, chain_list
 
 from . import rules, selectors, services
-from .filtersets import WAITING_DAYS, LedgerItemFilterSet, QueueFilterSet
+from .filtersets import THREE_LISTS, WAITING_DAYS, LedgerItemFilterSet, QueueFilterSet
 from .forms import (
     DecisionForm,
     DecisionFormSet,
@@ -184,22 +184,12 @@ def item_list_view(request: HttpRequest) -> HttpResponse:
         request.GET, queryset=selectors.ledger_items(user=user), request=request
     )
     filterset.is_valid()
-    tab_counts = (
-        _without(filterset, "three", "ordering")
-        .order_by()
-        .aggregate(
-            all=Count("pk"),
-            new=Count("pk", filter=selectors.three_list_filter("new")),
-            in_progress=Count("pk", filter=selectors.three_list_filter("in_progress")),
-            signed_off=Count("pk", filter=selectors.three_list_filter("signed_off")),
-        )
-    )
+    # The tabs count every item once: the three lists and the items set aside add up to all.
+    tab_counts = selectors.three_list_counts(_without(filterset, "three", "ordering"))
     current_three = filterset.form.cleaned_data.get("three") or ""
-    tabs = [
-        {"value": "", "label": _("all"), "count": tab_counts["all"]},
-        {"value": "new", "label": _("new"), "count": tab_counts["new"]},
-        {"value": "in_progress", "label": _("being advanced"), "count": tab_counts["in_progress"]},
-        {"value": "signed_off", "label": _("signed off"), "count": tab_counts["signed_off"]},
+    tabs = [{"value": "", "label": _("all"), "count": tab_counts["all"]}]
+    tabs += [
+        {"value": value, "label": label, "count": tab_counts[value]} for value, label in THREE_LISTS
     ]
     table = LedgerItemTable(filterset.qs, request=request)
     RequestConfig(request, paginate={"per_page": ITEMS_PER_PAGE}).configure(table)

@@ -23,6 +23,8 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count, F, Q
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import demo as org
@@ -478,6 +480,35 @@ class TestSeededLedgers:
                     assert item.deadline and milestone.deadline <= item.deadline
                 for measure in item.measure_set.all():
                     measure.full_clean()
+
+    def test_tiles_tabs_and_map_count_every_item(self, seeded: str, client: Client) -> None:
+        """GIVEN the office and a county liaison WHEN they open the home page, the item list
+        and the battle map THEN every item is counted once: the light tiles (suspended and
+        cancelled items under "no light") add up to the total, the list's tabs add up to
+        "all" and each lists as many items as its badge says, and the map's units add up
+        to the same total, each unit's lights to its own."""
+        for username in ("office", "county_liaison"):
+            client.force_login(User.objects.get(username=username))
+            home = client.get(reverse("home"))
+            tiles = home.context["ledger_lights"]
+            total = tiles["total"]
+            assert tiles["red"] + tiles["yellow"] + tiles["green"] + tiles["none"] == total > 0
+            assert "无灯：暂缓或取消" in home.content.decode()
+            listed = client.get(reverse("ledger:item-list"))
+            tabs = {tab["value"]: tab["count"] for tab in listed.context["tabs"]}
+            assert set(tabs) == {"", *selectors.THREE_LISTS}
+            assert tabs[""] == total == sum(count for value, count in tabs.items() if value)
+            for value, count in tabs.items():
+                page = client.get(reverse("ledger:item-list"), {"three": value} if value else {})
+                assert page.context["table"].paginator.count == count, value
+            battle = client.get(reverse("ledger:map"))
+            rows, grand = battle.context["rows"], battle.context["grand"]
+            assert sum(row.totals["total"] for row in rows) == grand["total"] == total
+            for counts in (grand, *(row.totals for row in rows)):
+                lit = counts["red"] + counts["yellow"] + counts["green"] + counts["none"]
+                assert lit == counts["total"]
+        assert tiles["none"] >= 1  # the county has suspended or cancelled items too
+        assert "停" in battle.content.decode()
 
     def test_history_names_the_seed(self, seeded: str) -> None:
         """Bulk-created items are in history, attributed to the seed command."""
