@@ -20,7 +20,8 @@ from typing import IO, Any
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import load_workbook
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 
 def normalise(text: Any) -> str:
@@ -228,10 +229,36 @@ def parse_money(value: Any) -> Decimal:
 Rows = Iterator[tuple[int, tuple[Any, ...]]]
 
 
+class _StreamedSheet(ReadOnlyWorksheet):
+    """openpyxl's read-only sheet without its sizing pass.
+
+    Without a ``<dimension>`` element (the app's own export writes none, LibreOffice's may be
+    wrong) openpyxl parses the whole sheet once, keeping every row element, just to learn its
+    size; the rows are streamed afterwards anyway, to the last one.
+    """
+
+    def _get_size(self) -> None:
+        return None
+
+
+class _Reader(ExcelReader):
+    """openpyxl's reader, in read-only mode, making :class:`_StreamedSheet` worksheets."""
+
+    def read_worksheets(self) -> None:
+        for sheet, rel in self.parser.find_sheets():
+            if rel.target not in self.valid_files or "chartsheet" in rel.Type:
+                continue
+            worksheet = _StreamedSheet(self.wb, sheet.name, rel.target, self.shared_strings)
+            workbook: Any = self.wb  # read-only sheets are appended as openpyxl itself does
+            workbook._sheets.append(worksheet)
+
+
 def read_sheet(fileobj: IO[bytes]) -> tuple[Any, Rows]:
     """The workbook (close it when done) and its first sheet's rows as (number, cells), read
     in openpyxl's read-only mode (rows are streamed, memory stays flat)."""
-    workbook = load_workbook(fileobj, read_only=True, data_only=True)
+    reader = _Reader(fileobj, read_only=True, data_only=True)
+    reader.read()
+    workbook = reader.wb
     sheet = workbook.worksheets[0]
     sheet.reset_dimensions()  # a wrong <dimension> must not cut rows off
     return workbook, enumerate(sheet.iter_rows(), 1)

@@ -311,3 +311,48 @@ def test_a_wps_header_variant_is_recognised(client, org):
     ]
     # A unit's progress words wait for the office as a report.
     assert items["1"].reports.get().text == "已完成3个小区"
+
+
+def test_a_sheet_naming_no_unit_takes_the_ledgers_owner(client, org, problems_ledger):
+    """GIVEN the office's ledger with 牵头单位 ignored (no column names the unit) WHEN checked
+    THEN every row takes the ledger's owner unit 甲县, marked as a default, and the preview
+    says so; WHEN 牵头单位 is read as the lead department instead THEN a row whose lead
+    department 甲县 may add items takes it as its unit."""
+    job = upload(client, org.inside, problems_ledger, OFFICE)
+    remap(client, job, {"牵头单位": ""})
+    job.refresh_from_db()
+    assert job.errors == []
+    unit = {f["key"]: f for f in job.plan["rows"][0]["fields"]}["unit"]
+    assert unit["value"] == "甲县" and unit["default"]
+    assert job.plan["defaults"][1] == "责任单位：8 行未填写，取台账所属单位甲县。"
+
+    remap(client, job, {"牵头单位": "lead_department", "责任领导": "", "责任人": ""})
+    job.refresh_from_db()
+    # Only 甲县住建局 leads a chain of this campaign; 甲县 and 甲镇 lead none.
+    assert {p["message"].split("”")[0] for p in job.errors} == {
+        "未知牵头部门“甲县",
+        "未知牵头部门“甲镇",
+    }
+    row = next(r for r in job.plan["rows"] if r["row"] == 4)
+    unit = {f["key"]: f for f in row["fields"]}["unit"]
+    assert unit["value"] == "甲县住房和城乡建设局" and unit["default"]
+
+
+def test_only_the_uploader_changes_the_mapping(client, org, problems_ledger):
+    job = upload(client, org.inside, problems_ledger, OFFICE)
+    client.force_login(org.above)
+    assert remap(client, job, {"备注": "remarks"}).status_code == 404
+    job.refresh_from_db()
+    assert columns(job)["备注"] is None and not ImportMapping.objects.exists()
+
+
+def test_an_applied_job_is_not_checked_again(client, org, problems_ledger):
+    job = upload(client, org.inside, problems_ledger, OFFICE)
+    client.post(reverse("ledger:import-apply", args=[job.pk]))
+    response = remap(client, job, {"备注": "remarks"})
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == ImportStatus.APPLIED and columns(job)["备注"] is None
+    page = client.get(response["Location"]).content.decode()
+    assert "此导入正在检查或写入，或已经完成" in page
+    assert "核对各列对应的字段" not in page  # no mapping step once applied

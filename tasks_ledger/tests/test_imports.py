@@ -722,10 +722,9 @@ def test_defusedxml_guards_the_parser_too():
 
     assert DEFUSEDXML
     bomb = _with_part(xlsx([HEADER, row()]), "xl/worksheets/sheet1.xml", BILLION_LAUGHS)
-    with pytest.raises(ValueError) as refused:  # openpyxl wraps the parser's refusal
+    with pytest.raises(DefusedXmlException):  # raised as the rows are streamed
         _workbook, rows = imports.read_sheet(io.BytesIO(bomb))
         list(rows)
-    assert isinstance(refused.value.__cause__, DefusedXmlException)
 
 
 def test_the_check_refuses_an_xml_bomb_that_got_past_the_scan(org, ledger):
