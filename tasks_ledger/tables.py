@@ -43,6 +43,16 @@ class LedgerItemTable(tables.Table):
     status = tables.Column(verbose_name=_("status"), orderable=False)
     progress = tables.Column(verbose_name=pgettext_lazy("percent done", "progress"))
 
+    #: The sort menu of narrow screens, where the rows are cards without column headers:
+    #: the filterset's ``ordering`` values the headers send, "" for the natural order.
+    PHONE_ORDERS = (
+        ("", _("default order")),
+        ("-light", _("red first")),
+        ("deadline", _("earliest deadline first")),
+        ("progress", _("least progress first")),
+        ("unit", _("by responsible unit")),
+    )
+
     class Meta:
         model = LedgerItem
         fields = ("code", "title", "unit", "chain", "deadline", "light", "status", "progress")
