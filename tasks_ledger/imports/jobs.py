@@ -164,11 +164,20 @@ def import_job_columns(*, job: ImportJob) -> list[dict[str, Any]]:
     """The job's columns: ``header`` (the header text, the mapping's key), ``letter``,
     ``sample`` (the first value below), ``suggested`` (the field its name suggests, or None),
     ``field`` (the field chosen, or None for "ignore"), ``saved`` (chosen from the ledger's
-    saved mapping) and ``label`` (of the chosen field)."""
-    labels = {f.key: str(f.label) for f in import_fields(job.ledger.kind)}
-    return [
-        {**column, "label": labels.get(column.get("field") or "", "")} for column in job.columns
-    ]
+    saved mapping), ``label`` and ``note`` (of the chosen field: what the importer does
+    with it)."""
+    fields = {f.key: f for f in import_fields(job.ledger.kind)}
+    columns = []
+    for column in job.columns:
+        chosen = fields.get(column.get("field") or "")
+        columns.append(
+            {
+                **column,
+                "label": str(chosen.label) if chosen else "",
+                "note": str(chosen.note) if chosen and chosen.note else "",
+            }
+        )
+    return columns
 
 
 def _columns(job: ImportJob) -> list[SheetColumn]:

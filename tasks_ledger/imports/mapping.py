@@ -90,9 +90,10 @@ NOTES = {
     ),
     "responsible_person": gettext_lazy("finds the responsibility chain"),
     "status": gettext_lazy("read and compared, never written: a status follows the workflow"),
-    "start_date": gettext_lazy("when no column is chosen: the day of import"),
+    "start_date": gettext_lazy("a date; without this column, the day of import"),
     "unit": gettext_lazy(
-        "when no column is chosen: the lead department, else the ledger's owner unit"
+        "by name, short name or code; without this column, the lead department, else the "
+        "ledger's owner unit"
     ),
     "deadline": gettext_lazy("a date, or 长期坚持 for a long-term item"),
     "code": gettext_lazy("see “numbering” below"),

@@ -119,6 +119,8 @@ def test_an_office_problem_ledger_goes_in_through_the_mapping_step(client, org, 
 
     page = client.get(reverse("ledger:import-job", args=[job.pk])).content.decode()
     assert "核对各列对应的字段" in page and "重新检查" in page and "新增 8 项" in page
+    # What the importer does with a column that has no field of its own is said beside it.
+    assert "作为“配合单位：……”一行附在措施末尾" in page
     assert "开始时间：8 行未填写，取导入当天（2022-06-01）" in page
     # 整改进度 is read and compared, never written.
     assert any("已完成" in w and "状态不会导入" in w for w in job.plan["warnings"])
