@@ -475,6 +475,15 @@ def test_office_decides_in_the_queues_on_a_phone(phone: Page, live_server, world
     assert_fits(page)
     snap(page, "queues-office-extension", full_page=False)
 
+    # The last report waiting can be decided on its item page too, with buttons as big.
+    waiting = ProgressReport.objects.get(review_status=ReviewStatus.PENDING)
+    open_page(page, f"{base}/ledgers/items/{waiting.item_id}/")
+    timeline = page.locator("#timeline")
+    assert_tappable(timeline.get_by_role("button", name="通过"))
+    timeline.get_by_text("退回…").tap()
+    assert_tappable(timeline.get_by_role("button", name="退回报送"))
+    assert_fits(page)
+
 
 def test_desktop_keeps_its_tables(
     page: Page, live_server, shot: Callable[..., Path], world: World
