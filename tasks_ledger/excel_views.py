@@ -350,6 +350,7 @@ def _job_context(job: ImportJob, form: MappingForm | None = None) -> dict[str, A
         "running": running,
         "done": done,
         "percent": min(100, round(100 * done / total)) if total else 0,
+        "phase": imports.job_phase(job) if running else "",
         "poll_seconds": POLL_SECONDS,
         "plan": job.plan,
         "async_rows": settings.LEDGER_IMPORT_ASYNC_ROWS,

@@ -91,6 +91,23 @@ def job_progress(job: ImportJob) -> int:
     return int(done) if done is not None else job.processed_rows
 
 
+def phase_key(job_id: int) -> str:
+    """Cache key of what an applying job is doing: "check" (the rows once more) or "write"."""
+    return f"ledger-import:{job_id}:phase"
+
+
+def job_phase(job: ImportJob) -> str:
+    """What a running job is doing: "check" (a check, or an apply checking once more before
+    it writes) or "write"."""
+    if job.status == ImportStatus.CHECKING:
+        return "check"
+    return str(cache.get(phase_key(job.pk)) or "write")
+
+
+def _set_phase(job: ImportJob, phase: str) -> None:
+    cache.set_many({phase_key(job.pk): phase, progress_key(job.pk): 0}, timeout=3600)
+
+
 def _reporter(job: ImportJob) -> Progress:
     def report(done: int) -> None:
         if done % PROGRESS_EVERY == 0:
@@ -448,9 +465,11 @@ def import_job_apply(*, job: ImportJob) -> ImportJob:
     with translation.override(job.language):
         try:
             with transaction.atomic(), pghistory.context(import_job=job.pk):
-                result = _check(job, keep_all=True, progress=_no_progress)
+                _set_phase(job, "check")
+                result = _check(job, keep_all=True, progress=progress)
                 if result.problems:
                     raise _Abort(result.problems)
+                _set_phase(job, "write")
                 created, updated = _apply_rows(job, result, actor, progress)
                 job.created_count, job.updated_count = created, updated
                 job.processed_rows = result.total_rows
@@ -465,7 +484,7 @@ def import_job_apply(*, job: ImportJob) -> ImportJob:
         except ImportRefused as exc:
             return _finish(job, ImportStatus.FAILED, message=exc.message)
         finally:
-            cache.delete(progress_key(job.pk))
+            cache.delete_many([progress_key(job.pk), phase_key(job.pk)])
     return job
 
 

@@ -777,6 +777,12 @@ def test_progress_partial_while_running_then_refresh(client, org, ledger):
     assert partial.status_code == 200
     assert 'aria-valuenow="50"' in partial.content.decode()
     assert "<html" not in partial.content.decode()
+    # Applying checks every row once more before it writes, and says so.
+    cache.set(imports.jobs.phase_key(job.pk), "check")
+    assert "写入前再检查一遍各行" in client.get(url, headers=headers).content.decode()
+    cache.set(imports.jobs.phase_key(job.pk), "write")
+    assert "正在写入各行" in client.get(url, headers=headers).content.decode()
+    cache.delete(imports.jobs.phase_key(job.pk))
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.APPLIED)
     done = client.get(url, headers=headers)
     assert done.status_code == 204 and done["HX-Refresh"] == "true"

@@ -327,7 +327,8 @@ def test_a_long_re_import_shows_its_progress_bar(
     expect(page.get_by_text("新增 10000 项")).to_be_visible(timeout=60_000)
     with page.expect_navigation(wait_until="load"):
         page.get_by_role("button", name="确认导入这 10000 行").click()
-    expect(page.get_by_text("正在写入")).to_be_visible()
+    expect(page.get_by_role("progressbar", name="导入进度")).to_be_visible()
+    expect(page.get_by_text(re.compile("写入前再检查一遍各行|正在写入各行"))).to_be_visible()
     expect(page.get_by_text("导入完成：新增 10000 项，更新 0 项。")).to_be_visible(timeout=60_000)
     assert LedgerItem.objects.filter(ledger=target).count() == 10_000
     job = ImportJob.objects.get(ledger=target)
