@@ -2,8 +2,10 @@
 """`make run`: the whole platform on this machine, with nothing else running.
 
 Starts an embedded PostgreSQL and Redis (see scripts/services.py), migrates, builds the
-demo data, then runs Django's development server on http://127.0.0.1:8000, a Celery worker
-and Celery beat. Ctrl-C (SIGINT) or SIGTERM stops every process it started, in reverse.
+demo data as it stands today (``seed_demo`` without ``--as-of``: the campaign under way,
+the ledgers as they would be today), then runs Django's development server on
+http://127.0.0.1:8000, a Celery worker and Celery beat. Ctrl-C (SIGINT) or SIGTERM stops
+every process it started, in reverse.
 
 Ports can be moved with NLZF_PORT (8000), NLZF_PG_PORT (55432) and NLZF_REDIS_PORT (56379);
 data lives in .local/run/ and survives restarts.
@@ -145,7 +147,7 @@ def seed(env: dict[str, str]) -> str:
     if "seed_demo" not in commands:
         print("seed_demo is not available yet: starting without demo data", flush=True)
         return ""
-    print("building the demo data (seed_demo) ...", flush=True)
+    print("building the demo data as it stands today (seed_demo) ...", flush=True)
     return manage(env, "seed_demo", capture=True)
 
 

@@ -257,11 +257,12 @@ def five_year_plan(title: str, cal: DemoCalendar) -> tuple[str, date | None, int
 
 
 def carbon_peak(title: str, cal: DemoCalendar) -> tuple[str, date | None, int]:
-    """Peak carbon before 2030 (the national plan's date); after 2030, neutrality by 2060."""
-    if cal.today.year < 2030:
+    """Peak carbon before 2030 (the national plan's date); after 2030, five years of the
+    way to neutrality by 2060 (a ledger's dates stay within 15 years of its campaign)."""
+    year = cal.today.year
+    if year < 2030:
         return title, date(2030, 12, 31), max(5, _round5(_elapsed(2021, 2030, cal.today) - 10))
-    progress = max(5, _round5(_elapsed(2031, 2060, cal.today)))
-    return "落实碳中和行动方案，确保2060年前实现碳中和", date(2060, 12, 31), progress
+    return f"落实碳中和行动方案（{year}—{year + 5}年）", date(year + 5, 12, 31), 15
 
 
 def vision_2035(title: str, cal: DemoCalendar) -> tuple[str, date | None, int]:
@@ -1502,8 +1503,8 @@ def _key_tasks(spec: LedgerSpec, rng: random.Random, cal: DemoCalendar) -> list[
             start = rng.choice(
                 [d for d in starts if d <= deadline - timedelta(days=30)] or starts[:1]
             )
-            if scenario == "not_started":
-                start = max(start, today - timedelta(days=17))
+            if scenario == "not_started":  # added in the last weeks (some in the last one)
+                start = max(start, today - timedelta(days=rng.randint(2, 17)))
             plan = ItemPlan(code, title, unit, start, deadline)
             _live(plan, rng, TASK_WORDS, scenario, cal)
             if (deadline - start).days >= 90 and rng.random() < 0.35:

@@ -19,6 +19,7 @@ from typing import Any
 import pghistory.models
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import transaction
@@ -596,3 +597,29 @@ class TestOtherDays:
         ahead = tasks.filter(deadline__gt=other_day + dt.timedelta(days=3))
         assert ahead.filter(status__in=OPEN).count() >= ahead.count() * 0.7
         assert ReviewMeeting.objects.filter(campaign=campaign()).count() == len(demo.MEETINGS)
+
+
+@pytest.mark.parametrize(
+    "as_of",
+    [dt.date(2025, 1, 10), dt.date(2026, 5, 12), dt.date(2031, 9, 1), dt.date(2036, 3, 3)],
+)
+def test_plans_hold_on_any_day(as_of: dt.date) -> None:
+    """GIVEN any as-of date, years ahead included THEN every ledger has its number of items,
+    every item starts before its deadline and lies within the years a ledger accepts around
+    its campaign, and nothing anyone did is dated on or after the as-of date."""
+    cal = DemoCalendar.for_date(as_of)
+    margin = settings.LEDGER_DATE_MARGIN_YEARS  # the window campaign_date_window allows
+    low, high = dt.date(cal.start.year - margin, 1, 1), dt.date(cal.end.year + margin, 12, 31)
+    for spec in demo.LEDGERS:
+        plans = demo.ledger_plans(spec, org.ASSESSED_CODES, cal)
+        assert len(plans) == spec.count, spec.title
+        for plan in plans:
+            assert plan.deadline is None or plan.start <= plan.deadline, plan
+            for day in (plan.start, plan.deadline):
+                assert day is None or low <= day <= high, plan
+            done = [r.day for r in plan.reports]
+            done += [d for s in plan.signoffs for d in (s.day, s.decided) if d]
+            done += [d for e in plan.extensions for d in (e.day, e.decided) if d]
+            done += [m[2] for m in plan.milestones if m[2]]
+            assert all(day < as_of for day in done), plan
+            assert all(e.day <= e.old for e in plan.extensions), plan
