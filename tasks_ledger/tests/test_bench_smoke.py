@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import ledger_export, ledger_list
+from bench import ledger_export, ledger_import, ledger_list
 
 pytestmark = pytest.mark.django_db
 
@@ -35,3 +35,13 @@ def test_list_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert {f["request"] for f in figures} >= {"page: first page", "API: first page"}
     assert all(0 < f["queries"] < 20 for f in figures)
     assert "best ms" in capsys.readouterr().out
+
+
+def test_import_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """GIVEN 30 benchmark items WHEN the import benchmark re-imports their export THEN the
+    streaming count found every row, the check found no change, and it printed its table."""
+    figures = ledger_import.run(sizes=[30], repeat=1)
+
+    assert [(f["rows"], f["unchanged"], f["path"]) for f in figures] == [(30, 30, "web")]
+    assert figures[0]["counted"] >= 30 and figures[0]["check_rows_per_s"] > 0
+    assert "check rows/s" in capsys.readouterr().out
