@@ -32,4 +32,5 @@ urlpatterns = [
     ),
     path("units/", views.unit_list_view, name="unit-list"),
     path("units/<int:pk>/", views.unit_detail_view, name="unit-detail"),
+    path("units/<int:pk>/history/", views.unit_history_view, name="unit-history"),
 ]

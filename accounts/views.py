@@ -16,9 +16,12 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
+from django_tables2 import RequestConfig
 
 from campaign.selectors import (
     campaign_overview_list,
@@ -29,9 +32,9 @@ from campaign.selectors import (
 from tasks_ledger.selectors import ledger_light_counts
 
 from .forms import UnitSearchForm
-from .history import history_for
+from .history import HistoryScope, scope_of
 from .jurisdiction import jurisdiction_for
-from .models import ApiToken, Role, Unit, UnitLevel, User
+from .models import ApiToken, Membership, Role, RoleAssignment, Unit, UnitLevel, User
 from .selectors import (
     api_tokens_of,
     unit_ancestors_of,
@@ -42,7 +45,7 @@ from .selectors import (
     user_profile,
 )
 from .services import api_token_revoke, api_tokens_revoke_all
-from .tables import HistoryTable, MembershipTable
+from .tables import HistoryData, HistoryTable, MembershipTable, history_preview
 
 #: Search results shown at most; a narrower search finds the rest.
 SEARCH_LIMIT = 50
@@ -294,7 +297,102 @@ def unit_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "member_count": len(unit.memberships.all()),
         "children": list(unit_children(user=user, units=[unit])),
         "chains": list(chains_for_unit(user=user, unit=unit)),
-        "history": HistoryTable(history_for(unit)),
+        "history": history_preview(
+            unit_history_scope(unit),
+            reader_id=user.pk,
+            full_url=reverse("unit-history", args=[unit.pk]),
+            items_url=unit_items_history_url(unit),
+        ),
         "can_manage": j.can_manage(unit),
     }
     return render(request, "accounts/unit_detail.html", context)
+
+
+# --- history -----------------------------------------------------------------------------
+
+#: Lines on one page of a full history.
+HISTORY_PER_PAGE = 25
+
+
+def history_page(
+    request: HttpRequest,
+    *,
+    scope: HistoryScope,
+    heading: str,
+    crumbs: list[tuple[str, str]],
+    description: str = "",
+    tabs: list[tuple[str, str, bool]] | None = None,
+) -> HttpResponse:
+    """The full history of one record (or set of records), paged, newest first.
+
+    Bulk writes are one line each; ``?batch=&model=&action=`` (the line's "list them" link)
+    lists that line's events one by one instead, within the same scope.
+    """
+    batch, model, action = (request.GET.get(k, "") for k in ("batch", "model", "action"))
+    narrowed = bool(batch and model and action)
+    if narrowed:
+        scope = scope.narrowed(batch=batch, model=model, action=action)
+    # The page as it is asked for (the unit or chain it is about), without a line or a page.
+    kept = request.GET.copy()
+    for key in ("batch", "model", "action", "page"):
+        kept.pop(key, None)
+    all_url = f"{request.path}?{kept.urlencode()}" if kept else request.path
+    data = HistoryData(
+        scope,
+        grouped=not narrowed,
+        reader_id=signed_in_user(request).pk,
+        expand_base=all_url,
+    )
+    table = HistoryTable(data)
+    RequestConfig(request, paginate={"per_page": HISTORY_PER_PAGE}).configure(table)
+    context = {
+        "heading": heading,
+        "description": description,
+        "crumbs": crumbs,
+        "tabs": tabs or [],
+        "table": table,
+        "narrowed": narrowed,
+        "all_url": all_url,
+    }
+    return render(request, "accounts/history.html", context)
+
+
+def unit_history_scope(unit: Unit) -> HistoryScope:
+    """A unit's own changes: the unit, its people's posts and the roles granted over it.
+    Its items' changes are on their own page (:func:`unit_items_history_url`)."""
+    return scope_of(unit, related=(Membership, RoleAssignment))
+
+
+def unit_items_history_url(unit: Unit) -> str:
+    """The changes of the ledger items of a unit and the units under it."""
+    return f"{reverse('ledger:items-history')}?{urlencode({'unit': unit.pk})}"
+
+
+def unit_history_tabs(unit: Unit, *, items: bool) -> list[tuple[str, str, bool]]:
+    """The two histories of a unit: its own records, and its ledger items."""
+    return [
+        (_("The unit itself"), reverse("unit-history", args=[unit.pk]), not items),
+        (_("Its ledger items"), unit_items_history_url(unit), items),
+    ]
+
+
+@login_required
+@require_GET
+def unit_history_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """All changes of a unit's own records (404 outside the jurisdiction)."""
+    user = signed_in_user(request)
+    try:
+        unit = unit_detail(user=user, pk=pk)
+    except Unit.DoesNotExist as exc:
+        raise Http404(_("No such unit in your jurisdiction.")) from exc
+    return history_page(
+        request,
+        scope=unit_history_scope(unit),
+        heading=_("History of %(name)s") % {"name": unit.display_name},
+        description=_("Changes to the unit, its people's posts and the roles granted over it."),
+        crumbs=[
+            (_("Organisation"), reverse("unit-list")),
+            (unit.display_name, reverse("unit-detail", args=[unit.pk])),
+        ],
+        tabs=unit_history_tabs(unit, items=False),
+    )

@@ -14,20 +14,29 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
-from accounts.history import history_for
+from accounts.history import HistoryScope, scope_of
 from accounts.jurisdiction import jurisdiction_for
-from accounts.tables import HistoryTable
-from accounts.views import signed_in_user, wants_partial
+from accounts.tables import history_preview
+from accounts.views import history_page, signed_in_user, wants_partial
 from tasks_ledger.selectors import ledger_items
 
 from .filtersets import ChainFilterSet
 from .forms import ChainFilterForm
-from .models import Campaign, CampaignPhase, ChainCooperation, ResponsibilityChain, TaskForce
+from .models import (
+    Campaign,
+    CampaignPhase,
+    ChainCooperation,
+    ResponsibilityChain,
+    SupervisionGroup,
+    TaskForce,
+)
 from .rules import can_view_chain
 from .selectors import (
     campaign_detail,
@@ -115,7 +124,11 @@ def campaign_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "task_forces": task_forces,
         "groups": groups,
         "coverage": campaign_unit_coverage(user=user, campaign=campaign),
-        "history": HistoryTable(history_for(campaign)),
+        "history": history_preview(
+            campaign_history_scope(campaign),
+            reader_id=user.pk,
+            full_url=reverse("campaign:history", args=[campaign.pk]),
+        ),
         **_chain_section(request, campaign, task_forces),
     }
     return render(request, "campaign/campaign_detail.html", context)
@@ -149,8 +162,85 @@ def chain_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "parent_visible": parent is not None and can_view_chain(user, parent),
         "children": list(chain_children(user=user, chain=chain)),
         "items": items,
-        # The chain's own changes only: the records pointing at it include items of units
-        # the reader may not see (their progress, their reports) and other counties' shares.
-        "history": HistoryTable(history_for(chain, only=(ChainCooperation,))),
+        "history": history_preview(
+            chain_history_scope(chain),
+            reader_id=user.pk,
+            full_url=reverse("campaign:chain-history", args=[chain.pk]),
+            items_url=chain_items_history_url(chain),
+        ),
     }
     return render(request, "campaign/chain_detail.html", context)
+
+
+# --- history -----------------------------------------------------------------------------
+
+
+def campaign_history_scope(campaign: Campaign) -> HistoryScope:
+    """The campaign's own changes and those of its campaign-wide parts. Chains and meetings
+    are left out: each reader sees only those of their jurisdiction, on their own pages."""
+    from tasks_ledger.models import Area, Ledger, LightPolicy
+
+    return scope_of(
+        campaign,
+        related=(CampaignPhase, TaskForce, SupervisionGroup, Area, Ledger, LightPolicy),
+    )
+
+
+@login_required
+@require_GET
+def campaign_history_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """All changes of a campaign and of its phases, task forces, groups, areas and ledgers."""
+    try:
+        campaign = campaign_detail(user=signed_in_user(request), pk=pk)
+    except Campaign.DoesNotExist as exc:
+        raise Http404(_("No such campaign for you.")) from exc
+    return history_page(
+        request,
+        scope=campaign_history_scope(campaign),
+        heading=_("History of %(name)s") % {"name": campaign.name},
+        description=_(
+            "Changes to the campaign, its phases, task forces, groups, areas and ledgers."
+        ),
+        crumbs=[
+            (_("Campaigns"), reverse("campaign:list")),
+            (campaign.name, reverse("campaign:detail", args=[campaign.pk])),
+        ],
+    )
+
+
+def chain_history_scope(chain: ResponsibilityChain) -> HistoryScope:
+    """A chain's own changes: the records pointing at it include items of units the reader
+    may not see (their progress, their reports) and other counties' shares of it; its items'
+    changes are on their own page, within the reader's jurisdiction."""
+    return scope_of(chain, related=(ChainCooperation,))
+
+
+def chain_items_history_url(chain: ResponsibilityChain) -> str:
+    """The changes of the ledger items the chain carries."""
+    return f"{reverse('ledger:items-history')}?{urlencode({'chain': chain.pk})}"
+
+
+def chain_history_tabs(chain: ResponsibilityChain, *, items: bool) -> list[tuple[str, str, bool]]:
+    """The two histories of a chain: the chain itself, and the items it carries."""
+    return [
+        (_("The chain itself"), reverse("campaign:chain-history", args=[chain.pk]), not items),
+        (_("Its ledger items"), chain_items_history_url(chain), items),
+    ]
+
+
+@login_required
+@require_GET
+def chain_history_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """All changes of a chain's own records (404 where the chain page is)."""
+    try:
+        chain = chain_detail(user=signed_in_user(request), pk=pk)
+    except ResponsibilityChain.DoesNotExist as exc:
+        raise Http404(_("No such responsibility chain in your jurisdiction.")) from exc
+    return history_page(
+        request,
+        scope=chain_history_scope(chain),
+        heading=_("History of %(name)s") % {"name": chain.subject},
+        description=_("Changes to the chain's posts and its cooperating departments."),
+        crumbs=[(chain.subject, reverse("campaign:chain-detail", args=[chain.pk]))],
+        tabs=chain_history_tabs(chain, items=False),
+    )

@@ -10,6 +10,8 @@ urlpatterns = [
     path("", views.ledger_list_view, name="ledger-list"),
     path("items/", views.item_list_view, name="item-list"),
     path("items/<int:pk>/", views.item_detail_view, name="item-detail"),
+    path("items/<int:pk>/history/", views.item_history_view, name="item-history"),
+    path("items/history/", views.items_history_view, name="items-history"),
     path("items/<int:pk>/progress/", views.item_progress_view, name="item-progress"),
     path("items/<int:pk>/signoff/", views.signoff_request_view, name="item-signoff"),
     path("items/<int:pk>/extension/", views.extension_request_view, name="item-extension"),
@@ -73,4 +75,5 @@ urlpatterns = [
     path("meetings/", views.meeting_list_view, name="meeting-list"),
     path("meetings/new/", views.meeting_create_view, name="meeting-create"),
     path("meetings/<int:pk>/", views.meeting_detail_view, name="meeting-detail"),
+    path("meetings/<int:pk>/history/", views.meeting_history_view, name="meeting-history"),
 ]

@@ -33,13 +33,15 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
-from accounts.history import history_for
+from accounts.history import HistoryScope, scope_of, scope_of_records
 from accounts.jurisdiction import jurisdiction_for
 from accounts.models import Unit, User
-from accounts.tables import HistoryTable
-from accounts.views import signed_in_user, wants_partial
+from accounts.selectors import unit_detail
+from accounts.tables import history_preview
+from accounts.views import history_page, signed_in_user, unit_history_tabs, wants_partial
 from campaign.models import Campaign, ResponsibilityChain
-from campaign.selectors import campaign_list, chain_list
+from campaign.selectors import campaign_list, chain_detail, chain_list
+from campaign.views import chain_history_tabs
 
 from . import rules, selectors, services
 from .filtersets import THREE_LISTS, WAITING_DAYS, LedgerItemFilterSet, QueueFilterSet
@@ -63,6 +65,7 @@ from .models import (
     LedgerItem,
     LedgerKind,
     Light,
+    MeetingAttendance,
     ProgressReport,
     ReviewMeeting,
     ReviewStatus,
@@ -468,7 +471,11 @@ def _detail(
         "may_request_status_change": can_update and bool(changes) and not pending_status,
         "status_form": StatusChangeRequestForm(changes=changes),
         "evidence": list(item.evidence.all()),
-        "history": HistoryTable(history_for(item)),
+        "history": history_preview(
+            scope_of(item),
+            reader_id=user.pk,
+            full_url=reverse("ledger:item-history", args=[item.pk]),
+        ),
         "can_update": can_update,
         "can_review": rules.can_review_item(user, item),
         "can_verify": bool(pending_signoff and rules.can_verify_signoff(user, pending_signoff)),
@@ -1154,7 +1161,11 @@ def meeting_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "meeting": meeting,
         "decisions": decisions,
         "hidden_decisions": meeting.decision_count - len(decisions),  # type: ignore[attr-defined]
-        "history": HistoryTable(history_for(meeting)),
+        "history": history_preview(
+            meeting_history_scope(meeting),
+            reader_id=user.pk,
+            full_url=reverse("ledger:meeting-history", args=[meeting.pk]),
+        ),
     }
     return render(request, "tasks_ledger/meeting_detail.html", context)
 
@@ -1271,4 +1282,102 @@ def meeting_create_view(request: HttpRequest) -> HttpResponse:
         "tasks_ledger/meeting_form.html",
         {"form": form, "formset": formset, "error": error},
         status=status,
+    )
+
+
+# --- history -----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def item_history_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """All changes of an item and of its reports, requests, files, milestones and measures."""
+    item = _visible_item(request, pk)
+    return history_page(
+        request,
+        scope=scope_of(item),
+        heading=_("History of %(name)s") % {"name": f"{item.code} {item.title}"},
+        description=_("Every change to the item, its reports, requests and files."),
+        crumbs=[
+            (_("My ledgers"), reverse("ledger:item-list")),
+            (
+                Truncator(f"{item.code} {item.title}").chars(40),
+                reverse("ledger:item-detail", args=[item.pk]),
+            ),
+        ],
+    )
+
+
+def meeting_history_scope(meeting: ReviewMeeting) -> HistoryScope:
+    """A meeting's own changes and its attending units; the items it decided are listed on
+    its page within the reader's jurisdiction, so their changes stay on their own pages."""
+    return scope_of(meeting, related=(MeetingAttendance,))
+
+
+@login_required
+@require_GET
+def meeting_history_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """All changes of a review meeting and its attending units."""
+    try:
+        meeting = selectors.meeting_detail(user=signed_in_user(request), pk=pk)
+    except ReviewMeeting.DoesNotExist as exc:
+        raise Http404(_("No such meeting in your jurisdiction.")) from exc
+    return history_page(
+        request,
+        scope=meeting_history_scope(meeting),
+        heading=_("History of %(name)s") % {"name": meeting.title},
+        crumbs=[
+            (_("Review meetings"), reverse("ledger:meeting-list")),
+            (meeting.title, reverse("ledger:meeting-detail", args=[meeting.pk])),
+        ],
+    )
+
+
+def _pk(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise Http404(_("No such record.")) from exc
+
+
+@login_required
+@require_GET
+def items_history_view(request: HttpRequest) -> HttpResponse:
+    """The changes of the ledger items of a unit (and the units under it) or of a chain, as
+    far as the reader may see them: the unit's and the chain's pages link here rather than
+    list every item's creation among their own changes."""
+    user = signed_in_user(request)
+    items = LedgerItem.objects.filter(rules.viewable_items_q(user))
+    if request.GET.get("unit"):
+        try:
+            unit = unit_detail(user=user, pk=_pk(request.GET["unit"]))
+        except Unit.DoesNotExist as exc:
+            raise Http404(_("No such unit in your jurisdiction.")) from exc
+        items = items.filter(unit__path__startswith=unit.path)
+        heading = _("Changes to the ledger items of %(name)s") % {"name": unit.display_name}
+        description = _("Items of the unit and of the units under it that you may see.")
+        crumbs = [
+            (_("Organisation"), reverse("unit-list")),
+            (unit.display_name, reverse("unit-detail", args=[unit.pk])),
+        ]
+        tabs = unit_history_tabs(unit, items=True)
+    elif request.GET.get("chain"):
+        try:
+            chain = chain_detail(user=user, pk=_pk(request.GET["chain"]))
+        except ResponsibilityChain.DoesNotExist as exc:
+            raise Http404(_("No such responsibility chain in your jurisdiction.")) from exc
+        items = items.filter(chain=chain)
+        heading = _("Changes to the ledger items of %(name)s") % {"name": chain.subject}
+        description = _("Items the chain carries that you may see.")
+        crumbs = [(chain.subject, reverse("campaign:chain-detail", args=[chain.pk]))]
+        tabs = chain_history_tabs(chain, items=True)
+    else:
+        raise Http404(_("Choose a unit or a responsibility chain."))
+    return history_page(
+        request,
+        scope=scope_of_records(items),
+        heading=heading,
+        description=description,
+        crumbs=crumbs,
+        tabs=tabs,
     )

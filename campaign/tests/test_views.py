@@ -172,10 +172,10 @@ def test_campaign_history_is_shown(org, client):
 # + 3 task forces, their visible member units, their members
 # + 3 supervision groups, their visible assigned units, their members
 # + 2 coverage (assessed units, covered units)
-# + 2 history (events, names of the people in them)
+# + 3 history (lines with their contexts, the events of the short ones, the people in them)
 # + 3 chain table (count, one page, its cooperating departments)
 # + 3 session save.
-CAMPAIGN_PAGE_QUERIES = 22
+CAMPAIGN_PAGE_QUERIES = 23
 # The htmx chain fragment: 1 user + 3 jurisdiction + 1 campaign + 3 task forces (for the
 # filter's choices) + 3 chain table + 3 session save. Phases are not needed but come with
 # the campaign selector (+1).
@@ -372,11 +372,11 @@ def test_chain_items_are_paged_as_an_htmx_fragment(org, client):
 # + 3 may the parent be linked (``can_view_chain``): the parent's cooperating departments,
 #   its children and theirs (甲县's share answers)
 # + 1 the children within the jurisdiction
-# + 3 history (events of the chain and of what points at it, the people and the units they
-#   name)
+# + 4 history (lines of the chain and its cooperating departments with their contexts, the
+#   events of the short lines, the people, the units they name)
 # + 1 one page of its items
 # + 3 session save.
-CHAIN_PAGE_QUERIES = 18
+CHAIN_PAGE_QUERIES = 19
 
 
 def test_chain_page_query_count_is_fixed(org, client, django_assert_num_queries):

@@ -34,10 +34,11 @@ INSTALLED_APPS = [
     "config.apps.AssetsConfig",  # django.contrib.staticfiles, collecting less
     # third party
     "pgtrigger",
-    "pghistory",
-    "pghistory.admin",
+    # pghistory, pghistory.admin, axes and knox under Chinese names (config/apps.py)
+    "config.apps.HistoryConfig",
+    "config.apps.HistoryAdminConfig",
     "treebeard",
-    "axes",
+    "config.apps.AxesConfig",
     "csp",
     "django_htmx",
     "template_partials",
@@ -45,7 +46,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_bootstrap5",
     "rest_framework",
-    "knox",
+    "config.apps.KnoxConfig",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
