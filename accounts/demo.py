@@ -14,7 +14,7 @@ campaign is under way with at least its first quarter behind it: by whole years 
 date lies after mid-May; earlier in the year, the campaign was launched months before, in
 the previous year or in January. A month's last day stays a month's last day, days people
 act on fall on working days, and titles and document numbers carry the campaign's real
-year (the year it was launched in). The sections then build their rows as they stand on that date;
+years. The sections then build their rows as they stand on that date;
 nothing is dated after it.
 
 What comes from the report, and what is invented, for this section:

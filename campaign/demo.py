@@ -19,9 +19,9 @@ What comes from the report, and what is invented:
   report writes as "XX" or "**" are never invented here.
 
 The campaign is named after its real year (``2026年“能力作风建设年”活动`` when seeded in
-2026). A campaign seeded on an earlier day is found by that name, or as the demo campaign
-under way on the as-of date, and its calendar is kept: a re-run on another day writes
-nothing.
+2026; ``2026—2027年…`` when, seeded early in 2027, it was launched in the autumn of 2026).
+A campaign seeded on an earlier day is found by that name, or as the demo campaign under
+way on the as-of date, and its calendar is kept: a re-run on another day writes nothing.
 """
 
 from __future__ import annotations
@@ -72,13 +72,15 @@ from .services import campaign_create, chain_create, supervision_group_create, t
 # The campaign
 # ---------------------------------------------------------------------------------------------
 
-#: The campaign's name after its year; a re-run finds it by this name.
+#: The campaign's name after its years; a re-run finds it by this name.
 NAME_SUFFIX = "年“能力作风建设年”活动"
 
 
-def campaign_name(year: int) -> str:
-    """The demo campaign's name in ``year``: ``2026年“能力作风建设年”活动``."""
-    return f"{year}{NAME_SUFFIX}"
+def campaign_name(calendar: DemoCalendar) -> str:
+    """The demo campaign's name after the year it runs in (``2026年“能力作风建设年”活动``),
+    or both years when it was launched the year before it ends (``2026—2027年…``)."""
+    first, last = calendar.start.year, calendar.end.year
+    return f"{first}{NAME_SUFFIX}" if first == last else f"{first}—{last}{NAME_SUFFIX}"
 
 
 def campaign_description(calendar: DemoCalendar) -> str:
@@ -382,7 +384,7 @@ def _existing_campaign(world: DemoWorld) -> Campaign | None:
     """The demo campaign of the as-of date's calendar, or one seeded on an earlier day that
     is under way on the as-of date (its calendar may differ: it is kept)."""
     city, as_of = world.units[CITY], world.as_of
-    found = Campaign.objects.filter(owner_unit=city, name=campaign_name(world.calendar.year))
+    found = Campaign.objects.filter(owner_unit=city, name=campaign_name(world.calendar))
     under_way = Campaign.objects.filter(
         owner_unit=city, name__endswith=NAME_SUFFIX, start_date__lte=as_of, end_date__gte=as_of
     )
@@ -403,7 +405,7 @@ def build_campaign(world: DemoWorld) -> None:
         campaign = campaign_create(
             actor=None,
             owner_unit=world.units[CITY],
-            name=campaign_name(calendar.year),
+            name=campaign_name(calendar),
             year=calendar.year,
             start_date=calendar.start,
             end_date=calendar.end,
