@@ -69,8 +69,9 @@ class ImportRemapSerializer(serializers.Serializer):
     numbering = serializers.ChoiceField(
         choices=ImportNumbering.choices,
         required=False,
+        allow_blank=True,
         help_text="item: 序号 is this ledger's item number (rows update those items); "
-        "row: 序号 is the sheet's own row number (every row is new).",
+        "row: 序号 is the sheet's own row number (every row is new); empty: as suggested.",
     )
     duplicates = serializers.ChoiceField(
         choices=ImportDuplicates.choices,
@@ -82,7 +83,11 @@ class ImportRemapSerializer(serializers.Serializer):
 class ImportColumnSerializer(serializers.Serializer):
     """One column of the sheet and the field chosen for it."""
 
-    header = serializers.CharField(help_text="The header as written; the mapping's key.")
+    index = serializers.IntegerField(help_text="The column's position in the sheet, from 0.")
+    header = serializers.CharField(
+        help_text="The header as written (made unique when two are alike): the mapping's key."
+    )
+    text = serializers.CharField(allow_blank=True, help_text="The header cell's own text.")
     letter = serializers.CharField(help_text="The column's letter in the sheet (A, B, …).")
     sample = serializers.CharField(allow_blank=True, allow_null=True, required=False)
     suggested = serializers.CharField(
@@ -91,7 +96,14 @@ class ImportColumnSerializer(serializers.Serializer):
     field = serializers.CharField(
         allow_null=True, help_text="The field chosen, or null: the column is ignored."
     )
+    saved = serializers.BooleanField(help_text="Chosen by the ledger's kept mapping.")
+    computed = serializers.BooleanField(
+        help_text="A column the platform computes (e.g. the light): read, never imported."
+    )
     label = serializers.CharField(allow_blank=True, help_text="The chosen field's name.")  # type: ignore[assignment]
+    note = serializers.CharField(
+        allow_blank=True, required=False, help_text="What the importer does with the field."
+    )
 
 
 class ImportJobSerializer(serializers.Serializer):

@@ -165,6 +165,12 @@ def test_choices_that_do_not_fit_are_refused_per_field(org, ledger):
     response = client.patch(job_url(job["id"]), {"numbering": "both"}, format="json")
     assert response.status_code == 400
     assert {e["attr"] for e in response.json()["errors"]} == {"numbering"}
+    # Chosen, then given back to the suggestion.
+    chosen = client.patch(job_url(job["id"]), {"numbering": "row"}, format="json").json()
+    assert chosen["numbering"]["chosen"] == "row"
+    back = client.patch(job_url(job["id"]), {"numbering": ""}, format="json").json()
+    assert back["numbering"]["chosen"] is None
+    assert back["numbering"]["applied"] == back["numbering"]["suggested"]
 
 
 def test_a_job_with_problems_is_not_applied(org, ledger):
