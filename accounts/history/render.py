@@ -27,6 +27,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.http import urlencode
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -50,6 +51,9 @@ INTERNAL_FIELDS = frozenset({"numchild", "depth", "path", "version", "updated_at
 NAME_FIELDS = ("name", "subject", "title", "original_name", "text")
 
 EMPTY = "—"
+
+#: Characters of a record's name in a sentence (a progress report is named by its text).
+LABEL_CHARS = 60
 
 
 @dataclass(frozen=True)
@@ -288,10 +292,11 @@ def _want_names(tracked: type[models.Model], event: query.EventRow, names: Names
 
 
 def _object_label(tracked: type[models.Model], data: dict[str, Any], names: Names) -> str:
+    """The record's name in a sentence; a long text (a report's) cut to its start."""
     label_key = _label_foreign_key(tracked)
     if label_key is not None:
         return names.get(label_key.related_model, data.get(label_key.column))
-    return _name_from(data, _name_fields(tracked))
+    return Truncator(_name_from(data, _name_fields(tracked))).chars(LABEL_CHARS)
 
 
 @dataclass

@@ -518,3 +518,12 @@ def test_admin_event_list_reads_as_the_pages_do(org, client):
         for text in ("市能力作风办", "修改单位“乙县”", "纳入专项考核", "命令：初始化演示数据"):
             assert text in html, (url, text)
         assert "pgh_diff" not in html.lower().replace("-", "_") and "+00:00" not in html
+
+
+def test_a_long_report_is_named_by_its_start(org):
+    from tasks_ledger.models import ProgressReport
+
+    item = make_item(make_ledger(org.campaign), org.county_a)
+    ProgressReport.objects.create(item=item, reporter=org.inside, percent=10, text="进展" * 500)
+    report = next(e for e in history_for(item) if e.model == "进展报送")
+    assert len(report.object_label) == 60 and report.object_label.startswith("进展进展")

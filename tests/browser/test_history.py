@@ -165,3 +165,24 @@ def test_unit_and_chain_keep_to_their_own_changes(
     expect(page.get_by_role("heading", name="县城污水管网改造 台账事项的变更记录")).to_be_visible()
     expect(page.locator("tr", has_text="新建台账事项 40 项")).to_be_visible()
     assert_fits(page)
+
+
+def test_admin_index_and_event_list_are_chinese(
+    page: Page, live_server, shot: Callable[..., Path], world
+) -> None:
+    """GIVEN the superuser in the admin THEN the index heads axes and pghistory in Chinese
+    and lists their models in Chinese, and the event list reads like the pages."""
+    base = live_server.url
+    log_in(page, base, "root")
+    page.goto(f"{base}/admin/")
+    for name in ("登录安全", "登录失败记录", "变更历史", "变更事件"):
+        expect(page.get_by_text(name, exact=True).first).to_be_visible()
+    body = page.locator("body").inner_text()
+    for english in ("AXES", "PGHISTORY", "Access attempts", "Events"):
+        assert english not in body, english
+    shot("history-admin-index")
+    page.get_by_role("link", name="变更事件").first.click()
+    page.wait_for_load_state()
+    expect(page.get_by_text("新建台账事项“", exact=False).first).to_be_visible()
+    expect(page.get_by_text("命令：初始化演示数据").first).to_be_visible()
+    shot("history-admin-events", full_page=False)
