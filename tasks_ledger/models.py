@@ -895,7 +895,22 @@ class ImportDuplicates(models.TextChoices):
     ADD = "add", _("add them anyway")
 
 
-@pghistory.track(*history())
+# History keeps who uploaded what, where it went and how it ended; the job's working data
+# (problems, plan, columns, row counters) changes many times a job and is the job's own.
+@pghistory.track(
+    *history(),
+    exclude=[
+        "errors",
+        "plan",
+        "columns",
+        "header_row",
+        "total_rows",
+        "processed_rows",
+        "language",
+        "file",
+        "size",
+    ],
+)
 class ImportJob(models.Model):
     """One uploaded workbook on its way into a ledger: checked first, then applied in one
     transaction. The file is stored under a random name and only its uploader reaches it.

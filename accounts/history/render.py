@@ -211,8 +211,29 @@ def display_value(model_field: models.Field | None, value: Any, names: Names) ->
     if isinstance(model_field, models.FileField):
         return str(value).rsplit("/", 1)[-1]
     if isinstance(model_field, models.JSONField) or isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
+        return _structured(value)
     return str(value)
+
+
+def _structured(value: Any) -> str:
+    """A JSON value in words: a flat mapping as "key：value" pairs, a list of plain values
+    joined, anything deeper only by its size (its detail is the record's own business)."""
+    plain = (str, int, float, bool)
+    if isinstance(value, dict):
+        if not value:
+            return EMPTY
+        if all(isinstance(item, plain) or item is None for item in value.values()):
+            return "；".join(
+                f"{key}：{item if item not in (None, '') else EMPTY}" for key, item in value.items()
+            )
+        return ngettext("%(count)d entry", "%(count)d entries", len(value)) % {"count": len(value)}
+    if isinstance(value, list):
+        if not value:
+            return EMPTY
+        if all(isinstance(item, plain) for item in value):
+            return "、".join(str(item) for item in value)
+        return ngettext("%(count)d entry", "%(count)d entries", len(value)) % {"count": len(value)}
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _fields_by_column(model: type[models.Model]) -> dict[str, models.Field]:

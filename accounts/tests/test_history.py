@@ -527,3 +527,18 @@ def test_a_long_report_is_named_by_its_start(org):
     ProgressReport.objects.create(item=item, reporter=org.inside, percent=10, text="进展" * 500)
     report = next(e for e in history_for(item) if e.model == "进展报送")
     assert len(report.object_label) == 60 and report.object_label.startswith("进展进展")
+
+
+def test_structured_values_read_as_words_not_json():
+    """A kept mapping reads as header：field pairs; deeper data only by its size."""
+    from accounts.history.render import Names, display_value
+    from tasks_ledger.models import ImportMapping
+
+    field = ImportMapping._meta.get_field("columns")
+    names = Names()
+    assert display_value(field, {"备注": "remarks", "配合单位": None}, names) == (
+        "备注：remarks；配合单位：—"
+    )
+    assert display_value(field, ["甲县", "乙县"], names) == "甲县、乙县"
+    assert display_value(field, [{"row": 4, "column": "事项"}] * 3, names) == "3 项"
+    assert display_value(field, {}, names) == "—"

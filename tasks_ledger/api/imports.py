@@ -104,6 +104,9 @@ class ImportColumnSerializer(serializers.Serializer):
     note = serializers.CharField(
         allow_blank=True, required=False, help_text="What the importer does with the field."
     )
+    left_out = serializers.BooleanField(
+        required=False, help_text="A known header (such as 备注) not imported unless chosen."
+    )
 
 
 class ImportJobSerializer(serializers.Serializer):

@@ -311,6 +311,16 @@ class Checker:
             c.index: self.fields[c.field] for c in columns if c.field in self.fields
         }
         self.keys = {f.key for f in self.mapped.values()}
+        # Problems name the clerk's own column where one holds the field: "牵头单位（D 列）".
+        self.column_of: dict[str, str] = {}
+        uses = Counter(column.field for column in columns)
+        for column in columns:
+            # A field two columns hold is named by the field: the problem is about both.
+            if column.field in self.fields and uses[column.field] == 1:
+                self.column_of[column.field] = _("%(header)s (column %(letter)s)") % {
+                    "header": column.text or column.header,
+                    "letter": column.letter,
+                }
         if "title_symptom" in self.keys:
             self.keys |= {"title", "symptom"}
         self.notes_key = notes_field(self.kind)
@@ -357,7 +367,8 @@ class Checker:
     # --- problems and warnings -------------------------------------------------------------
     def problem(self, row: int | None, key: str, message: str) -> None:
         """Record a problem at ``row`` in the column of ``key``."""
-        self.result.problems.append(Problem(row, self.label_of.get(key, key), message))
+        column = self.column_of.get(key) or self.label_of.get(key, key)
+        self.result.problems.append(Problem(row, column, message))
 
     def warn(self, row: int, message: str) -> None:
         """A warning shared by many rows: listed once with their numbers."""
@@ -854,6 +865,14 @@ class Checker:
             )
             return
         warnings: list[str] = []
+        deadline = values.get("deadline")
+        if isinstance(deadline, date) and deadline < self.today:
+            message = _(
+                "the deadline has passed already: the new item is overdue (red) from the day "
+                "it is added; check the year in the sheet."
+            )
+            self.warn(row, message)
+            warnings.append(message)
         status = values.get("status")
         if status is not None and status not in OPEN_STATUSES:
             message = _(

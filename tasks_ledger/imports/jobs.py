@@ -46,7 +46,7 @@ from ..models import (
     Ledger,
 )
 from .checking import CheckResult, Problem, Progress, RowPlan, check_workbook, read_columns
-from .mapping import SheetColumn, import_fields
+from .mapping import IGNORED_BY_DEFAULT, SheetColumn, concept_of, import_fields
 from .parsing import normalise
 from .safety import ImportRefused, count_rows, inspect_upload
 
@@ -152,7 +152,8 @@ def import_job_create(*, actor: User, ledger: Ledger, upload: UploadedFile) -> I
         size=upload.size or 0,
         language=translation.get_language() or settings.LANGUAGE_CODE,
         status=ImportStatus.CHECKING,
-        total_rows=rows,
+        # The rows below the header (title rows and the header itself are counted too).
+        total_rows=max(rows - (header_row or 0), 0),
         header_row=header_row,
         columns=[c.as_dict() for c in columns],
     )
@@ -182,7 +183,7 @@ def import_job_columns(*, job: ImportJob) -> list[dict[str, Any]]:
     ``sample`` (the first value below), ``suggested`` (the field its name suggests, or None),
     ``field`` (the field chosen, or None for "ignore"), ``saved`` (chosen from the ledger's
     saved mapping), ``label`` and ``note`` (of the chosen field: what the importer does
-    with it)."""
+    with it), ``left_out`` (a known header, such as 备注, not imported unless chosen)."""
     fields = {f.key: f for f in import_fields(job.ledger.kind)}
     columns = []
     for column in job.columns:
@@ -192,6 +193,9 @@ def import_job_columns(*, job: ImportJob) -> list[dict[str, Any]]:
                 **column,
                 "label": str(chosen.label) if chosen else "",
                 "note": str(chosen.note) if chosen and chosen.note else "",
+                # Known words left out unless chosen (备注), unlike headers nobody knows.
+                "left_out": concept_of(column.get("text") or column.get("header"))
+                in IGNORED_BY_DEFAULT,
             }
         )
     return columns
@@ -459,12 +463,15 @@ class _Abort(Exception):
 def import_job_apply(*, job: ImportJob) -> ImportJob:
     """Check the file again and write every row through the services in one transaction;
     on any problem nothing is written and the job fails with the problems listed. History
-    names the job (``import_job`` in the context of every event)."""
+    names the job and the person who uploaded it (``import_job`` and ``user`` in the
+    context of every event), in the request or in the worker."""
     actor = job.created_by
     progress = _reporter(job)
     with translation.override(job.language):
         try:
-            with transaction.atomic(), pghistory.context(import_job=job.pk):
+            # The uploader, also when the worker applies a long sheet (no request says who).
+            context = pghistory.context(import_job=job.pk, user=job.created_by_id)
+            with transaction.atomic(), context:
                 _set_phase(job, "check")
                 result = _check(job, keep_all=True, progress=progress)
                 if result.problems:

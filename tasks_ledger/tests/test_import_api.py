@@ -226,6 +226,9 @@ def test_a_libreoffice_ledger_goes_in_through_the_api(org):
         "备注": None,
     }
     assert body["counts"]["create"] == 8 and body["numbering"]["applied"] == "item"
+    # 备注 is known and left out on purpose, unlike a header nobody knows.
+    assert columns(body)["备注"]["left_out"] is True
+    assert columns(body)["序号"]["left_out"] is False
     checked = client.patch(job_url(body["id"]), {"mapping": {"备注": "remarks"}}, format="json")
     body = checked.json()
     assert columns(body)["备注"]["field"] == "remarks"

@@ -131,24 +131,24 @@ def test_preview_lists_every_problem_in_chinese_and_saves_nothing(client, org, l
     assert response.status_code == 302 and response["Location"].endswith(f"/{job.pk}/")
     assert job.status == ImportStatus.CHECKED and not job.can_apply
     found = problems(job)
-    assert (3, "完成时限", "2022/13/01 不是日历上存在的日期。") in found
+    assert (3, "完成时限（G 列）", "2022/13/01 不是日历上存在的日期。") in found
     assert (
         4,
-        "责任单位",
+        "责任单位（C 列）",
         "未知责任单位“丙县”：您管辖范围内没有这个名称、简称或代码的单位。",
     ) in found
-    assert (5, "进度", "进度“abc”应为 0 到 100 之间的整数（可带 % 号）。") in found
-    assert (6, "进度", "进度“120”应为 0 到 100 之间的整数（可带 % 号）。") in found
+    assert (5, "进度（I 列）", "进度“abc”应为 0 到 100 之间的整数（可带 % 号）。") in found
+    assert (6, "进度（I 列）", "进度“120”应为 0 到 100 之间的整数（可带 % 号）。") in found
     # A status is never written, so an unknown status word is noted, not a problem.
     assert not any(r == 7 for r, _c, _m in found)
     assert (
         "第 7 行：“状态”列中的“差不多了”不是状态用语，未读取（状态不会通过导入写入）。"
         in (job.plan["warnings"])
     )
-    assert (8, "事项", "此列为必填项。") in found
-    assert any(r == 9 and c == "牵头部门" and "不存在局" in m for r, c, m in found)
-    assert any(r == 10 and c == "责任人" and "张三" in m for r, c, m in found)
-    assert (11, "完成时限", "完成时限早于开始时间。") in found
+    assert (8, "事项（B 列）", "此列为必填项。") in found
+    assert any(r == 9 and c == "牵头部门（D 列）" and "不存在局" in m for r, c, m in found)
+    assert any(r == 10 and c == "责任人（E 列）" and "张三" in m for r, c, m in found)
+    assert (11, "完成时限（G 列）", "完成时限早于开始时间。") in found
     assert not any(r == 12 for r, _c, _m in found)
     # Each value that was not found is summed up under the field it failed in.
     assert {u["label"]: u["values"] for u in job.plan["unknown"]} == {
@@ -362,7 +362,7 @@ def test_a_deadline_change_is_an_error_not_an_update(client, org, ledger):
     data = xlsx([HEADER, row(code="1", title="甲县重点任务", deadline="2022-09-30")])
     post(client, org.inside, ledger, data)
     (problem,) = problems(ImportJob.objects.get())
-    assert problem[:2] == (3, "完成时限") and "延期申请" in problem[2]
+    assert problem[:2] == (3, "完成时限（G 列）") and "延期申请" in problem[2]
 
 
 def test_a_number_of_someone_elses_item_is_refused(client, org, ledger):
@@ -377,7 +377,7 @@ def test_a_number_of_someone_elses_item_is_refused(client, org, ledger):
     imports.import_job_remap(job=job, actor=org.inside, numbering="item")
     job.refresh_from_db()
     (problem,) = problems(job)
-    assert problem[:2] == (3, "序号") and "无权修改" in problem[2]
+    assert problem[:2] == (3, "序号（A 列）") and "无权修改" in problem[2]
     other.refresh_from_db()
     assert other.title == "乙县事项"
 
@@ -412,7 +412,7 @@ def test_a_status_word_of_a_new_row_is_read_never_written(client, org, ledger, w
 def test_duplicate_numbers_in_the_file(client, org, ledger):
     post(client, org.inside, ledger, xlsx([HEADER, row(code="5"), row(code="5", title="又一个")]))
     (problem,) = problems(ImportJob.objects.get())
-    assert problem[:2] == (4, "序号") and "第 3 行" in problem[2]
+    assert problem[:2] == (4, "序号（A 列）") and "第 3 行" in problem[2]
 
 
 def test_a_row_failing_while_applied_saves_nothing(client, org, ledger, monkeypatch):
@@ -752,7 +752,7 @@ def test_read_only_official_may_not_import(client, org, ledger):
 def test_outsider_cannot_write_into_another_units_items(client, org, ledger):
     post(client, org.outsider, ledger, xlsx([HEADER, row(unit="甲县")]))
     (problem,) = problems(ImportJob.objects.get())
-    assert problem[1] == "责任单位" and "未知责任单位“甲县”" in problem[2]
+    assert problem[1] == "责任单位（C 列）" and "未知责任单位“甲县”" in problem[2]
 
 
 def test_the_form_page(client, org, ledger):
@@ -829,7 +829,7 @@ def test_a_long_sheet_is_not_checked_in_the_request(
         post(client, org.inside, ledger, data)
     job = ImportJob.objects.get()
     assert queued == [job.pk]
-    assert job.status == ImportStatus.CHECKING and job.total_rows == 8 and job.plan == {}
+    assert job.status == ImportStatus.CHECKING and job.total_rows == 6 and job.plan == {}
     assert [c["field"] for c in job.columns][:2] == ["code", "title"]
 
 
@@ -856,6 +856,9 @@ def test_a_mixed_export_is_refused_with_one_message(client, org, ledger):
     ]
     page = client.get(reverse("ledger:import-job", args=[job.pk])).content.decode()
     assert page.count("民生实事台账") >= 1 and "发现" not in page
+    # Among the recent imports it does not look like a clean one.
+    recent = client.get(IMPORT).content.decode()
+    assert "已检查：有问题待处理" in recent
 
 
 # --- a liaison's own export ----------------------------------------------------------------------
@@ -885,7 +888,7 @@ def test_a_problem_names_the_field_it_failed_in(client, org, ledger):
     )
     job = ImportJob.objects.get()
     (problem,) = problems(job)
-    assert problem[1] == "牵头部门" and problem[2].startswith("未知牵头部门“乙县”")
+    assert problem[1] == "牵头部门（D 列）" and problem[2].startswith("未知牵头部门“乙县”")
     assert job.plan["unknown"] == [
         {"key": "lead_department", "label": "牵头部门", "values": ["乙县"]}
     ]
@@ -960,6 +963,8 @@ def test_a_long_sheet_is_checked_and_applied_by_the_worker(
     event = Events.objects.filter(pgh_label="insert", pgh_obj_model="tasks_ledger.LedgerItem")[0]
     assert event.pgh_context["task"] == "tasks_ledger.tasks.apply_import"
     assert event.pgh_context["import_job"] == job.pk
+    # The worker writes in the uploader's name: history says who, not "the system".
+    assert event.pgh_context["user"] == org.inside.pk
 
 
 def _on_queue(task: Any, queue: str, *args: Any) -> Any:
@@ -976,3 +981,14 @@ def _wait_for(job: ImportJob, status: str, worker: Process, timeout: float = 60)
             break
         time.sleep(0.2)
     raise AssertionError(f"job is {job.status} ({job.message}):\n{worker.output()[-4000:]}")
+
+
+def test_a_new_row_already_past_its_deadline_is_flagged_before_applying(client, org, ledger):
+    """GIVEN the clock at 1 June 2022 WHEN a sheet adds an item due 1 May 2022 (a wrong
+    year, as often) THEN the preview warns that it will be red at once; it may still go in."""
+    data = xlsx([HEADER, row(title="早已到期", deadline="2022-05-01"), row(title="按期")])
+    post(client, org.inside, ledger, data)
+    job = ImportJob.objects.get()
+    assert job.can_apply, job.errors
+    flagged = [w for w in job.plan["warnings"] if "完成时限已过" in w]
+    assert flagged == ["第 3 行：完成时限已过：新增后即为红灯（已超期）；请核对表中的年份。"]
