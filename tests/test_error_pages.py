@@ -272,6 +272,8 @@ def test_a_lockout_under_the_api_is_json_with_retry_after(db, settings) -> None:
     response = errors.locked_out(request, None, {"username": "x"})
     detail = api_error(response, 429, "locked_out")
     assert detail.startswith("登录失败次数过多，该账号已被暂时锁定。")
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    assert f"请 {minutes} 分钟后再试" in detail and "秒" not in detail
     assert int(response["Retry-After"]) == int(settings.AXES_COOLOFF_TIME.total_seconds())
 
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from axes.helpers import get_cool_off
 from django.contrib.auth.signals import user_logged_in
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, generics, mixins, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import action
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -46,6 +49,23 @@ class LockedOut(exceptions.Throttled):
 
     default_detail = _("Too many failed sign-in attempts: this account is locked for now.")
     default_code = "locked_out"
+
+    def __init__(self, wait: float | None = None, detail: Any = None, code: Any = None) -> None:
+        """Say the wait in minutes, as the lockout page does, not in seconds."""
+        super().__init__(wait=wait, detail=detail, code=code)
+        if wait is not None and detail is None:
+            minutes = max(1, math.ceil(wait / 60))
+            self.detail = ErrorDetail(
+                ngettext(
+                    "Too many failed sign-in attempts: this account is locked for now. Try "
+                    "again in %(minutes)d minute, or ask your unit's administrator to unlock it.",
+                    "Too many failed sign-in attempts: this account is locked for now. Try "
+                    "again in %(minutes)d minutes, or ask your unit's administrator to unlock it.",
+                    minutes,
+                )
+                % {"minutes": minutes},
+                code=self.default_code,
+            )
 
 
 class TokenObtainView(generics.GenericAPIView):

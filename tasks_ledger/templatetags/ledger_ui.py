@@ -58,7 +58,7 @@ def days_left_label(item: Any) -> str:
     if item.status not in OPEN_STATUSES:
         return ""
     if getattr(item, "deadline", True) is None:
-        return str(_("long-term: no deadline"))
+        return ""  # a long-term item: its deadline reads 长期坚持 (deadline_text)
     days = getattr(item, "days_left", None)
     if days is None:
         return ""

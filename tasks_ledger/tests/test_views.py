@@ -795,3 +795,12 @@ def test_item_list_links_to_import_for_editors_only(client, org):
     assert reverse("ledger:import") in client.get(reverse("ledger:item-list")).content.decode()
     client.force_login(org.official)
     assert reverse("ledger:import") not in client.get(reverse("ledger:item-list")).content.decode()
+
+
+def test_the_list_tells_readers_and_keepers_what_they_can_do(world, client):
+    """A read-only official is not told to update progress in the row; a liaison is."""
+    client.force_login(world.org.official)
+    html = get(client, "/ledgers/items/")
+    assert "供查阅" in html and "可在行内" not in html
+    client.force_login(world.org.inside)
+    assert "供查阅" not in get(client, "/ledgers/items/")
