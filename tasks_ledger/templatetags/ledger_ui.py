@@ -5,12 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from tasks_ledger import rules
-from tasks_ledger.models import OPEN_STATUSES, ItemStatus, Light
+from tasks_ledger.models import (
+    DEFAULT_LONG_TERM_RED_DAYS,
+    DEFAULT_LONG_TERM_YELLOW_DAYS,
+    OPEN_STATUSES,
+    ItemStatus,
+    Light,
+)
 
 register = template.Library()
 
@@ -49,6 +56,27 @@ def deadline_text(item: Any) -> str:
     if deadline is None:
         return str(_("long-term"))
     return date_format(deadline, "Y-m-d")
+
+
+@register.simple_tag
+def long_term_note(item: Any) -> str:
+    """Why an open long-term item has its light: the days since progress was last accepted
+    (or since it started), against the campaign's yellow and red days."""
+    if getattr(item, "deadline", True) is not None or item.status not in OPEN_STATUSES:
+        return ""
+    policy = getattr(item.ledger.campaign, "light_policy", None)
+    yellow = policy.long_term_yellow_days if policy else DEFAULT_LONG_TERM_YELLOW_DAYS
+    red = policy.long_term_red_days if policy else DEFAULT_LONG_TERM_RED_DAYS
+    since = item.progress_accepted_on or item.start_date
+    days = (timezone.localdate() - since).days
+    if item.progress_accepted_on:
+        said = _("Progress last accepted on %(date)s, %(days)d days ago.")
+    else:
+        said = _("No progress accepted since it started on %(date)s, %(days)d days ago.")
+    return str(said % {"date": date_format(since, "Y-m-d"), "days": days}) + str(
+        _(" Yellow after %(yellow)d days without accepted progress, red after %(red)d.")
+        % {"yellow": yellow, "red": red}
+    )
 
 
 @register.simple_tag

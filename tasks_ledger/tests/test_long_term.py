@@ -122,6 +122,9 @@ def test_item_page_says_long_term_and_offers_no_extension(client, org, standing)
     assert response.status_code == 200
     assert "长期坚持" in page
     assert 'name="new_deadline"' not in page
+    # It says why its light is what it is: 31 days without accepted progress since 1 March.
+    assert "自 2022-03-01 开始以来尚无审核通过的进度，已 31 天" in page
+    assert "连续 30 天无审核通过的进度亮黄灯，60 天亮红灯" in page
     assert "天后到期" not in page and "已超期" not in page
 
 
