@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
-import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -25,22 +23,10 @@ from campaign.tests.builders import add_chain
 from tasks_ledger.models import ImportJob, ImportMapping, LedgerItem, LedgerKind
 from tasks_ledger.tests.factories import make_item, make_ledger
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media", "frozen_today")]
 
 IMPORTS = reverse("api:import-list")
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path: Path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture(autouse=True)
-def frozen_today() -> Iterator[None]:
-    with time_machine.travel(dt.datetime(2022, 6, 1, 10, 0, tzinfo=dt.UTC), tick=False):
-        yield
 
 
 @pytest.fixture

@@ -10,12 +10,10 @@ The fixtures are made by ``scripts/make_import_fixtures.py`` (openpyxl, then sav
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from pghistory.models import Events
@@ -31,24 +29,12 @@ from tasks_ledger.models import (
 )
 from tasks_ledger.tests.factories import make_item, make_ledger
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media", "frozen_today")]
 
 FIXTURES = Path(__file__).parent / "fixtures"
 OFFICE = FIXTURES / "office_problem_ledger.xlsx"
 WPS = FIXTURES / "wps_key_tasks.xlsx"
 TODAY = dt.date(2022, 6, 1)
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path: Path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture(autouse=True)
-def frozen_today() -> Iterator[None]:
-    with time_machine.travel(dt.datetime(2022, 6, 1, 10, 0, tzinfo=dt.UTC), tick=False):
-        yield
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from typing import Any
 
 import openpyxl
 import pytest
-import time_machine
 from defusedxml import DefusedXmlException
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -44,23 +43,11 @@ from tests.processes import (
     unique,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media", "frozen_today")]
 
 IMPORT = reverse("ledger:import")
 HEADER = ["序号", "事项", "责任单位", "牵头部门", "责任人", "开始时间", "完成时限", "状态", "进度",
           "最新进展"]  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path: Path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture(autouse=True)
-def frozen_today() -> Iterator[None]:
-    with time_machine.travel(dt.datetime(2022, 6, 1, 10, 0, tzinfo=dt.UTC), tick=False):
-        yield
 
 
 @pytest.fixture
