@@ -164,7 +164,16 @@ def _stack(work: Path, database_url: str) -> Iterator[Stack]:
             status = s.request("GET", "/healthz")[0]
             return status == 200
 
+        def worker_up() -> bool:
+            # As compose's health check asks it; a worker still forking under load (the
+            # other xdist worker busy on the two cores) is waited for, not failed.
+            from config.celery import app
+
+            node = f"{queue}@{socket.gethostname()}"
+            return bool(app.control.ping(destination=[node], timeout=1.0))
+
         wait_until(web_up, "gunicorn to answer /healthz", processes)
+        wait_until(worker_up, "the worker to answer a ping", processes, timeout=120)
         yield s
 
 
