@@ -1152,7 +1152,11 @@ class Checker:
                     {
                         "key": "progress",
                         "label": self.label_of.get("progress", str(_("progress"))),
-                        "old": f"{shown}%",
+                        # The accepted figure, and the one waiting beside it, as the item shows.
+                        "old": f"{item.progress}%"
+                        if item.pending_progress is None
+                        else _("%(accepted)d%% (%(pending)d%% awaiting review)")
+                        % {"accepted": item.progress, "pending": item.pending_progress},
                         "new": f"{report[0]}%",
                     }
                 )

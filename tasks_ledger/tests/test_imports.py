@@ -979,3 +979,18 @@ def test_a_new_row_already_past_its_deadline_is_flagged_before_applying(client, 
     assert job.can_apply, job.errors
     flagged = [w for w in job.plan["warnings"] if "完成时限已过" in w]
     assert flagged == ["第 3 行：完成时限已过：新增后即为红灯（已超期）；请核对表中的年份。"]
+
+
+def test_an_update_shows_the_accepted_progress_and_the_one_waiting(client, org, ledger):
+    """GIVEN an item at 65% accepted with 95% waiting for review WHEN a sheet says 90% THEN
+    the preview's old value is what the item shows: 65% accepted, 95% awaiting review."""
+    item = make_item(ledger, org.county_a, code="1", progress=65, status=ItemStatus.IN_PROGRESS)
+    services.ledger_item_report_progress(
+        item=item, reporter=org.inside, percent=95, text="基本完成", expected_version=1
+    )
+    data = xlsx([HEADER, row(code="1", title="甲县重点任务", progress=90, latest="收尾中")])
+    post(client, org.inside, ledger, data)
+    job = ImportJob.objects.get()
+    (change,) = [c for c in job.plan["rows"] if c["action"] == "update"]
+    progress = next(f for f in change["fields"] if f["key"] == "progress")
+    assert (progress["old"], progress["new"]) == ("65%（待审核 95%）", "90%")
