@@ -1,1 +1,326 @@
-"""Models of the accountability app (built by later issues)."""
+"""Supervision notices (四单: 提示单, 督办单, 警示单, 问责建议单) and their numbering.
+
+A notice is drafted by a supervision group (or the campaign office), approved where its kind
+needs it, issued with an official number, signed for and answered by the target unit, then
+accepted and closed (办结) or returned for rework. Overdue is not stored: it is computed from
+the reply deadline and the status (:meth:`Notice.is_overdue`, :func:`overdue_q`).
+
+"One matter, one notice" (一事一单): at most one open notice per ledger item and kind, kept
+by a partial unique index, so two people drafting at once cannot both succeed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pghistory
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Unit, history
+from campaign.models import Campaign, SupervisionGroup
+from tasks_ledger.models import TEXT_MAX, TITLE_MAX, LedgerItem, capped
+
+
+class NoticeKind(models.TextChoices):
+    """The four notices, mildest first (their order is their rank)."""
+
+    REMINDER = "reminder", _("reminder notice")
+    SUPERVISION = "supervision", _("supervision order")
+    WARNING = "warning", _("warning notice")
+    ACCOUNTABILITY = "accountability", _("accountability recommendation")
+
+    @classmethod
+    def rank_of(cls, kind: str) -> int:
+        """0 for a reminder up to 3 for an accountability recommendation."""
+        return list(cls.values).index(kind)
+
+    @classmethod
+    def next_of(cls, kind: str) -> NoticeKind | None:
+        """The next kind up, or None for the most serious."""
+        values = list(cls)
+        rank = cls.rank_of(kind)
+        return values[rank + 1] if rank + 1 < len(values) else None
+
+
+class NoticeStatus(models.TextChoices):
+    """Where a notice stands in its lifecycle."""
+
+    DRAFT = "draft", _("draft")
+    APPROVED = "approved", _("approved")
+    ISSUED = "issued", _("issued")
+    SIGNED_FOR = "signed_for", _("signed for")
+    REPLIED = "replied", _("replied")
+    RETURNED = "returned", _("returned for rework")
+    CLOSED = "closed", _("closed")
+
+
+# Statuses the target unit can see: the notice has gone out.
+SENT_STATUSES = (
+    NoticeStatus.ISSUED,
+    NoticeStatus.SIGNED_FOR,
+    NoticeStatus.REPLIED,
+    NoticeStatus.RETURNED,
+    NoticeStatus.CLOSED,
+)
+# Statuses in which the target unit still owes a reply.
+AWAITING_REPLY = (NoticeStatus.ISSUED, NoticeStatus.SIGNED_FOR, NoticeStatus.RETURNED)
+
+DEFAULT_NUMBER_FORMATS = {
+    NoticeKind.REMINDER: "提示〔{year}〕{n}号",
+    NoticeKind.SUPERVISION: "督办〔{year}〕{n}号",
+    NoticeKind.WARNING: "警示〔{year}〕{n}号",
+    NoticeKind.ACCOUNTABILITY: "问责建议〔{year}〕{n}号",
+}
+
+
+def number_format(kind: str) -> str:
+    """The official number's format for ``kind``: ``settings.NOTICE_NUMBER_FORMATS`` (a dict
+    by kind, with ``{year}`` and ``{n}``) over the defaults."""
+    formats = {**DEFAULT_NUMBER_FORMATS, **getattr(settings, "NOTICE_NUMBER_FORMATS", {})}
+    return str(formats[kind])
+
+
+def overdue_q(today: date, prefix: str = "") -> Q:
+    """Notices past their reply deadline that still await the unit's reply."""
+    return Q(**{f"{prefix}status__in": AWAITING_REPLY, f"{prefix}reply_deadline__lt": today})
+
+
+@pghistory.track(*history())
+class Notice(models.Model):
+    """One notice of one kind about one matter, to one unit."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="notices", verbose_name=_("campaign")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=NoticeKind.choices)
+    status = models.CharField(
+        _("status"), max_length=12, choices=NoticeStatus.choices, default=NoticeStatus.DRAFT
+    )
+    # The official number, assigned at issue from NoticeCounter and never reused.
+    number = models.CharField(_("number"), max_length=50, blank=True, editable=False)
+    number_year = models.PositiveSmallIntegerField(
+        _("number year"), null=True, blank=True, editable=False
+    )
+    sequence = models.PositiveIntegerField(_("sequence"), null=True, blank=True, editable=False)
+
+    group = models.ForeignKey(
+        SupervisionGroup,
+        on_delete=models.PROTECT,
+        related_name="notices",
+        null=True,
+        blank=True,
+        verbose_name=_("issuing supervision group"),
+    )
+    issuing_unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("issuing unit")
+    )
+    target_unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="notices", verbose_name=_("target unit")
+    )
+    responsible_people = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="NoticePerson",
+        related_name="notices",
+        blank=True,
+        verbose_name=_("responsible people"),
+    )
+    item = models.ForeignKey(
+        LedgerItem,
+        on_delete=models.PROTECT,
+        related_name="notices",
+        null=True,
+        blank=True,
+        verbose_name=_("ledger item"),
+    )
+    subject_title = models.CharField(_("matter"), max_length=TITLE_MAX, blank=True)
+    facts = models.TextField(_("facts"), validators=capped(TEXT_MAX))
+    requirements = models.TextField(_("requirements"), validators=capped(TEXT_MAX))
+    reply_deadline = models.DateField(_("reply deadline"))
+    escalated_from = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        related_name="escalations",
+        null=True,
+        blank=True,
+        verbose_name=_("escalated from"),
+    )
+
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("drafted by"),
+    )
+    drafted_at = models.DateTimeField(_("drafted at"), auto_now_add=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("issued by"),
+    )
+    issued_on = models.DateField(_("issued on"), null=True, blank=True)
+    signed_for_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("signed for by"),
+    )
+    signed_for_at = models.DateTimeField(_("signed for at"), null=True, blank=True)
+    reply = models.TextField(_("reply"), blank=True, validators=capped(TEXT_MAX))
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("replied by"),
+    )
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    return_reason = models.TextField(_("reason for return"), blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("closed by"),
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        ordering = ["-drafted_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "kind"],
+                condition=~Q(status=NoticeStatus.CLOSED),
+                name="notice_one_open_per_item_and_kind",
+                violation_error_message=_(
+                    "This matter already has an open notice of this kind (one matter, one notice)."
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "number_year", "sequence"],
+                condition=Q(sequence__isnull=False),
+                name="notice_number_unique",
+                violation_error_message=_("This notice number has already been given."),
+            ),
+            models.CheckConstraint(
+                condition=Q(item__isnull=False) | ~Q(subject_title=""),
+                name="notice_has_subject",
+                violation_error_message=_(
+                    "A notice is about a ledger item or a matter named in words."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[NoticeStatus.DRAFT, NoticeStatus.APPROVED])
+                | Q(sequence__isnull=False),
+                name="notice_issued_has_number",
+                violation_error_message=_("An issued notice has a number."),
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "reply_deadline"])]
+
+    def __str__(self) -> str:
+        return f"{self.number or self.get_kind_display()} {self.subject}"
+
+    @property
+    def subject(self) -> str:
+        """The matter in words: the subject title, or the ledger item's title."""
+        if self.subject_title:
+            return self.subject_title
+        return self.item.title if self.item_id and self.item else ""
+
+    @property
+    def rank(self) -> int:
+        """0 for a reminder up to 3 for an accountability recommendation."""
+        return NoticeKind.rank_of(self.kind)
+
+    def is_overdue(self, today: date) -> bool:
+        """The reply deadline has passed and the unit has not replied (nor is it closed)."""
+        return self.status in AWAITING_REPLY and self.reply_deadline < today
+
+
+@pghistory.track(pghistory.InsertEvent("add"), pghistory.DeleteEvent("remove"), obj_field=None)
+class NoticePerson(models.Model):
+    """Link table: a responsible person named on a notice (tracked, like the campaign's)."""
+
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    history_label_field = "user"
+
+    class Meta:
+        verbose_name = _("responsible person named on a notice")
+        verbose_name_plural = _("responsible people named on notices")
+        constraints = [
+            models.UniqueConstraint(fields=["notice", "user"], name="noticeperson_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notice} · {self.user}"
+
+
+class NoticeCounter(models.Model):
+    """The last number given per kind and year; numbers are never reused."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=NoticeKind.choices)
+    year = models.PositiveSmallIntegerField(_("year"))
+    last = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("notice counter")
+        verbose_name_plural = _("notice counters")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "year"], name="notice_counter_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.year}: {self.last}"
+
+
+@pghistory.track(*history())
+class NoticeAttachment(models.Model):
+    """A file with a notice: sent with it by the issuer, or evidence with the unit's reply."""
+
+    notice = models.ForeignKey(
+        Notice, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("notice")
+    )
+    with_reply = models.BooleanField(_("evidence with the reply"), default=False)
+    file = models.FileField(_("file"), upload_to="notices/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("notice attachment")
+        verbose_name_plural = _("notice attachments")
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -1,0 +1,383 @@
+"""Writes on notices: draft, approve, issue, sign for, reply, accept, return, escalate.
+
+Each service asks :mod:`accountability.rules` (PermissionDenied with a reason in words),
+validates its input (ValidationError in words), and runs in one transaction. A transition
+locks the notice's row first and checks its status on the locked row, so two people acting
+on one notice at once cannot both succeed. Numbers come from :class:`NoticeCounter` in the
+issuing transaction, one atomic ``INSERT … ON CONFLICT … RETURNING``: two notices issued at
+the same moment get consecutive numbers, and a number, once given, is never given again
+(even when the notice is deleted, or the transaction that took it rolls back after the
+counter's row was committed by another).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Membership, Post, RoleAssignment, Unit, User
+from campaign.models import Campaign, SupervisionGroup
+from tasks_ledger.models import TEXT_MAX, TITLE_MAX, LedgerItem
+from tasks_ledger.services import evidence_validate
+
+from . import rules
+from .models import (
+    Notice,
+    NoticeAttachment,
+    NoticeCounter,
+    NoticeKind,
+    NoticeStatus,
+    number_format,
+)
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def _text(value: str, field: str, limit: int, missing: str | None = None) -> str:
+    text = (value or "").strip()
+    if missing is not None and not text:
+        raise ValidationError({field: missing})
+    if len(text) > limit:
+        raise ValidationError(
+            {
+                field: _("Keep this to %(limit)d characters (it has %(count)d).")
+                % {"limit": limit, "count": len(text)}
+            }
+        )
+    return text
+
+
+def _one_open_message() -> str:
+    return _("This matter already has an open %(kind)s; deal with that one first (一事一单).")
+
+
+def _attach(notice: Notice, files: Iterable[UploadedFile], uploader: User, *, reply: bool) -> None:
+    for upload in files:
+        content_type = evidence_validate(upload)
+        NoticeAttachment.objects.create(
+            notice=notice,
+            with_reply=reply,
+            file=upload,
+            original_name=upload.name or "",
+            content_type=content_type,
+            size=upload.size or 0,
+            uploaded_by=uploader,
+        )
+
+
+def responsible_people_for(kind: str, unit: Unit, item: LedgerItem | None) -> list[User]:
+    """Who answers for the matter: the item's chain's responsible person (担责); from a
+    warning upward also the leader in charge (揽责) and the principal leader (统责), from the
+    chain, or the target unit's holders of those posts when there is no chain."""
+    chain = item.chain if item is not None and item.chain_id else None
+    people: list[User] = []
+    if chain is not None:
+        people.append(chain.responsible_person)
+    if NoticeKind.rank_of(kind) >= NoticeKind.rank_of(NoticeKind.WARNING):
+        if chain is not None:
+            people += [chain.leader_in_charge, chain.principal_leader]
+        else:
+            people += [
+                m.user
+                for m in Membership.objects.filter(
+                    unit=unit, post__in=[Post.LEADER_IN_CHARGE, Post.PRINCIPAL_LEADER]
+                ).select_related("user")
+            ]
+    unique: dict[int, User] = {person.pk: person for person in people}
+    return list(unique.values())
+
+
+def _issuing_unit(
+    actor: User, campaign: Campaign, unit: Unit, group: SupervisionGroup | None
+) -> Unit:
+    """The group's campaign's office unit, or the deepest unit over ``unit`` in which the
+    actor is the campaign office (an administrator), else the campaign's owner unit."""
+    if group is None:
+        scopes = [
+            a.scope
+            for a in RoleAssignment.objects.filter(
+                user=actor, role__in=rules.OFFICE_ROLES
+            ).select_related("scope")
+            if unit.path.startswith(a.scope.path)
+        ]
+        if scopes:
+            return max(scopes, key=lambda scope: len(scope.path))
+    return campaign.owner_unit
+
+
+def _create(values: dict[str, Any], people: list[User]) -> Notice:
+    """Insert a notice; one open notice per item and kind (the check reads first, the
+    database's partial unique index stops a colleague drafting at the same moment)."""
+    message = _one_open_message() % {"kind": NoticeKind(values["kind"]).label}
+    item = values.get("item")
+    if (
+        item is not None
+        and Notice.objects.filter(item=item, kind=values["kind"])
+        .exclude(status=NoticeStatus.CLOSED)
+        .exists()
+    ):
+        raise ValidationError(message)
+    try:
+        with transaction.atomic():
+            notice = Notice.objects.create(**values)
+    except IntegrityError as exc:
+        raise ValidationError(message) from exc
+    notice.responsible_people.set(people)
+    return notice
+
+
+@transaction.atomic
+def notice_draft(
+    *,
+    actor: User,
+    campaign: Campaign,
+    kind: str,
+    facts: str,
+    requirements: str,
+    reply_deadline: date,
+    item: LedgerItem | None = None,
+    target_unit: Unit | None = None,
+    subject_title: str = "",
+    group: SupervisionGroup | None = None,
+    escalated_from: Notice | None = None,
+    files: Iterable[UploadedFile] = (),
+    today: date | None = None,
+) -> Notice:
+    """Draft a notice about a ledger item (to the item's unit) or a matter named in words (to
+    ``target_unit``). The responsible people are taken from the item's chain."""
+    today = today or timezone.localdate()
+    if kind not in NoticeKind.values:
+        raise ValidationError({"kind": _("Choose a kind of notice.")})
+    if item is not None:
+        if item.ledger.campaign_id != campaign.pk:
+            raise ValidationError({"item": _("The ledger item belongs to another campaign.")})
+        if target_unit is not None and target_unit.pk != item.unit_id:
+            raise ValidationError(
+                {"target_unit": _("A notice about a ledger item goes to the item's unit.")}
+            )
+        target_unit = item.unit
+    if target_unit is None:
+        raise ValidationError({"target_unit": _("Choose the unit the notice goes to.")})
+    subject_title = _text(
+        subject_title,
+        "subject_title",
+        TITLE_MAX,
+        None if item is not None else _("Name the matter, or choose a ledger item."),
+    )
+    if group is not None and group.campaign_id != campaign.pk:
+        raise ValidationError({"group": _("The supervision group belongs to another campaign.")})
+    _require(
+        rules.can_draft_notice(actor, target_unit, group),
+        _("You may not draft a notice to %(unit)s.") % {"unit": target_unit}
+        if group is None
+        else _("%(group)s does not supervise %(unit)s, or you are not in it.")
+        % {"group": group, "unit": target_unit},
+    )
+    facts = _text(facts, "facts", TEXT_MAX, _("State the facts."))
+    requirements = _text(requirements, "requirements", TEXT_MAX, _("State the requirements."))
+    if reply_deadline is None or reply_deadline < today:
+        raise ValidationError({"reply_deadline": _("The reply deadline cannot be in the past.")})
+    notice = _create(
+        {
+            "campaign": campaign,
+            "kind": kind,
+            "group": group,
+            "issuing_unit": _issuing_unit(actor, campaign, target_unit, group),
+            "target_unit": target_unit,
+            "item": item,
+            "subject_title": subject_title,
+            "facts": facts,
+            "requirements": requirements,
+            "reply_deadline": reply_deadline,
+            "escalated_from": escalated_from,
+            "drafted_by": actor,
+        },
+        responsible_people_for(kind, target_unit, item),
+    )
+    _attach(notice, files, actor, reply=False)
+    return notice
+
+
+def _lock(notice: Notice) -> Notice:
+    """The notice's row, locked until the transaction ends, with what the rules read."""
+    locked = (
+        Notice.objects.select_for_update(of=("self",))
+        .select_related("target_unit", "group")
+        .get(pk=notice.pk)
+    )
+    return locked
+
+
+def _refused_status(notice: Notice) -> ValidationError:
+    return ValidationError(
+        _("The notice is %(status)s now; this cannot be done.")
+        % {"status": notice.get_status_display()}
+    )
+
+
+@transaction.atomic
+def notice_approve(*, notice: Notice, actor: User) -> Notice:
+    """Approve a draft supervision order, warning or accountability recommendation."""
+    notice = _lock(notice)
+    if notice.kind == NoticeKind.REMINDER:
+        raise ValidationError(_("A reminder needs no approval; issue it."))
+    if notice.status != NoticeStatus.DRAFT:
+        raise _refused_status(notice)
+    _require(
+        rules.can_approve_notice(actor, notice),
+        _("Only the supervision group's leader (or the campaign office) approves this notice."),
+    )
+    notice.status = NoticeStatus.APPROVED
+    notice.approved_by, notice.approved_at = actor, timezone.now()
+    notice.save(update_fields=["status", "approved_by", "approved_at"])
+    return notice
+
+
+def next_number(kind: str, year: int) -> int:
+    """Take the next number of ``kind`` in ``year`` (one atomic statement; the counter's row
+    stays locked until the caller's transaction ends, so numbers follow issue order)."""
+    table = NoticeCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (kind, year, last) VALUES (%s, %s, 1)
+            ON CONFLICT (kind, year) DO UPDATE SET last = {table}.last + 1
+            RETURNING last
+            """,  # noqa: S608 (the table name is ours, the values are parameters)
+            [kind, year],
+        )
+        return int(cursor.fetchone()[0])
+
+
+@transaction.atomic
+def notice_issue(*, notice: Notice, actor: User, today: date | None = None) -> Notice:
+    """Issue an approved notice (or a draft reminder) with its official number."""
+    today = today or timezone.localdate()
+    notice = _lock(notice)
+    if notice.status == NoticeStatus.DRAFT and notice.kind != NoticeKind.REMINDER:
+        raise ValidationError(_("This notice must be approved before it is issued."))
+    if notice.status not in (NoticeStatus.DRAFT, NoticeStatus.APPROVED):
+        raise _refused_status(notice)
+    _require(rules.can_issue_notice(actor, notice), _("You may not issue this notice."))
+    if notice.reply_deadline < today:
+        raise ValidationError(
+            {"reply_deadline": _("The reply deadline has passed; set a new one before issuing.")}
+        )
+    sequence = next_number(notice.kind, today.year)
+    notice.status = NoticeStatus.ISSUED
+    notice.number_year, notice.sequence = today.year, sequence
+    notice.number = number_format(notice.kind).format(year=today.year, n=sequence)
+    notice.issued_by, notice.issued_on = actor, today
+    notice.save(
+        update_fields=["status", "number_year", "sequence", "number", "issued_by", "issued_on"]
+    )
+    return notice
+
+
+@transaction.atomic
+def notice_sign_for(*, notice: Notice, actor: User) -> Notice:
+    """The target unit acknowledges receipt (签收)."""
+    notice = _lock(notice)
+    if notice.status != NoticeStatus.ISSUED:
+        raise _refused_status(notice)
+    _require(
+        rules.can_sign_for_notice(actor, notice),
+        _("Only the target unit signs for this notice."),
+    )
+    notice.status = NoticeStatus.SIGNED_FOR
+    notice.signed_for_by, notice.signed_for_at = actor, timezone.now()
+    notice.save(update_fields=["status", "signed_for_by", "signed_for_at"])
+    return notice
+
+
+@transaction.atomic
+def notice_reply(
+    *, notice: Notice, actor: User, text: str, files: Iterable[UploadedFile] = ()
+) -> Notice:
+    """The target unit reports its rectification (整改反馈), with evidence files."""
+    notice = _lock(notice)
+    if notice.status == NoticeStatus.ISSUED:
+        raise ValidationError(_("Sign for the notice before replying."))
+    if notice.status not in rules.REPLYABLE:
+        raise _refused_status(notice)
+    _require(rules.can_reply_notice(actor, notice), _("Only the target unit replies."))
+    notice.reply = _text(text, "reply", TEXT_MAX, _("Describe the rectification."))
+    notice.status = NoticeStatus.REPLIED
+    notice.replied_by, notice.replied_at = actor, timezone.now()
+    notice.save(update_fields=["reply", "status", "replied_by", "replied_at"])
+    _attach(notice, files, actor, reply=True)
+    return notice
+
+
+@transaction.atomic
+def notice_accept(*, notice: Notice, actor: User) -> Notice:
+    """Accept the reply: the matter is closed (办结)."""
+    notice = _lock(notice)
+    if notice.status != NoticeStatus.REPLIED:
+        raise _refused_status(notice)
+    _require(rules.can_accept_notice(actor, notice), _("You may not decide on this reply."))
+    notice.status = NoticeStatus.CLOSED
+    notice.closed_by, notice.closed_at = actor, timezone.now()
+    notice.save(update_fields=["status", "closed_by", "closed_at"])
+    return notice
+
+
+@transaction.atomic
+def notice_return(*, notice: Notice, actor: User, reason: str) -> Notice:
+    """Return the reply for rework; the unit replies again."""
+    notice = _lock(notice)
+    if notice.status != NoticeStatus.REPLIED:
+        raise _refused_status(notice)
+    _require(rules.can_return_notice(actor, notice), _("You may not decide on this reply."))
+    notice.return_reason = _text(reason, "reason", TEXT_MAX, _("Say what the unit must rework."))
+    notice.status = NoticeStatus.RETURNED
+    notice.save(update_fields=["return_reason", "status"])
+    return notice
+
+
+@transaction.atomic
+def notice_escalate(
+    *,
+    notice: Notice,
+    actor: User,
+    reply_deadline: date,
+    facts: str = "",
+    requirements: str = "",
+    kind: str | None = None,
+    today: date | None = None,
+) -> Notice:
+    """Draft the next kind (or ``kind``, more serious still) about the same matter, linked to
+    ``notice``. The new notice is a draft; an accountability recommendation always is."""
+    notice = _lock(notice)
+    if notice.kind == NoticeKind.ACCOUNTABILITY:
+        raise ValidationError(_("An accountability recommendation is the most serious notice."))
+    if notice.status not in rules.ESCALATABLE:
+        raise _refused_status(notice)
+    _require(rules.can_escalate_notice(actor, notice), _("You may not escalate this notice."))
+    following = kind or NoticeKind.next_of(notice.kind)
+    if following not in NoticeKind.values or NoticeKind.rank_of(following) <= notice.rank:
+        raise ValidationError({"kind": _("Escalate to a more serious kind of notice.")})
+    return notice_draft(
+        actor=actor,
+        campaign=notice.campaign,
+        kind=following,
+        facts=facts or notice.facts,
+        requirements=requirements or notice.requirements,
+        reply_deadline=reply_deadline,
+        item=notice.item,
+        target_unit=notice.target_unit,
+        subject_title=notice.subject_title,
+        group=notice.group,
+        escalated_from=notice,
+        today=today,
+    )
