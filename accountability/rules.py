@@ -93,6 +93,9 @@ def _is_issuer(user: User, j: Jurisdiction, notice: Notice) -> bool:
 
 
 def _issuer_q(user: User, j: Jurisdiction) -> Q:
+    if j.is_global:
+        # Q() | X is X in Django, not "everything": the superuser's case is spelled out.
+        return Q()
     office = j.q("target_unit", manage=True) if _is_office(j) else NOTHING
     return office | _groups_q(user)
 
