@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import cached_property
 
 from .jurisdiction import jurisdiction_for
+from .notifications import unread_count
 
 
 def jurisdiction(request: HttpRequest) -> dict[str, Any]:
@@ -18,3 +20,22 @@ def jurisdiction(request: HttpRequest) -> dict[str, Any]:
             return getattr(jurisdiction_for(user), name)
 
     return {"jurisdiction": _Lazy()}
+
+
+class UnreadNotifications:
+    """The navbar bell's count: one query, made only if a template asks, at most once."""
+
+    def __init__(self, user: Any) -> None:
+        self.user = user
+
+    @cached_property
+    def count(self) -> int:
+        """How many of the user's notifications are unread (0 when signed out)."""
+        if self.user is None or not self.user.is_authenticated:
+            return 0
+        return unread_count(user=self.user)
+
+
+def notifications(request: HttpRequest) -> dict[str, Any]:
+    """Expose ``unread_notifications.count`` for the navbar's bell (lazy, one query)."""
+    return {"unread_notifications": UnreadNotifications(getattr(request, "user", None))}

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import UnitKind, UnitLevel, User
+from .models import NotificationPreference, UnitKind, UnitLevel, User
 from .services import user_password_set
 
 
@@ -82,3 +82,15 @@ class PasswordChangeForm(PasswordThroughServiceMixin, auth_forms.PasswordChangeF
 
 class AdminPasswordChangeForm(PasswordThroughServiceMixin, auth_forms.AdminPasswordChangeForm):
     """The admin's set-password form for someone else."""
+
+
+class NotificationPreferenceForm(forms.ModelForm):
+    """The profile page's choice of emails, texts and the daily digest."""
+
+    class Meta:
+        model = NotificationPreference
+        fields = ["email", "daily_digest", "sms"]
+        widgets = {
+            name: forms.CheckboxInput(attrs={"class": "form-check-input"})
+            for name in ("email", "daily_digest", "sms")
+        }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pghistory
 import pgtrigger
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -296,3 +297,113 @@ class ApiToken(AbstractAuthToken, models.Model):
     def prefix(self) -> str:
         """The first characters of the key, enough for its owner to tell tokens apart."""
         return self.token_key[: self.PREFIX_LENGTH]
+
+
+def validate_relative_link(value: str) -> None:
+    """A notification's link stays on this site: a path starting with one "/"."""
+    if value and (not value.startswith("/") or value.startswith("//")):
+        raise ValidationError(
+            _("The link must be a path on this site, starting with “/”."), code="link"
+        )
+
+
+class Notification(models.Model):
+    """One message to one user: shown in their inbox, and maybe emailed or texted.
+
+    Not history-tracked (no ``pghistory.track``): notifications are messages about business
+    records, not business records themselves; what they announce is tracked where it lives.
+    Written by :func:`accounts.notifications.notify` only.
+    """
+
+    recipient = models.ForeignKey(
+        User,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    kind = models.CharField(
+        _("kind"),
+        max_length=32,
+        help_text=_("Short code of what the notification is about, e.g. “notice”."),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), blank=True)
+    link = models.CharField(
+        _("link"), max_length=500, blank=True, validators=[validate_relative_link]
+    )
+    urgent = models.BooleanField(_("urgent"), default=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+    texted_at = models.DateTimeField(_("texted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_unread_idx"),
+            models.Index(fields=["recipient", "-created_at"], name="notification_inbox_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(link="")
+                | (models.Q(link__startswith="/") & ~models.Q(link__startswith="//")),
+                name="notification_link_relative",
+                violation_error_message=_(
+                    "The link must be a path on this site, starting with “/”."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_read(self) -> bool:
+        """Whether the recipient has marked it read."""
+        return self.read_at is not None
+
+
+class NotificationPreference(models.Model):
+    """How one user wants notifications beyond the inbox. No row means the defaults.
+
+    Not history-tracked: a personal setting about messages, not a business record.
+    """
+
+    user = models.OneToOneField(
+        User,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+    )
+    email = models.BooleanField(_("by email"), default=True)
+    sms = models.BooleanField(
+        _("urgent ones by SMS"),
+        default=True,
+        help_text=_("Only urgent notifications are texted, to the phone in your account."),
+    )
+    daily_digest = models.BooleanField(
+        _("one daily digest email"),
+        default=False,
+        help_text=_(
+            "One email a day listing your unread notifications, instead of one per notification."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @property
+    def emails_each(self) -> bool:
+        """One email per notification (email on, no digest)."""
+        return self.email and not self.daily_digest
+
+    @property
+    def emails_digest(self) -> bool:
+        """One digest email a day (email on, digest on)."""
+        return self.email and self.daily_digest

@@ -30,6 +30,17 @@ urlpatterns = [
         views.tokens_revoke_all_view,
         name="tokens-revoke-all",
     ),
+    path(
+        "accounts/profile/notifications/",
+        views.notification_preferences_view,
+        name="notification-preferences",
+    ),
+    path("accounts/inbox/", views.inbox_view, name="inbox"),
+    path("accounts/inbox/<int:pk>/open/", views.notification_open_view, name="notification-open"),
+    path("accounts/inbox/<int:pk>/read/", views.notification_read_view, name="notification-read"),
+    path(
+        "accounts/inbox/read-all/", views.notifications_read_all_view, name="notifications-read-all"
+    ),
     path("units/", views.unit_list_view, name="unit-list"),
     path("units/<int:pk>/", views.unit_detail_view, name="unit-detail"),
     path("units/<int:pk>/history/", views.unit_history_view, name="unit-history"),

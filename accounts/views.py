@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,10 +32,27 @@ from campaign.selectors import (
 )
 from tasks_ledger.selectors import ledger_light_counts
 
-from .forms import UnitSearchForm
+from .forms import NotificationPreferenceForm, UnitSearchForm
 from .history import HistoryScope, scope_of
 from .jurisdiction import jurisdiction_for
-from .models import ApiToken, Membership, Role, RoleAssignment, Unit, UnitLevel, User
+from .models import (
+    ApiToken,
+    Membership,
+    Notification,
+    Role,
+    RoleAssignment,
+    Unit,
+    UnitLevel,
+    User,
+)
+from .notifications import (
+    notification_mark_read,
+    notification_preference_of,
+    notification_preference_set,
+    notifications_mark_all_read,
+    notifications_of,
+    unread_count,
+)
 from .selectors import (
     api_tokens_of,
     unit_ancestors_of,
@@ -109,8 +127,23 @@ def profile_view(request: HttpRequest) -> HttpResponse:
         "role_assignments": list(profile.role_assignments.all()),
         "tokens": list(api_tokens_of(user=user)),
         "token_ttl_days": settings.API_TOKEN_TTL_DAYS,
+        "preference_form": NotificationPreferenceForm(
+            instance=notification_preference_of(user=user)
+        ),
     }
     return render(request, "accounts/profile.html", context)
+
+
+@login_required
+@require_POST
+def notification_preferences_view(request: HttpRequest) -> HttpResponse:
+    """Save how the user wants to be notified (email, digest, SMS)."""
+    user = signed_in_user(request)
+    form = NotificationPreferenceForm(request.POST, instance=notification_preference_of(user=user))
+    if form.is_valid():
+        notification_preference_set(user=user, **form.cleaned_data)
+        messages.success(request, _("Your notification settings were saved."))
+    return redirect(reverse("profile") + "#notifications-heading")
 
 
 @login_required
@@ -138,6 +171,76 @@ def tokens_revoke_all_view(request: HttpRequest) -> HttpResponse:
         % {"count": count},
     )
     return redirect("profile")
+
+
+# --- notifications inbox ------------------------------------------------------------------
+
+#: Notifications per inbox page.
+INBOX_PAGE_SIZE = 20
+
+
+def own_notification(request: HttpRequest, pk: int) -> Notification:
+    """Mark one of the caller's notifications read; anyone else's is 404."""
+    try:
+        return notification_mark_read(user=signed_in_user(request), notification_id=pk)
+    except Notification.DoesNotExist as exc:
+        raise Http404(_("No such notification among yours.")) from exc
+
+
+def back_to_inbox(request: HttpRequest) -> HttpResponse:
+    """Redirect to the inbox page the form was posted from."""
+    page = request.POST.get("page", "")
+    url = reverse("inbox")
+    if page.isdigit() and page != "1":
+        url += "?" + urlencode({"page": page})
+    return redirect(url)
+
+
+@login_required
+@require_GET
+def inbox_view(request: HttpRequest) -> HttpResponse:
+    """The user's notifications, newest first, unread ones marked."""
+    user = signed_in_user(request)
+    page = Paginator(notifications_of(user=user), INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "accounts/inbox.html", {"page_obj": page})
+
+
+@login_required
+@require_GET
+def notification_open_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Follow a notification's link, marking it read (to the inbox when it has none)."""
+    notification = own_notification(request, pk)
+    return redirect(notification.link or reverse("inbox"))
+
+
+@login_required
+@require_POST
+def notification_read_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark one notification read: htmx gets the new row and the navbar's count."""
+    notification = own_notification(request, pk)
+    if getattr(request, "htmx", False):
+        context = {
+            "notification": notification,
+            "page_number": request.POST.get("page", ""),
+            "unread_count": unread_count(user=signed_in_user(request)),
+        }
+        return render(request, "accounts/includes/notification_read.html", context)
+    return back_to_inbox(request)
+
+
+@login_required
+@require_POST
+def notifications_read_all_view(request: HttpRequest) -> HttpResponse:
+    """Mark all the user's notifications read."""
+    count = notifications_mark_all_read(user=signed_in_user(request))
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d notification marked read.", "%(count)d notifications marked read.", count
+        )
+        % {"count": count},
+    )
+    return back_to_inbox(request)
 
 
 # --- home --------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from accounts.models import ApiToken, Membership, RoleAssignment, Unit, User
+from accounts.models import ApiToken, Membership, Notification, RoleAssignment, Unit, User
 
 
 class UnitRefSerializer(serializers.ModelSerializer[Unit]):
@@ -192,3 +192,30 @@ class LockedOutResponseSerializer(serializers.Serializer):
     type = serializers.CharField(help_text='Always "client_error".')
     # The metaclass moves declared fields off the class, so Serializer.errors stays intact.
     errors = LockedOutErrorSerializer(many=True)  # type: ignore[assignment]
+
+
+class NotificationSerializer(serializers.ModelSerializer[Notification]):
+    """One of the caller's notifications; ``link`` is a path on this site (or empty)."""
+
+    is_read = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "body",
+            "link",
+            "urgent",
+            "created_at",
+            "read_at",
+            "is_read",
+        ]
+        read_only_fields = fields
+
+
+class NotificationsReadSerializer(serializers.Serializer):
+    """How many notifications were marked read."""
+
+    marked_read = serializers.IntegerField(read_only=True)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import ApiTokenViewSet, MeView, TokenObtainView, UnitViewSet
+from .views import ApiTokenViewSet, MeView, NotificationViewSet, TokenObtainView, UnitViewSet
 
 # (prefix, viewset, basename) registered on the one v1 router.
 routes = [
     ("auth/tokens", ApiTokenViewSet, "auth-token"),
     ("units", UnitViewSet, "unit"),
+    ("inbox", NotificationViewSet, "notification"),
 ]
 
 urlpatterns = [

@@ -20,7 +20,12 @@ from rest_framework.response import Response
 
 from accounts.filtersets import UnitFilterSet
 from accounts.jurisdiction import jurisdiction_for
-from accounts.models import ApiToken, Unit, UnitQuerySet, User
+from accounts.models import ApiToken, Notification, Unit, UnitQuerySet, User
+from accounts.notifications import (
+    notification_mark_read,
+    notifications_mark_all_read,
+    notifications_of,
+)
 from accounts.selectors import (
     api_tokens_of,
     jurisdiction_root_units,
@@ -37,6 +42,8 @@ from .serializers import (
     ApiTokenSerializer,
     LockedOutResponseSerializer,
     MeSerializer,
+    NotificationSerializer,
+    NotificationsReadSerializer,
     TokenSerializer,
     TokensRevokedSerializer,
     UnitDetailSerializer,
@@ -172,6 +179,44 @@ class ApiTokenViewSet(
         """Revoke every token of the caller, the one in use included."""
         count = api_tokens_revoke_all(user=self.caller, reason="revoked by owner")
         return Response(TokensRevokedSerializer({"revoked": count}).data)
+
+
+@extend_schema(tags=["accounts"])
+class NotificationViewSet(ServiceErrorsMixin, viewsets.ReadOnlyModelViewSet):
+    """The caller's own notifications (the inbox), newest first; mark them read.
+
+    Another user's notification is 404, as if it did not exist.
+    """
+
+    queryset = Notification.objects.none()  # for the schema's model; rows come from the selector
+    serializer_class = NotificationSerializer
+    filter_backends = ()
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self) -> QuerySet[Notification]:
+        """The caller's notifications."""
+        return notifications_of(user=self.caller)
+
+    @extend_schema(summary="Mark one of my notifications read", request=None)
+    @action(detail=True, methods=["post"])
+    def read(self, request: Request, pk: str) -> Response:
+        """Mark the notification read (again is harmless); the notification."""
+        try:
+            notification = notification_mark_read(user=self.caller, notification_id=int(pk))
+        except Notification.DoesNotExist as exc:
+            raise exceptions.NotFound() from exc
+        return Response(NotificationSerializer(notification).data)
+
+    @extend_schema(
+        summary="Mark all my notifications read",
+        request=None,
+        responses={200: NotificationsReadSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request: Request) -> Response:
+        """Mark every unread notification of the caller read; how many were."""
+        count = notifications_mark_all_read(user=self.caller)
+        return Response(NotificationsReadSerializer({"marked_read": count}).data)
 
 
 class JurisdictionSummary:

@@ -289,8 +289,8 @@ def test_narrowing_to_a_bad_batch_shows_nothing(org):
 # 2 session and user + 3 jurisdiction + 2 the unit (and its posts, from the unit selector)
 # + 1 count of lines + 1 one page of lines with their contexts
 # + 1 the events of the short lines + 1 the people (with their units)
-# + 1 the units their values name + 2 session save.
-HISTORY_PAGE_QUERIES = 14
+# + 1 the units their values name + 2 session save + 1 unread notifications (the bell).
+HISTORY_PAGE_QUERIES = 15
 
 
 def test_history_page_query_count_is_fixed(org, client, django_assert_num_queries):

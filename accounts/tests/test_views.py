@@ -130,19 +130,20 @@ def test_home_shows_nothing_outside_the_jurisdiction(org, client):
 # Every request: 1 user (session auth) + 3 jurisdiction (posts, roles, supervised units)
 # + 3 profile (user, posts with units, roles with scopes) + 1 campaigns with counts
 # + 1 ledger items by light (one aggregate) + 3 session save (SAVEPOINT, UPDATE
-# django_session, RELEASE; the savepoints are the test's transaction). Then per role:
+# django_session, RELEASE; the savepoints are the test's transaction) + 1 unread
+# notifications (the navbar's bell). Then per role:
 HOME_QUERIES = {
     # + 1 visible sub-units of my units + 1 my chains + 1 their cooperating departments
-    "inside": 12 + 3,
+    "inside": 13 + 3,
     # + 1 unit counts by level (one aggregate)
-    "above": 12 + 1,
+    "above": 13 + 1,
     # + 1 my groups + 1 their visible assigned units + 1 their members
-    "supervisor": 12 + 3,
+    "supervisor": 13 + 3,
     # + 1 unit counts + 1 sub-units of the city + 1 my chains + 1 cooperating departments
-    "official": 12 + 4,
+    "official": 13 + 4,
     # + 1 unit counts + 3 permissions for the admin links (the user's own, their groups',
     # those their roles give), loaded once and cached on the user
-    "admin": 12 + 1 + 3,
+    "admin": 13 + 1 + 3,
 }
 
 
@@ -231,12 +232,12 @@ def test_bad_filter_values_are_ignored(org, client):
 
 
 def test_tree_query_count_is_fixed(org, client, django_assert_num_queries):
-    # 1 user + 3 jurisdiction + 1 the whole visible tree + 3 session save.
+    # 1 user + 3 jurisdiction + 1 the whole visible tree + 3 session save + 1 the bell.
     client.force_login(org.above)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         page(client, "/units/")
     grow(org, 6)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         html = page(client, "/units/")
     assert "甲县第5镇" in html
 

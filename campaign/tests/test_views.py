@@ -49,13 +49,13 @@ def test_list_shows_the_campaigns_the_user_takes_part_in(org, client):
 
 def test_list_query_count_is_fixed(org, client, django_assert_num_queries):
     # 1 user + 3 jurisdiction + 1 count (paginator) + 1 page of campaigns with counts
-    # + 3 session save.
+    # + 3 session save + 1 unread notifications (the navbar's bell).
     client.force_login(org.above)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         page(client, "/campaigns/")
     for i in range(5):
         CampaignFactory(owner_unit=org.city, name=f"第{i}批专项活动")
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         html = page(client, "/campaigns/")
     assert "第4批专项活动" in html
 
@@ -174,8 +174,8 @@ def test_campaign_history_is_shown(org, client):
 # + 2 coverage (assessed units, covered units)
 # + 3 history (lines with their contexts, the events of the short ones, the people in them)
 # + 3 chain table (count, one page, its cooperating departments)
-# + 3 session save.
-CAMPAIGN_PAGE_QUERIES = 23
+# + 3 session save + 1 unread notifications (the navbar's bell).
+CAMPAIGN_PAGE_QUERIES = 24
 # The htmx chain fragment: 1 user + 3 jurisdiction + 1 campaign + 3 task forces (for the
 # filter's choices) + 3 chain table + 3 session save. Phases are not needed but come with
 # the campaign selector (+1).
@@ -375,8 +375,8 @@ def test_chain_items_are_paged_as_an_htmx_fragment(org, client):
 # + 4 history (lines of the chain and its cooperating departments with their contexts, the
 #   events of the short lines, the people, the units they name)
 # + 1 one page of its items
-# + 3 session save.
-CHAIN_PAGE_QUERIES = 19
+# + 3 session save + 1 unread notifications (the navbar's bell).
+CHAIN_PAGE_QUERIES = 20
 
 
 def test_chain_page_query_count_is_fixed(org, client, django_assert_num_queries):

@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.jurisdiction",
+                "accounts.context_processors.notifications",
             ],
         },
     },
@@ -330,6 +331,8 @@ _BEAT = [
     ("heartbeat", "config.tasks.heartbeat", "*/10 * * * *", 9 * 60),
     # Every night at 03:30: delete uploaded Excel imports older than LEDGER_IMPORT_KEEP_DAYS.
     ("purge_import_uploads", "tasks_ledger.tasks.purge_import_uploads", "30 3 * * *", 23 * 3600),
+    # Every morning at 07:30: email digest users their unread notifications of the last day.
+    ("notification_digest", "accounts.tasks.send_notification_digests", "30 7 * * *", 23 * 3600),
 ]
 
 
@@ -358,6 +361,14 @@ CELERY_BEAT_SCHEDULE = {
     for schedule, expiry in [_schedule(name, cron, expires)]
 }
 
+# Notifications (accounts.notifications): mail goes through EMAIL_URL (e.g.
+# smtp+tls://user:password@host:587), the console by default; texts through SMS_BACKEND, a
+# class with ``send(phone, text)`` that only logs by default. SITE_URL prefixes their links.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="nlzf@localhost")
+SMS_BACKEND = env.str("SMS_BACKEND", default="accounts.sms.LogSmsBackend")
+SITE_URL = env.str("SITE_URL", default="")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -369,6 +380,7 @@ LOGGING = {
     },
     "loggers": {
         "accounts.auth": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "accounts.sms": {"handlers": ["console"], "level": "INFO"},
         "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "django": {"handlers": ["console"], "level": "INFO"},
     },

@@ -215,13 +215,14 @@ def test_list_numbers_sort_naturally(org, client):
 def test_list_query_count_is_fixed(world, client, django_assert_num_queries):
     # 1 session user + 3 jurisdiction (posts, roles, supervised units) + 3 filter choices
     # (areas, ledgers, units) + 1 three-list counts (one aggregate) + 1 paginator count
-    # + 1 page of items (ledger, area, unit and chain people joined) + 3 session save.
+    # + 1 page of items (ledger, area, unit and chain people joined) + 3 session save
+    # + 1 unread notifications (the navbar's bell).
     client.force_login(world.org.above)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         get(client, f"{LIST}?light=red&light=yellow&ordering=deadline")
     for number in range(30):
         make_item(world.ledger, world.org.township_a, title=f"甲镇任务{number}")
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         html = get(client, f"{LIST}?light=red&light=yellow&ordering=deadline")
     assert "甲镇任务29" in html
 
@@ -635,14 +636,14 @@ def test_battle_map_cells_and_totals(world, client):
 
 def test_battle_map_query_count_is_fixed(world, client, django_assert_num_queries):
     # 1 session user + 3 jurisdiction + 1 campaigns + 1 areas + 1 the map (one grouped
-    # query) + 3 session save.
+    # query) + 3 session save + 1 unread notifications (the navbar's bell).
     client.force_login(world.org.above)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         get(client, "/ledgers/map/")
     other = make_ledger(world.org.campaign, title="民生实事台账", area="民生保障")
     for number in range(12):
         make_item(other, world.org.township_a, title=f"甲镇实事{number}")
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         html = get(client, "/ledgers/map/")
     assert "民生保障" in html and "甲镇" in html
 

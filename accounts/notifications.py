@@ -1,0 +1,233 @@
+"""Notifications: the one service other apps call to tell people something.
+
+:func:`notify` writes the in-app notifications (the inbox, the navbar's bell) in one INSERT
+and, once the transaction commits, enqueues their delivery by email and SMS
+(:func:`notifications_deliver`, run by the worker). Each user chooses in
+:class:`~accounts.models.NotificationPreference` whether to get emails, one per notification
+or one daily digest (:func:`notification_digests_send`, run by beat), and whether urgent
+notifications are texted to their phone. Reading and marking read are scoped to the
+recipient: nobody else's notification is found.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from .models import Notification, NotificationPreference, User, validate_relative_link
+from .sms import get_sms_backend
+
+#: How far back the daily digest looks.
+DIGEST_PERIOD = dt.timedelta(days=1)
+
+
+def notify(
+    *,
+    recipients: Iterable[User | int],
+    kind: str,
+    title: str,
+    body: str = "",
+    link: str = "",
+    urgent: bool = False,
+) -> list[Notification]:
+    """Tell each recipient (users or user ids; duplicates count once) the same thing.
+
+    ``kind`` is a short code of the subject (e.g. ``"notice"``), ``link`` a path on this
+    site (``/...``) to the subject. Urgent notifications are also texted to those who want
+    SMS and have a phone. Emails and texts leave after the caller's transaction commits,
+    so a rolled-back write tells nobody. Returns the notifications written.
+    """
+    validate_relative_link(link)
+    user_ids = list(dict.fromkeys(r if isinstance(r, int) else r.pk for r in recipients))
+    if not user_ids:
+        return []
+    now = timezone.now()
+    notifications = Notification.objects.bulk_create(
+        Notification(
+            recipient_id=user_id,
+            kind=kind,
+            title=title,
+            body=body,
+            link=link,
+            urgent=urgent,
+            created_at=now,
+        )
+        for user_id in user_ids
+    )
+    ids = [n.pk for n in notifications]
+
+    from . import tasks
+
+    transaction.on_commit(lambda: tasks.deliver_notifications.delay(ids))
+    return notifications
+
+
+def absolute_link(link: str) -> str:
+    """The link as a full address for an email (the path alone when ``SITE_URL`` is unset)."""
+    if not link:
+        return ""
+    return settings.SITE_URL.rstrip("/") + link
+
+
+def preferences_of(user_ids: Iterable[int]) -> dict[int, NotificationPreference]:
+    """Each user's preferences, the defaults for those who never chose (one query)."""
+    ids = set(user_ids)
+    found = {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=ids)}
+    return {uid: found.get(uid) or NotificationPreference(user_id=uid) for uid in ids}
+
+
+def email_text(notification: Notification) -> str:
+    """The plain-text body of one notification's email."""
+    parts = [notification.body, absolute_link(notification.link)]
+    return "\n\n".join(p for p in parts if p)
+
+
+def notifications_deliver(*, notification_ids: list[int]) -> dict[str, int]:
+    """Send the emails and texts the recipients want for these notifications.
+
+    Rows are locked while they are sent and marked, so two workers never send one twice
+    and a redelivered task skips what went out. Inactive users get nothing.
+    """
+    sent = {"emailed": 0, "texted": 0}
+    with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
+        pending = list(
+            Notification.objects.filter(pk__in=notification_ids, recipient__is_active=True)
+            .filter(Q(emailed_at=None) | Q(texted_at=None, urgent=True))
+            .select_related("recipient")
+            .select_for_update(of=("self",), skip_locked=True)
+            .order_by("pk")
+        )
+        prefs = preferences_of(n.recipient_id for n in pending)
+        emails: list[EmailMessage] = []
+        emailed: list[int] = []
+        texted: list[int] = []
+        sms = get_sms_backend()
+        for notification in pending:
+            user, pref = notification.recipient, prefs[notification.recipient_id]
+            if notification.emailed_at is None and pref.emails_each and user.email:
+                emails.append(
+                    EmailMessage(
+                        subject=notification.title, body=email_text(notification), to=[user.email]
+                    )
+                )
+                emailed.append(notification.pk)
+            if notification.urgent and notification.texted_at is None and pref.sms and user.phone:
+                text = " ".join(
+                    p for p in (notification.title, absolute_link(notification.link)) if p
+                )
+                sms.send(user.phone, text)
+                texted.append(notification.pk)
+        if emails:
+            get_connection().send_messages(emails)
+        now = timezone.now()
+        sent["emailed"] = Notification.objects.filter(pk__in=emailed).update(emailed_at=now)
+        sent["texted"] = Notification.objects.filter(pk__in=texted).update(texted_at=now)
+    return sent
+
+
+def notification_digests_send(*, now: dt.datetime | None = None) -> int:
+    """Email each digest user one message listing their unread, unemailed notifications of
+    the last day; returns how many emails were sent. Listed notifications are marked emailed,
+    so a second run the same day sends nothing again."""
+    now = now or timezone.now()
+    with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
+        rows = list(
+            Notification.objects.filter(
+                read_at=None,
+                emailed_at=None,
+                created_at__gte=now - DIGEST_PERIOD,
+                recipient__is_active=True,
+                recipient__notification_preference__email=True,
+                recipient__notification_preference__daily_digest=True,
+            )
+            .exclude(recipient__email="")
+            .select_related("recipient")
+            .select_for_update(of=("self",), skip_locked=True)
+            .order_by("recipient_id", "created_at", "pk")
+        )
+        by_user: dict[int, list[Notification]] = defaultdict(list)
+        for notification in rows:
+            by_user[notification.recipient_id].append(notification)
+        emails = []
+        for items in by_user.values():
+            user = items[0].recipient
+            lines = [
+                _("You have %(count)d unread notifications from the last day:")
+                % {"count": len(items)},
+                "",
+            ]
+            for item in items:
+                when = timezone.localtime(item.created_at).strftime("%m-%d %H:%M")
+                lines.append(f"· {when} {item.title}")
+                if item.link:
+                    lines.append(f"  {absolute_link(item.link)}")
+            lines += ["", _("Your inbox: %(url)s") % {"url": absolute_link("/accounts/inbox/")}]
+            emails.append(
+                EmailMessage(
+                    subject=_("Daily digest: %(count)d unread notifications")
+                    % {"count": len(items)},
+                    body="\n".join(lines),
+                    to=[user.email],
+                )
+            )
+        if emails:
+            get_connection().send_messages(emails)
+        Notification.objects.filter(pk__in=[n.pk for n in rows]).update(emailed_at=now)
+    return len(emails)
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def notifications_of(*, user: User) -> QuerySet[Notification]:
+    """The user's own notifications, newest first (never anyone else's)."""
+    if not user.is_authenticated:
+        return Notification.objects.none()
+    return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")
+
+
+def unread_count(*, user: User) -> int:
+    """How many of the user's notifications are unread (one query)."""
+    return notifications_of(user=user).filter(read_at=None).count()
+
+
+def notification_mark_read(*, user: User, notification_id: int) -> Notification:
+    """Mark one of the user's notifications read (again is harmless).
+
+    Raises ``Notification.DoesNotExist`` for anyone else's.
+    """
+    notification = notifications_of(user=user).get(pk=notification_id)
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, user: User) -> int:
+    """Mark every unread notification of the user read; how many were."""
+    return notifications_of(user=user).filter(read_at=None).update(read_at=timezone.now())
+
+
+def notification_preference_of(*, user: User) -> NotificationPreference:
+    """The user's preferences (unsaved defaults when they never chose)."""
+    return NotificationPreference.objects.filter(user=user).first() or NotificationPreference(
+        user=user
+    )
+
+
+def notification_preference_set(
+    *, user: User, email: bool, sms: bool, daily_digest: bool
+) -> NotificationPreference:
+    """Save the user's choice of emails, texts and digest."""
+    preference, _created = NotificationPreference.objects.update_or_create(
+        user=user, defaults={"email": email, "sms": sms, "daily_digest": daily_digest}
+    )
+    return preference
