@@ -111,3 +111,19 @@ def test_two_people_issuing_at_the_same_moment_get_distinct_numbers(notices: Not
     numbers = dict(Notice.objects.values_list("pk", "number"))
     assert numbers == {one.pk: "提示〔2022〕1号", two.pk: "提示〔2022〕2号"}
     assert DEADLINE > TODAY
+
+
+@pytest.mark.parametrize(
+    ("formats", "error"),
+    [
+        ({NoticeKind.REMINDER: "提示〔{year}〕号"}, "accountability.E003"),
+        ({NoticeKind.REMINDER: "提示〔{yr}〕{n}号"}, "accountability.E002"),
+        ({"memo": "{year}{n}"}, "accountability.E001"),
+        ({NoticeKind.WARNING: "警示〔{year}〕第{n:03d}号"}, None),
+    ],
+)
+def test_a_broken_number_format_fails_the_system_check(settings, formats, error) -> None:
+    from accountability.checks import check_number_formats
+
+    settings.NOTICE_NUMBER_FORMATS = formats
+    assert [e.id for e in check_number_formats()] == ([error] if error else [])

@@ -200,6 +200,10 @@ LEDGER_IMPORT_KEEP_DAYS = env.int("LEDGER_IMPORT_KEEP_DAYS", default=30)
 # Ledger dates must lie within the campaign's years widened by this many years on each side:
 # 15 admits a 2035 vision goal in a 2022 campaign and refuses typos such as 0001 or 9999.
 LEDGER_DATE_MARGIN_YEARS = env.int("LEDGER_DATE_MARGIN_YEARS", default=15)
+# Official numbers of the four notices by kind (reminder, supervision, warning,
+# accountability), str.format patterns with {year} and {n}, e.g. 督办〔{year}〕{n:03d}号, as JSON
+# in the environment; kinds left out keep accountability.models.DEFAULT_NUMBER_FORMATS.
+NOTICE_NUMBER_FORMATS = env.json("NOTICE_NUMBER_FORMATS", default={})
 
 # Content-Security-Policy (django-csp): scripts, styles, fonts and images from the app itself
 # only; no inline script, no inline event handler, no eval (htmx runs with allowEval off and
