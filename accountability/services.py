@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Post, RoleAssignment, Unit, User
 from campaign.models import Campaign, SupervisionGroup
-from tasks_ledger.models import TEXT_MAX, TITLE_MAX, LedgerItem
+from tasks_ledger.models import TEXT_MAX, TITLE_MAX, LedgerItem, date_outside_campaign
 from tasks_ledger.services import evidence_validate
 
 from . import rules
@@ -187,6 +187,9 @@ def notice_draft(
     requirements = _text(requirements, "requirements", TEXT_MAX, _("State the requirements."))
     if reply_deadline is None or reply_deadline < today:
         raise ValidationError({"reply_deadline": _("The reply deadline cannot be in the past.")})
+    typo = date_outside_campaign(reply_deadline, campaign)
+    if typo:
+        raise ValidationError({"reply_deadline": typo})
     notice = _create(
         {
             "campaign": campaign,

@@ -132,6 +132,9 @@ def test_drafting_is_checked(notices: Notices) -> None:
     with pytest.raises(ValidationError) as past:
         notices.draft(reply_deadline=TODAY - dt.timedelta(days=1))
     assert "reply_deadline" in past.value.message_dict
+    with pytest.raises(ValidationError) as typo:
+        notices.draft(reply_deadline=dt.date(2202, 6, 15))
+    assert "2202-06-15" in typo.value.message_dict["reply_deadline"][0]
     with pytest.raises(ValidationError) as nothing:
         notices.draft(target_unit=org.county_a, subject_title=" ")
     assert "subject_title" in nothing.value.message_dict
