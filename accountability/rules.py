@@ -12,7 +12,7 @@ that they agree for every persona and notice.
 - Readers: officials and the assessment office within their jurisdiction, and the
   responsible people named on it, once issued.
 - Drafting: a group's members and leader for the units assigned to the group; the office for
-  the units it manages.
+  the units it manages, in its own name or a group's (it escalates its groups' notices).
 - Approving a supervision order or anything more serious: the issuing group's leader, or the
   office over the target unit when no group issues it. A reminder needs no approval.
 """
@@ -136,13 +136,14 @@ def _notices_naming(user: User) -> QuerySet[Any, Any]:
 
 # --- drafting -------------------------------------------------------------------------------
 def can_draft_notice(user: User, unit: Unit, group: SupervisionGroup | None = None) -> bool:
-    """Draft a notice to ``unit``: as a member or leader of ``group`` when ``unit`` lies
-    under the group's assigned units, or as the office over ``unit`` when no group issues it."""
+    """Draft a notice to ``unit``: as the office over ``unit`` (in a group's name too: the
+    office escalates its groups' notices), or as a member or leader of ``group`` when
+    ``unit`` lies under the group's assigned units."""
     j = jurisdiction_for(user)
-    if group is None:
-        return _is_office(j) and j.can_manage(unit)
-    if j.is_global:
+    if _is_office(j) and j.can_manage(unit):
         return True
+    if group is None:
+        return False
     if group.pk not in _group_ids(user):
         return False
     return any(
@@ -154,16 +155,14 @@ def draftable_units_q(user: User, group: SupervisionGroup | None = None) -> Q:
     """Units (a filter on Unit) the user may draft a notice to; the list form of
     can_draft_notice."""
     j = jurisdiction_for(user)
-    if group is None:
-        return j.q("", manage=True) if _is_office(j) else NOTHING
     if j.is_global:
         return Q()
-    if group.pk not in _group_ids(user):
-        return NOTHING
-    query = NOTHING
+    office = j.q("", manage=True) if _is_office(j) else NOTHING
+    if group is None or group.pk not in _group_ids(user):
+        return office
     for path in group.assigned_units.values_list("path", flat=True):
-        query |= Q(path__startswith=path)
-    return query
+        office |= Q(path__startswith=path)
+    return office
 
 
 # --- approving and issuing ------------------------------------------------------------------

@@ -252,3 +252,17 @@ def test_every_change_is_in_history(notices: Notices) -> None:
         .values_list("pgh_label", "status")
     )
     assert labels == [("insert", "draft"), ("update", "issued")]
+
+
+def test_the_office_escalates_a_group_notice_in_the_group_s_name(notices: Notices) -> None:
+    """The office over the target unit may escalate what a group issued; the new draft stays
+    the group's, so the group's leader approves it."""
+    org = notices.org
+    reminder = notices.issued()
+    order = services.notice_escalate(
+        notice=reminder, actor=org.above, reply_deadline=DEADLINE, today=TODAY
+    )
+    assert order.group == org.group_a and order.drafted_by == org.above
+    with pytest.raises(PermissionDenied):
+        services.notice_approve(notice=order, actor=org.above)
+    assert services.notice_approve(notice=order, actor=notices.leader).status == "approved"
