@@ -5,9 +5,10 @@ validates its input (ValidationError in words), and runs in one transaction. A t
 locks the notice's row first and checks its status on the locked row, so two people acting
 on one notice at once cannot both succeed. Numbers come from :class:`NoticeCounter` in the
 issuing transaction, one atomic ``INSERT … ON CONFLICT … RETURNING``: two notices issued at
-the same moment get consecutive numbers, and a number, once given, is never given again
-(even when the notice is deleted, or the transaction that took it rolls back after the
-counter's row was committed by another).
+the same moment get consecutive numbers (the second waits on the counter's row until the
+first commits), and a number given to an issued notice is never given again, even when the
+notice is later deleted. An issue that rolls back gives its number back with it, so numbers
+have no gaps.
 """
 
 from __future__ import annotations
