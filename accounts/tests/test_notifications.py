@@ -272,7 +272,8 @@ def test_htmx_mark_read_returns_the_row_and_the_new_count(org, client):
     html = response.content.decode()
     assert response.status_code == 200
     assert f'id="notification-{a.pk}"' in html and "app-notification-unread" not in html
-    assert 'hx-swap-oob="true"' in html and ">1<" in html
+    assert 'id="nav-unread" class=' in html and ">1<" in html
+    assert '<span id="inbox-unread" hx-swap-oob="true">1 条未读</span>' in html
 
 
 def test_nobody_reads_or_marks_anyone_elses_notification(org, client):

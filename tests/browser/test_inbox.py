@@ -71,6 +71,7 @@ def test_inbox_on_a_phone(page: Page, live_server, shot: Callable[..., Path], or
     urgent = rows.filter(has_text="督办通知")
     urgent.get_by_role("button", name="标为已读").click()
     expect(page.locator("#nav-unread")).to_contain_text("2")
+    expect(page.locator("#inbox-unread")).to_have_text("2 条未读")
     expect(page.locator(".app-notification-unread")).to_have_count(2)
     expect(urgent.get_by_role("button")).to_have_count(0)
     assert Notification.objects.exclude(read_at=None).get().title.endswith("督办通知")
