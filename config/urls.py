@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("campaigns/", include("campaign.urls")),
     path("ledgers/", include("tasks_ledger.urls")),
+    path("supervision/", include("accountability.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
