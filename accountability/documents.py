@@ -71,11 +71,16 @@ class NoticeDocument:
     title: str
     recipient: str
     responsible: str
-    facts: str
-    requirements: str
+    facts: tuple[str, ...]  # one paragraph a line
+    requirements: tuple[str, ...]
     deadline: str
     signature: str
     date: str
+
+
+def _lines(text: str) -> tuple[str, ...]:
+    """The text's non-blank lines: each is a paragraph with its own first-line indent."""
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
 
 
 def notice_context(notice: Notice) -> NoticeDocument:
@@ -92,8 +97,8 @@ def notice_context(notice: Notice) -> NoticeDocument:
         title=f"关于{notice.subject}的{kind}",
         recipient=notice.target_unit.name,
         responsible=people,
-        facts=notice.facts,
-        requirements=notice.requirements,
+        facts=_lines(notice.facts),
+        requirements=_lines(notice.requirements),
         deadline=f"请于{chinese_date(notice.reply_deadline)}前将整改情况书面反馈{issuing_body}。",
         signature=issuing_body,
         date=chinese_date(notice.issued_on),
@@ -165,11 +170,13 @@ def notice_docx(notice: Notice) -> bytes:
     _paragraph(doc, "")
     _paragraph(doc, f"主送：{words.recipient}")
     _paragraph(doc, "一、问题情况", font=FONT_HEADING, indent=True)
-    _paragraph(doc, words.facts, indent=True)
+    for line in words.facts:
+        _paragraph(doc, line, indent=True)
     if words.responsible:
         _paragraph(doc, f"责任人：{words.responsible}", indent=True)
     _paragraph(doc, "二、整改要求", font=FONT_HEADING, indent=True)
-    _paragraph(doc, words.requirements, indent=True)
+    for line in words.requirements:
+        _paragraph(doc, line, indent=True)
     _paragraph(doc, "三、反馈时限", font=FONT_HEADING, indent=True)
     _paragraph(doc, words.deadline, indent=True)
     _paragraph(doc, "")

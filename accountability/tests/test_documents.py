@@ -27,9 +27,9 @@ def _read(data: bytes) -> tuple[list[str], Document]:  # type: ignore[valid-type
     return [p.text for p in doc.paragraphs], doc
 
 
-def _issued_order(notices: Notices) -> Notice:
+def _issued_order(notices: Notices, requirements: str = "十日内报送整改方案") -> Notice:
     return notices.issued(
-        NoticeKind.SUPERVISION, facts="产业园项目开工滞后两个月", requirements="十日内报送整改方案"
+        NoticeKind.SUPERVISION, facts="产业园项目开工滞后两个月", requirements=requirements
     )
 
 
@@ -38,7 +38,7 @@ def test_the_docx_reads_back_with_its_chinese_text_on_a4(notices: Notices) -> No
     gives the issuing body, the number, the title, the recipient, the facts, the
     requirements, the reply deadline, the seal's place and the date, on A4 with the margins
     of GB/T 9704 and East Asian fonts named for WPS and Word."""
-    notice = _issued_order(notices)
+    notice = _issued_order(notices, requirements="十日内报送整改方案\n\n倒排工期")
     texts, doc = _read(notice_docx(notice))
     group = notices.org.group_a.name
     assert texts[0] == f"测试市{group}"
@@ -46,7 +46,7 @@ def test_the_docx_reads_back_with_its_chinese_text_on_a4(notices: Notices) -> No
     assert "关于甲县产业园开工的督办单" in texts
     assert "主送：甲县" in texts
     assert "产业园项目开工滞后两个月" in texts
-    assert "十日内报送整改方案" in texts
+    assert texts[texts.index("十日内报送整改方案") + 1] == "倒排工期"  # a paragraph a line
     assert f"请于2022年6月15日前将整改情况书面反馈测试市{group}。" in texts
     assert texts[-3:] == [SEAL_NOTE, f"测试市{group}", "2022年6月1日"]
     assert any(t.startswith("责任人：") for t in texts)  # from the item's chain
