@@ -15,8 +15,9 @@ from datetime import date
 
 import pghistory
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Unit, history
@@ -324,3 +325,271 @@ class NoticeAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+# --- accountability measures (六问) ---------------------------------------------------------
+class MeasureKind(models.TextChoices):
+    """The six measures, mildest first (their order is their rank)."""
+
+    SELF_EXAMINATION = "self_examination", _("order to self-examine")
+    CIRCULATED_CRITICISM = "circulated_criticism", _("circulated criticism")
+    ADMONISHMENT = "admonishment", _("admonishment talk")
+    REASSIGNMENT = "reassignment", _("recommend reassignment")
+    ORGANISATIONAL = "organisational", _("recommend organisational handling")
+    DISCIPLINARY = "disciplinary", _("disciplinary sanction")
+
+    @classmethod
+    def rank_of(cls, kind: str) -> int:
+        """0 for an order to self-examine up to 5 for a disciplinary sanction."""
+        return list(cls.values).index(kind)
+
+
+DEFAULT_STRIKE_THRESHOLDS = {"principal_leader": 3}
+
+
+def strike_thresholds() -> dict[str, int]:
+    """``settings.ACCOUNTABILITY_STRIKE_THRESHOLDS`` over the defaults: for
+    ``"principal_leader"``, the number of measures on a unit in one calendar year at which the
+    unit's principal leader is involved too (a third strike)."""
+    return {
+        **DEFAULT_STRIKE_THRESHOLDS,
+        **getattr(settings, "ACCOUNTABILITY_STRIKE_THRESHOLDS", {}),
+    }
+
+
+@pghistory.track(*history())
+class AccountabilityMeasure(models.Model):
+    """One accountability measure decided on a person of a unit, or on the unit alone."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="measures", verbose_name=_("campaign")
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=MeasureKind.choices)
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="accountability_measures",
+        null=True,
+        blank=True,
+        verbose_name=_("person held accountable"),
+    )
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        related_name="accountability_measures",
+        verbose_name=_("unit"),
+    )
+    basis_notices = models.ManyToManyField(
+        Notice,
+        through="MeasureBasis",
+        related_name="measures",
+        blank=True,
+        verbose_name=_("notices cited"),
+    )
+    basis = models.TextField(_("basis"), blank=True, validators=capped(TEXT_MAX))
+    deciding_authority = models.CharField(_("deciding authority"), max_length=TITLE_MAX)
+    decided_on = models.DateField(_("decided on"))
+    document_number = models.CharField(_("document number"), max_length=50, blank=True)
+    note = models.TextField(_("note"), blank=True, validators=capped(TEXT_MAX))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("accountability measure")
+        verbose_name_plural = _("accountability measures")
+        ordering = ["-decided_on", "-pk"]
+        indexes = [
+            models.Index(fields=["unit", "decided_on"]),
+            models.Index(fields=["person", "decided_on"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(deciding_authority=""),
+                name="measure_has_authority",
+                violation_error_message=_("Name the authority that decided the measure."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.person if self.person_id else self.unit
+        return f"{self.get_kind_display()} · {who}"
+
+    @property
+    def rank(self) -> int:
+        """0 for an order to self-examine up to 5 for a disciplinary sanction."""
+        return MeasureKind.rank_of(self.kind)
+
+
+@pghistory.track(pghistory.InsertEvent("add"), pghistory.DeleteEvent("remove"), obj_field=None)
+class MeasureBasis(models.Model):
+    """Link table: a notice cited as the basis of a measure (tracked)."""
+
+    measure = models.ForeignKey(AccountabilityMeasure, on_delete=models.CASCADE, related_name="+")
+    notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="+")
+    history_label_field = "notice"
+
+    class Meta:
+        verbose_name = _("notice cited by a measure")
+        verbose_name_plural = _("notices cited by measures")
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "notice"], name="measurebasis_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} · {self.notice}"
+
+
+# --- exemptions (容错免责) ------------------------------------------------------------------
+class Distinction(models.TextChoices):
+    """The "three distinctions" (三个区分开来) an exemption is argued under."""
+
+    PIONEERING = (
+        "pioneering",
+        _("a mistake from inexperience in pioneering reform, not a knowing violation"),
+    )
+    EXPLORATORY = (
+        "exploratory",
+        _("an error in an exploratory trial not yet restricted, not defiance of a ban"),
+    )
+    UNINTENTIONAL = (
+        "unintentional",
+        _("an unintentional fault in pushing development, not a violation for private gain"),
+    )
+
+
+class ExemptionStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    APPROVED = "approved", _("approved")
+    REFUSED = "refused", _("refused")
+
+
+@pghistory.track(*history())
+class Exemption(models.Model):
+    """A unit's application for fault tolerance and exemption (容错免责) about one matter: a
+    notice or a ledger item. The campaign office over the unit approves or refuses it; an
+    approved exemption stops pending escalation for the matter (:func:`exempted_q`)."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="exemptions", verbose_name=_("campaign")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="exemptions", verbose_name=_("unit")
+    )
+    notice = models.ForeignKey(
+        Notice,
+        on_delete=models.PROTECT,
+        related_name="exemptions",
+        null=True,
+        blank=True,
+        verbose_name=_("notice"),
+    )
+    item = models.ForeignKey(
+        LedgerItem,
+        on_delete=models.PROTECT,
+        related_name="exemptions",
+        null=True,
+        blank=True,
+        verbose_name=_("ledger item"),
+    )
+    distinctions = ArrayField(
+        models.CharField(max_length=16, choices=Distinction.choices),
+        verbose_name=_("distinctions (三个区分开来)"),
+    )
+    reasons = models.TextField(_("reasons"), validators=capped(TEXT_MAX))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ExemptionStatus.choices,
+        default=ExemptionStatus.PENDING,
+    )
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("applied by"),
+    )
+    applied_at = models.DateTimeField(_("applied at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True, validators=capped(TEXT_MAX))
+
+    class Meta:
+        verbose_name = _("exemption")
+        verbose_name_plural = _("exemptions")
+        ordering = ["-applied_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(notice__isnull=False) | Q(item__isnull=False),
+                name="exemption_has_matter",
+                violation_error_message=_("An exemption is about a notice or a ledger item."),
+            ),
+            models.CheckConstraint(
+                condition=Q(distinctions__len__gt=0),
+                name="exemption_has_distinction",
+                violation_error_message=_("Choose at least one of the three distinctions."),
+            ),
+            models.UniqueConstraint(
+                fields=["notice"],
+                condition=Q(status=ExemptionStatus.PENDING, notice__isnull=False),
+                name="exemption_one_pending_per_notice",
+                violation_error_message=_(
+                    "This matter already has an exemption application awaiting a decision."
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=Q(status=ExemptionStatus.PENDING, item__isnull=False),
+                name="exemption_one_pending_per_item",
+                violation_error_message=_(
+                    "This matter already has an exemption application awaiting a decision."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        matter = self.notice if self.notice_id else self.item
+        return f"{matter} · {self.get_status_display()}"
+
+
+def _approved() -> QuerySet[Exemption]:
+    return Exemption.objects.filter(status=ExemptionStatus.APPROVED)
+
+
+def exempted_q(prefix: str = "") -> Q:
+    """Notices (a filter on Notice, ``prefix`` for a relation to one) whose matter has an
+    approved exemption: the notice itself or a notice it escalates from (up to the most
+    serious kind), or its ledger item. The sweep leaves these alone."""
+    notices = _approved().filter(notice__isnull=False).values("notice_id")
+    items = _approved().filter(item__isnull=False).values("item_id")
+    query = Q(**{f"{prefix}item__in": items})
+    hop = prefix
+    for _rank in NoticeKind.values:
+        query |= Q(**{f"{hop}pk__in": notices})
+        hop += "escalated_from__"
+    return query
+
+
+def exempted_items_q(prefix: str = "") -> Q:
+    """Ledger items (a filter on LedgerItem) with an approved exemption of their own."""
+    items = _approved().filter(item__isnull=False).values("item_id")
+    return Q(**{f"{prefix}pk__in": items})
+
+
+def is_exempted(matter: Notice | LedgerItem) -> bool:
+    """Whether an approved exemption covers ``matter``: for a notice, as :func:`exempted_q`;
+    for a ledger item, an exemption about the item itself."""
+    if isinstance(matter, Notice):
+        return Notice.objects.filter(exempted_q(), pk=matter.pk).exists()
+    return _approved().filter(item=matter).exists()

@@ -32,7 +32,7 @@ from .models import SENT_STATUSES, NoticeKind, NoticeStatus
 if TYPE_CHECKING:
     from accounts.models import Unit, User
 
-    from .models import Notice
+    from .models import AccountabilityMeasure, Exemption, Notice
 
 OFFICE_ROLES = (Role.CAMPAIGN_OFFICE, Role.ADMINISTRATOR)
 READER_ROLES = (Role.OFFICIAL, Role.ASSESSMENT_OFFICE)
@@ -273,3 +273,87 @@ def escalatable_notices_q(user: User) -> Q:
         & ~Q(kind=NoticeKind.ACCOUNTABILITY)
         & _issuer_q(user, jurisdiction_for(user))
     )
+
+
+# --- accountability measures (六问) ---------------------------------------------------------
+def can_record_measure(user: User, unit: Unit) -> bool:
+    """Record a measure on ``unit`` or one of its people: the campaign office over the unit."""
+    j = jurisdiction_for(user)
+    return _is_office(j) and j.can_manage(unit)
+
+
+def recordable_units_q(user: User) -> Q:
+    """Units (a filter on Unit) the user may record a measure on; the list form of
+    can_record_measure."""
+    j = jurisdiction_for(user)
+    if j.is_global:
+        return Q()
+    return j.q("", manage=True) if _is_office(j) else NOTHING
+
+
+def can_view_measure(user: User, measure: AccountabilityMeasure) -> bool:
+    """Everyone whose jurisdiction covers the measure's unit, and the person it is on."""
+    if jurisdiction_for(user).can_view(measure.unit):
+        return True
+    return user.is_authenticated and measure.person_id == user.pk
+
+
+def viewable_measures_q(user: User) -> Q:
+    """The list form of can_view_measure."""
+    j = jurisdiction_for(user)
+    if j.is_global:
+        return Q()
+    own = Q(person=user) if user.is_authenticated else NOTHING
+    return j.q("unit") | own
+
+
+# --- exemptions (容错免责) ------------------------------------------------------------------
+def can_apply_exemption(user: User, unit: Unit) -> bool:
+    """Apply for an exemption for ``unit``: people holding a post in the unit or above it
+    (its liaison, its leaders) who may change records."""
+    return _on_target_side(jurisdiction_for(user), unit)
+
+
+def applicable_units_q(user: User) -> Q:
+    """Units (a filter on Unit) the user may apply for; the list form of can_apply_exemption."""
+    j = jurisdiction_for(user)
+    if j.is_global:
+        return Q()
+    if j.is_read_only:
+        return NOTHING
+    query = NOTHING
+    for path in j.member_paths:
+        query |= Q(path__startswith=path)
+    return query
+
+
+def can_view_exemption(user: User, exemption: Exemption) -> bool:
+    """The applying side, and everyone whose jurisdiction covers the unit (the office that
+    decides, supervision groups, readers)."""
+    return jurisdiction_for(user).can_view(exemption.unit)
+
+
+def viewable_exemptions_q(user: User) -> Q:
+    """The list form of can_view_exemption."""
+    return jurisdiction_for(user).q("unit")
+
+
+def can_decide_exemption(user: User, exemption: Exemption) -> bool:
+    """Approve or refuse a pending exemption: the campaign office over the unit."""
+    from .models import ExemptionStatus
+
+    if exemption.status != ExemptionStatus.PENDING:
+        return False
+    j = jurisdiction_for(user)
+    return _is_office(j) and j.can_manage(exemption.unit)
+
+
+def decidable_exemptions_q(user: User) -> Q:
+    """The list form of can_decide_exemption."""
+    from .models import ExemptionStatus
+
+    j = jurisdiction_for(user)
+    pending = Q(status=ExemptionStatus.PENDING)
+    if j.is_global:
+        return pending
+    return pending & j.q("unit", manage=True) if _is_office(j) else NOTHING

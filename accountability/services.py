@@ -1,4 +1,5 @@
-"""Writes on notices: draft, approve, issue, sign for, reply, accept, return, escalate.
+"""Writes on notices (draft, approve, issue, sign for, reply, accept, return, escalate),
+accountability measures (record, with their strikes) and exemptions (apply, approve, refuse).
 
 Each service asks :mod:`accountability.rules` (PermissionDenied with a reason in words),
 validates its input (ValidationError in words), and runs in one transaction. A transition
@@ -14,12 +15,14 @@ have no gaps.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,12 +33,20 @@ from tasks_ledger.services import evidence_validate
 
 from . import rules
 from .models import (
+    SENT_STATUSES,
+    AccountabilityMeasure,
+    Distinction,
+    Exemption,
+    ExemptionStatus,
+    MeasureKind,
     Notice,
     NoticeAttachment,
     NoticeCounter,
     NoticeKind,
     NoticeStatus,
+    is_exempted,
     number_format,
+    strike_thresholds,
 )
 
 
@@ -368,6 +379,10 @@ def notice_escalate(
     if notice.status not in rules.ESCALATABLE:
         raise _refused_status(notice)
     _require(rules.can_escalate_notice(actor, notice), _("You may not escalate this notice."))
+    if is_exempted(notice):
+        raise ValidationError(
+            _("An exemption (容错免责) has been approved for this matter; it is not escalated.")
+        )
     following = kind or NoticeKind.next_of(notice.kind)
     if following not in NoticeKind.values or NoticeKind.rank_of(following) <= notice.rank:
         raise ValidationError({"kind": _("Escalate to a more serious kind of notice.")})
@@ -384,4 +399,224 @@ def notice_escalate(
         group=notice.group,
         escalated_from=notice,
         today=today,
+    )
+
+
+# --- accountability measures (六问) ---------------------------------------------------------
+@dataclass(frozen=True)
+class Strikes:
+    """A measure's strikes in its calendar year: how many measures its person and its unit
+    have that year (this one included), and whom the thresholds involve besides."""
+
+    year: int
+    person_count: int
+    unit_count: int
+    involve: list[User]
+
+
+def strike_counts(year: int) -> tuple[dict[int, int], dict[int, int]]:
+    """Measures per person and per unit decided in ``year`` (two grouped queries)."""
+    measures = AccountabilityMeasure.objects.filter(decided_on__year=year)
+    per_person = dict(
+        measures.filter(person__isnull=False)
+        .values_list("person")
+        .annotate(n=Count("pk"))
+        .values_list("person", "n")
+    )
+    per_unit = dict(measures.values_list("unit").annotate(n=Count("pk")).values_list("unit", "n"))
+    return per_person, per_unit
+
+
+def measure_strikes(measure: AccountabilityMeasure) -> Strikes:
+    """The strikes of ``measure`` (saved, or about to be: then it counts as one more), and,
+    when the unit's count that year reaches ``strike_thresholds()["principal_leader"]``, the
+    unit's principal leader(s) to involve (a third strike also involves the principal leader;
+    never the person the measure is on)."""
+    year = measure.decided_on.year
+    same_year = AccountabilityMeasure.objects.filter(decided_on__year=year)
+    if measure.pk is not None:
+        same_year = same_year.exclude(pk=measure.pk)
+    unit_count = same_year.filter(unit_id=measure.unit_id).count() + 1
+    person_count = (
+        same_year.filter(person_id=measure.person_id).count() + 1 if measure.person_id else 0
+    )
+    involve: list[User] = []
+    threshold = strike_thresholds().get("principal_leader")
+    if threshold and unit_count >= threshold:
+        leaders = Membership.objects.filter(unit_id=measure.unit_id, post=Post.PRINCIPAL_LEADER)
+        involve = [
+            m.user
+            for m in leaders.select_related("user").order_by("user_id")
+            if m.user_id != measure.person_id
+        ]
+    return Strikes(year=year, person_count=person_count, unit_count=unit_count, involve=involve)
+
+
+@transaction.atomic
+def measure_record(
+    *,
+    actor: User,
+    campaign: Campaign,
+    kind: str,
+    unit: Unit,
+    deciding_authority: str,
+    decided_on: date,
+    person: User | None = None,
+    notices: Iterable[Notice] = (),
+    basis: str = "",
+    document_number: str = "",
+    note: str = "",
+    today: date | None = None,
+) -> AccountabilityMeasure:
+    """Record a measure decided on ``person`` of ``unit`` (or on the unit alone), citing
+    ``notices`` and a basis in words. Call :func:`measure_strikes` for what it involves."""
+    today = today or timezone.localdate()
+    if kind not in MeasureKind.values:
+        raise ValidationError({"kind": _("Choose one of the six measures.")})
+    _require(
+        rules.can_record_measure(actor, unit),
+        _("Only the campaign office over %(unit)s records its accountability measures.")
+        % {"unit": unit},
+    )
+    if (
+        person is not None
+        and not Membership.objects.filter(user=person, unit__path__startswith=unit.path).exists()
+    ):
+        raise ValidationError(
+            {
+                "person": _("%(person)s holds no post in %(unit)s.")
+                % {"person": person, "unit": unit}
+            }
+        )
+    cited = list(notices)
+    for notice in cited:
+        if notice.campaign_id != campaign.pk:
+            raise ValidationError({"notices": _("A notice cited belongs to another campaign.")})
+        if not unit.path.startswith(
+            notice.target_unit.path
+        ) and not notice.target_unit.path.startswith(unit.path):
+            raise ValidationError(
+                {
+                    "notices": _("Notice %(notice)s was not sent to %(unit)s.")
+                    % {"notice": notice, "unit": unit}
+                }
+            )
+    basis = _text(basis, "basis", TEXT_MAX)
+    if not cited and not basis:
+        raise ValidationError({"basis": _("Cite the notices or state the basis in words.")})
+    authority = _text(
+        deciding_authority, "deciding_authority", TITLE_MAX, _("Name the deciding authority.")
+    )
+    if decided_on is None or decided_on > today:
+        raise ValidationError({"decided_on": _("The decision date cannot be in the future.")})
+    measure = AccountabilityMeasure.objects.create(
+        campaign=campaign,
+        kind=kind,
+        person=person,
+        unit=unit,
+        basis=basis,
+        deciding_authority=authority,
+        decided_on=decided_on,
+        document_number=_text(document_number, "document_number", 50),
+        note=_text(note, "note", TEXT_MAX),
+        created_by=actor,
+    )
+    measure.basis_notices.set(cited)
+    return measure
+
+
+# --- exemptions (容错免责) ------------------------------------------------------------------
+def _pending_message() -> str:
+    return _("This matter already has an exemption application awaiting a decision.")
+
+
+@transaction.atomic
+def exemption_apply(
+    *,
+    actor: User,
+    distinctions: Iterable[str],
+    reasons: str,
+    notice: Notice | None = None,
+    item: LedgerItem | None = None,
+) -> Exemption:
+    """The unit applies for an exemption about a notice it received or one of its ledger
+    items, under one or more of the three distinctions, with its reasons."""
+    if notice is None and item is None:
+        raise ValidationError(_("Choose the notice or the ledger item the exemption is about."))
+    if notice is not None and item is not None and notice.item_id != item.pk:
+        raise ValidationError({"item": _("The notice is not about this ledger item.")})
+    if notice is not None:
+        unit, campaign = notice.target_unit, notice.campaign
+        if notice.status not in SENT_STATUSES:
+            raise ValidationError({"notice": _("The notice has not been issued.")})
+    else:
+        assert item is not None
+        unit, campaign = item.unit, item.ledger.campaign
+    _require(
+        rules.can_apply_exemption(actor, unit),
+        _("Only %(unit)s (or a unit above it) applies for its exemption.") % {"unit": unit},
+    )
+    given = set(distinctions)
+    if not given or not given <= set(Distinction.values):
+        raise ValidationError({"distinctions": _("Choose at least one of the three distinctions.")})
+    chosen = [value for value in Distinction.values if value in given]
+    reasons = _text(reasons, "reasons", TEXT_MAX, _("State the reasons."))
+    pending = Exemption.objects.filter(status=ExemptionStatus.PENDING)
+    if (notice is not None and pending.filter(notice=notice).exists()) or (
+        item is not None and pending.filter(item=item).exists()
+    ):
+        raise ValidationError(_pending_message())
+    try:
+        with transaction.atomic():
+            return Exemption.objects.create(
+                campaign=campaign,
+                unit=unit,
+                notice=notice,
+                item=item,
+                distinctions=chosen,
+                reasons=reasons,
+                applied_by=actor,
+            )
+    except IntegrityError as exc:
+        raise ValidationError(_pending_message()) from exc
+
+
+def _decide(exemption: Exemption, actor: User, status: str, note: str) -> Exemption:
+    exemption = (
+        Exemption.objects.select_for_update(of=("self",))
+        .select_related("unit")
+        .get(pk=exemption.pk)
+    )
+    if exemption.status != ExemptionStatus.PENDING:
+        raise ValidationError(
+            _("The exemption is %(status)s already.") % {"status": exemption.get_status_display()}
+        )
+    _require(
+        rules.can_decide_exemption(actor, exemption),
+        _("Only the campaign office over %(unit)s decides its exemptions.")
+        % {"unit": exemption.unit},
+    )
+    exemption.status = status
+    exemption.decision_note = note
+    exemption.decided_by, exemption.decided_at = actor, timezone.now()
+    exemption.save(update_fields=["status", "decision_note", "decided_by", "decided_at"])
+    return exemption
+
+
+@transaction.atomic
+def exemption_approve(*, exemption: Exemption, actor: User, note: str = "") -> Exemption:
+    """The campaign office approves: escalation of the matter stops."""
+    return _decide(
+        exemption, actor, ExemptionStatus.APPROVED, _text(note, "decision_note", TEXT_MAX)
+    )
+
+
+@transaction.atomic
+def exemption_refuse(*, exemption: Exemption, actor: User, note: str) -> Exemption:
+    """The campaign office refuses, saying why."""
+    return _decide(
+        exemption,
+        actor,
+        ExemptionStatus.REFUSED,
+        _text(note, "decision_note", TEXT_MAX, _("Say why the exemption is refused.")),
     )
