@@ -7,14 +7,16 @@ requirements, the reply deadline), the issuing body and date at the bottom right
 place for the seal. A draft has no number yet: it shows "（待编号）".
 
 Fonts are named, not embedded: each run names its East Asian font (``w:eastAsia``), the one
-Chinese offices have (仿宋_GB2312, 方正小标宋简体, 黑体); where it is missing WPS, Word and
-LibreOffice substitute a CJK font of the system (fonts-noto-cjk on Linux). The print view
+Chinese offices have (仿宋_GB2312, 方正小标宋简体, 黑体), and the font table gives each its
+common Windows name (仿宋, 宋体, SimHei) and GB2312 charset for Word and WPS to fall back on;
+LibreOffice falls back through fontconfig to the system's CJK fonts (fonts-noto-cjk). The print view
 (``accountability/notice_print.html``) shows the same content through :func:`notice_context`.
 """
 
 from __future__ import annotations
 
 import io
+import zipfile
 from dataclasses import dataclass
 from datetime import date
 
@@ -22,13 +24,14 @@ from django.utils import translation
 from docx import Document
 from docx.document import Document as DocumentObject
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
+from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.oxml.text.font import CT_RPr
 from docx.shared import Mm, Pt, RGBColor
 from docx.styles.style import ParagraphStyle
 from docx.text.font import Font
 from docx.text.paragraph import Paragraph
+from lxml import etree
 
 from .models import Notice
 
@@ -41,6 +44,13 @@ FONT_BODY = "仿宋_GB2312"
 FONT_TITLE = "方正小标宋简体"
 FONT_HEADING = "黑体"
 FONT_LATIN = "Times New Roman"
+# The font table tells Word and WPS what each font is when it is missing here: a Chinese
+# (GB2312, charset 86) font, its common Windows name as the alternative, serif or sans.
+FONT_TABLE = {
+    FONT_BODY: ("仿宋", "roman"),
+    FONT_TITLE: ("宋体", "roman"),
+    FONT_HEADING: ("SimHei", "swiss"),
+}
 # What the print view asks the browser for, in order (the system's Noto CJK last).
 CSS_BODY = '"仿宋_GB2312", "FangSong", "STFangsong", "Noto Serif CJK SC", serif'
 CSS_TITLE = '"方正小标宋简体", "STZhongsong", "Noto Serif CJK SC", serif'
@@ -185,6 +195,37 @@ def notice_docx(notice: Notice) -> bytes:
     _paragraph(doc, words.date, align=right)
     out = io.BytesIO()
     doc.save(out)
+    return _with_font_table(out.getvalue())
+
+
+def _with_font_table(data: bytes) -> bytes:
+    """Add the Chinese fonts to ``word/fontTable.xml`` (python-docx keeps that part as bytes)."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "word/fontTable.xml":
+                table = parse_xml(content)
+                for name, (alternative, family) in FONT_TABLE.items():
+                    font = OxmlElement("w:font")
+                    font.set(qn("w:name"), name)
+                    for tag, value in (
+                        ("altName", alternative),
+                        ("charset", "86"),
+                        ("family", family),
+                        ("pitch", "variable"),
+                    ):
+                        child = OxmlElement(f"w:{tag}")
+                        child.set(qn("w:val"), value)
+                        font.append(child)
+                    table.append(font)
+                content = etree.tostring(
+                    table, xml_declaration=True, encoding="UTF-8", standalone=True
+                )
+            target.writestr(info, content)
     return out.getvalue()
 
 

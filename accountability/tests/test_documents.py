@@ -4,6 +4,7 @@ print view, both only for those who may see the notice."""
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 from urllib.parse import quote
 
@@ -39,7 +40,8 @@ def test_the_docx_reads_back_with_its_chinese_text_on_a4(notices: Notices) -> No
     requirements, the reply deadline, the seal's place and the date, on A4 with the margins
     of GB/T 9704 and East Asian fonts named for WPS and Word."""
     notice = _issued_order(notices, requirements="十日内报送整改方案\n\n倒排工期")
-    texts, doc = _read(notice_docx(notice))
+    data = notice_docx(notice)
+    texts, doc = _read(data)
     group = notices.org.group_a.name
     assert texts[0] == f"测试市{group}"
     assert texts[1] == "督办〔2022〕1号"
@@ -69,6 +71,11 @@ def test_the_docx_reads_back_with_its_chinese_text_on_a4(notices: Notices) -> No
     assert normal.get(qn("w:eastAsia")) == FONT_BODY
     rule = doc.paragraphs[1]._p.pPr.find(qn("w:pBdr")).find(qn("w:bottom"))
     assert rule.get(qn("w:color")) == "E60012"  # the red rule under the number
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        fonts_xml = archive.read("word/fontTable.xml").decode()
+    assert (
+        '<w:font w:name="仿宋_GB2312"><w:altName w:val="仿宋"/><w:charset w:val="86"/>' in fonts_xml
+    )
     title = next(p for p in doc.paragraphs if p.text.startswith("关于"))
     assert title.runs[0].font.size.pt == 22 and title.runs[0].font.bold  # 2号 bold
 
