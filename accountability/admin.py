@@ -1,4 +1,5 @@
-"""Admin for notices: inspected here, scoped like every view; written by the services.
+"""Admin for notices, accountability measures and exemptions: inspected here, scoped like
+every view; written by the services.
 
 Notices move through their lifecycle on the pages and the API (drafting, approval, issue,
 signing for, replies and decisions, with their rules and their numbers), so the admin lets
@@ -17,7 +18,14 @@ from accounts.admin import JurisdictionAdminMixin, ScopedTabularInline
 from accounts.models import User
 
 from . import rules
-from .models import Notice, NoticeAttachment, NoticePerson
+from .models import (
+    AccountabilityMeasure,
+    Exemption,
+    MeasureBasis,
+    Notice,
+    NoticeAttachment,
+    NoticePerson,
+)
 
 
 class NoticePersonInline(ScopedTabularInline):
@@ -78,4 +86,58 @@ class NoticeAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
         group's draft stays with the group and the office)."""
         return (
             super().get_queryset(request).filter(rules.viewable_notices_q(cast(User, request.user)))
+        )
+
+
+class MeasureBasisInline(ScopedTabularInline):
+    """The notices a measure cites."""
+
+    model = MeasureBasis
+    extra = 0
+    raw_id_fields = ("notice",)
+
+
+@admin.register(AccountabilityMeasure)
+class AccountabilityMeasureAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+    """Measures within the user's jurisdiction that the measure rules let them see; recorded
+    by the service (which checks the office's right and the basis), inspected here."""
+
+    jurisdiction_field = "unit"
+    inspection_only = True
+    list_display = ("kind", "person", "unit", "decided_on", "deciding_authority", "document_number")
+    list_filter = ("kind", "campaign")
+    search_fields = ("person__name", "unit__name", "document_number", "basis")
+    list_select_related = ("person", "unit")
+    raw_id_fields = ("campaign", "person", "unit", "created_by")
+    inlines = (MeasureBasisInline,)
+    date_hierarchy = "decided_on"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        """Within the jurisdiction, as the measure rules say."""
+        return (
+            super()
+            .get_queryset(request)
+            .filter(rules.viewable_measures_q(cast(User, request.user)))
+        )
+
+
+@admin.register(Exemption)
+class ExemptionAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+    """Exemption applications within the user's jurisdiction; applied for and decided through
+    the services, inspected here."""
+
+    jurisdiction_field = "unit"
+    inspection_only = True
+    list_display = ("__str__", "unit", "status", "applied_at", "decided_at")
+    list_filter = ("status", "campaign")
+    search_fields = ("unit__name", "reasons", "notice__number", "item__title")
+    list_select_related = ("unit", "notice", "item")
+    raw_id_fields = ("campaign", "unit", "notice", "item", "applied_by", "decided_by")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        """Within the jurisdiction, as the exemption rules say."""
+        return (
+            super()
+            .get_queryset(request)
+            .filter(rules.viewable_exemptions_q(cast(User, request.user)))
         )

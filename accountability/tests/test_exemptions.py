@@ -234,3 +234,22 @@ def test_the_rules_agree_and_say_what_the_domain_says(notices: Notices) -> None:
     assert not rules.can_apply_exemption(org.official, org.county_a)
     assert not rules.can_view_exemption(org.outsider, exemptions[0])
     assert not rules.can_view_exemption(people["anonymous"], exemptions[0])
+
+
+def test_the_admin_shows_the_city_s_exemptions_and_changes_none(
+    notices: Notices, client: Any
+) -> None:
+    from django.urls import reverse
+
+    org = notices.org
+    ours = _apply(notices)
+    client.force_login(org.admin)
+    listing = client.get(reverse("admin:accountability_exemption_changelist"))
+    assert set(listing.context["cl"].queryset) == {ours}
+    change = reverse("admin:accountability_exemption_change", args=[ours.pk])
+    assert client.get(change).status_code == 200
+    assert client.post(change, {"status": "approved"}).status_code == 403
+    client.force_login(org.outsider)
+    assert client.get(reverse("admin:accountability_exemption_changelist")).status_code == 302
+    ours.refresh_from_db()
+    assert ours.status == ExemptionStatus.PENDING

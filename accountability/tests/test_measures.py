@@ -213,3 +213,30 @@ def test_the_rules_agree_and_say_what_the_domain_says(notices: Notices) -> None:
     assert rules.can_record_measure(county_office, org.township_a)
     assert not rules.can_record_measure(county_office, org.county_b)
     assert not rules.can_record_measure(org.inside, org.county_a)
+
+
+def test_the_admin_shows_the_city_s_measures_and_changes_none(
+    notices: Notices, client: Any
+) -> None:
+    """The city's administrator lists 甲县's measure, not the province's, and may not change
+    it or add one."""
+    from django.urls import reverse
+
+    org = notices.org
+    ours = _record(notices)
+    theirs = AccountabilityMeasure.objects.create(
+        campaign=org.campaign,
+        kind=MeasureKind.DISCIPLINARY,
+        unit=org.province,
+        deciding_authority="省纪委",
+        decided_on=DECIDED,
+        created_by=org.superuser,
+    )
+    client.force_login(org.admin)
+    listing = client.get(reverse("admin:accountability_accountabilitymeasure_changelist"))
+    shown = set(listing.context["cl"].queryset)
+    assert ours in shown and theirs not in shown
+    change = reverse("admin:accountability_accountabilitymeasure_change", args=[ours.pk])
+    assert client.post(change, {"note": "改写"}).status_code == 403
+    add = reverse("admin:accountability_accountabilitymeasure_add")
+    assert client.get(add).status_code == 403
