@@ -1,4 +1,5 @@
-"""System checks: the configured notice number formats can number a notice."""
+"""System checks: the configured notice number formats can number a notice, and the strike
+thresholds name what they involve with a positive count."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 
-from .models import NoticeKind, number_format
+from .models import DEFAULT_STRIKE_THRESHOLDS, NoticeKind, number_format
 
 
 @checks.register()
@@ -41,6 +42,38 @@ def check_number_formats(app_configs: Any = None, **kwargs: Any) -> list[checks.
                 checks.Error(
                     f"NOTICE_NUMBER_FORMATS[{kind!r}] = {fmt!r} does not show the number {{n}}.",
                     id="accountability.E003",
+                )
+            )
+    return errors
+
+
+@checks.register()
+def check_strike_thresholds(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """ACCOUNTABILITY_STRIKE_THRESHOLDS maps known keys to positive whole numbers."""
+    thresholds = getattr(settings, "ACCOUNTABILITY_STRIKE_THRESHOLDS", {})
+    if not isinstance(thresholds, dict):
+        return [
+            checks.Error(
+                'ACCOUNTABILITY_STRIKE_THRESHOLDS must be a mapping, e.g. {"principal_leader": 3}.',
+                id="accountability.E004",
+            )
+        ]
+    errors: list[checks.CheckMessage] = []
+    for key, value in thresholds.items():
+        if key not in DEFAULT_STRIKE_THRESHOLDS:
+            errors.append(
+                checks.Error(
+                    f"ACCOUNTABILITY_STRIKE_THRESHOLDS names an unknown key {key!r}.",
+                    hint=f"Use {', '.join(DEFAULT_STRIKE_THRESHOLDS)}.",
+                    id="accountability.E005",
+                )
+            )
+        elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            errors.append(
+                checks.Error(
+                    f"ACCOUNTABILITY_STRIKE_THRESHOLDS[{key!r}] = {value!r} is not a positive"
+                    " whole number.",
+                    id="accountability.E006",
                 )
             )
     return errors

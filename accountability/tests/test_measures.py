@@ -240,3 +240,23 @@ def test_the_admin_shows_the_city_s_measures_and_changes_none(
     assert client.post(change, {"note": "改写"}).status_code == 403
     add = reverse("admin:accountability_accountabilitymeasure_add")
     assert client.get(add).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("thresholds", "error"),
+    [
+        ({"principal_leader": 3}, None),
+        ({}, None),
+        ({"mayor": 3}, "accountability.E005"),
+        ({"principal_leader": 0}, "accountability.E006"),
+        ({"principal_leader": "3"}, "accountability.E006"),
+        ([3], "accountability.E004"),
+    ],
+)
+def test_the_system_check_refuses_bad_thresholds(
+    settings: Any, thresholds: Any, error: str | None
+) -> None:
+    from accountability.checks import check_strike_thresholds
+
+    settings.ACCOUNTABILITY_STRIKE_THRESHOLDS = thresholds
+    assert [e.id for e in check_strike_thresholds()] == ([error] if error else [])

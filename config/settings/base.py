@@ -204,6 +204,12 @@ LEDGER_DATE_MARGIN_YEARS = env.int("LEDGER_DATE_MARGIN_YEARS", default=15)
 # accountability), str.format patterns with {year} and {n}, e.g. 督办〔{year}〕{n:03d}号, as JSON
 # in the environment; kinds left out keep accountability.models.DEFAULT_NUMBER_FORMATS.
 NOTICE_NUMBER_FORMATS = env.json("NOTICE_NUMBER_FORMATS", default={})
+# Strikes (accountability measures per unit in a calendar year) at which more people are
+# involved, as JSON in the environment: {"principal_leader": 3} means a unit's third measure in a
+# year also involves its principal leader (accountability.services.measure_strikes).
+ACCOUNTABILITY_STRIKE_THRESHOLDS = env.json(
+    "ACCOUNTABILITY_STRIKE_THRESHOLDS", default={"principal_leader": 3}
+)
 
 # Content-Security-Policy (django-csp): scripts, styles, fonts and images from the app itself
 # only; no inline script, no inline event handler, no eval (htmx runs with allowEval off and
