@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Unit, history
 from campaign.models import Campaign, SupervisionGroup
-from tasks_ledger.models import TEXT_MAX, TITLE_MAX, LedgerItem, capped
+from tasks_ledger.models import TEXT_MAX, TITLE_MAX, LedgerItem, StoredFile, capped
 
 
 class NoticeKind(models.TextChoices):
@@ -299,7 +299,7 @@ class NoticeCounter(models.Model):
 
 
 @pghistory.track(*history())
-class NoticeAttachment(models.Model):
+class NoticeAttachment(StoredFile):
     """A file with a notice: sent with it by the issuer, or evidence with the unit's reply."""
 
     notice = models.ForeignKey(
@@ -307,24 +307,11 @@ class NoticeAttachment(models.Model):
     )
     with_reply = models.BooleanField(_("evidence with the reply"), default=False)
     file = models.FileField(_("file"), upload_to="notices/%Y/%m/")
-    original_name = models.CharField(_("file name"), max_length=255)
-    content_type = models.CharField(_("content type"), max_length=100)
-    size = models.PositiveIntegerField(_("size (bytes)"))
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("uploaded by"),
-    )
-    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("notice attachment")
         verbose_name_plural = _("notice attachments")
         ordering = ["uploaded_at", "pk"]
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 # --- accountability measures (六问) ---------------------------------------------------------

@@ -817,8 +817,31 @@ class StatusChangeRequest(ApprovableRequest):
         return f"{self.item.code} · {self.get_change_display()}"
 
 
+class StoredFile(models.Model):
+    """What every checked upload keeps beside its file (which each model declares with its
+    own folder): the name it came with, its checked type and size, who and when. Files are
+    checked by :func:`tasks_ledger.services.evidence_validate` before they are stored."""
+
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
 @pghistory.track(*history())
-class Evidence(models.Model):
+class Evidence(StoredFile):
     """A file backing a progress report or a sign-off request (type and size checked)."""
 
     item = models.ForeignKey(
@@ -841,24 +864,11 @@ class Evidence(models.Model):
         verbose_name=_("sign-off request"),
     )
     file = models.FileField(_("file"), upload_to="evidence/%Y/%m/")
-    original_name = models.CharField(_("file name"), max_length=255)
-    content_type = models.CharField(_("content type"), max_length=100)
-    size = models.PositiveIntegerField(_("size (bytes)"))
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("uploaded by"),
-    )
-    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("evidence")
         verbose_name_plural = _("evidence")
         ordering = ["-uploaded_at", "-pk"]
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class ImportStatus(models.TextChoices):
