@@ -30,6 +30,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 from rest_framework.test import APIClient
 
+from accountability.tests import test_resources_measures as measure_resources
+from accountability.tests import test_resources_notices as notice_resources
 from accounts.models import Post, Role, User
 from accounts.tests.factories import MembershipFactory, RoleAssignmentFactory, UserFactory
 from tasks_ledger.tests import test_resources as ledger_resources
@@ -38,7 +40,7 @@ from tests.resources import ANONYMOUS, ResourceTests, Write, as_persona, attempt
 pytestmark = pytest.mark.django_db
 
 #: Modules declaring resources; a new app adds its ``tests/test_resources.py`` here.
-RESOURCE_MODULES: list[ModuleType] = [ledger_resources]
+RESOURCE_MODULES: list[ModuleType] = [ledger_resources, notice_resources, measure_resources]
 
 PERSONAS = (
     ANONYMOUS,

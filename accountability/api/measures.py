@@ -1,0 +1,6 @@
+"""The accountability API's measures."""
+
+from __future__ import annotations
+
+routes: list = []
+urlpatterns: list = []

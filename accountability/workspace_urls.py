@@ -1,0 +1,5 @@
+"""Workspace pages, under /supervision/."""
+
+from __future__ import annotations
+
+urlpatterns: list = []
