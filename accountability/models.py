@@ -16,8 +16,10 @@ from datetime import date
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Unit, history
@@ -148,6 +150,16 @@ class Notice(models.Model):
         blank=True,
         verbose_name=_("escalated from"),
     )
+    # The sweep run that wrote this notice (None: a person drafted it).
+    sweep_run = models.ForeignKey(
+        "SweepRun",
+        on_delete=models.SET_NULL,
+        related_name="notices",
+        null=True,
+        blank=True,
+        editable=False,
+        verbose_name=_("written by sweep run"),
+    )
 
     drafted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -225,6 +237,12 @@ class Notice(models.Model):
                 name="notice_number_unique",
                 violation_error_message=_("This notice number has already been given."),
             ),
+            models.UniqueConstraint(
+                fields=["escalated_from"],
+                condition=Q(escalated_from__isnull=False),
+                name="notice_one_escalation_per_notice",
+                violation_error_message=_("This notice has already been escalated."),
+            ),
             models.CheckConstraint(
                 condition=Q(item__isnull=False) | ~Q(subject_title=""),
                 name="notice_has_subject",
@@ -239,7 +257,10 @@ class Notice(models.Model):
                 violation_error_message=_("An issued notice has a number."),
             ),
         ]
-        indexes = [models.Index(fields=["status", "reply_deadline"])]
+        indexes = [
+            models.Index(fields=["status", "reply_deadline"]),
+            models.Index(fields=["sweep_run", "kind"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number or self.get_kind_display()} {self.subject}"
@@ -580,3 +601,151 @@ def is_exempted(matter: Notice | LedgerItem) -> bool:
     if isinstance(matter, Notice):
         return Notice.objects.filter(exempted_q(), pk=matter.pk).exists()
     return _approved().filter(item=matter).exists()
+
+
+# --- escalation (the sweep) ------------------------------------------------------------------
+@pghistory.track(*history())
+class EscalationPolicy(models.Model):
+    """How the daily sweep escalates in one campaign (edited in the admin).
+
+    An open ledger item overdue by ``reminder_after_days`` gets an automatic reminder (issued
+    at once); a long-term item (no deadline) counts as overdue once ``long_term_days`` have
+    passed without an accepted progress report. A notice still unanswered the given days
+    after its reply deadline is followed by the next kind, issued at once or drafted for the
+    group leader's approval; an accountability recommendation is always a draft.
+    """
+
+    campaign = models.OneToOneField(
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="escalation_policy",
+        verbose_name=_("campaign"),
+    )
+    enabled = models.BooleanField(
+        _("sweep this campaign"),
+        default=True,
+        help_text=_("Untick to stop automatic reminders and escalation in this campaign."),
+    )
+    reminder_after_days = models.PositiveSmallIntegerField(
+        _("reminder after days overdue"),
+        default=3,
+        validators=[MinValueValidator(1)],
+        help_text=_("An open ledger item this many days past its deadline gets a reminder."),
+    )
+    long_term_days = models.PositiveSmallIntegerField(
+        _("long-term item quiet days"),
+        default=60,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "A long-term item (no deadline) without an accepted progress report for this many "
+            "days counts as overdue."
+        ),
+    )
+    reply_days = models.PositiveSmallIntegerField(
+        _("days given to reply"),
+        default=7,
+        validators=[MinValueValidator(1)],
+        help_text=_("Reply deadline of a notice the sweep writes: this many days after it."),
+    )
+    supervision_after_days = models.PositiveSmallIntegerField(
+        _("supervision order after days"),
+        default=3,
+        validators=[MinValueValidator(1)],
+        help_text=_("Days after an unanswered reminder's reply deadline."),
+    )
+    supervision_issue_at_once = models.BooleanField(
+        _("issue supervision orders at once"),
+        default=True,
+        help_text=_("Untick to draft them for the group leader's approval instead."),
+    )
+    warning_after_days = models.PositiveSmallIntegerField(
+        _("warning after days"),
+        default=5,
+        validators=[MinValueValidator(1)],
+        help_text=_("Days after an unanswered supervision order's reply deadline."),
+    )
+    warning_issue_at_once = models.BooleanField(
+        _("issue warnings at once"),
+        default=False,
+        help_text=_("Untick to draft them for the group leader's approval instead."),
+    )
+    accountability_after_days = models.PositiveSmallIntegerField(
+        _("accountability recommendation after days"),
+        default=7,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "Days after an unanswered warning's reply deadline. An accountability "
+            "recommendation is always drafted for a person to approve."
+        ),
+    )
+    due_soon_days = models.PositiveSmallIntegerField(
+        _("remind of reply deadlines days before"),
+        default=2,
+        help_text=_("The target unit is told once when a reply deadline is this close."),
+    )
+
+    class Meta:
+        verbose_name = _("escalation policy")
+        verbose_name_plural = _("escalation policies")
+
+    def __str__(self) -> str:
+        return str(self.campaign)
+
+    def after_days(self, kind: str) -> int:
+        """Days past the reply deadline of the kind below ``kind`` before ``kind`` follows."""
+        return {
+            NoticeKind.SUPERVISION: self.supervision_after_days,
+            NoticeKind.WARNING: self.warning_after_days,
+            NoticeKind.ACCOUNTABILITY: self.accountability_after_days,
+        }[NoticeKind(kind)]
+
+
+class SweepStatus(models.TextChoices):
+    RUNNING = "running", _("running")
+    FINISHED = "finished", _("finished")
+    FAILED = "failed", _("failed")
+    INTERRUPTED = "interrupted", _("interrupted")
+
+
+class SweepTrigger(models.TextChoices):
+    BEAT = "beat", _("scheduled (beat)")
+    COMMAND = "command", _("command")
+    ADMIN = "admin", _("administrator")
+
+
+class SweepRun(models.Model):
+    """One run of the escalation sweep: when, what it wrote (counts by kind), what failed.
+
+    Written before the sweep's transaction and finished after it, so a run that failed or
+    whose worker was killed stays visible (failed, or interrupted once another run finds
+    its database session gone).
+    """
+
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    as_of = models.DateField(_("as of"))
+    trigger = models.CharField(
+        _("started by"), max_length=10, choices=SweepTrigger.choices, default=SweepTrigger.COMMAND
+    )
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    status = models.CharField(
+        _("status"), max_length=12, choices=SweepStatus.choices, default=SweepStatus.RUNNING
+    )
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    statements = models.PositiveIntegerField(_("SQL statements"), default=0)
+    errors = models.TextField(_("errors"), blank=True)
+    backend_pid = models.IntegerField(_("database session"), null=True, blank=True, editable=False)
+    task_id = models.CharField(_("task id"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("sweep run")
+        verbose_name_plural = _("sweep runs")
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return _("sweep run %(pk)s of %(date)s") % {"pk": self.pk, "date": self.as_of}
+
+    @property
+    def total(self) -> int:
+        """Notices written (or, in a dry run, that would have been)."""
+        return sum(int(self.counts.get(kind, 0)) for kind in NoticeKind.values)
