@@ -31,7 +31,7 @@ from campaign.models import Campaign, SupervisionGroup
 from tasks_ledger.models import TEXT_MAX, TITLE_MAX, LedgerItem, date_outside_campaign
 from tasks_ledger.services import evidence_validate
 
-from . import rules
+from . import notify, rules
 from .models import (
     SENT_STATUSES,
     AccountabilityMeasure,
@@ -220,6 +220,7 @@ def notice_draft(
         responsible_people_for(kind, target_unit, item),
     )
     _attach(notice, files, actor, reply=False)
+    notify.notice_drafted(notice)
     return notice
 
 
@@ -296,6 +297,7 @@ def notice_issue(*, notice: Notice, actor: User, today: date | None = None) -> N
     notice.save(
         update_fields=["status", "number_year", "sequence", "number", "issued_by", "issued_on"]
     )
+    notify.notice_issued(notice)
     return notice
 
 
@@ -331,6 +333,7 @@ def notice_reply(
     notice.replied_by, notice.replied_at = actor, timezone.now()
     notice.save(update_fields=["reply", "status", "replied_by", "replied_at"])
     _attach(notice, files, actor, reply=True)
+    notify.notice_replied(notice)
     return notice
 
 
@@ -357,6 +360,7 @@ def notice_return(*, notice: Notice, actor: User, reason: str) -> Notice:
     notice.return_reason = _text(reason, "reason", TEXT_MAX, _("Say what the unit must rework."))
     notice.status = NoticeStatus.RETURNED
     notice.save(update_fields=["return_reason", "status"])
+    notify.notice_returned(notice)
     return notice
 
 
@@ -386,7 +390,7 @@ def notice_escalate(
     following = kind or NoticeKind.next_of(notice.kind)
     if following not in NoticeKind.values or NoticeKind.rank_of(following) <= notice.rank:
         raise ValidationError({"kind": _("Escalate to a more serious kind of notice.")})
-    return notice_draft(
+    escalated = notice_draft(
         actor=actor,
         campaign=notice.campaign,
         kind=following,
@@ -400,6 +404,8 @@ def notice_escalate(
         escalated_from=notice,
         today=today,
     )
+    notify.notice_escalated(escalated)
+    return escalated
 
 
 # --- accountability measures (六问) ---------------------------------------------------------
@@ -522,6 +528,7 @@ def measure_record(
         created_by=actor,
     )
     measure.basis_notices.set(cited)
+    notify.measure_recorded(measure)
     return measure
 
 
@@ -568,7 +575,7 @@ def exemption_apply(
         raise ValidationError(_pending_message())
     try:
         with transaction.atomic():
-            return Exemption.objects.create(
+            exemption = Exemption.objects.create(
                 campaign=campaign,
                 unit=unit,
                 notice=notice,
@@ -579,6 +586,8 @@ def exemption_apply(
             )
     except IntegrityError as exc:
         raise ValidationError(_pending_message()) from exc
+    notify.exemption_applied(exemption)
+    return exemption
 
 
 def _decide(exemption: Exemption, actor: User, status: str, note: str) -> Exemption:
@@ -600,6 +609,7 @@ def _decide(exemption: Exemption, actor: User, status: str, note: str) -> Exempt
     exemption.decision_note = note
     exemption.decided_by, exemption.decided_at = actor, timezone.now()
     exemption.save(update_fields=["status", "decision_note", "decided_by", "decided_at"])
+    notify.exemption_decided(exemption)
     return exemption
 
 
