@@ -1,0 +1,113 @@
+"""The one FilterSet of the notice registry (督办登记), read by the page, the API and the
+Excel export alike. It narrows a queryset that :func:`accountability.selectors.notice_list`
+has already scoped to the caller; its choices (units, supervision groups) are scoped too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Q, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.jurisdiction import jurisdiction_for
+from accounts.models import Unit
+from campaign.models import SupervisionGroup
+from campaign.selectors import campaign_list
+
+from .models import Notice, NoticeKind, NoticeStatus, overdue_q
+
+KEYWORD_MAX = 50
+
+
+def _units(request: Any) -> QuerySet[Unit]:
+    if request is None:
+        return Unit.objects.none()
+    return jurisdiction_for(request.user).units().order_by("path")
+
+
+def _groups(request: Any) -> QuerySet[SupervisionGroup]:
+    if request is None:
+        return SupervisionGroup.objects.none()
+    return SupervisionGroup.objects.filter(
+        campaign__in=campaign_list(user=request.user).values("pk")
+    ).order_by("campaign", "name")
+
+
+class NoticeFilterSet(django_filters.FilterSet):
+    """Notices by kind, status, target unit (and below), issuing group, overdue or not,
+    issue date, year and a keyword on the number or the matter."""
+
+    q = django_filters.CharFilter(
+        method="filter_keyword", label=_("keyword"), max_length=KEYWORD_MAX
+    )
+    kind = django_filters.ChoiceFilter(choices=NoticeKind.choices, label=_("kind"))
+    status = django_filters.ChoiceFilter(choices=NoticeStatus.choices, label=_("status"))
+    target_unit = django_filters.ModelChoiceFilter(
+        queryset=_units, method="filter_unit", label=_("target unit (and below)")
+    )
+    group = django_filters.ModelChoiceFilter(queryset=_groups, label=_("issuing supervision group"))
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
+    issued_after = django_filters.DateFilter(
+        field_name="issued_on", lookup_expr="gte", label=_("issued from")
+    )
+    issued_before = django_filters.DateFilter(
+        field_name="issued_on", lookup_expr="lte", label=_("issued to")
+    )
+    year = django_filters.NumberFilter(
+        method="filter_year", label=_("year"), min_value=2000, max_value=2100
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("reply_deadline", "reply_deadline"),
+            ("issued_on", "issued_on"),
+            ("drafted_at", "drafted_at"),
+            ("kind", "kind"),
+        ),
+        label=_("sort by"),
+    )
+
+    class Meta:
+        model = Notice
+        fields: list[str] = []
+
+    def filter_keyword(self, queryset: QuerySet[Notice], name: str, value: str) -> QuerySet[Notice]:
+        """Match the number, the matter in words, or the ledger item's title or number."""
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(number__icontains=value)
+            | Q(subject_title__icontains=value)
+            | Q(item__title__icontains=value)
+            | Q(item__code__iexact=value)
+        )
+
+    def filter_unit(
+        self, queryset: QuerySet[Notice], name: str, value: Unit | None
+    ) -> QuerySet[Notice]:
+        """The chosen unit and every unit under it."""
+        if value is None:
+            return queryset
+        path = Subquery(Unit.objects.filter(pk=value.pk).values("path")[:1])
+        return queryset.filter(target_unit__path__startswith=path)
+
+    def filter_overdue(
+        self, queryset: QuerySet[Notice], name: str, value: bool | None
+    ) -> QuerySet[Notice]:
+        """Past the reply deadline and still awaiting the reply (as of today), or not."""
+        if value is None:
+            return queryset
+        late = overdue_q(timezone.localdate())
+        return queryset.filter(late) if value else queryset.exclude(late)
+
+    def filter_year(self, queryset: QuerySet[Notice], name: str, value: Any) -> QuerySet[Notice]:
+        """Notices numbered in that year; drafts (no number yet) by the year they were drafted."""
+        if value is None:
+            return queryset
+        year = int(value)
+        return queryset.filter(
+            Q(number_year=year) | Q(number_year__isnull=True, drafted_at__year=year)
+        )
