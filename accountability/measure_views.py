@@ -48,6 +48,7 @@ from .measure_selectors import (
 from .models import (
     AccountabilityMeasure,
     Exemption,
+    MeasureKind,
     Notice,
     strike_thresholds,
 )
@@ -93,6 +94,21 @@ def strike_summary(measure: AccountabilityMeasure, strikes: services.Strikes) ->
     return "；".join(parts)
 
 
+def _style_filters(form: Any) -> None:
+    """Bootstrap classes and "all" choices for the filter fields."""
+    for name, field in form.fields.items():
+        select = name != "year"
+        field.widget.attrs["class"] = (
+            "form-select form-select-sm" if select else "form-control form-control-sm"
+        )
+    form.fields["year"].widget.input_type = "number"
+    form.fields["kind"].empty_label = _("All measures")
+    form.fields["kind"].choices = MeasureKind.choices
+    form.fields["unit"].empty_label = _("All units")
+    form.fields["person"].empty_label = _("Everyone")
+    form.fields["person"].label_from_instance = lambda user: f"{user.name or user.username}"
+
+
 # --- measures ------------------------------------------------------------------------------
 @login_required
 @require_GET
@@ -101,6 +117,7 @@ def measure_list_view(request: HttpRequest) -> HttpResponse:
     row's strikes that year."""
     user = signed_in_user(request)
     filterset = MeasureFilterSet(request.GET, queryset=measure_list(user=user), request=request)
+    _style_filters(filterset.form)
     page = Paginator(filterset.qs, PER_PAGE).get_page(request.GET.get("page"))
     strikes = strikes_by_measure(page.object_list)
     query = request.GET.copy()
@@ -166,7 +183,12 @@ def _measure_form(request: HttpRequest, user: User) -> tuple[MeasureForm, Notice
     shown_notices: QuerySet[Notice] = citable
     if notice is not None:
         initial.update(campaign=notice.campaign_id, unit=notice.target_unit_id, notices=[notice.pk])
+        # The notice's responsible people, or the unit's when the notice names none.
         shown_people = notice.responsible_people.order_by("name")
+        if not shown_people.exists():
+            shown_people = people.filter(
+                memberships__unit__path__startswith=notice.target_unit.path
+            ).distinct()
         shown_notices = citable.filter(target_unit=notice.target_unit)
     else:
         initial["campaign"] = campaigns.values_list("pk", flat=True).first()
