@@ -10,21 +10,30 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import URLPattern, path
+from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import JurisdictionAdminMixin, ScopedTabularInline
 from accounts.models import User
 
 from . import rules
+from .escalation import queue_sweep
 from .models import (
     AccountabilityMeasure,
+    EscalationPolicy,
     Exemption,
     MeasureBasis,
     Notice,
     NoticeAttachment,
+    NoticeKind,
     NoticePerson,
+    SweepRun,
+    SweepTrigger,
 )
 
 
@@ -141,3 +150,97 @@ class ExemptionAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
             .get_queryset(request)
             .filter(rules.viewable_exemptions_q(cast(User, request.user)))
         )
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+    """How the daily sweep escalates in each campaign (the campaign's office tunes it here).
+    The first sweep of a campaign gives it the defaults."""
+
+    jurisdiction_field = "campaign__owner_unit"
+    list_display = (
+        "campaign",
+        "enabled",
+        "reminder_after_days",
+        "reply_days",
+        "supervision_after_days",
+        "supervision_issue_at_once",
+        "warning_after_days",
+        "warning_issue_at_once",
+        "accountability_after_days",
+    )
+    autocomplete_fields = ["campaign"]
+    fieldsets = (
+        (None, {"fields": ("campaign", "enabled")}),
+        (
+            _("Reminders for overdue ledger items"),
+            {"fields": ("reminder_after_days", "long_term_days", "reply_days", "due_soon_days")},
+        ),
+        (
+            _("Escalation of unanswered notices"),
+            {
+                "fields": (
+                    "supervision_after_days",
+                    "supervision_issue_at_once",
+                    "warning_after_days",
+                    "warning_issue_at_once",
+                    "accountability_after_days",
+                )
+            },
+        ),
+    )
+
+
+@admin.register(SweepRun)
+class SweepRunAdmin(admin.ModelAdmin):
+    """Every run of the escalation sweep, read-only; a button queues one now."""
+
+    change_list_template = "admin/accountability/sweeprun/change_list.html"
+    list_display = (
+        "pk",
+        "as_of",
+        "started_at",
+        "finished_at",
+        "trigger",
+        "dry_run",
+        "status",
+        "written",
+        "statements",
+    )
+    list_filter = ("status", "trigger", "dry_run")
+    date_hierarchy = "started_at"
+
+    @admin.display(description=_("notices written"))
+    def written(self, run: SweepRun) -> str:
+        counts = run.counts or {}
+        return "，".join(
+            f"{NoticeKind(kind).label} {counts.get(kind, 0)}" for kind in NoticeKind.values
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_urls(self) -> list[URLPattern]:
+        run_now = self.admin_site.admin_view(self.run_now)
+        return [
+            path("run-now/", run_now, name="accountability_sweeprun_run_now"),
+            *super().get_urls(),
+        ]
+
+    def run_now(self, request: HttpRequest) -> HttpResponse:
+        """POST: queue a sweep on the worker once this request commits (superusers only)."""
+        if request.method != "POST" or not request.user.is_superuser:
+            raise PermissionDenied(_("Only a superuser may start the sweep by hand."))
+        queue_sweep(trigger=SweepTrigger.ADMIN)
+        self.message_user(
+            request,
+            _("The sweep is queued; its run appears here when the worker has done it."),
+            messages.SUCCESS,
+        )
+        return redirect("admin:accountability_sweeprun_changelist")

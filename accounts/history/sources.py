@@ -92,6 +92,7 @@ TASKS: dict[str, Promise] = {
     "tasks_ledger.tasks.check_import": gettext_lazy("check a ledger import"),
     "tasks_ledger.tasks.apply_import": gettext_lazy("apply a ledger import"),
     "tasks_ledger.tasks.purge_import_uploads": gettext_lazy("delete old uploaded workbooks"),
+    "accountability.tasks.escalate": gettext_lazy("escalation sweep"),
 }
 
 #: Management commands by name.
@@ -100,6 +101,7 @@ COMMANDS: dict[str, Promise] = {
     "loaddata": gettext_lazy("load data"),
     "createsuperuser": gettext_lazy("create an administrator"),
     "migrate": gettext_lazy("upgrade the database"),
+    "escalate": gettext_lazy("escalation sweep"),
 }
 
 _VERBS = {
@@ -237,6 +239,13 @@ def source_of(context: dict[str, Any] | None) -> Source:
             number = None
         if number is not None:
             return Source(_("import no. %(number)s") % {"number": number}, import_job=number)
+    run = context.get("sweep_run")
+    if run is not None:
+        origin = source_of({k: v for k, v in context.items() if k != "sweep_run"})
+        return Source(
+            _("escalation sweep run no. %(number)s (%(origin)s)")
+            % {"number": run, "origin": origin.text}
+        )
     if context.get("url"):
         return Source(request_words(str(context["url"]), str(context.get("method") or "")))
     if context.get("task"):

@@ -343,6 +343,9 @@ _BEAT = [
     ("purge_import_uploads", "tasks_ledger.tasks.purge_import_uploads", "30 3 * * *", 23 * 3600),
     # Every morning at 07:30: email digest users their unread notifications of the last day.
     ("notification_digest", "accounts.tasks.send_notification_digests", "30 7 * * *", 23 * 3600),
+    # Every morning at 06:30: the escalation sweep (reminders for overdue items, notices
+    # left unanswered followed by the next kind), before offices open.
+    ("escalation_sweep", "accountability.tasks.escalate", "30 6 * * *", 23 * 3600),
 ]
 
 

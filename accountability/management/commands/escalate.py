@@ -1,0 +1,64 @@
+"""``python manage.py escalate [--dry-run] [--now ISO-8601]``: run the escalation sweep once,
+as the beat does every morning, and print what it wrote."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from accountability.escalation import sweep
+from accountability.models import NoticeKind, SweepTrigger
+from accounts.history.context import command_context
+
+
+def _moment(value: str) -> dt.datetime:
+    """--now: an ISO-8601 date or date and time; without a zone, in the site's zone."""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as error:
+        raise CommandError(
+            f"--now: {value!r} is not an ISO-8601 date or time like 2026-12-06T08:00"
+        ) from error
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+class Command(BaseCommand):
+    """Thin wrapper around :func:`accountability.escalation.sweep`."""
+
+    help = (
+        "Sweep the campaigns under way: automatic reminders for overdue ledger items and the "
+        "next kind of notice for notices left unanswered, following each campaign's "
+        "escalation policy. Safe to repeat; a second sweep at once waits for the first."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        """--dry-run and --now."""
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="do everything, report it, and roll it back (the run is still recorded)",
+        )
+        parser.add_argument(
+            "--now",
+            metavar="ISO-8601",
+            help="sweep as of this moment, e.g. 2026-12-06 or 2026-12-06T07:00 (default: now)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        """Sweep, then print the run's counts."""
+        now = _moment(options["now"]) if options.get("now") else None
+        with command_context("escalate"):
+            run = sweep(now=now, dry_run=options["dry_run"], trigger=SweepTrigger.COMMAND)
+        counts = run.counts
+        kinds = ", ".join(f"{kind} {counts.get(kind, 0)}" for kind in NoticeKind.values)
+        prefix = "dry run (rolled back): would write" if run.dry_run else "wrote"
+        self.stdout.write(
+            f"sweep run {run.pk} as of {run.as_of}: {prefix} {kinds}; "
+            f"issued {counts.get('issued', 0)}, drafted {counts.get('drafted', 0)}, "
+            f"notifications {counts.get('notifications', 0)}; {run.statements} statements"
+        )
