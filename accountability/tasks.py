@@ -13,9 +13,17 @@ from celery import Task, shared_task
 @shared_task(
     bind=True, name="accountability.tasks.escalate", acks_late=True, reject_on_worker_lost=True
 )
-def escalate(self: Task, trigger: str = "beat") -> dict[str, int]:
-    """Sweep the campaigns under way as of now; returns the run's counts."""
+def escalate(self: Task, trigger: str = "beat", now: str = "") -> dict[str, int]:
+    """Sweep the campaigns under way as of ``now`` (ISO-8601; default the present) and
+    return the run's counts."""
+    import datetime as dt
+
+    from django.utils import timezone
+
     from .escalation import sweep
 
-    run = sweep(trigger=trigger, task_id=self.request.id or "")
+    moment = dt.datetime.fromisoformat(now) if now else None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    run = sweep(now=moment, trigger=trigger, task_id=self.request.id or "")
     return {"run": run.pk, **run.counts}
