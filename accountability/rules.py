@@ -357,3 +357,13 @@ def decidable_exemptions_q(user: User) -> Q:
     if j.is_global:
         return pending
     return pending & j.q("unit", manage=True) if _is_office(j) else NOTHING
+
+
+# --- sweep runs --------------------------------------------------------------------------------
+def can_view_sweep_runs(user: User) -> bool:
+    """Sweep runs are the system's log across every campaign: superusers and the platform's
+    administrators read them."""
+    if not user.is_authenticated:
+        return False
+    j = jurisdiction_for(user)
+    return j.is_global or j.has_role(Role.ADMINISTRATOR)

@@ -415,3 +415,26 @@ def test_the_admin_button_queues_a_sweep_on_commit(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         assert client.post(url).status_code == 403
     assert callbacks == []
+
+
+# --- the API -------------------------------------------------------------------------------------
+def test_sweep_runs_are_read_by_administrators_only(notices: Notices) -> None:
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    run = sweep_on(DUE + dt.timedelta(days=3))
+    api = APIClient()
+    api.force_authenticate(notices.org.admin)  # the city's administrator
+    listing = api.get(reverse("api:sweep-run-list"))
+    assert listing.status_code == 200
+    (row,) = listing.json()["results"]
+    assert row["id"] == run.pk and row["counts"]["reminder"] == 2 and row["total"] == 2
+    assert row["status"] == "finished" and row["trigger"] == "command"
+    detail = api.get(reverse("api:sweep-run-detail", args=[run.pk]))
+    assert detail.status_code == 200 and detail.json()["statements"] == escalation.STATEMENTS
+    for user in (notices.org.inside, notices.org.above, notices.org.supervisor):
+        api.force_authenticate(user)
+        assert api.get(reverse("api:sweep-run-list")).json()["results"] == []
+        assert api.get(reverse("api:sweep-run-detail", args=[run.pk])).status_code == 404
+    api.force_authenticate(None)
+    assert api.get(reverse("api:sweep-run-list")).status_code == 401
