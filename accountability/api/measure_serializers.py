@@ -53,7 +53,7 @@ class MatterItemSerializer(serializers.ModelSerializer[LedgerItem]):
 
 
 # --- measures --------------------------------------------------------------------------------
-class MeasureSerializer(serializers.ModelSerializer[AccountabilityMeasure]):
+class AccountabilityMeasureSerializer(serializers.ModelSerializer[AccountabilityMeasure]):
     """A measure, with its person's and unit's strikes in its year."""
 
     campaign = CampaignRefSerializer(read_only=True)
@@ -109,14 +109,14 @@ class MeasureSerializer(serializers.ModelSerializer[AccountabilityMeasure]):
         return bool(self._strikes(measure).threshold_reached)
 
 
-class MeasureDetailSerializer(MeasureSerializer):
+class AccountabilityMeasureDetailSerializer(AccountabilityMeasureSerializer):
     """A measure with the people its strikes involve besides (the unit's principal leader
     once the threshold is reached)."""
 
     involve = serializers.SerializerMethodField()
 
-    class Meta(MeasureSerializer.Meta):
-        fields = [*MeasureSerializer.Meta.fields, "involve"]
+    class Meta(AccountabilityMeasureSerializer.Meta):
+        fields = [*AccountabilityMeasureSerializer.Meta.fields, "involve"]
         read_only_fields = fields
 
     def get_involve(self, measure: AccountabilityMeasure) -> list[dict[str, Any]]:
@@ -124,7 +124,7 @@ class MeasureDetailSerializer(MeasureSerializer):
         return list(UserRefSerializer(people, many=True).data)
 
 
-class MeasureWriteSerializer(serializers.Serializer):
+class AccountabilityMeasureWriteSerializer(serializers.Serializer):
     """What a client sends to record a measure: campaign, kind, unit, person (optional), the
     notices cited and/or the basis in words, the deciding authority, date and document
     number."""

@@ -30,11 +30,11 @@ from ..measure_filtersets import ExemptionFilterSet, MeasureFilterSet
 from ..measure_selectors import exemption_list, measure_list, strikes_by_measure
 from ..models import AccountabilityMeasure, Exemption
 from .measure_serializers import (
+    AccountabilityMeasureDetailSerializer,
+    AccountabilityMeasureSerializer,
+    AccountabilityMeasureWriteSerializer,
     ExemptionApplySerializer,
     ExemptionSerializer,
-    MeasureDetailSerializer,
-    MeasureSerializer,
-    MeasureWriteSerializer,
 )
 
 
@@ -49,11 +49,11 @@ def _applies_somewhere(user: Any, _obj: Any) -> bool:
 @extend_schema(tags=["accountability"])
 @extend_schema_view(
     create=extend_schema(
-        request=MeasureWriteSerializer,
-        responses={201: MeasureDetailSerializer},
+        request=AccountabilityMeasureWriteSerializer,
+        responses={201: AccountabilityMeasureDetailSerializer},
         summary="Record a measure",
     ),
-    retrieve=extend_schema(responses={200: MeasureDetailSerializer}),
+    retrieve=extend_schema(responses={200: AccountabilityMeasureDetailSerializer}),
 )
 class MeasureViewSet(ScopedReadOnlyViewSet):
     """Accountability measures (六问) the caller may see, with their strikes per person and
@@ -65,8 +65,8 @@ class MeasureViewSet(ScopedReadOnlyViewSet):
         _records_somewhere,
         _("Only the campaign office records accountability measures."),
     )
-    list_serializer_class = MeasureSerializer
-    detail_serializer_class = MeasureDetailSerializer
+    list_serializer_class = AccountabilityMeasureSerializer
+    detail_serializer_class = AccountabilityMeasureDetailSerializer
     filterset_class = MeasureFilterSet
     ordering_fields = ["decided_on", "created_at"]
 
@@ -81,7 +81,9 @@ class MeasureViewSet(ScopedReadOnlyViewSet):
             "strikes": strikes_by_measure([measure]),
             "involve": strikes.involve,
         }
-        return Response(MeasureDetailSerializer(measure, context=context).data, status=code)
+        return Response(
+            AccountabilityMeasureDetailSerializer(measure, context=context).data, status=code
+        )
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """A page of measures, each with its strikes (counted once per year shown)."""
@@ -89,7 +91,7 @@ class MeasureViewSet(ScopedReadOnlyViewSet):
         page = self.paginate_queryset(queryset)
         rows = list(page) if page is not None else list(queryset)
         context = {**self.get_serializer_context(), "strikes": strikes_by_measure(rows)}
-        data = MeasureSerializer(rows, many=True, context=context).data
+        data = AccountabilityMeasureSerializer(rows, many=True, context=context).data
         if page is not None:
             return self.get_paginated_response(data)
         return Response(data)
@@ -100,7 +102,9 @@ class MeasureViewSet(ScopedReadOnlyViewSet):
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Record a measure through ``measure_record``; all of it or nothing."""
-        write = MeasureWriteSerializer(data=request.data, context=self.get_serializer_context())
+        write = AccountabilityMeasureWriteSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
         write.is_valid(raise_exception=True)
         measure = services.measure_record(actor=self.caller, **write.validated_data)
         return self._detail(self.detail_object(measure.pk), status.HTTP_201_CREATED)

@@ -317,7 +317,8 @@ SPECTACULAR_SETTINGS = {
         "ExtensionStatusEnum": "tasks_ledger.models.ExtensionStatus",
         "NoticeStatusEnum": "accountability.models.NoticeStatus",
         "MeasureKindEnum": "accountability.models.MeasureKind",
-        "ExemptionStatusEnum": "accountability.models.ExemptionStatus",
+        # ExemptionStatus has ExtensionStatus's choices (pending, approved, refused): a second
+        # name for the same set is an error, so exemptions' status is ExtensionStatusEnum.
         "SweepStatusEnum": "accountability.models.SweepStatus",
         "SweepTriggerEnum": "accountability.models.SweepTrigger",
     },
