@@ -73,7 +73,6 @@ def workspace_view(request: HttpRequest) -> HttpResponse:
             for key, label, icon in TABS
         ],
         "tab": chosen,
-        "here": request.get_full_path(),
     }
     if chosen == "units":
         context["units"] = stats.units_at_work(user=user, today=today)
@@ -99,7 +98,6 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
     context = {
         "inbox": stats.inbox(user=user, today=today),
         "today": today,
-        "here": request.get_full_path(),
     }
     return render(request, "accountability/inbox.html", context)
 

@@ -86,9 +86,7 @@ def test_signing_for_from_the_inbox(client: Client, notices: Notices, later: Non
     shows it among those to reply to."""
     notice = notices.issued()
     client.force_login(notices.org.inside)
-    response = client.post(
-        reverse("accountability:notice-sign-for", args=[notice.pk]), {"next": URL}
-    )
+    response = client.post(reverse("accountability:notice-sign-for", args=[notice.pk]))
     assert response.status_code == 302
     notice.refresh_from_db()
     assert notice.status == NoticeStatus.SIGNED_FOR

@@ -36,12 +36,14 @@
     var pie = echarts.init(kindChart);
     pie.setOption({
       tooltip: { trigger: "item", formatter: "{b}：{c}（{d}%）" },
-      legend: { bottom: 0 },
+      legend: { bottom: 0, data: kinds.map(function (k) { return k.label; }) },
+      color: kinds.map(function (k) { return COLOURS[k.kind]; }),
       series: [{
         type: "pie",
         radius: ["35%", "65%"],
         label: { formatter: "{b}\n{c}" },
-        data: kinds.map(function (k) {
+        // Kinds with no notice stay in the legend but draw no empty slice or label.
+        data: kinds.filter(function (k) { return k.count > 0; }).map(function (k) {
           return { name: k.label, value: k.count, itemStyle: { color: COLOURS[k.kind] } };
         })
       }]
@@ -52,7 +54,7 @@
     months.setOption({
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { bottom: 0 },
-      grid: { left: 40, right: 16, top: 16, bottom: 56 },
+      grid: { left: 40, right: 16, top: 36, bottom: 56 },
       xAxis: { type: "category", data: data.by_month.map(function (r) { return monthLabel(r.month); }) },
       yAxis: { type: "value", minInterval: 1, name: root.dataset.countLabel },
       series: kindSeries(kinds, data.by_month, "month", false)
