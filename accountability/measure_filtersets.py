@@ -54,7 +54,7 @@ class UnitAndBelowFilter(django_filters.ModelChoiceFilter):
 class MeasureFilterSet(django_filters.FilterSet):
     """Measures by kind, unit (and below), year of decision and person."""
 
-    kind = django_filters.ChoiceFilter(choices=MeasureKind.choices, label=_("kind"))
+    kind = django_filters.ChoiceFilter(choices=MeasureKind.choices, label=_("measure"))
     unit = UnitAndBelowFilter(queryset=_units, label=_("unit (and below)"))
     year = django_filters.NumberFilter(field_name="decided_on", lookup_expr="year", label=_("year"))
     person = django_filters.ModelChoiceFilter(queryset=_people, label=_("person"))
