@@ -37,6 +37,8 @@ from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from accountability.models import NoticeKind, NoticeStatus
+from accountability.tests.factories import make_notice
 from accounts.models import Post
 from accounts.tests.factories import MembershipFactory, UserFactory
 from campaign.services import chain_create
@@ -76,6 +78,8 @@ REFERENCES = {
     "responsible_person": "users",
     "task_force": "task-forces",
     "unit": "units",
+    "target_unit": "units",
+    "group": "supervision-groups",
 }
 
 
@@ -260,6 +264,15 @@ def world(org: Any) -> Any:
         chair=org.above,
     )
     token, _key = _api_token(org.above)
+    # Notices in the states their actions start from: issued first (the one path ids name).
+    notices = [
+        make_notice(org, org.county_a, state, kind=kind)
+        for state, kind in (
+            (NoticeStatus.ISSUED, NoticeKind.REMINDER),
+            (NoticeStatus.DRAFT, NoticeKind.SUPERVISION),
+            (NoticeStatus.REPLIED, NoticeKind.REMINDER),
+        )
+    ]
     KNOWN_IDS.update(
         {
             "units": [org.county_a.pk, org.city.pk],
@@ -276,6 +289,7 @@ def world(org: Any) -> Any:
             "signoff-requests": [signoff.pk],
             "status-requests": [status_change.pk],
             "meetings": [meeting.pk],
+            "notices": [notice.pk for notice in notices],
             "tokens": [token],
         }
     )
