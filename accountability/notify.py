@@ -24,11 +24,12 @@ Every recipient list takes a fixed number of queries, however many people there 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import functools
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
@@ -46,6 +47,8 @@ from .models import (
     NoticeStatus,
 )
 from .rules import OFFICE_ROLES
+
+Told = TypeVar("Told", Notice, AccountabilityMeasure, Exemption)
 
 #: Notification kinds written here.
 KIND_NOTICE = "notice"
@@ -67,6 +70,17 @@ def quiet() -> Iterator[None]:
         yield
     finally:
         _quiet.reset(token)
+
+
+def _unless_quiet(tell: Callable[[Told], None]) -> Callable[[Told], None]:
+    """Skip the whole function (recipients are not even looked up) within :func:`quiet`."""
+
+    @functools.wraps(tell)
+    def wrapper(subject: Told) -> None:
+        if not _quiet.get():
+            tell(subject)
+
+    return wrapper
 
 
 def _tell(recipients: Iterable[int], **message: Any) -> int:
@@ -215,6 +229,7 @@ def _send(recipients: Iterable[int], notice: Notice, title: str, body: str, urge
 
 
 # --- notices ---------------------------------------------------------------------------------
+@_unless_quiet
 def notice_drafted(notice: Notice) -> None:
     """A draft that needs approval (a supervision order or more serious) reaches who may
     approve it; a draft reminder tells nobody."""
@@ -230,6 +245,7 @@ def notice_drafted(notice: Notice) -> None:
     )
 
 
+@_unless_quiet
 def notice_issued(notice: Notice) -> None:
     """The target unit and the responsible people receive the notice."""
     _send(
@@ -243,6 +259,7 @@ def notice_issued(notice: Notice) -> None:
     )
 
 
+@_unless_quiet
 def notice_replied(notice: Notice) -> None:
     """The issuer side is asked to accept or return the reply."""
     _send(
@@ -255,6 +272,7 @@ def notice_replied(notice: Notice) -> None:
     )
 
 
+@_unless_quiet
 def notice_returned(notice: Notice) -> None:
     """The target side must rework its reply; the reason is in the message."""
     _send(
@@ -266,6 +284,7 @@ def notice_returned(notice: Notice) -> None:
     )
 
 
+@_unless_quiet
 def notice_escalated(notice: Notice) -> None:
     """``notice`` (a new draft) escalates an unanswered one: the target side and the
     responsible people are told, urgently, on the notice they did not answer."""
@@ -324,6 +343,7 @@ def notices_due_soon_notify(today: date, days: int = 2) -> int:
 
 
 # --- measures and exemptions ---------------------------------------------------------------------
+@_unless_quiet
 def measure_recorded(measure: AccountabilityMeasure) -> None:
     """The person the measure is on is told (nobody for a measure on a unit alone)."""
     if measure.person_id is None:
@@ -343,6 +363,7 @@ def _exemption_link(exemption: Exemption) -> str:
     return _path("accountability:exemption-detail", "/supervision/exemptions/{pk}/", exemption.pk)
 
 
+@_unless_quiet
 def exemption_applied(exemption: Exemption) -> None:
     """The campaign office over the unit is asked to decide."""
     _tell(
@@ -354,6 +375,7 @@ def exemption_applied(exemption: Exemption) -> None:
     )
 
 
+@_unless_quiet
 def exemption_decided(exemption: Exemption) -> None:
     """The applicant learns the decision."""
     approved = exemption.status == ExemptionStatus.APPROVED
