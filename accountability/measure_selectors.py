@@ -79,7 +79,7 @@ class RowStrikes:
 def strikes_by_measure(measures: Iterable[AccountabilityMeasure]) -> dict[int, RowStrikes]:
     """Each measure's year counts, by measure id (strike_counts once per year shown)."""
     rows = list(measures)
-    threshold = strike_thresholds().get("principal_leader")
+    threshold = strike_thresholds().get("principal_leader") or 0
     by_year = {year: strike_counts(year) for year in {m.decided_on.year for m in rows}}
     result: dict[int, RowStrikes] = {}
     for measure in rows:
@@ -88,7 +88,7 @@ def strikes_by_measure(measures: Iterable[AccountabilityMeasure]) -> dict[int, R
         result[measure.pk] = RowStrikes(
             person=per_person.get(measure.person_id, 0) if measure.person_id else 0,
             unit=unit_count,
-            threshold_reached=bool(threshold) and unit_count >= threshold,
+            threshold_reached=threshold > 0 and unit_count >= threshold,
         )
     return result
 

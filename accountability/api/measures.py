@@ -107,7 +107,9 @@ class MeasureViewSet(ScopedReadOnlyViewSet):
         )
         write.is_valid(raise_exception=True)
         measure = services.measure_record(actor=self.caller, **write.validated_data)
-        return self._detail(self.detail_object(measure.pk), status.HTTP_201_CREATED)
+        return self._detail(
+            measure_list(user=self.caller).get(pk=measure.pk), status.HTTP_201_CREATED
+        )
 
 
 @extend_schema(tags=["accountability"])
@@ -137,7 +139,7 @@ class ExemptionViewSet(ScopedReadOnlyViewSet):
         return exemption_list(user=self.caller)
 
     def _respond(self, exemption: Exemption, code: int = status.HTTP_200_OK) -> Response:
-        fresh = self.detail_object(exemption.pk)
+        fresh = exemption_list(user=self.caller).get(pk=exemption.pk)
         return Response(
             ExemptionSerializer(fresh, context=self.get_serializer_context()).data, status=code
         )

@@ -167,7 +167,8 @@ def test_the_export_is_the_register_of_what_the_list_shows(org: Any) -> None:
     response = _client(org.inside).get(reverse("accountability:measure-export"))
     assert response.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
-    cells = [str(c) for row in book.active.iter_rows(values_only=True) for c in row if c]
+    sheet: Any = book.active
+    cells = [str(c) for row in sheet.iter_rows(values_only=True) for c in row if c]
     assert "问责情况登记表" in cells
     assert mine.document_number in cells
     assert away.document_number not in cells
