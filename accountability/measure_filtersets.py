@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -51,12 +52,20 @@ class UnitAndBelowFilter(django_filters.ModelChoiceFilter):
         return qs.filter(unit__path__startswith=value.path)
 
 
+class YearFilter(django_filters.NumberFilter):
+    """A calendar year: a whole number a date can have (1 to 9999)."""
+
+    field_class = forms.IntegerField
+
+
 class MeasureFilterSet(django_filters.FilterSet):
     """Measures by kind, unit (and below), year of decision and person."""
 
     kind = django_filters.ChoiceFilter(choices=MeasureKind.choices, label=_("measure"))
     unit = UnitAndBelowFilter(queryset=_units, label=_("unit (and below)"))
-    year = django_filters.NumberFilter(field_name="decided_on", lookup_expr="year", label=_("year"))
+    year = YearFilter(
+        field_name="decided_on", lookup_expr="year", label=_("year"), min_value=1, max_value=9999
+    )
     person = django_filters.ModelChoiceFilter(queryset=_people, label=_("person"))
 
     class Meta:

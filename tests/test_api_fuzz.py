@@ -39,6 +39,7 @@ from hypothesis import strategies as st
 
 from accountability.models import NoticeKind, NoticeStatus
 from accountability.tests.factories import make_notice
+from accountability.tests.measure_factories import new_exemption, new_measure
 from accounts.models import Post
 from accounts.tests.factories import MembershipFactory, UserFactory
 from campaign.services import chain_create
@@ -80,6 +81,9 @@ REFERENCES = {
     "unit": "units",
     "target_unit": "units",
     "group": "supervision-groups",
+    "notice": "notices",
+    "notices": "notices",
+    "person": "users",
 }
 
 
@@ -273,6 +277,9 @@ def world(org: Any) -> Any:
             (NoticeStatus.REPLIED, NoticeKind.REMINDER),
         )
     ]
+    # A measure citing the issued notice, and a pending exemption about it.
+    measure = new_measure(org, org.county_a, notices=[notices[0]])
+    exemption = new_exemption(org, org.county_a, notice=notices[0])
     KNOWN_IDS.update(
         {
             "units": [org.county_a.pk, org.city.pk],
@@ -290,6 +297,8 @@ def world(org: Any) -> Any:
             "status-requests": [status_change.pk],
             "meetings": [meeting.pk],
             "notices": [notice.pk for notice in notices],
+            "measures": [measure.pk],
+            "exemptions": [exemption.pk],
             "tokens": [token],
         }
     )

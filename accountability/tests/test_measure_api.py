@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -168,3 +169,13 @@ def test_exemptions_stay_inside_their_unit(org: Any) -> None:
     )
     assert response.status_code == 400
     assert {"distinctions", "reasons"} <= set(_errors(response))
+
+
+def test_a_year_no_date_has_is_a_field_error_not_a_crash(org: Any) -> None:
+    response = _api(org.above).get(MEASURES, {"year": "-7e112"})
+    assert response.status_code == 400
+    assert "year" in _errors(response)
+    client = Client()
+    client.force_login(org.above)
+    page = client.get(reverse("accountability:measure-list"), {"year": "99999"})
+    assert page.status_code == 200
