@@ -11,6 +11,7 @@ import django_filters
 from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.jurisdiction import jurisdiction_for
 from accounts.models import Unit
@@ -49,7 +50,9 @@ class NoticeFilterSet(django_filters.FilterSet):
         queryset=_units, method="filter_unit", label=_("target unit (and below)")
     )
     group = django_filters.ModelChoiceFilter(queryset=_groups, label=_("issuing supervision group"))
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue", label=pgettext_lazy("notice", "overdue")
+    )
     issued_after = django_filters.DateFilter(
         field_name="issued_on", lookup_expr="gte", label=_("issued from")
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import Notice
 
@@ -26,7 +27,7 @@ class NoticeTable(tables.Table):
 
     number = tables.TemplateColumn(
         template_name="accountability/includes/notice_number_cell.html",
-        verbose_name=_("number"),
+        verbose_name=pgettext_lazy("notice", "number"),
         orderable=False,
     )
     kind = tables.TemplateColumn(

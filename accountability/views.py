@@ -28,6 +28,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
@@ -152,7 +153,7 @@ def notice_export_view(request: HttpRequest) -> HttpResponseBase:
         )
     today = timezone.localdate()
     subtitle = _("Exported on %(date)s") % {"date": today.isoformat()}
-    summary = _filter_summary(filterset)  # type: ignore[arg-type]
+    summary = _filter_summary(filterset)
     if summary:
         subtitle = _("Filters: %(filters)s") % {"filters": summary} + "    " + subtitle
     stream = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
@@ -250,43 +251,47 @@ def _act(
     return redirect("accountability:notice-detail", pk=result.pk)
 
 
-@login_required
-@require_POST
-def notice_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Approve a draft supervision order or more serious notice."""
-    return _act(
-        request,
-        pk,
-        "approve",
-        lambda user, notice: services.notice_approve(notice=notice, actor=user),
-        _("Approved: the notice may now be issued."),
-    )
+def _plain(
+    name: str, service: Callable[..., Notice], done: Any, doc: str
+) -> Callable[[HttpRequest, int], HttpResponse]:
+    """The POST view of an action that takes no input: ``service(notice=, actor=)``."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        return _act(
+            request, pk, name, lambda user, notice: service(notice=notice, actor=user), str(done)
+        )
+
+    view.__doc__ = doc
+    view.__name__ = f"notice_{name}_view"
+    return view
 
 
-@login_required
-@require_POST
-def notice_issue_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Issue the notice with its official number."""
-    return _act(
-        request,
-        pk,
-        "issue",
-        lambda user, notice: services.notice_issue(notice=notice, actor=user),
-        _("Issued: the notice has its number and has gone to the unit."),
-    )
-
-
-@login_required
-@require_POST
-def notice_sign_for_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """The target unit signs for the notice (签收)."""
-    return _act(
-        request,
-        pk,
-        "sign_for",
-        lambda user, notice: services.notice_sign_for(notice=notice, actor=user),
-        _("Signed for. Reply with the rectification before the deadline."),
-    )
+notice_approve_view = _plain(
+    "approve",
+    services.notice_approve,
+    gettext_lazy("Approved: the notice may now be issued."),
+    "Approve a draft supervision order or more serious notice.",
+)
+notice_issue_view = _plain(
+    "issue",
+    services.notice_issue,
+    gettext_lazy("Issued: the notice has its number and has gone to the unit."),
+    "Issue the notice with its official number.",
+)
+notice_sign_for_view = _plain(
+    "sign_for",
+    services.notice_sign_for,
+    gettext_lazy("Signed for. Reply with the rectification before the deadline."),
+    "The target unit signs for the notice (签收).",
+)
+notice_accept_view = _plain(
+    "accept",
+    services.notice_accept,
+    gettext_lazy("Reply accepted: the notice is closed."),
+    "Accept the reply: the matter is closed (办结).",
+)
 
 
 @login_required
@@ -307,19 +312,6 @@ def notice_reply_view(request: HttpRequest, pk: int) -> HttpResponse:
         _("Reply sent. The issuer will accept it or return it for rework."),
         form_key="reply_form",
         form=form,
-    )
-
-
-@login_required
-@require_POST
-def notice_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Accept the reply: the matter is closed (办结)."""
-    return _act(
-        request,
-        pk,
-        "accept",
-        lambda user, notice: services.notice_accept(notice=notice, actor=user),
-        _("Reply accepted: the notice is closed."),
     )
 
 
@@ -416,7 +408,7 @@ def notice_draft_view(request: HttpRequest) -> HttpResponse:
     office = rules.can_draft_notice(user, unit)
     if not office and not groups:
         raise PermissionDenied(_("You may not draft a notice to this unit."))
-    initial = {"kind": request.GET.get("kind") or NoticeKind.REMINDER}
+    initial: dict[str, Any] = {"kind": request.GET.get("kind") or NoticeKind.REMINDER}
     if len(groups) == 1 and not office:
         initial["group"] = groups[0].pk
     form = NoticeDraftForm(

@@ -54,6 +54,10 @@ def test_register_shows_only_notices_in_sight(org: Any) -> None:
     away = make_notice(org, org.county_b)
     page = _register(org.inside)
     assert home.subject_title in page and away.subject_title not in page
+    # Phones get the same rows as cards: the matter and a link to the notice.
+    cards = page.split('app-notice-cards">', 1)[1].split("</ul>", 1)[0]
+    assert home.subject_title in cards
+    assert reverse("accountability:notice-detail", args=[home.pk]) in cards
     page = _register(org.above)
     assert home.subject_title in page and away.subject_title in page
 
