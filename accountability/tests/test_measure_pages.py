@@ -173,3 +173,14 @@ def test_the_export_is_the_register_of_what_the_list_shows(org: Any) -> None:
     assert mine.document_number in cells
     assert away.document_number not in cells
     assert "=HYPERLINK(1)" in cells  # text, never a formula
+
+
+def test_choosing_the_unit_first_lists_its_notices_and_people(org: Any) -> None:
+    mine = issued_notice(org, org.county_b)
+    other = issued_notice(org, org.county_a)
+    response = _client(org.above).get(NEW, {"unit": org.county_b.pk})
+    form = response.context["form"]
+    assert form.initial["unit"] == org.county_b.pk
+    assert list(form.fields["notices"].queryset) == [mine]
+    assert list(form.fields["person"].queryset) == [org.outsider]
+    assert other.number not in response.content.decode()
