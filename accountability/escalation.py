@@ -206,8 +206,11 @@ class _Sweep:
 
     def remind(self) -> int:
         """A reminder for each open item overdue by the policy's days (a long-term item:
-        without accepted progress for the policy's days) that has no open notice, none
-        closed within those days, and no approved exemption."""
+        without accepted progress for the policy's days) that has no open notice of any
+        kind, no approved exemption, and no notice written since it fell due (after its
+        deadline; for a long-term item, after its last accepted progress or its start): a
+        matter answered and closed is not reminded again until its deadline moves (an
+        approved extension) or, long-term, new progress is accepted."""
         quiet = "(%(today)s::date - COALESCE(i.progress_accepted_on, i.start_date))"
         rows = self.execute(
             self._INSERT.format(notice=_t(Notice))
@@ -233,7 +236,8 @@ class _Sweep:
               AND NOT EXISTS (
                   SELECT 1 FROM {_t(Notice)} n WHERE n.item_id = i.id
                   AND (n.status <> %(closed)s
-                       OR n.closed_at >= %(now)s - make_interval(days => p.reminder_after_days)))
+                       OR (n.drafted_at AT TIME ZONE %(zone)s)::date
+                          > COALESCE(i.deadline, i.progress_accepted_on, i.start_date)))
               AND NOT EXISTS (
                   SELECT 1 FROM {_t(Exemption)} e
                   WHERE e.status = %(approved)s AND (
@@ -243,7 +247,7 @@ class _Sweep:
             ON CONFLICT DO NOTHING
             RETURNING kind
             """,
-            {"approved": ExemptionStatus.APPROVED.value},
+            {"approved": ExemptionStatus.APPROVED.value, "zone": settings.TIME_ZONE},
         )
         return len(rows)
 

@@ -33,7 +33,7 @@ from ..models import (
     SweepStatus,
     is_exempted,
 )
-from .conftest import Notices
+from .conftest import TODAY, Notices
 
 pytestmark = pytest.mark.django_db
 
@@ -113,20 +113,35 @@ def test_a_long_term_item_is_reminded_after_the_quiet_days(notices: Notices) -> 
     assert "60" in notice.facts and "长期坚持的作风整治" in notice.facts
 
 
-def test_an_open_or_recently_closed_notice_holds_the_reminder_back(notices: Notices) -> None:
+def test_an_open_notice_or_one_since_the_deadline_holds_the_reminder_back(
+    notices: Notices,
+) -> None:
     manual = notices.issued(NoticeKind.SUPERVISION, reply_deadline=dt.date(2022, 12, 1))
     day = DUE + dt.timedelta(days=5)
+    Notice.objects.filter(pk=manual.pk).update(drafted_at=at(DUE + dt.timedelta(days=1)))
     sweep_on(day)
     assert auto(notices.item) == [manual]  # open supervision order: no reminder besides
 
-    # Closed two days ago (within the 3 policy days): still held back; then reminded.
-    Notice.objects.filter(pk=manual.pk).update(
-        status=NoticeStatus.CLOSED, closed_at=at(day - dt.timedelta(days=2))
-    )
-    sweep_on(day)
-    assert len(auto(notices.item)) == 1
-    sweep_on(day + dt.timedelta(days=2))
+    # Answered and closed: the matter is done with until the deadline moves.
+    Notice.objects.filter(pk=manual.pk).update(status=NoticeStatus.CLOSED, closed_at=at(day))
+    sweep_on(day + dt.timedelta(days=30))
+    assert auto(notices.item) == [manual]
+
+    # An approved extension to 31 August, missed too: reminded anew.
+    LedgerItem.objects.filter(pk=notices.item.pk).update(deadline=dt.date(2022, 8, 31))
+    sweep_on(dt.date(2022, 9, 3))
     assert [n.kind for n in auto(notices.item)] == [NoticeKind.SUPERVISION, NoticeKind.REMINDER]
+
+
+def test_a_closed_notice_from_before_the_deadline_does_not_hold_it_back(
+    notices: Notices,
+) -> None:
+    early = notices.issued(NoticeKind.REMINDER)  # drafted on 1 June, before 30 June
+    Notice.objects.filter(pk=early.pk).update(
+        status=NoticeStatus.CLOSED, drafted_at=at(TODAY), closed_at=at(TODAY)
+    )
+    sweep_on(DUE + dt.timedelta(days=3))
+    assert len(auto(notices.item)) == 2
 
 
 def test_an_approved_exemption_for_the_item_stops_its_reminder(notices: Notices) -> None:
