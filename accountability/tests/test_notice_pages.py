@@ -124,9 +124,10 @@ def test_register_query_count_is_fixed(org: Any, django_assert_num_queries: Any)
         assert client.get(target).status_code == 200
     for unit in (org.county_a, org.county_b, org.township_a) * 2 + (org.county_a,):
         make_notice(org, unit, kind=NoticeKind.SUPERVISION if unit == org.county_b else "reminder")
-    # session, user, the user's jurisdiction (memberships, roles, groups), the filter form's
-    # unit and group choices and the campaigns behind them, the paginator's count, one page
-    # of rows with their units, group and item, and whether the reader may draft.
+    # The user; the jurisdiction (supervised units, memberships, roles); the paginator's
+    # count; the navbar's unread badge; the filter form's units and groups; one page of
+    # rows with their units, group and item joined; the session's save (a savepoint
+    # around it). Asking whether the office may draft costs none (its role says so).
     with django_assert_num_queries(len(one.captured_queries)):
         response = client.get(target)
     assert len(response.context["table"].page.object_list) == 8
