@@ -14,14 +14,20 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
+import django_filters
+from django import forms
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from accounts.jurisdiction import jurisdiction_for
 from accounts.models import Unit, User
 from campaign.models import Campaign
+from campaign.selectors import campaign_list
 from tasks_ledger.models import LedgerItem, Light
 from tasks_ledger.selectors import _rule, ledger_items
 
@@ -314,6 +320,39 @@ def issued_notices(
     return notices.order_by()
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class YearFilter(django_filters.NumberFilter):
+    """A calendar year: a whole number in a range the database's dates can hold."""
+
+    field_class = forms.IntegerField
+
+
+def _campaigns(request: Any) -> QuerySet[Campaign]:
+    if request is None:
+        return Campaign.objects.none()
+    return campaign_list(user=request.user)
+
+
+class NoticeStatsFilterSet(django_filters.FilterSet):
+    """The statistics' filters, for the page and the API: the year notices were issued in and
+    a campaign the caller takes part in."""
+
+    year = YearFilter(
+        field_name="issued_on",
+        lookup_expr="year",
+        min_value=2000,
+        max_value=2100,
+        label=_lazy("year the notices were issued"),
+    )
+    campaign = django_filters.ModelChoiceFilter(
+        queryset=_campaigns, label=_lazy("campaign (one the caller takes part in)")
+    )
+
+    class Meta:
+        model = Notice
+        fields = ["year", "campaign"]
+
+
 def issued_years(*, user: User) -> list[int]:
     """The years in which notices the user may see were issued, latest first (one query)."""
     return list(
@@ -332,8 +371,22 @@ def notice_stats(
     campaign: Campaign | None = None,
     today: date | None = None,
 ) -> dict[str, Any]:
+    """:func:`notice_figures` of the notices issued in ``year`` and ``campaign`` that the
+    user may see (:func:`issued_notices`)."""
+    notices = issued_notices(user=user, year=year, campaign=campaign)
+    return notice_figures(notices, year=year, campaign=campaign, today=today)
+
+
+def notice_figures(
+    notices: QuerySet[Notice],
+    *,
+    year: int | None = None,
+    campaign: Campaign | None = None,
+    today: date | None = None,
+) -> dict[str, Any]:
     """Issued notices by kind, by target unit and by month, and how many are closed and past
-    their reply deadline now: three grouped queries.
+    their reply deadline now: three grouped queries over ``notices`` (already scoped and
+    filtered; ``year`` and ``campaign`` only say what they were filtered by).
 
     ``by_kind``: every kind, mildest first, with ``kind``, ``label`` and ``count``.
     ``by_unit``: per target unit (``unit``, ``name``), a count per kind and ``total``, most
@@ -341,7 +394,7 @@ def notice_stats(
     ``total``; every month of ``year`` when one is given, else the months that have any.
     """
     today = today or timezone.localdate()
-    notices = issued_notices(user=user, year=year, campaign=campaign)
+    notices = notices.order_by()
     totals = notices.aggregate(
         total=Count("pk"),
         closed=Count("pk", filter=Q(status=NoticeStatus.CLOSED)),

@@ -171,7 +171,10 @@ def test_the_api_refuses_a_campaign_outside_and_bad_years(client: Client, issued
     response = client.get(API, {"campaign": elsewhere.pk})
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "campaign"
-    assert client.get(API, {"year": "abc"}).status_code == 400
+    for year in ("abc", "99999", "2022.5"):
+        response = client.get(API, {"year": year})
+        assert response.status_code == 400, year
+        assert response.json()["errors"][0]["attr"] == "year"
     client.logout()
     assert client.get(API).status_code in (401, 403)
 
