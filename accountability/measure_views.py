@@ -25,8 +25,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.history import scope_of
 from accounts.models import Membership, Unit, User
-from accounts.views import signed_in_user
+from accounts.tables import history_preview
+from accounts.views import history_page, signed_in_user
 from campaign.selectors import campaign_list
 from tasks_ledger import rules as ledger_rules
 from tasks_ledger.excel_views import _filter_summary, xlsx_response
@@ -157,6 +159,11 @@ def measure_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "strikes": strikes,
         "strike_text": strike_summary(measure, strikes),
         "threshold_reached": bool(threshold) and strikes.unit_count >= threshold,
+        "history": history_preview(
+            scope_of(measure),
+            reader_id=user.pk,
+            full_url=reverse("accountability:measure-history", args=[measure.pk]),
+        ),
     }
     return render(request, "accountability/measure_detail.html", context)
 
@@ -291,6 +298,11 @@ def _exemption_page(
         else "",
         "may_decide": rules.can_decide_exemption(user, exemption),
         "form": form or DecisionForm(),
+        "history": history_preview(
+            scope_of(exemption),
+            reader_id=user.pk,
+            full_url=reverse("accountability:exemption-history", args=[exemption.pk]),
+        ),
     }
     return render(request, "accountability/exemption_detail.html", context, status=status)
 
@@ -421,4 +433,38 @@ def measure_export_view(request: HttpRequest) -> HttpResponseBase:
         stream,
         _("accountability_%(date)s.xlsx") % {"date": today.isoformat()},
         f"accountability_{today.isoformat()}.xlsx",
+    )
+
+
+# --- history -------------------------------------------------------------------------------
+@login_required
+@require_GET
+def measure_history_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """All changes of a measure and of the notices it cites (the links, not the notices)."""
+    measure = _visible_measure(signed_in_user(request), pk)
+    name = f"{measure.get_kind_display()} · {measure.person or measure.unit}"
+    return history_page(
+        request,
+        scope=scope_of(measure),
+        heading=_("History of %(name)s") % {"name": name},
+        crumbs=[
+            (_("Accountability measures"), reverse("accountability:measure-list")),
+            (name, reverse("accountability:measure-detail", args=[measure.pk])),
+        ],
+    )
+
+
+@login_required
+@require_GET
+def exemption_history_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """All changes of an exemption application: applied, then approved or refused."""
+    exemption = _visible_exemption(signed_in_user(request), pk)
+    return history_page(
+        request,
+        scope=scope_of(exemption),
+        heading=_("History of %(name)s") % {"name": _("Exemption application")},
+        crumbs=[
+            (_("Exemptions"), reverse("accountability:exemption-list")),
+            (_("Exemption application"), reverse("accountability:exemption-detail", args=[pk])),
+        ],
     )

@@ -166,3 +166,17 @@ def test_the_unit_sees_the_decision_but_no_forms(org: Any) -> None:
         .status_code
         == 403
     )
+
+
+def test_the_history_says_who_applied_and_who_decided(org: Any) -> None:
+    exemption = new_exemption(org, org.county_a)
+    office = _client(org.above)
+    office.post(reverse("accountability:exemption-refuse", args=[exemption.pk]), {"note": "不符"})
+    history = reverse("accountability:exemption-history", args=[exemption.pk])
+    text = office.get(history).content.decode()
+    assert org.above.name in text  # who refused, from the request
+    assert "新建容错免责申请" in text
+    assert "不符" in text
+    assert _client(org.outsider).get(history).status_code == 404
+    detail = office.get(reverse("accountability:exemption-detail", args=[exemption.pk]))
+    assert history in detail.content.decode()

@@ -184,3 +184,12 @@ def test_choosing_the_unit_first_lists_its_notices_and_people(org: Any) -> None:
     assert list(form.fields["notices"].queryset) == [mine]
     assert list(form.fields["person"].queryset) == [org.outsider]
     assert other.number not in response.content.decode()
+
+
+def test_the_history_of_a_measure(org: Any) -> None:
+    measure = new_measure(org, org.county_a)
+    history = reverse("accountability:measure-history", args=[measure.pk])
+    response = _client(org.above).get(history)
+    assert response.status_code == 200
+    assert "新建问责措施" in response.content.decode()
+    assert _client(org.outsider).get(history).status_code == 404
