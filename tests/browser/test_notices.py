@@ -178,3 +178,35 @@ def test_a_reminder_is_issued_signed_for_answered_and_closed(
     phone.goto(f"{base}/supervision/inbox/")
     expect(phone.locator("article[data-notice]")).to_have_count(0)
     assert "城区污水管网改造工程" not in phone.content()
+
+
+def test_the_statistics_draw_their_charts(
+    page: Page, phone: Page, live_server, org, world: World
+) -> None:
+    """GIVEN a reminder issued to 甲县 WHEN the office opens the statistics THEN ECharts
+    (served by the app under its Content-Security-Policy) draws the three charts from the
+    API, with the same figures as the table; on a phone 甲县's liaison sees the page fit."""
+    from accountability import services
+
+    notice = services.notice_draft(
+        actor=org.above,
+        campaign=org.campaign,
+        kind="reminder",
+        item=world.item,
+        facts="滞后",
+        requirements="整改",
+        reply_deadline=dt.date(2022, 7, 15),
+    )
+    services.notice_issue(notice=notice, actor=org.above)  # today: 5 July (the world's clock)
+    base = live_server.url
+    log_in(page, base, "above")
+    page.goto(f"{base}/supervision/stats/")
+    expect(page.locator("#notice-charts")).to_have_attribute("data-loaded", "true")
+    expect(page.locator("[data-chart] canvas")).to_have_count(3)
+    expect(page.locator("[data-chart-error]")).to_be_hidden()
+    expect(page.locator("[data-figure=reminder]")).to_have_text("1")
+    snap(page, "stats")
+    log_in(phone, base, "inside")
+    phone.goto(f"{base}/supervision/stats/")
+    expect(phone.locator("#notice-charts")).to_have_attribute("data-loaded", "true")
+    assert_fits(phone)
