@@ -20,7 +20,7 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -342,10 +342,10 @@ class NoticeStatsFilterSet(django_filters.FilterSet):
         lookup_expr="year",
         min_value=2000,
         max_value=2100,
-        label=_lazy("year the notices were issued"),
+        label=gettext_lazy("year the notices were issued"),
     )
     campaign = django_filters.ModelChoiceFilter(
-        queryset=_campaigns, label=_lazy("campaign (one the caller takes part in)")
+        queryset=_campaigns, label=gettext_lazy("campaign (one the caller takes part in)")
     )
 
     class Meta:
