@@ -354,3 +354,23 @@ def test_item_page_lists_its_notices_and_offers_drafting(org: Any) -> None:
     assert notice.number in page and draft_link in page
     page = _client(org.inside).get(detail).content.decode()
     assert notice.number in page and draft_link not in page
+
+
+def test_draft_page_escalate_link_goes_to_the_notices_escalation(org: Any) -> None:
+    """GIVEN an issued notice WHEN the workspace links to ``new/?escalate=<id>`` THEN the
+    notice's own escalation form is opened; for 乙县's liaison the notice is 404."""
+    notice = make_notice(org, org.county_a)
+    target = f"{reverse('accountability:notice-draft')}?escalate={notice.pk}"
+    response = _client(org.above).get(target)
+    assert response.status_code == 302
+    assert response["Location"].endswith(
+        reverse("accountability:notice-detail", args=[notice.pk]) + "#escalate"
+    )
+    assert _client(org.outsider).get(target).status_code == 404
+
+
+def test_draft_page_preselects_the_kind_asked_for(org: Any) -> None:
+    """GIVEN ``?kind=warning`` WHEN the office opens the draft form THEN 警示单 is chosen."""
+    target = f"{reverse('accountability:notice-draft')}?unit={org.county_b.pk}&kind=warning"
+    form = _client(org.above).get(target).context["form"]
+    assert form["kind"].value() == NoticeKind.WARNING
