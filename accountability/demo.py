@@ -21,7 +21,7 @@ matters; 15 reminders stand alone. Each escalated notice links to the one it fol
   overdue: the supervision groups have already written to them, most recently within the
   last week with a reply deadline still ahead. Two await signing for, two replies await
   acceptance, one reply was returned; one reminder was signed for and never answered, its
-  reply deadline five days past.
+  reply deadline five days past (where the item has been overdue long enough for that).
 - *Closed matters* are items signed off since (the notice spurred them on): every notice of
   the matter answered and accepted (办结) before the sign-off, a few after a reply returned.
 

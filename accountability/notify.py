@@ -20,6 +20,7 @@ Who is told:
   per notice.
 
 Every recipient list takes a fixed number of queries, however many people there are.
+Within :func:`quiet` (the demo replaying a campaign's past) nobody is told.
 """
 
 from __future__ import annotations
