@@ -218,3 +218,26 @@ def test_each_tab_runs_a_fixed_number_of_queries(
     _many(notices, 8)
     with django_assert_num_queries(11 + TAB_QUERIES[tab]):
         assert client.get(f"{URL}?tab={tab}").status_code == 200
+
+
+def test_the_navbar_offers_what_each_may_use(client: Client, notices: Notices) -> None:
+    """督查督办 in the navbar: the workspace for the group's member and the office; the inbox
+    for a unit's liaison; the statistics for everyone who sees units; the menu not at all
+    for someone who sees nothing."""
+    from accounts.tests.factories import UserFactory
+
+    org = notices.org
+    expected = {
+        org.supervisor: {"/supervision/", "/supervision/stats/"},
+        org.above: {"/supervision/", "/supervision/stats/"},
+        org.inside: {"/supervision/inbox/", "/supervision/stats/"},
+        org.official: {"/supervision/stats/"},
+    }
+    for user, links in expected.items():
+        client.force_login(user)
+        menu = client.get("/").content.decode().split('<ul class="dropdown-menu">')[1]
+        menu = menu.split("</ul>")[0]
+        shown = set(re.findall(r'href="(/supervision/(?:inbox/|stats/)?)"', menu))
+        assert shown == links, user
+    client.force_login(UserFactory(username="nobody"))
+    assert "督查督办" not in client.get("/").content.decode()
