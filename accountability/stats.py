@@ -144,9 +144,15 @@ QUEUE_ORDER = {
 
 def workspace_counts(*, user: User, today: date | None = None) -> dict[str, int]:
     """How many rows each of the workspace's tabs holds: the four notice queues in one
-    aggregate query, the overdue items in one COUNT."""
+    aggregate query (with ``pending``: drafts awaiting another's approval), the overdue
+    items in one COUNT."""
     today = today or timezone.localdate()
     queues = workspace_queues(user, today)
+    # Drafts the user sees as issuer that wait for someone else's approval (a member's
+    # supervision order waits for the group's leader): named on the page, not a queue.
+    queues["pending"] = (
+        rules.AWAITING_APPROVAL & supervised_notices_q(user) & ~rules.approvable_notices_q(user)
+    )
     counts = Notice.objects.order_by().aggregate(
         **{key: Count("pk", filter=query) for key, query in queues.items()}
     )

@@ -81,6 +81,8 @@ def test_the_leader_approves_and_the_member_issues(
     assert reverse("accountability:notice-approve", args=[order.pk]) in html
     member = page_as(client, notices.org.supervisor, "approve")
     assert reverse("accountability:notice-approve", args=[order.pk]) not in member
+    assert "1 份草稿待组长审批" in member  # the member is told where the order waits
+    assert 'data-count="pending"' not in html
     issue = page_as(client, notices.org.supervisor, "issue")
     assert reverse("accountability:notice-issue", args=[reminder.pk]) in issue
     assert reverse("accountability:notice-issue", args=[order.pk]) not in issue
