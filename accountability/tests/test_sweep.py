@@ -453,3 +453,16 @@ def test_sweep_runs_are_read_by_administrators_only(notices: Notices) -> None:
         assert api.get(reverse("api:sweep-run-detail", args=[run.pk])).status_code == 404
     api.force_authenticate(None)
     assert api.get(reverse("api:sweep-run-list")).status_code == 401
+
+
+def test_connections_set_an_empty_trigger_ignore_list() -> None:
+    """Without it every row a trigger writes takes the exception path of pgtrigger's
+    check, and a sweep writing thousands of notices slows down quadratically."""
+    import pgtrigger
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('pgtrigger.ignore')")
+        assert cursor.fetchone()[0] == "{}"
+    with pgtrigger.ignore("accountability.Notice:insert_insert"), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('pgtrigger.ignore')")
+        assert "insert_insert" in cursor.fetchone()[0]

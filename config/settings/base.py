@@ -105,6 +105,13 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# pgtrigger's trigger functions (the history triggers among them) read the setting
+# pgtrigger.ignore inside an exception block; unset, every row written raises there and
+# rolls back a subtransaction, which grows quadratically slow in a large write (the sweep
+# writing 20,000 reminders: 95 s instead of 5 s). An empty default on every connection
+# keeps that path quiet; pgtrigger.ignore() still sets its own value for its block.
+_DB_OPTIONS = DATABASES["default"].setdefault("OPTIONS", {})
+_DB_OPTIONS["options"] = (_DB_OPTIONS.get("options", "") + " -c pgtrigger.ignore={}").strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
