@@ -406,6 +406,7 @@ class AccountabilityMeasure(models.Model):
         verbose_name=_("recorded by"),
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    history_label_field = "unit"
 
     class Meta:
         verbose_name = _("accountability measure")
@@ -532,6 +533,7 @@ class Exemption(models.Model):
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.TextField(_("decision note"), blank=True, validators=capped(TEXT_MAX))
+    history_label_field = "unit"
 
     class Meta:
         verbose_name = _("exemption")

@@ -466,3 +466,16 @@ def test_connections_set_an_empty_trigger_ignore_list() -> None:
     with pgtrigger.ignore("accountability.Notice:insert_insert"), connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('pgtrigger.ignore')")
         assert "insert_insert" in cursor.fetchone()[0]
+
+
+def test_history_names_a_notice_by_its_number_and_a_measure_by_its_unit(
+    notices: Notices,
+) -> None:
+    from accounts.history.render import _label_foreign_key, _name_fields
+
+    from ..models import AccountabilityMeasure
+
+    assert _name_fields(Notice) == ["number", "subject_title"]
+    for model in (AccountabilityMeasure, Exemption):
+        key = _label_foreign_key(model)
+        assert key is not None and key.name == "unit"

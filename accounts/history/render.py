@@ -115,6 +115,8 @@ def _name_fields(model: type[models.Model]) -> list[str]:
     names = {f.name for f in model._meta.concrete_fields}
     if {"code", "title"} <= names:
         return ["code", "title"]
+    if {"number", "subject_title"} <= names:  # a notice: its official number, its matter
+        return ["number", "subject_title"]
     return [n for n in NAME_FIELDS if n in names][:1]
 
 
