@@ -7,9 +7,10 @@ their period), following each campaign's :class:`~accountability.models.Escalati
 (made with its defaults the first time a campaign is swept, then edited in the admin).
 
 **Set-based.** Whatever the number of items, one sweep runs the same few SQL statements
-(:data:`STATEMENTS`): make missing policies, insert the reminders, insert the escalations,
-number and issue what is issued at once, name the responsible people, tell the people
-concerned. Nothing is loaded into Python row by row.
+(at most :data:`MAX_STATEMENTS`): make missing policies, insert the reminders, insert the
+escalations, number and issue what is issued at once, name the responsible people, tell
+the people concerned (a handful of queries for who they are, one INSERT for all the
+notifications) and those whose reply deadlines are near. No statement per item.
 
 **Safe to repeat and to run twice at once.** The whole sweep is one transaction that first
 takes a PostgreSQL advisory lock, so a second sweep (a beat that fired twice, a person
@@ -45,14 +46,14 @@ import pghistory
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership, Notification, Post, Unit
+from accounts.models import Membership, Post, Unit
 from campaign.models import Campaign, CampaignStatus, ResponsibilityChain, SupervisionGroup
 from tasks_ledger.models import OPEN_STATUSES, Ledger, LedgerItem
 
+from . import notify
 from .models import (
     AWAITING_REPLY,
     EscalationPolicy,
@@ -74,9 +75,9 @@ log = logging.getLogger(__name__)
 #: The advisory lock every sweep takes (one sweep at a time, cluster-wide).
 LOCK_KEY = 0x6E6C7A66_5357  # "nlzf" "SW"
 
-#: The statements one sweep runs, whatever the data (the lock, the run bookkeeping, the
+#: The most statements one sweep runs, whatever the data (the lock, the run bookkeeping, the
 #: policies, reminders, escalations, numbering, people, notifications).
-STATEMENTS = 8
+MAX_STATEMENTS = 20
 
 #: Kinds from a warning upward copy the leader in charge and the principal leader.
 _SENIOR = (NoticeKind.WARNING, NoticeKind.ACCOUNTABILITY)
@@ -110,7 +111,7 @@ class _Sweep:
         self.run = run
         self.now = now
         self.today = timezone.localdate(now)
-        self.statements = 0
+        self.statements = 0  # every statement in the sweep's transaction (execute_wrapper)
         self.params: dict[str, Any] = {
             "run": run.pk,
             "now": now,
@@ -144,8 +145,12 @@ class _Sweep:
             "kinds": list(NoticeKind.values),
         }
 
-    def execute(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    def count(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        """``connection.execute_wrapper``: count each statement the sweep runs."""
         self.statements += 1
+        return execute(sql, params, many, context)
+
+    def execute(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         with connection.cursor() as cursor:
             cursor.execute(sql, {**self.params, **(params or {})})
             return list(cursor.fetchall()) if cursor.description else []
@@ -366,56 +371,21 @@ class _Sweep:
             },
         )
 
-    def tell(self) -> list[int]:
-        """Tell the target unit's liaisons and the responsible people of each notice issued,
-        and the group leader of each one drafted for approval. Returns the notifications'
-        ids (for delivery by email and SMS once the sweep commits)."""
-        link = _detail_link()
-        rows = self.execute(
-            f"""
-            WITH written AS (
-                SELECT n.id, n.kind, n.status, n.number, n.group_id, n.target_unit_id,
-                    COALESCE(NULLIF(n.subject_title, ''), i.title) AS subject,
-                    (%(kind_labels)s::text[])[array_position(%(kinds)s::text[], n.kind::text)]
-                        AS label
-                FROM {_t(Notice)} n LEFT JOIN {_t(LedgerItem)} i ON i.id = n.item_id
-                WHERE n.sweep_run_id = %(run)s
-            ), recipients AS (
-                SELECT w.id, m.user_id FROM written w
-                JOIN {_t(Membership)} m ON m.unit_id = w.target_unit_id AND m.post = %(liaison)s
-                WHERE w.status = %(issued)s
-                UNION
-                SELECT w.id, np.user_id FROM written w
-                JOIN {_t(NoticePerson)} np ON np.notice_id = w.id
-                WHERE w.status = %(issued)s
-                UNION
-                SELECT w.id, g.leader_id FROM written w
-                JOIN {_t(SupervisionGroup)} g ON g.id = w.group_id
-                WHERE w.status = %(draft)s
-            )
-            INSERT INTO {_t(Notification)}
-                (recipient_id, kind, title, body, link, urgent, created_at)
-            SELECT r.user_id, 'notice',
-                left(format(CASE w.status WHEN %(issued)s THEN %(title_issued)s
-                                          ELSE %(title_draft)s END,
-                            COALESCE(NULLIF(w.number, ''), w.label), w.subject), 200),
-                '', replace(%(link)s, '%%s', w.id::text),
-                w.kind IN ({_sql_list(_SENIOR)}), %(now)s
-            FROM recipients r JOIN written w ON w.id = r.id
-            ORDER BY w.id, r.user_id
-            RETURNING id
-            """,
-            {"liaison": Post.LIAISON.value, "link": link},
+    def tell(self) -> tuple[list[int], int]:
+        """Tell what this run wrote, as the services' hooks would (:mod:`accountability.notify`:
+        the target side and the responsible people of each notice issued, who may approve
+        each draft, the target side of each drafted escalation), and, once per notice, the
+        target side of each notice whose reply deadline is near. A fixed number of queries
+        and one INSERT each. Returns the notifications' ids (their delivery by email and SMS
+        is queued once the sweep commits) and how many notices were due soon."""
+        written = list(
+            Notice.objects.filter(sweep_run=self.run)
+            .select_related("target_unit", "item", "escalated_from", "escalated_from__item")
+            .order_by("pk")
         )
-        return [row[0] for row in rows]
-
-
-def _detail_link() -> str:
-    """The notice page's path with ``%s`` for the notice's id."""
-    try:
-        return reverse("accountability:notice-detail", args=[0]).replace("/0/", "/%s/")
-    except NoReverseMatch:
-        return reverse("accountability:notice-print", args=[0]).replace("/0/print/", "/%s/")
+        ids = notify.sweep_notices_notify(written)
+        due = notify.notices_due_soon_notify(self.today)
+        return ids, due
 
 
 def _finish(run: SweepRun, **fields: Any) -> None:
@@ -451,6 +421,7 @@ def sweep(
         with (
             translation.override(settings.LANGUAGE_CODE),
             pghistory.context(sweep_run=run.pk),
+            connection.execute_wrapper(work.count),
             transaction.atomic(),
         ):
             work.lock()
@@ -459,18 +430,17 @@ def sweep(
             escalated = work.escalate()
             issued = work.issue()
             work.name_people()
-            notifications = work.tell()
+            notifications, due_soon = work.tell()
             counts = {
                 NoticeKind.REMINDER.value: reminders,
                 **{kind: escalated.get(kind, 0) for kind in NoticeKind.values[1:]},
                 "issued": sum(issued.values()),
                 "drafted": reminders + sum(escalated.values()) - sum(issued.values()),
                 "notifications": len(notifications),
+                "due_soon": due_soon,
             }
             if dry_run:
                 transaction.set_rollback(True)
-            elif notifications:
-                _deliver_on_commit(notifications)
     except Exception:
         _finish(
             run,
@@ -482,14 +452,6 @@ def sweep(
         raise
     _finish(run, status=SweepStatus.FINISHED, counts=counts, statements=work.statements)
     return run
-
-
-def _deliver_on_commit(notification_ids: list[int], batch: int = 500) -> None:
-    from accounts.tasks import deliver_notifications
-
-    for start in range(0, len(notification_ids), batch):
-        chunk = notification_ids[start : start + batch]
-        transaction.on_commit(partial(deliver_notifications.delay, chunk))
 
 
 def queue_sweep(trigger: str = SweepTrigger.ADMIN) -> None:

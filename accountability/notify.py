@@ -26,21 +26,25 @@ Within :func:`quiet` (the demo replaying a campaign's past) nobody is told.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, TypeVar
 
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Notification, Post, Role, RoleAssignment, Unit
-from accounts.notifications import notify
+from accounts.notifications import Message, notify_many
+from tasks_ledger.selectors import DaysBetween
 
 from .models import (
     AccountabilityMeasure,
+    EscalationPolicy,
     Exemption,
     ExemptionStatus,
     Notice,
@@ -84,11 +88,9 @@ def _unless_quiet(tell: Callable[[Told], None]) -> Callable[[Told], None]:
     return wrapper
 
 
-def _tell(recipients: Iterable[int], **message: Any) -> int:
-    """:func:`accounts.notifications.notify`, unless within :func:`quiet`; how many were told."""
-    if _quiet.get():
-        return 0
-    return len(notify(recipients=recipients, **message))
+def _tell(recipients: Iterable[int], **message: Any) -> None:
+    """Tell ``recipients`` one thing (:class:`~accounts.notifications.Message`'s fields)."""
+    _send(Message(recipients=list(recipients), **message))
 
 
 def _path(name: str, fallback: str, pk: int) -> str:
@@ -149,17 +151,31 @@ def target_side_ids(unit: Unit) -> list[int]:
     return target_sides([unit])[unit.pk]
 
 
-def office_ids(unit: Unit) -> list[int]:
-    """The campaign office (and administrators) over ``unit``: who decides its exemptions,
-    records its measures and approves notices no group issues. One query."""
-    return list(
-        RoleAssignment.objects.filter(
-            role__in=OFFICE_ROLES, scope__path__in=_ancestor_paths(unit), user__is_active=True
+def offices_over(units: Iterable[Unit]) -> dict[int, list[int]]:
+    """For each unit (by pk), the campaign office (and administrators) over it: who decides
+    its exemptions, records its measures and approves notices no group issues. One query."""
+    units = list(units)
+    paths = sorted({path for unit in units for path in _ancestor_paths(unit)})
+    rows = (
+        list(
+            RoleAssignment.objects.filter(
+                role__in=OFFICE_ROLES, scope__path__in=paths, user__is_active=True
+            )
+            .order_by("user_id")
+            .values_list("user_id", "scope__path")
         )
-        .order_by("user_id")
-        .values_list("user_id", flat=True)
-        .distinct()
+        if paths
+        else []
     )
+    return {
+        unit.pk: list(dict.fromkeys(user for user, path in rows if unit.path.startswith(path)))
+        for unit in units
+    }
+
+
+def office_ids(unit: Unit) -> list[int]:
+    """The campaign office over ``unit`` (:func:`offices_over`); one query."""
+    return offices_over([unit])[unit.pk]
 
 
 def _group_ids(notice: Notice) -> list[int]:
@@ -218,58 +234,92 @@ def _label(notice: Notice) -> str:
     return f"{notice.number or notice.get_kind_display()}《{notice.subject}》"
 
 
-def _send(recipients: Iterable[int], notice: Notice, title: str, body: str, urgent: bool) -> None:
-    _tell(
-        recipients,
+# --- notices ---------------------------------------------------------------------------------
+# Each message is built once here and sent one at a time by the services' hooks, or many in
+# one INSERT by the sweep (:func:`sweep_notices_notify`, :func:`notices_due_soon_notify`).
+def _approval_message(notice: Notice, recipients: Iterable[int]) -> Message:
+    return Message(
+        recipients=list(recipients),
         kind=KIND_NOTICE,
-        title=title[:200],
-        body=body,
+        title=_("Awaiting your approval: %(notice)s to %(unit)s")
+        % {"notice": _label(notice), "unit": notice.target_unit},
+        body=_("Reply deadline: %(deadline)s.") % {"deadline": notice.reply_deadline.isoformat()},
         link=notice_link(notice),
-        urgent=urgent,
     )
 
 
-# --- notices ---------------------------------------------------------------------------------
+def _issued_message(notice: Notice, recipients: Iterable[int]) -> Message:
+    return Message(
+        recipients=list(recipients),
+        kind=KIND_NOTICE,
+        title=_("New %(kind)s %(number)s: %(subject)s")
+        % {"kind": notice.get_kind_display(), "number": notice.number, "subject": notice.subject},
+        body=_("%(unit)s: sign for it and reply with the rectification by %(deadline)s.")
+        % {"unit": notice.target_unit, "deadline": notice.reply_deadline.isoformat()},
+        link=notice_link(notice),
+        urgent=_serious(notice),
+    )
+
+
+def _escalated_message(notice: Notice, previous: Notice, recipients: Iterable[int]) -> Message:
+    """On the notice they did not answer (the new one is a draft they cannot see yet)."""
+    return Message(
+        recipients=list(recipients),
+        kind=KIND_NOTICE,
+        title=_("%(notice)s is being escalated to a %(kind)s")
+        % {"notice": _label(previous), "kind": notice.get_kind_display()},
+        body=_("It was not answered by its reply deadline (%(deadline)s); reply at once.")
+        % {"deadline": previous.reply_deadline.isoformat()},
+        link=notice_link(previous),
+        urgent=True,
+    )
+
+
+def _due_message(notice: Notice, recipients: Iterable[int]) -> Message:
+    return Message(
+        recipients=list(recipients),
+        kind=KIND_DUE,
+        title=_("Reply due %(deadline)s: %(notice)s")
+        % {"deadline": notice.reply_deadline.isoformat(), "notice": _label(notice)},
+        body=_("%(unit)s has not yet replied to this notice.") % {"unit": notice.target_unit},
+        link=notice_link(notice),
+        urgent=_serious(notice),
+    )
+
+
+def _send(message: Message) -> None:
+    if not _quiet.get():
+        notify_many([message])
+
+
 @_unless_quiet
 def notice_drafted(notice: Notice) -> None:
     """A draft that needs approval (a supervision order or more serious) reaches who may
     approve it; a draft reminder tells nobody."""
     if notice.kind == NoticeKind.REMINDER or notice.status != NoticeStatus.DRAFT:
         return
-    _send(
-        approver_ids(notice),
-        notice,
-        _("Awaiting your approval: %(notice)s to %(unit)s")
-        % {"notice": _label(notice), "unit": notice.target_unit},
-        _("Reply deadline: %(deadline)s.") % {"deadline": notice.reply_deadline.isoformat()},
-        urgent=False,
-    )
+    _send(_approval_message(notice, approver_ids(notice)))
 
 
 @_unless_quiet
 def notice_issued(notice: Notice) -> None:
     """The target unit and the responsible people receive the notice."""
-    _send(
-        [*target_side_ids(notice.target_unit), *_responsible_ids(notice)],
-        notice,
-        _("New %(kind)s %(number)s: %(subject)s")
-        % {"kind": notice.get_kind_display(), "number": notice.number, "subject": notice.subject},
-        _("%(unit)s: sign for it and reply with the rectification by %(deadline)s.")
-        % {"unit": notice.target_unit, "deadline": notice.reply_deadline.isoformat()},
-        urgent=_serious(notice),
-    )
+    recipients = [*target_side_ids(notice.target_unit), *_responsible_ids(notice)]
+    _send(_issued_message(notice, recipients))
 
 
 @_unless_quiet
 def notice_replied(notice: Notice) -> None:
     """The issuer side is asked to accept or return the reply."""
     _send(
-        issuer_ids(notice),
-        notice,
-        _("Reply to review: %(notice)s") % {"notice": _label(notice)},
-        _("%(unit)s has replied; accept it or return it for rework.")
-        % {"unit": notice.target_unit},
-        urgent=False,
+        Message(
+            recipients=issuer_ids(notice),
+            kind=KIND_NOTICE,
+            title=_("Reply to review: %(notice)s") % {"notice": _label(notice)},
+            body=_("%(unit)s has replied; accept it or return it for rework.")
+            % {"unit": notice.target_unit},
+            link=notice_link(notice),
+        )
     )
 
 
@@ -277,11 +327,13 @@ def notice_replied(notice: Notice) -> None:
 def notice_returned(notice: Notice) -> None:
     """The target side must rework its reply; the reason is in the message."""
     _send(
-        target_side_ids(notice.target_unit),
-        notice,
-        _("Reply returned for rework: %(notice)s") % {"notice": _label(notice)},
-        _("Reason: %(reason)s") % {"reason": notice.return_reason},
-        urgent=False,
+        Message(
+            recipients=target_side_ids(notice.target_unit),
+            kind=KIND_NOTICE,
+            title=_("Reply returned for rework: %(notice)s") % {"notice": _label(notice)},
+            body=_("Reason: %(reason)s") % {"reason": notice.return_reason},
+            link=notice_link(notice),
+        )
     )
 
 
@@ -292,28 +344,85 @@ def notice_escalated(notice: Notice) -> None:
     previous = notice.escalated_from
     if previous is None:
         return
-    _send(
-        [*target_side_ids(notice.target_unit), *_responsible_ids(previous, notice)],
-        previous,
-        _("%(notice)s is being escalated to a %(kind)s")
-        % {"notice": _label(previous), "kind": notice.get_kind_display()},
-        _("It was not answered by its reply deadline (%(deadline)s); reply at once.")
-        % {"deadline": previous.reply_deadline.isoformat()},
-        urgent=True,
+    recipients = [*target_side_ids(notice.target_unit), *_responsible_ids(previous, notice)]
+    _send(_escalated_message(notice, previous, recipients))
+
+
+def sweep_notices_notify(notices: Sequence[Notice]) -> list[int]:
+    """Tell what the escalation sweep wrote, as the services' hooks would, in one INSERT:
+    each notice issued to its target side and responsible people; each draft awaiting
+    approval to who may approve it; each drafted escalation to the target side and the
+    responsible people, on the notice they did not answer. A fixed number of queries however
+    many notices. Returns the notifications' ids."""
+    if _quiet.get() or not notices:
+        return []
+    units = {n.target_unit_id: n.target_unit for n in notices}
+    sides = target_sides(units.values())
+    named = _responsible_by_notice(
+        [*notices, *(n.escalated_from for n in notices if n.escalated_from)]
     )
+    leaders = _leaders_by_group({n.group_id for n in notices if n.group_id is not None})
+    offices = offices_over(units[n.target_unit_id] for n in notices if n.group_id is None)
+    messages: list[Message] = []
+    for notice in notices:
+        side = sides[notice.target_unit_id]
+        if notice.status == NoticeStatus.ISSUED:
+            messages.append(_issued_message(notice, [*side, *named.get(notice.pk, [])]))
+            continue
+        if notice.kind != NoticeKind.REMINDER:
+            approvers = (
+                leaders.get(notice.group_id, [])
+                if notice.group_id is not None
+                else offices[notice.target_unit_id]
+            )
+            messages.append(_approval_message(notice, approvers))
+        previous = notice.escalated_from
+        if previous is not None:
+            people = [*side, *named.get(previous.pk, []), *named.get(notice.pk, [])]
+            messages.append(_escalated_message(notice, previous, people))
+    return notify_many(messages)
 
 
-def notices_due_soon_notify(today: date, days: int = 2) -> int:
+def _responsible_by_notice(notices: Iterable[Notice | None]) -> dict[int, list[int]]:
+    """The active responsible people named on each notice (one query)."""
+    from .models import NoticePerson
+
+    found: dict[int, list[int]] = defaultdict(list)
+    rows = NoticePerson.objects.filter(
+        notice__in=[n.pk for n in notices if n is not None], user__is_active=True
+    ).values_list("notice_id", "user_id")
+    for notice_id, user_id in rows:
+        found[notice_id].append(user_id)
+    return found
+
+
+def _leaders_by_group(group_ids: set[int]) -> dict[int, list[int]]:
+    """Each group's active leader, who approves its drafts (one query)."""
+    from campaign.models import SupervisionGroup
+
+    rows = SupervisionGroup.objects.filter(pk__in=group_ids, leader__is_active=True)
+    return {pk: [leader] for pk, leader in rows.values_list("pk", "leader_id")}
+
+
+def notices_due_soon_notify(today: date, days: int | None = None) -> int:
     """Tell the target side of each issued notice still awaiting its reply whose deadline
-    falls within ``days`` days of ``today`` (not passed), once per notice: a notice already
-    told about (a ``notice_due`` notification with its link exists) is skipped. Returns how
-    many notices were told about. Three queries, and one INSERT per notice told."""
-    due = list(
-        Notice.objects.filter(
-            status__in=_AWAITING_REPLY,
-            reply_deadline__gte=today,
-            reply_deadline__lte=today + timedelta(days=days),
+    falls within ``days`` days of ``today`` (not passed; by default each campaign's
+    escalation policy's ``due_soon_days``), once per notice: a notice already told about (a
+    ``notice_due`` notification with its link exists) is skipped. Returns how many notices
+    were told about. Four statements, however many notices (one INSERT for all)."""
+    if _quiet.get():
+        return 0
+    window: Any = (
+        Value(days)
+        if days is not None
+        else Coalesce(
+            F("campaign__escalation_policy__due_soon_days"),
+            Value(EscalationPolicy._meta.get_field("due_soon_days").get_default()),
         )
+    )
+    due = list(
+        Notice.objects.annotate(days_left=DaysBetween(F("reply_deadline"), Value(today)))
+        .filter(status__in=_AWAITING_REPLY, days_left__gte=0, days_left__lte=window)
         .select_related("target_unit")
         .order_by("reply_deadline", "pk")
     )
@@ -325,22 +434,9 @@ def notices_due_soon_notify(today: date, days: int = 2) -> int:
     )
     due = [notice for notice in due if links[notice.pk] not in told]
     sides = target_sides(notice.target_unit for notice in due)
-    count = 0
-    for notice in due:
-        title = _("Reply due %(deadline)s: %(notice)s") % {
-            "deadline": notice.reply_deadline.isoformat(),
-            "notice": _label(notice),
-        }
-        written = _tell(
-            sides[notice.target_unit_id],
-            kind=KIND_DUE,
-            title=title[:200],
-            body=_("%(unit)s has not yet replied to this notice.") % {"unit": notice.target_unit},
-            link=links[notice.pk],
-            urgent=_serious(notice),
-        )
-        count += bool(written)
-    return count
+    messages = [_due_message(n, sides[n.target_unit_id]) for n in due]
+    notify_many(messages)
+    return sum(1 for message in messages if message.recipients)
 
 
 # --- measures and exemptions ---------------------------------------------------------------------

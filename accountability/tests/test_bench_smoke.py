@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from accountability.escalation import MAX_STATEMENTS
 from bench import escalation_sweep
 
 pytestmark = pytest.mark.django_db
@@ -19,6 +20,6 @@ def test_sweep_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     # The demo's own overdue items are reminded too (the bare statements do not look for
     # exemptions, so they may remind one more).
     assert figure["bare_reminders"] >= figure["reminders"] >= figure["overdue"]
-    assert figure["sweep_statements"] == 8 and figure["bare_statements"] == 4
+    assert 0 < figure["sweep_statements"] <= MAX_STATEMENTS and figure["bare_statements"] == 4
     assert figure["sweep_s"] > 0 and figure["bare_s"] > 0
     assert "sweep/bare" in capsys.readouterr().out
