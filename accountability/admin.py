@@ -197,10 +197,9 @@ class SweepRunAdmin(admin.ModelAdmin):
 
     change_list_template = "admin/accountability/sweeprun/change_list.html"
     list_display = (
-        "pk",
+        "number",
         "as_of",
         "started_at",
-        "finished_at",
         "trigger",
         "dry_run",
         "status",
@@ -209,6 +208,10 @@ class SweepRunAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "trigger", "dry_run")
     date_hierarchy = "started_at"
+
+    @admin.display(description=_("number"), ordering="pk")
+    def number(self, run: SweepRun) -> int:
+        return run.pk
 
     @admin.display(description=_("notices written"))
     def written(self, run: SweepRun) -> str:
