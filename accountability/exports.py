@@ -20,19 +20,9 @@ from django.db.models import OuterRef, QuerySet, Subquery, TextField
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
-from openpyxl import Workbook
 
 # The ledger export's sheet machinery, shared rather than copied (see the module docstring).
-from tasks_ledger.exports import (
-    CHUNK_SIZE,
-    HEADER_ROW,
-    Column,
-    _cell,
-    _setup_sheet,
-    _style_for,
-    _Styles,
-    _write_heading,
-)
+from tasks_ledger.exports import CHUNK_SIZE, Column, write_register
 
 from .models import Notice, NoticeKind, NoticePerson, NoticeStatus
 
@@ -89,24 +79,23 @@ def write_notices_workbook(
     notices: QuerySet[Notice], stream: IO[bytes], *, title: str, subtitle: str
 ) -> int:
     """Write the notices as an .xlsx workbook to ``stream``; return the rows written."""
-    workbook = Workbook(write_only=True)
-    ws = workbook.create_sheet(title=str(_("Notice register"))[:31])
-    styles = _Styles(ws)
-    _setup_sheet(ws, COLUMNS, header_rows=HEADER_ROW)
-    _write_heading(ws, styles, COLUMNS, title, subtitle)
-    column_styles = [_style_for(styles, column) for column in COLUMNS]
-    rows = 0
-    notice: Any
-    for notice in prepare_notices(notices).iterator(chunk_size=CHUNK_SIZE):
-        rows += 1
-        row = []
-        for column, style in zip(COLUMNS, column_styles, strict=True):
-            if column.key == "serial":
-                value: Any = rows
-            else:
-                getter = VALUES.get(column.key)
-                value = getter(notice) if getter else getattr(notice, column.key)
-            row.append(_cell(ws, value, style))
-        ws.append(row)
-    workbook.save(stream)
-    return rows
+
+    def values(notice: Any, serial: int) -> list[Any]:
+        return [
+            serial
+            if column.key == "serial"
+            else (
+                VALUES[column.key](notice) if column.key in VALUES else getattr(notice, column.key)
+            )
+            for column in COLUMNS
+        ]
+
+    return write_register(
+        stream,
+        sheet=str(_("Notice register")),
+        title=title,
+        subtitle=subtitle,
+        columns=COLUMNS,
+        rows=prepare_notices(notices).iterator(chunk_size=CHUNK_SIZE),
+        values=values,
+    )

@@ -12,9 +12,8 @@ from typing import IO, Any
 
 from django.db.models import QuerySet
 from django.utils.translation import pgettext_lazy
-from openpyxl import Workbook
 
-from tasks_ledger.exports import HEADER_ROW, Column, _cell, _setup_sheet, _Styles, _write_heading
+from tasks_ledger.exports import Column, write_register
 
 from .measure_selectors import strikes_by_measure
 from .models import AccountabilityMeasure
@@ -48,27 +47,30 @@ def write_measures_workbook(
     number of rows written."""
     rows = list(measures)
     strikes = strikes_by_measure(rows)
-    workbook = Workbook(write_only=True)
-    ws = workbook.create_sheet(title=title[:31])
-    styles = _Styles(ws)
-    _setup_sheet(ws, COLUMNS, header_rows=HEADER_ROW)
-    _write_heading(ws, styles, COLUMNS, title, subtitle)
-    text, centre, date = styles.text, styles.centre, styles.date
-    for number, measure in enumerate(rows, 1):
+
+    def values(measure: AccountabilityMeasure, serial: int) -> list[Any]:
         counts = strikes[measure.pk]
-        values: list[tuple[Any, Any]] = [
-            (number, centre),
-            (measure.decided_on, date),
-            (measure.unit.name, text),
-            ((measure.person.name or measure.person.username) if measure.person else "", centre),
-            (measure.get_kind_display(), text),
-            (_basis(measure), text),
-            (measure.deciding_authority, text),
-            (measure.document_number, text),
-            (counts.unit, centre),
-            (counts.person or "", centre),
-            (measure.note, text),
+        person = measure.person
+        return [
+            serial,
+            measure.decided_on,
+            measure.unit.name,
+            (person.name or person.username) if person else "",
+            measure.get_kind_display(),
+            _basis(measure),
+            measure.deciding_authority,
+            measure.document_number,
+            counts.unit,
+            counts.person or "",
+            measure.note,
         ]
-        ws.append([_cell(ws, value, style) for value, style in values])
-    workbook.save(stream)
-    return len(rows)
+
+    return write_register(
+        stream,
+        sheet=title,
+        title=title,
+        subtitle=subtitle,
+        columns=COLUMNS,
+        rows=rows,
+        values=values,
+    )

@@ -31,7 +31,7 @@ from accounts.tables import history_preview
 from accounts.views import history_page, signed_in_user
 from campaign.selectors import campaign_list
 from tasks_ledger import rules as ledger_rules
-from tasks_ledger.excel_views import _filter_summary, xlsx_response
+from tasks_ledger.excel_views import filter_summary, xlsx_response
 from tasks_ledger.models import LedgerItem
 
 from . import rules, services
@@ -421,7 +421,7 @@ def measure_export_view(request: HttpRequest) -> HttpResponseBase:
         )
     today = timezone.localdate()
     subtitle = _("Exported on %(date)s") % {"date": today.isoformat()}
-    summary = _filter_summary(cast(Any, filterset))
+    summary = filter_summary(cast(Any, filterset))
     if summary:
         subtitle = _("Filters: %(filters)s") % {"filters": summary} + "    " + subtitle
     stream = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it

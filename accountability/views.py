@@ -39,7 +39,7 @@ from accounts.tables import history_preview
 from accounts.views import history_page, signed_in_user, wants_partial
 from campaign.models import Campaign, SupervisionGroup
 from campaign.selectors import campaign_list
-from tasks_ledger.excel_views import _filter_summary, xlsx_response
+from tasks_ledger.excel_views import filter_summary, xlsx_response
 from tasks_ledger.models import LedgerItem
 from tasks_ledger.selectors import ledger_items
 
@@ -153,7 +153,7 @@ def notice_export_view(request: HttpRequest) -> HttpResponseBase:
         )
     today = timezone.localdate()
     subtitle = _("Exported on %(date)s") % {"date": today.isoformat()}
-    summary = _filter_summary(filterset)
+    summary = filter_summary(filterset)
     if summary:
         subtitle = _("Filters: %(filters)s") % {"filters": summary} + "    " + subtitle
     stream = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it

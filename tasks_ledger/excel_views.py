@@ -63,7 +63,7 @@ def xlsx_response(stream: Any, filename: str, ascii_name: str) -> FileResponse:
 
 
 # --- export ----------------------------------------------------------------------------------
-def _filter_summary(filterset: LedgerItemFilterSet) -> str:
+def filter_summary(filterset: LedgerItemFilterSet) -> str:
     """The chosen filters in words, for the sheet's subtitle."""
     parts = []
     for name, value in filterset.form.cleaned_data.items():
@@ -102,7 +102,7 @@ def export_view(request: HttpRequest) -> HttpResponseBase:
     ledger: Ledger | None = data.get("ledger")
     kind = ledger.kind if ledger else (data.get("kind") or None)
     today = timezone.localdate()
-    summary = _filter_summary(filterset)
+    summary = filter_summary(filterset)
     if ledger is not None:
         title = ledger.title
     else:

@@ -420,6 +420,39 @@ def _write_heading(
     ws.append([_cell(ws, str(c.label), styles.header) for c in columns])
 
 
+def write_register(
+    stream: IO[bytes],
+    *,
+    sheet: str,
+    title: str,
+    subtitle: str,
+    columns: Sequence[Column],
+    rows: Iterable[Any],
+    values: Callable[[Any, int], Sequence[Any]],
+) -> int:
+    """A register in the ledger export's official layout, for other records (notices,
+    measures): the title and filter lines, the header, one row per record with ``values``
+    (the record and its serial number from 1) in ``columns`` order, each cell styled by its
+    column's format and guarded against formulas, A4 landscape print set-up. Written
+    write-only and streamed from ``rows`` (give an ``iterator()`` for long lists). Returns
+    the rows written."""
+    workbook = Workbook(write_only=True)
+    ws = workbook.create_sheet(title=sheet[:31])
+    styles = _Styles(ws)
+    _setup_sheet(ws, columns, header_rows=HEADER_ROW)
+    _write_heading(ws, styles, columns, title, subtitle)
+    column_styles = [_style_for(styles, column) for column in columns]
+    written = 0
+    for record in rows:
+        written += 1
+        cells = values(record, written)
+        ws.append(
+            [_cell(ws, value, style) for value, style in zip(cells, column_styles, strict=True)]
+        )
+    workbook.save(stream)
+    return written
+
+
 def _status_validation(columns: Sequence[Column], first: int, last: int) -> DataValidation | None:
     """A drop-down of the status labels on the status column, rows ``first``..``last``."""
     if STATUS not in columns:

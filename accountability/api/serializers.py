@@ -14,7 +14,7 @@ from accounts.jurisdiction import jurisdiction_for
 from accounts.models import Unit
 from campaign.models import Campaign, SupervisionGroup
 from campaign.selectors import campaign_list
-from tasks_ledger.api.serializers import _check_files
+from tasks_ledger.api.serializers import check_files
 from tasks_ledger.models import TEXT_MAX, TITLE_MAX, LedgerItem
 from tasks_ledger.selectors import ledger_items
 
@@ -190,7 +190,7 @@ class NoticeDraftSerializer(serializers.Serializer):
 
     def validate_files(self, files: list[UploadedFile]) -> list[UploadedFile]:
         """Each file's type and size."""
-        return _check_files(files)
+        return check_files(files)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """The campaign: the item's, else the group's, else the one given."""
@@ -214,7 +214,7 @@ class NoticeReplySerializer(serializers.Serializer):
 
     def validate_files(self, files: list[UploadedFile]) -> list[UploadedFile]:
         """Each file's type and size."""
-        return _check_files(files)
+        return check_files(files)
 
 
 class NoticeReturnSerializer(serializers.Serializer):

@@ -527,7 +527,7 @@ class VersionedSerializer(serializers.Serializer):
     )
 
 
-def _check_files(files: list[UploadedFile]) -> list[UploadedFile]:
+def check_files(files: list[UploadedFile]) -> list[UploadedFile]:
     """Refuse a file whose name, size or real type is not accepted, before anything is saved."""
     errors: list[str] = []
     for upload in files:
@@ -562,7 +562,7 @@ class ProgressWriteSerializer(VersionedSerializer):
 
     def validate_files(self, files: list[UploadedFile]) -> list[UploadedFile]:
         """Each file's type and size."""
-        return _check_files(files)
+        return check_files(files)
 
 
 class SignOffWriteSerializer(VersionedSerializer):
@@ -576,7 +576,7 @@ class SignOffWriteSerializer(VersionedSerializer):
 
     def validate_files(self, files: list[UploadedFile]) -> list[UploadedFile]:
         """Each file's type and size."""
-        return _check_files(files)
+        return check_files(files)
 
 
 class ExtensionWriteSerializer(serializers.Serializer):
