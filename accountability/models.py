@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Unit, history
 from campaign.models import Campaign, SupervisionGroup
@@ -57,7 +58,7 @@ class NoticeStatus(models.TextChoices):
     SIGNED_FOR = "signed_for", _("signed for")
     REPLIED = "replied", _("replied")
     RETURNED = "returned", _("returned for rework")
-    CLOSED = "closed", _("closed")
+    CLOSED = "closed", pgettext_lazy("notice status", "closed")
 
 
 # Statuses the target unit can see: the notice has gone out.

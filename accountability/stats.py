@@ -29,7 +29,7 @@ from accounts.models import Unit, User
 from campaign.models import Campaign
 from campaign.selectors import campaign_list
 from tasks_ledger.models import LedgerItem, Light
-from tasks_ledger.selectors import _rule, ledger_items
+from tasks_ledger.selectors import ledger_items, rule_column
 
 from . import rules
 from .models import SENT_STATUSES, Notice, NoticeKind, NoticeStatus, overdue_q
@@ -167,7 +167,7 @@ def workspace_queue(*, user: User, key: str, today: date | None = None) -> Query
     return (
         notice_list(user=user, today=today)
         .filter(workspace_queues(user, today)[key])
-        .annotate(can_escalate=_rule(rules.escalatable_notices_q(user)))
+        .annotate(can_escalate=rule_column(rules.escalatable_notices_q(user)))
         .order_by(*QUEUE_ORDER[key])
     )
 
@@ -288,8 +288,8 @@ def inbox(*, user: User, today: date | None = None) -> Inbox:
     queries: the open notices, the closed ones (a page) and their count."""
     today = today or timezone.localdate()
     mine = notice_list(user=user, today=today).filter(target_side_q(user))
-    signable = _rule(rules.signable_notices_q(user))
-    repliable = _rule(rules.repliable_notices_q(user))
+    signable = rule_column(rules.signable_notices_q(user))
+    repliable = rule_column(rules.repliable_notices_q(user))
     open_rows = list(
         mine.filter(status__in=SENT_STATUSES)
         .exclude(status=NoticeStatus.CLOSED)

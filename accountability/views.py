@@ -26,6 +26,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -248,6 +249,11 @@ def _act(
             request, pk, status=422, open_form=name, form_error=_error_text(exc), **extra
         )
     messages.success(request, done)
+    back = request.POST.get("next", "")
+    if result.pk == notice.pk and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(back)  # the list the action was taken from (the workspace's tab)
     return redirect("accountability:notice-detail", pk=result.pk)
 
 

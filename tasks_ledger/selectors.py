@@ -372,7 +372,7 @@ def _signoff_scope(user: User) -> Q:
     return rules.viewable_items_q(user, "item__")
 
 
-def _rule(q: Q) -> Any:
+def rule_column(q: Q) -> Any:
     """A rule's list form (a Q) as a boolean column, so each row says in SQL whether the
     caller may act on it. "Everything" (an empty Q) and "nothing" are plain constants; a
     NULL from an outer join (no chain, no lead department) reads as false."""
@@ -398,7 +398,9 @@ def signoff_queue(*, user: User) -> QuerySet[SignOffRequest]:
             "item__unit", "item__ledger", "item__chain__lead_department", "requested_by"
         )
         .prefetch_related("evidence")
-        .annotate(waiting_since=F("requested_at"), can_act=_rule(rules.verifiable_signoffs_q(user)))
+        .annotate(
+            waiting_since=F("requested_at"), can_act=rule_column(rules.verifiable_signoffs_q(user))
+        )
         .order_by("requested_at", "pk")
     )
 
@@ -414,7 +416,7 @@ def extension_queue(*, user: User) -> QuerySet[ExtensionRequest]:
         .select_related("item__unit", "item__ledger", "requested_by")
         .annotate(
             waiting_since=F("requested_at"),
-            can_act=_rule(rules.reviewable_items_q(user, "item__")),
+            can_act=rule_column(rules.reviewable_items_q(user, "item__")),
         )
         .order_by("requested_at", "pk")
     )
@@ -432,7 +434,7 @@ def report_queue(*, user: User) -> QuerySet[ProgressReport]:
         .prefetch_related("evidence")
         .annotate(
             waiting_since=F("created_at"),
-            can_act=_rule(rules.reviewable_items_q(user, "item__")),
+            can_act=rule_column(rules.reviewable_items_q(user, "item__")),
         )
         .order_by("created_at", "pk")
     )
@@ -475,7 +477,7 @@ def status_change_queue(*, user: User) -> QuerySet[StatusChangeRequest]:
         .select_related("item__unit", "item__ledger", "requested_by")
         .annotate(
             waiting_since=F("requested_at"),
-            can_act=_rule(rules.reviewable_items_q(user, "item__")),
+            can_act=rule_column(rules.reviewable_items_q(user, "item__")),
         )
         .order_by("requested_at", "pk")
     )

@@ -509,3 +509,9 @@ def test_the_sweep_tells_once_of_a_reply_deadline_near(notices: Notices) -> None
     assert sweep_on(dt.date(2022, 6, 9)).counts["due_soon"] == 0  # told already
     told = Notification.objects.filter(kind="notice_due", link__endswith=f"/{notice.pk}/")
     assert list(told.values_list("recipient__username", flat=True)) == ["inside"]
+
+
+def test_a_closed_notice_reads_as_done_with_not_ended() -> None:
+    """办结 (the matter handled and closed), not the campaign's 已结束."""
+    with translation.override("zh-hans"):
+        assert str(NoticeStatus.CLOSED.label) == "已办结"

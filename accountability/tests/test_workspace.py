@@ -88,6 +88,27 @@ def test_the_leader_approves_and_the_member_issues(
     assert reverse("accountability:notice-issue", args=[order.pk]) not in issue
 
 
+def test_approving_from_the_workspace_returns_to_its_tab(
+    client: Client, notices: Notices, later: None
+) -> None:
+    """GIVEN the leader's approve tab WHEN they approve a draft there THEN they are back on
+    that tab; a ``next`` pointing off the site is ignored (the notice's page instead)."""
+    first = notices.draft(NoticeKind.SUPERVISION, reply_deadline=dt.date(2022, 7, 30))
+    second = notices.draft(
+        NoticeKind.SUPERVISION, item=notices.plain, reply_deadline=dt.date(2022, 7, 30)
+    )
+    tab = reverse("accountability:workspace") + "?tab=approve"
+    assert 'name="next"' in page_as(client, notices.leader, "approve")
+    client.force_login(notices.leader)
+    back = client.post(reverse("accountability:notice-approve", args=[first.pk]), {"next": tab})
+    assert back.status_code == 302 and back["Location"] == tab
+    away = client.post(
+        reverse("accountability:notice-approve", args=[second.pk]),
+        {"next": "https://evil.example/"},
+    )
+    assert away["Location"] == reverse("accountability:notice-detail", args=[second.pk])
+
+
 def test_replies_to_review_and_overdue_notices_with_escalation(
     client: Client, notices: Notices, later: None
 ) -> None:
