@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django import forms
 from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.plumbing import is_serializer
 from drf_standardized_errors.openapi import AutoSchema as StandardErrorsAutoSchema
@@ -113,6 +114,13 @@ class AutoSchema(StandardErrorsAutoSchema):
         item_errors = f"{separator}{drf_settings.NON_FIELD_ERRORS_KEY}"
         for data_field in data_fields:
             field = data_field.field
+            # A filter choosing a row refuses a NUL in its value before looking it up
+            # (Django's ModelChoiceField.to_python), with a code of its own.
+            if isinstance(field, forms.ModelChoiceField):
+                codes[data_field.name] = {
+                    *codes.get(data_field.name, set()),
+                    "null_characters_not_allowed",
+                }
             parent = getattr(field, "parent", None)
             # A serializer's ``validate_<field>`` refuses with DRF's default code.
             if parent is not None and hasattr(parent, f"validate_{field.field_name}"):
