@@ -392,7 +392,7 @@ def test_a_failing_sweep_is_recorded_and_rolls_back(notices: Notices, monkeypatc
 def test_the_command_sweeps_as_of_now_and_reports(notices: Notices, capsys: Any) -> None:
     call_command("escalate", "--now", "2022-07-03T06:00", "--dry-run")
     out = capsys.readouterr().out
-    assert "dry run" in out and "reminder 2" in out
+    assert "试运行" in out and "提示单 2" in out and "直接下发2份" in out
     assert not Notice.objects.exists()
     call_command("escalate", "--now", "2022-07-03")
     assert Notice.objects.count() == 2

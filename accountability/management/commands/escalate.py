@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accountability.escalation import sweep
 from accountability.models import NoticeKind, SweepTrigger
@@ -52,13 +54,34 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         """Sweep, then print the run's counts."""
         now = _moment(options["now"]) if options.get("now") else None
+        translation.activate(settings.LANGUAGE_CODE)
         with command_context("escalate"):
             run = sweep(now=now, dry_run=options["dry_run"], trigger=SweepTrigger.COMMAND)
         counts = run.counts
-        kinds = ", ".join(f"{kind} {counts.get(kind, 0)}" for kind in NoticeKind.values)
-        prefix = "dry run (rolled back): would write" if run.dry_run else "wrote"
-        self.stdout.write(
-            f"sweep run {run.pk} as of {run.as_of}: {prefix} {kinds}; "
-            f"issued {counts.get('issued', 0)}, drafted {counts.get('drafted', 0)}, "
-            f"notifications {counts.get('notifications', 0)}; {run.statements} statements"
+        kinds = "，".join(
+            f"{NoticeKind(kind).label} {counts.get(kind, 0)}" for kind in NoticeKind.values
         )
+        words = {
+            "run": run.pk,
+            "day": run.as_of.isoformat(),
+            "kinds": kinds,
+            "issued": counts.get("issued", 0),
+            "drafted": counts.get("drafted", 0),
+            "told": counts.get("notifications", 0),
+            "due": counts.get("due_soon", 0),
+            "statements": run.statements,
+        }
+        if run.dry_run:
+            line = _(
+                "Sweep run %(run)s as of %(day)s, a dry run (nothing kept): it would write "
+                "%(kinds)s; issue %(issued)s and draft %(drafted)s; send %(told)s "
+                "notifications and remind of %(due)s reply deadlines; %(statements)s SQL "
+                "statements."
+            )
+        else:
+            line = _(
+                "Sweep run %(run)s as of %(day)s wrote %(kinds)s; issued %(issued)s and "
+                "drafted %(drafted)s; sent %(told)s notifications and reminded of %(due)s "
+                "reply deadlines; %(statements)s SQL statements."
+            )
+        self.stdout.write(line % words)
