@@ -1,0 +1,234 @@
+"""Who may do what with assessments (四考四评), built on :mod:`accounts.jurisdiction`.
+
+Every rule comes in two forms, as in :mod:`accountability.rules`: a yes/no for one object
+(``can_*``) and a filter for lists (``*_q``); ``assessments/tests/test_rules.py`` checks that
+they agree for every persona.
+
+- The office: the assessment office (or an administrator) whose role's scope covers the
+  campaign's owner unit, unless the user also holds the official role (which removes change
+  rights). It manages schemes and rounds, enters scores, records deductions and decides
+  appeals. The assessment office's role only lets it *see* its scope in the jurisdiction
+  module, so the office is found from its role assignments (one query, kept on the user).
+- The unit's side: people holding a post in the unit or above it who may change records. It
+  appeals against the unit's own deductions while the round is under review and the appeal
+  window is open, one pending appeal per deduction.
+- Seeing results and deductions: the office and readers (officials, the assessment office)
+  within their jurisdiction always; people holding a post in the unit itself its own ones at
+  any time; once the round is published, everyone whose jurisdiction covers the unit.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from accountability.rules import applicable_units_q, can_apply_exemption
+from accounts.jurisdiction import Jurisdiction, jurisdiction_for
+from accounts.models import Role, RoleAssignment, Unit
+
+from .models import (
+    FROZEN_STATUSES,
+    Appeal,
+    AppealStatus,
+    DeductionStatus,
+    RoundStatus,
+)
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+    from .models import Deduction, Result, Round, Scheme
+
+OFFICE_ROLES = (Role.ASSESSMENT_OFFICE, Role.ADMINISTRATOR)
+READER_ROLES = (Role.OFFICIAL, Role.ASSESSMENT_OFFICE)
+NOTHING = Q(pk__in=[])
+#: Rounds in which deductions are recorded (not before scoring, not once frozen).
+DEDUCTING_STATUSES = (RoundStatus.SCORING, RoundStatus.REVIEW)
+
+
+def _office_roots(user: Any) -> tuple[str, ...]:
+    """The scopes over which the user acts as the assessment office (one query, kept on the
+    user object like its jurisdiction)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ()
+    cached: tuple[str, ...] | None = getattr(user, "_assessment_office_cache", None)
+    if cached is None:
+        rows = list(RoleAssignment.objects.filter(user=user).values_list("role", "scope__path"))
+        if any(role == Role.OFFICIAL for role, _path in rows):
+            cached = ()
+        else:
+            cached = tuple(sorted({path for role, path in rows if role in OFFICE_ROLES}))
+        setattr(user, "_assessment_office_cache", cached)  # noqa: B010 - a per-object memo
+    return cached
+
+
+def _is_office(user: Any, j: Jurisdiction, owner_unit: Unit) -> bool:
+    if j.is_global:
+        return True
+    return any(owner_unit.path.startswith(root) for root in _office_roots(user))
+
+
+def _office_q(user: Any, j: Jurisdiction, campaign_field: str) -> Q:
+    """A filter on records whose campaign (reached by ``campaign_field``) the user's office
+    covers."""
+    if j.is_global:
+        return Q()
+    query = NOTHING
+    for root in _office_roots(user):
+        query |= Q(**{f"{campaign_field}__owner_unit__path__startswith": root})
+    return query
+
+
+def _on_unit_side(user: Any, unit: Unit) -> bool:
+    """The user holds a post in ``unit`` or above it and may change records: the side that
+    applies for the unit's exemptions (:func:`accountability.rules.can_apply_exemption`)."""
+    return can_apply_exemption(user, unit)
+
+
+def _unit_side_q(user: Any) -> Q:
+    """The list form of _on_unit_side, on records with a ``unit``."""
+    if jurisdiction_for(user).is_global:
+        return Q()
+    return Q(unit__in=Unit.objects.filter(applicable_units_q(user)))
+
+
+# --- schemes and rounds ------------------------------------------------------------------------
+def can_manage_scheme(user: User, scheme: Scheme) -> bool:
+    """Set up the scheme and run its rounds (open scoring, review, publish, archive): the
+    office over the campaign's owner unit."""
+    return _is_office(user, jurisdiction_for(user), scheme.campaign.owner_unit)
+
+
+def manageable_schemes_q(user: User) -> Q:
+    """The list form of can_manage_scheme (a filter on Scheme)."""
+    return _office_q(user, jurisdiction_for(user), "campaign")
+
+
+def can_manage_round(user: User, round_: Round) -> bool:
+    """Move a round through its statuses: whoever manages its scheme."""
+    return can_manage_scheme(user, round_.scheme)
+
+
+def manageable_rounds_q(user: User) -> Q:
+    """The list form of can_manage_round (a filter on Round)."""
+    return _office_q(user, jurisdiction_for(user), "scheme__campaign")
+
+
+# --- scores and deductions ---------------------------------------------------------------------
+def can_enter_scores(user: User, round_: Round) -> bool:
+    """Enter scores in a round being scored: the office."""
+    return round_.status == RoundStatus.SCORING and can_manage_round(user, round_)
+
+
+def scorable_rounds_q(user: User) -> Q:
+    """The list form of can_enter_scores (a filter on Round)."""
+    return Q(status=RoundStatus.SCORING) & manageable_rounds_q(user)
+
+
+def can_record_deduction(user: User, round_: Round) -> bool:
+    """Record a deduction in a round being scored or reviewed: the office."""
+    return round_.status in DEDUCTING_STATUSES and can_manage_round(user, round_)
+
+
+def deductible_rounds_q(user: User) -> Q:
+    """The list form of can_record_deduction (a filter on Round)."""
+    return Q(status__in=DEDUCTING_STATUSES) & manageable_rounds_q(user)
+
+
+# --- appeals -----------------------------------------------------------------------------------
+def _window_open(round_: Round, today: date) -> bool:
+    return (
+        round_.status == RoundStatus.REVIEW
+        and round_.appeal_until is not None
+        and today <= round_.appeal_until
+    )
+
+
+def can_file_appeal(user: User, deduction: Deduction, today: date | None = None) -> bool:
+    """Appeal a standing deduction: the unit's side, while its round is under review and on or
+    before the round's last day for appeals, when no appeal of it awaits a decision."""
+    today = today or timezone.localdate()
+    return (
+        deduction.status == DeductionStatus.STANDING
+        and _window_open(deduction.round, today)
+        and _on_unit_side(user, deduction.unit)
+        and not deduction.appeals.filter(status=AppealStatus.PENDING).exists()
+    )
+
+
+def appealable_deductions_q(user: User, today: date | None = None) -> Q:
+    """The list form of can_file_appeal (a filter on Deduction)."""
+    today = today or timezone.localdate()
+    pending = Appeal.objects.filter(deduction=OuterRef("pk"), status=AppealStatus.PENDING)
+    return (
+        Q(
+            status=DeductionStatus.STANDING,
+            round__status=RoundStatus.REVIEW,
+            round__appeal_until__gte=today,
+        )
+        & ~Q(Exists(pending))
+        & _unit_side_q(user)
+    )
+
+
+def can_decide_appeal(user: User, appeal: Appeal) -> bool:
+    """Uphold or reject a pending appeal while its round is under review: the office."""
+    round_ = appeal.deduction.round
+    return (
+        appeal.status == AppealStatus.PENDING
+        and round_.status == RoundStatus.REVIEW
+        and can_manage_round(user, round_)
+    )
+
+
+def decidable_appeals_q(user: User) -> Q:
+    """The list form of can_decide_appeal (a filter on Appeal)."""
+    return Q(status=AppealStatus.PENDING, deduction__round__status=RoundStatus.REVIEW) & _office_q(
+        user, jurisdiction_for(user), "deduction__round__scheme__campaign"
+    )
+
+
+# --- seeing results and deductions -----------------------------------------------------------
+def _may_view(user: User, round_: Round, unit: Unit) -> bool:
+    j = jurisdiction_for(user)
+    if _is_office(user, j, round_.scheme.campaign.owner_unit):
+        return True
+    if j.has_role(*READER_ROLES) and j.can_view(unit):
+        return True
+    if unit.path in j.member_paths:
+        return True
+    return round_.status in FROZEN_STATUSES and j.can_view(unit)
+
+
+def _viewable_q(user: User, round_field: str) -> Q:
+    j = jurisdiction_for(user)
+    if j.is_global:
+        return Q()
+    readers = j.q("unit") if j.has_role(*READER_ROLES) else NOTHING
+    own = Q(unit__path__in=j.member_paths) if j.member_paths else NOTHING
+    published = Q(**{f"{round_field}__status__in": FROZEN_STATUSES}) & j.q("unit")
+    return _office_q(user, j, f"{round_field}__scheme__campaign") | readers | own | published
+
+
+def can_view_result(user: User, result: Result) -> bool:
+    """The office and readers over the unit always; the unit itself its own result at any
+    time; everyone whose jurisdiction covers the unit once the round is published."""
+    return _may_view(user, result.round, result.unit)
+
+
+def viewable_results_q(user: User) -> Q:
+    """The list form of can_view_result (a filter on Result)."""
+    return _viewable_q(user, "round")
+
+
+def can_view_deduction(user: User, deduction: Deduction) -> bool:
+    """As for results: the unit sees only its own deductions before publication."""
+    return _may_view(user, deduction.round, deduction.unit)
+
+
+def viewable_deductions_q(user: User) -> Q:
+    """The list form of can_view_deduction (a filter on Deduction)."""
+    return _viewable_q(user, "round")
