@@ -28,6 +28,7 @@ from django.urls import reverse
 from accounts.jurisdiction import compute_jurisdiction
 from accounts.models import Membership, Post, Role, RoleAssignment, Unit, UnitLevel, User
 from accounts.tests.factories import MembershipFactory, UnitFactory, UserFactory
+from assessments.models import Indicator, IndicatorGroup, Scheme, UnitCategory
 from campaign.models import (
     Campaign,
     ChainCooperation,
@@ -106,7 +107,28 @@ def build_rows(campaign: Campaign, unit: Unit, dept: Unit, tag: str) -> dict[typ
         size=10,
         uploaded_by=principal,
     )
+    scheme = Scheme.objects.create(
+        campaign=campaign,
+        year=campaign.year,
+        title=f"{tag}考核方案",
+        daily_weight=40,
+        annual_weight=20,
+        third_party_weight=20,
+        public_weight=20,
+    )
+    group_of_indicators = IndicatorGroup.objects.create(scheme=scheme, name=f"{tag}比担当")
     return {
+        Scheme: scheme,
+        IndicatorGroup: group_of_indicators,
+        Indicator: Indicator.objects.create(
+            scheme=scheme,
+            group=group_of_indicators,
+            code="1",
+            name="台账",
+            source="daily",
+            max_points=100,
+        ),
+        UnitCategory: UnitCategory.objects.create(scheme=scheme, name=f"{tag}县区"),
         Unit: unit,
         User: principal,
         Campaign: campaign,

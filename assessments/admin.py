@@ -1,0 +1,179 @@
+"""Admin for assessments: the scheme with its parts set up here by the assessment office;
+rounds, scores, deductions, appeals and results inspected, scoped like every view."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from accounts.admin import JurisdictionAdminMixin, ScopedTabularInline
+
+from .models import (
+    Appeal,
+    CategoryMember,
+    Deduction,
+    GradeBand,
+    Indicator,
+    IndicatorGroup,
+    LinkageRule,
+    Result,
+    Round,
+    Scheme,
+    ScoreEntry,
+    UnitCategory,
+)
+
+
+class IndicatorGroupInline(ScopedTabularInline):
+    model = IndicatorGroup
+    extra = 0
+
+
+class IndicatorInline(ScopedTabularInline):
+    model = Indicator
+    extra = 0
+    fields = ("code", "name", "group", "source", "max_points", "sort_order")
+
+
+class UnitCategoryInline(ScopedTabularInline):
+    model = UnitCategory
+    extra = 0
+    fields = ("name", "sort_order")
+
+
+class GradeBandInline(ScopedTabularInline):
+    model = GradeBand
+    extra = 0
+
+
+class LinkageRuleInline(ScopedTabularInline):
+    model = LinkageRule
+    extra = 0
+
+
+@admin.register(Scheme)
+class SchemeAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+    """A campaign's assessment scheme for a year, with its indicators, categories, grade
+    bands and linkage rules."""
+
+    jurisdiction_field = "campaign__owner_unit"
+    list_display = (
+        "title",
+        "campaign",
+        "year",
+        "status",
+        "daily_weight",
+        "annual_weight",
+        "third_party_weight",
+        "public_weight",
+    )
+    list_filter = ("status", "year")
+    search_fields = ("title",)
+    autocomplete_fields = ["campaign"]
+    inlines = [
+        IndicatorGroupInline,
+        IndicatorInline,
+        UnitCategoryInline,
+        GradeBandInline,
+        LinkageRuleInline,
+    ]
+
+
+@admin.register(CategoryMember)
+class CategoryMemberAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+    """Which unit is ranked in which category of a scheme."""
+
+    jurisdiction_field = "unit"
+    list_display = ("unit", "category", "scheme")
+    list_filter = ("scheme", "category")
+    search_fields = ("unit__name",)
+    autocomplete_fields = ["unit"]
+
+
+@admin.register(Round)
+class RoundAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+    """Rounds of a scheme; their status moves on the office's pages, through the services."""
+
+    jurisdiction_field = "scheme__campaign__owner_unit"
+    inspection_only = True
+    list_display = ("title", "scheme", "kind", "quarter", "status", "published_at")
+    list_filter = ("status", "kind")
+    search_fields = ("title",)
+
+
+@admin.register(ScoreEntry)
+class ScoreEntryAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+    """Scores entered per unit and indicator."""
+
+    jurisdiction_field = "unit"
+    inspection_only = True
+    list_display = ("round", "unit", "indicator", "points", "assessor", "entered_at")
+    list_filter = ("round",)
+    search_fields = ("unit__name", "indicator__name")
+    list_select_related = ("round", "unit", "indicator", "assessor")
+
+
+@admin.register(Deduction)
+class DeductionAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+    """Deductions with their reason and origin."""
+
+    jurisdiction_field = "unit"
+    inspection_only = True
+    list_display = ("round", "unit", "indicator", "points", "origin", "status", "recorded_at")
+    list_filter = ("status", "origin", "round")
+    search_fields = ("unit__name", "reason")
+    list_select_related = ("round", "unit", "indicator")
+
+
+@admin.register(Appeal)
+class AppealAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+    """Appeals against deductions and their decisions."""
+
+    jurisdiction_field = "deduction__unit"
+    inspection_only = True
+    list_display = ("deduction", "status", "filed_by", "filed_at", "decided_by", "decided_at")
+    list_filter = ("status",)
+
+
+@admin.register(Result)
+class ResultAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+    """Results as computed for a round (written by the computation, never by hand)."""
+
+    jurisdiction_field = "unit"
+    inspection_only = True
+    list_display = ("round", "category", "rank", "unit", "total", "grade", "tier", "movement")
+    list_filter = ("round", "category", "grade", "tier")
+    search_fields = ("unit__name",)
+    list_select_related = ("round", "category", "unit")
+
+
+class SchemePartAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+    """Parts of a scheme belong to whoever manages the campaign's owner unit."""
+
+    jurisdiction_field = "scheme__campaign__owner_unit"
+
+
+@admin.register(IndicatorGroup)
+class IndicatorGroupAdmin(SchemePartAdmin):
+    """Groups of indicators (四比四看)."""
+
+    list_display = ("name", "scheme", "sort_order")
+    list_filter = ("scheme",)
+    search_fields = ("name",)
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(SchemePartAdmin):
+    """Indicators with their maximum points and source."""
+
+    list_display = ("code", "name", "scheme", "group", "source", "max_points")
+    list_filter = ("scheme", "source")
+    search_fields = ("code", "name")
+
+
+@admin.register(UnitCategory)
+class UnitCategoryAdmin(SchemePartAdmin):
+    """Categories of units ranked apart."""
+
+    list_display = ("name", "scheme", "sort_order")
+    list_filter = ("scheme",)
+    search_fields = ("name",)
