@@ -315,7 +315,9 @@ def test_a_long_re_import_shows_its_progress_bar(
     log_in(page, base, "inside")
     page.goto(f"{base}/ledgers/items/?ledger={big.pk}")
     with page.expect_download(timeout=60_000) as info:
-        page.get_by_role("link", name="导出Excel").click()
+        # The click waits for the download's response: 10,000 rows take a few seconds, more
+        # on a busy machine, so it gets the same minute as the download.
+        page.get_by_role("link", name="导出Excel").click(timeout=60_000)
     data = Path(info.value.path()).read_bytes()
 
     page.goto(f"{base}/ledgers/excel/import/")
