@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from accountability.models import Notice, NoticeKind, NoticeStatus
+from campaign.tests.factories import CampaignFactory
 
 from ..models import (
     CategoryMember,
@@ -19,12 +20,26 @@ from ..models import (
     Round,
     RoundKind,
     RoundStatus,
+    Scheme,
     SchemeStatus,
 )
 from .test_results import World, make_world
 
 #: The last day for appeals in the fixture's review round.
 APPEAL_UNTIL = dt.date(2022, 7, 20)
+
+
+def scheme_elsewhere(owner_unit: Any, year: int = 2022) -> Scheme:
+    """A scheme of another campaign owned by ``owner_unit``, all weight on the daily source."""
+    return Scheme.objects.create(
+        campaign=CampaignFactory(owner_unit=owner_unit),
+        year=year,
+        title=f"{owner_unit.name}{year}年方案",
+        daily_weight=Decimal(100),
+        annual_weight=0,
+        third_party_weight=0,
+        public_weight=0,
+    )
 
 
 @dataclass

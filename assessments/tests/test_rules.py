@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any, cast
 
 import pytest
@@ -17,7 +16,6 @@ from django.db.models import Model, Q
 
 from accounts.models import Post, Role, Unit, User
 from accounts.tests.factories import MembershipFactory, RoleAssignmentFactory, UserFactory
-from campaign.tests.factories import CampaignFactory
 
 from .. import rules
 from ..models import (
@@ -31,7 +29,7 @@ from ..models import (
     RoundStatus,
     Scheme,
 )
-from .conftest import APPEAL_UNTIL, Assessment
+from .conftest import APPEAL_UNTIL, Assessment, scheme_elsewhere
 
 pytestmark = pytest.mark.django_db
 
@@ -83,16 +81,7 @@ def world(assessment: Assessment) -> dict[str, Any]:
         "anonymous": AnonymousUser(),
     }
     w = assessment.w
-    province_campaign = CampaignFactory(owner_unit=org.province)
-    Scheme.objects.create(
-        campaign=province_campaign,
-        year=2022,
-        title="省级方案",
-        daily_weight=Decimal(100),
-        annual_weight=0,
-        third_party_weight=0,
-        public_weight=0,
-    )
+    scheme_elsewhere(org.province)
     units = (org.county_a, org.township_a, org.county_b)
     for round_ in assessment.rounds.values():
         for rank, unit in enumerate(units, start=1):
