@@ -442,12 +442,12 @@ def deductions_release(*, exemption: Exemption) -> int:
         else {"item_id": exemption.item_id}
     )
     rounds = list(
-        Round.objects.select_for_update()
+        Round.objects.select_for_update(of=("self",))
         .filter(scheme__campaign_id=exemption.campaign_id)
         .exclude(status__in=[RoundStatus.PUBLISHED, RoundStatus.ARCHIVED])
         .values_list("pk", flat=True)
     )
-    released: Iterable[Deduction] = Deduction.objects.select_for_update().filter(
+    released: Iterable[Deduction] = Deduction.objects.select_for_update(of=("self",)).filter(
         round__in=rounds, unit_id=exemption.unit_id, status=DeductionStatus.STANDING, **matter
     )
     pks = [deduction.pk for deduction in released]
