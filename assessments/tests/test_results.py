@@ -303,3 +303,13 @@ def test_the_statements_do_not_grow_with_the_units(org: Any) -> None:
         return len(queries)
 
     assert statements(3) == statements(30)
+
+
+def test_the_results_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """``bench/assessment_results.py`` still runs (30 units, in the test database)."""
+    from bench import assessment_results
+
+    (figure,) = assessment_results.run(sizes=[30], repeat=1)
+    assert figure["units"] == 30 and figure["scores"] == 30 * 30
+    assert figure["groups"] == 30 * 4 and figure["compute_s"] > 0
+    assert "compute/bare" in capsys.readouterr().out
