@@ -200,9 +200,16 @@ def round_to_review(*, round_: Round, actor: User) -> Round:
 @transaction.atomic
 def round_publish(*, round_: Round, actor: User) -> Round:
     """Compute every result of a reviewed round and publish it, frozen from then on, with the
-    campaign's next circular issue number (第N期), all in one transaction. The campaign's row
+    campaign's next circular issue number (第N期), all in one transaction. Refused while an
+    appeal awaits a decision (once published, it could no longer be decided). The campaign's row
     is locked while numbering, so two rounds published at once get consecutive numbers."""
     round_ = _locked_in(round_, actor, RoundStatus.REVIEW)
+    pending = Appeal.objects.filter(deduction__round=round_, status=AppealStatus.PENDING)
+    if pending.exists():
+        raise ValidationError(
+            _("Appeals awaiting a decision: %(count)d. Decide them before publishing.")
+            % {"count": pending.count()}
+        )
     campaign = Campaign.objects.select_for_update().get(pk=round_.scheme.campaign_id)
     round_compute(round_=round_)
     latest = Round.objects.filter(scheme__campaign=campaign).aggregate(

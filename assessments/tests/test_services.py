@@ -145,7 +145,13 @@ def test_a_published_round_is_frozen(assessment: Assessment) -> None:
     w.full_marks(w.units[0])
     standing = assessment.deduct(w.round, w.units[0])
     pending = Appeal.objects.create(deduction=standing, reasons="不服", filed_by=org.inside)
+    with pytest.raises(ValidationError) as undecided:
+        services.round_publish(round_=w.round, actor=org.assessor)
+    assert "1" in undecided.value.messages[0]
+    assert not Result.objects.filter(round=w.round).exists()
+    Appeal.objects.filter(pk=pending.pk).update(status=AppealStatus.REJECTED)
     services.round_publish(round_=w.round, actor=org.assessor)
+    Appeal.objects.filter(pk=pending.pk).update(status=AppealStatus.PENDING)  # left over
     before = list(Result.objects.filter(round=w.round).values_list("unit_id", "total", "rank"))
     frozen: list[Any] = [
         lambda: services.round_publish(round_=w.round, actor=org.assessor),
