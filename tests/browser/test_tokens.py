@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,9 +37,13 @@ def open_profile_from_the_menu(page: Page) -> None:
     toggler = page.locator(".navbar-toggler")
     if toggler.is_visible():
         toggler.click()
+        # The menu slides open; a click while it moves can land beside its target.
+        expect(page.locator("#app-nav")).to_have_class(re.compile(r"\bshow\b"))
     page.locator(".app-user").click()
+    link = page.get_by_role("link", name="我的账户与 API 令牌")
+    expect(link).to_be_visible()
     with page.expect_navigation(wait_until="load"):
-        page.get_by_role("link", name="我的账户与 API 令牌").click()
+        link.click()
     expect(page.get_by_role("heading", name="我的账户", exact=True)).to_be_visible()
 
 
