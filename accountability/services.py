@@ -14,7 +14,7 @@ have no gaps.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -613,12 +613,23 @@ def _decide(exemption: Exemption, actor: User, status: str, note: str) -> Exempt
     return exemption
 
 
+#: Called with each exemption the office approves, inside the approving transaction. Apps
+#: above this one register here from their ``AppConfig.ready`` (assessments releases the
+#: matter's deductions), so this app never imports them and every approval, from the page,
+#: the API or the admin, goes through the same calls.
+EXEMPTION_APPROVED: list[Callable[[Exemption], object]] = []
+
+
 @transaction.atomic
 def exemption_approve(*, exemption: Exemption, actor: User, note: str = "") -> Exemption:
-    """The campaign office approves: escalation of the matter stops."""
-    return _decide(
+    """The campaign office approves: escalation of the matter stops, and what the apps
+    above register in :data:`EXEMPTION_APPROVED` follows (its deductions are released)."""
+    exemption = _decide(
         exemption, actor, ExemptionStatus.APPROVED, _text(note, "decision_note", TEXT_MAX)
     )
+    for follow_up in EXEMPTION_APPROVED:
+        follow_up(exemption)
+    return exemption
 
 
 @transaction.atomic

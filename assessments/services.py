@@ -463,3 +463,8 @@ def deductions_release(*, exemption: Exemption) -> int:
         reversed_reason=_("Released by the approved exemption (容错免责) for this matter."),
         reversed_at=timezone.now(),
     )
+
+
+def release_on_exemption(exemption: Exemption) -> None:
+    """:data:`accountability.services.EXEMPTION_APPROVED` hook: release the deductions."""
+    deductions_release(exemption=exemption)

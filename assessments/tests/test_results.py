@@ -66,8 +66,7 @@ class World:
             indicator=self.indicators[indicator],
             points=D(points),
             reason="暗访发现台账更新不及时",
-            origin=DeductionOrigin.INSPECTION,
-            **fields,
+            **{"origin": DeductionOrigin.INSPECTION, **fields},
         )
 
     def results(self, round_: Round | None = None) -> dict[str, Result]:
@@ -313,3 +312,24 @@ def test_the_results_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert figure["units"] == 30 and figure["scores"] == 30 * 30
     assert figure["groups"] == 30 * 4 and figure["compute_s"] > 0
     assert "compute/bare" in capsys.readouterr().out
+
+
+def test_approving_an_exemption_releases_the_matters_deductions(org: Any) -> None:
+    """Through the approval service itself (as the page, the API and the admin call it)."""
+    from accountability import services as accountability_services
+    from accountability.models import Exemption
+    from accountability.tests.factories import make_notice
+
+    w = make_world(org, 1)
+    notice = make_notice(org, org.county_a, "issued")
+    on_matter = w.deduct(org.county_a, "D1", "2", origin=DeductionOrigin.NOTICE, notice=notice)
+    exemption = accountability_services.exemption_apply(
+        actor=org.inside,
+        notice=notice,
+        distinctions=["pioneering"],
+        reasons="先行先试，无先例可循",
+    )
+    accountability_services.exemption_approve(exemption=exemption, actor=org.above)
+    on_matter.refresh_from_db()
+    assert on_matter.status == DeductionStatus.REVERSED and on_matter.reversed_at
+    assert Exemption.objects.get(pk=exemption.pk).status == "approved"
