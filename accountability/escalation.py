@@ -388,6 +388,12 @@ class _Sweep:
         return ids, due
 
 
+def parse_moment(value: str) -> dt.datetime:
+    """An ISO-8601 date or date and time (without a zone: the site's); ValueError if not."""
+    moment = dt.datetime.fromisoformat(value)
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
 def _finish(run: SweepRun, **fields: Any) -> None:
     for name, value in fields.items():
         setattr(run, name, value)

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership, Post, RoleAssignment, Unit, User
 from campaign.models import Campaign, SupervisionGroup
 from tasks_ledger.models import TEXT_MAX, TITLE_MAX, LedgerItem, date_outside_campaign
-from tasks_ledger.services import evidence_validate
+from tasks_ledger.services import checked_text, evidence_validate
 
 from . import notify, rules
 from .models import (
@@ -53,20 +53,6 @@ from .models import (
 def _require(allowed: bool, message: str) -> None:
     if not allowed:
         raise PermissionDenied(message)
-
-
-def _text(value: str, field: str, limit: int, missing: str | None = None) -> str:
-    text = (value or "").strip()
-    if missing is not None and not text:
-        raise ValidationError({field: missing})
-    if len(text) > limit:
-        raise ValidationError(
-            {
-                field: _("Keep this to %(limit)d characters (it has %(count)d).")
-                % {"limit": limit, "count": len(text)}
-            }
-        )
-    return text
 
 
 def _one_open_message() -> str:
@@ -180,7 +166,7 @@ def notice_draft(
         target_unit = item.unit
     if target_unit is None:
         raise ValidationError({"target_unit": _("Choose the unit the notice goes to.")})
-    subject_title = _text(
+    subject_title = checked_text(
         subject_title,
         "subject_title",
         TITLE_MAX,
@@ -195,8 +181,10 @@ def notice_draft(
         else _("%(group)s does not supervise %(unit)s, or you are not in it.")
         % {"group": group, "unit": target_unit},
     )
-    facts = _text(facts, "facts", TEXT_MAX, _("State the facts."))
-    requirements = _text(requirements, "requirements", TEXT_MAX, _("State the requirements."))
+    facts = checked_text(facts, "facts", TEXT_MAX, _("State the facts."))
+    requirements = checked_text(
+        requirements, "requirements", TEXT_MAX, _("State the requirements.")
+    )
     if reply_deadline is None or reply_deadline < today:
         raise ValidationError({"reply_deadline": _("The reply deadline cannot be in the past.")})
     typo = date_outside_campaign(reply_deadline, campaign)
@@ -328,7 +316,7 @@ def notice_reply(
     if notice.status not in rules.REPLYABLE:
         raise _refused_status(notice)
     _require(rules.can_reply_notice(actor, notice), _("Only the target unit replies."))
-    notice.reply = _text(text, "reply", TEXT_MAX, _("Describe the rectification."))
+    notice.reply = checked_text(text, "reply", TEXT_MAX, _("Describe the rectification."))
     notice.status = NoticeStatus.REPLIED
     notice.replied_by, notice.replied_at = actor, timezone.now()
     notice.save(update_fields=["reply", "status", "replied_by", "replied_at"])
@@ -357,7 +345,9 @@ def notice_return(*, notice: Notice, actor: User, reason: str) -> Notice:
     if notice.status != NoticeStatus.REPLIED:
         raise _refused_status(notice)
     _require(rules.can_return_notice(actor, notice), _("You may not decide on this reply."))
-    notice.return_reason = _text(reason, "reason", TEXT_MAX, _("Say what the unit must rework."))
+    notice.return_reason = checked_text(
+        reason, "reason", TEXT_MAX, _("Say what the unit must rework.")
+    )
     notice.status = NoticeStatus.RETURNED
     notice.save(update_fields=["return_reason", "status"])
     notify.notice_returned(notice)
@@ -507,10 +497,10 @@ def measure_record(
                     % {"notice": notice, "unit": unit}
                 }
             )
-    basis = _text(basis, "basis", TEXT_MAX)
+    basis = checked_text(basis, "basis", TEXT_MAX)
     if not cited and not basis:
         raise ValidationError({"basis": _("Cite the notices or state the basis in words.")})
-    authority = _text(
+    authority = checked_text(
         deciding_authority, "deciding_authority", TITLE_MAX, _("Name the deciding authority.")
     )
     if decided_on is None or decided_on > today:
@@ -523,8 +513,8 @@ def measure_record(
         basis=basis,
         deciding_authority=authority,
         decided_on=decided_on,
-        document_number=_text(document_number, "document_number", 50),
-        note=_text(note, "note", TEXT_MAX),
+        document_number=checked_text(document_number, "document_number", 50),
+        note=checked_text(note, "note", TEXT_MAX),
         created_by=actor,
     )
     measure.basis_notices.set(cited)
@@ -567,7 +557,7 @@ def exemption_apply(
     if not given or not given <= set(Distinction.values):
         raise ValidationError({"distinctions": _("Choose at least one of the three distinctions.")})
     chosen = [value for value in Distinction.values if value in given]
-    reasons = _text(reasons, "reasons", TEXT_MAX, _("State the reasons."))
+    reasons = checked_text(reasons, "reasons", TEXT_MAX, _("State the reasons."))
     pending = Exemption.objects.filter(status=ExemptionStatus.PENDING)
     if (notice is not None and pending.filter(notice=notice).exists()) or (
         item is not None and pending.filter(item=item).exists()
@@ -625,7 +615,7 @@ def exemption_approve(*, exemption: Exemption, actor: User, note: str = "") -> E
     """The campaign office approves: escalation of the matter stops, and what the apps
     above register in :data:`EXEMPTION_APPROVED` follows (its deductions are released)."""
     exemption = _decide(
-        exemption, actor, ExemptionStatus.APPROVED, _text(note, "decision_note", TEXT_MAX)
+        exemption, actor, ExemptionStatus.APPROVED, checked_text(note, "decision_note", TEXT_MAX)
     )
     for follow_up in EXEMPTION_APPROVED:
         follow_up(exemption)
@@ -639,5 +629,5 @@ def exemption_refuse(*, exemption: Exemption, actor: User, note: str) -> Exempti
         exemption,
         actor,
         ExemptionStatus.REFUSED,
-        _text(note, "decision_note", TEXT_MAX, _("Say why the exemption is refused.")),
+        checked_text(note, "decision_note", TEXT_MAX, _("Say why the exemption is refused.")),
     )

@@ -16,14 +16,8 @@ from celery import Task, shared_task
 def escalate(self: Task, trigger: str = "beat", now: str = "") -> dict[str, int]:
     """Sweep the campaigns under way as of ``now`` (ISO-8601; default the present) and
     return the run's counts."""
-    import datetime as dt
+    from .escalation import parse_moment, sweep
 
-    from django.utils import timezone
-
-    from .escalation import sweep
-
-    moment = dt.datetime.fromisoformat(now) if now else None
-    if moment is not None and timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
+    moment = parse_moment(now) if now else None
     run = sweep(now=moment, trigger=trigger, task_id=self.request.id or "")
     return {"run": run.pk, **run.counts}

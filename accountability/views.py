@@ -43,6 +43,7 @@ from campaign.selectors import campaign_list
 from tasks_ledger.excel_views import filter_summary, xlsx_response
 from tasks_ledger.models import LedgerItem
 from tasks_ledger.selectors import ledger_items
+from tasks_ledger.views import stored_file_response
 
 from . import rules, selectors, services
 from .actions import allowed_actions, refuse_unless
@@ -480,16 +481,7 @@ def notice_attachment_view(request: HttpRequest, pk: int) -> FileResponse:
     if attachment is None:
         raise Http404(_("No such file."))
     _visible_notice(request, attachment.notice_id)
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404(_("The file is missing from storage.")) from exc
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
-    )
+    return stored_file_response(attachment)
 
 
 @login_required

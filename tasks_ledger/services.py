@@ -99,7 +99,7 @@ def _create_pending(model: type[Any], message: str, **values: Any) -> Any:
         raise ValidationError(message) from exc
 
 
-def _text(value: str, field: str, limit: int, missing: str | None = None) -> str:
+def checked_text(value: str, field: str, limit: int, missing: str | None = None) -> str:
     """``value`` stripped; refused when empty (if ``missing`` says so) or over ``limit``."""
     text = (value or "").strip()
     if missing is not None and not text:
@@ -549,8 +549,8 @@ def ledger_item_report_progress(
         raise ValidationError(_("Progress can only be reported on an open item."))
     if not 0 <= percent <= 100:
         raise ValidationError({"percent": _("Progress is a percentage from 0 to 100.")})
-    text = _text(text, "text", REPORT_MAX, _("Say what was done."))
-    lower_reason = _text(lower_reason, "lower_reason", REPORT_MAX)
+    text = checked_text(text, "text", REPORT_MAX, _("Say what was done."))
+    lower_reason = checked_text(lower_reason, "lower_reason", REPORT_MAX)
     if percent < item.progress and not lower_reason:
         raise ValidationError(
             {
@@ -634,7 +634,7 @@ def progress_report_return(
 ) -> ProgressReport:
     """Return a report with a reason; it never moved the item, which keeps its figure."""
     _require(rules.can_review_item(reviewer, report.item), _("You may not review this report."))
-    reason = _text(reason, "reason", REPORT_MAX, _("Give the reason for returning it."))
+    reason = checked_text(reason, "reason", REPORT_MAX, _("Give the reason for returning it."))
     claimed = ProgressReport.objects.filter(
         pk=report.pk, review_status=ReviewStatus.PENDING
     ).update(
@@ -665,7 +665,7 @@ def signoff_request_create(
     _require(rules.can_update_item(requester, item), _("You may not request sign-off here."))
     if item.status not in (*OPEN_STATUSES, ItemStatus.COMPLETED):
         raise ValidationError(_("Only an open item can be signed off."))
-    note = _text(note, "note", REPORT_MAX, _("Describe what was completed."))
+    note = checked_text(note, "note", REPORT_MAX, _("Describe what was completed."))
     if not files:
         raise ValidationError({"files": _("Attach at least one piece of evidence.")})
     waiting = _("A sign-off request for this item is already waiting.")
@@ -728,7 +728,7 @@ def _close_waiting(item: LedgerItem, decider: User) -> None:
 def signoff_return(*, request: SignOffRequest, verifier: User, reason: str) -> LedgerItem:
     """Return the request with a reason; the item stays exactly as it was."""
     _require(rules.can_verify_signoff(verifier, request), _("You may not verify this request."))
-    reason = _text(reason, "reason", REPORT_MAX, _("Give the reason for returning it."))
+    reason = checked_text(reason, "reason", REPORT_MAX, _("Give the reason for returning it."))
     _claim(request, verifier, status=ReviewStatus.RETURNED, reason=reason)
     return _bump(request.item, None, signoff_pending=False)
 
@@ -759,7 +759,7 @@ def extension_request_create(
             {"new_deadline": _("The new deadline must be after the current one.")}
         )
     _in_campaign(new_deadline, item.ledger.campaign, "new_deadline")
-    reason = _text(reason, "reason", REPORT_MAX, _("Give the reason for the extension."))
+    reason = checked_text(reason, "reason", REPORT_MAX, _("Give the reason for the extension."))
     return _create_pending(
         ExtensionRequest,
         _("An extension request for this item is already waiting."),
@@ -789,7 +789,7 @@ def _decide(
 @transaction.atomic
 def extension_approve(*, request: ExtensionRequest, approver: User, note: str = "") -> LedgerItem:
     """Approve: the item's deadline moves to the requested date (recorded in history)."""
-    note = _text(note, "note", REPORT_MAX)
+    note = checked_text(note, "note", REPORT_MAX)
     _decide(ExtensionRequest, request, approver, ExtensionStatus.APPROVED, note)
     return _bump(request.item, None, deadline=request.new_deadline)
 
@@ -797,7 +797,7 @@ def extension_approve(*, request: ExtensionRequest, approver: User, note: str = 
 @transaction.atomic
 def extension_refuse(*, request: ExtensionRequest, approver: User, note: str) -> ExtensionRequest:
     """Refuse with a reason; the deadline stays."""
-    note = _text(note, "note", REPORT_MAX, _("Give the reason for refusing."))
+    note = checked_text(note, "note", REPORT_MAX, _("Give the reason for refusing."))
     _decide(ExtensionRequest, request, approver, ExtensionStatus.REFUSED, note)
     request.refresh_from_db()
     return request
@@ -838,7 +838,7 @@ def status_change_request_create(
     if change not in StatusChange.values:
         raise ValidationError({"change": _("Choose suspend, cancel or resume.")})
     _check_change_allowed(item, change)
-    reason = _text(reason, "reason", REPORT_MAX, _("Give the reason for the request."))
+    reason = checked_text(reason, "reason", REPORT_MAX, _("Give the reason for the request."))
     return _create_pending(
         StatusChangeRequest,
         _("A suspension or cancellation request for this item is already waiting."),
@@ -854,7 +854,7 @@ def status_change_approve(
     *, request: StatusChangeRequest, approver: User, note: str = ""
 ) -> LedgerItem:
     """Approve: the item is suspended or cancelled (no light), or resumed where it stood."""
-    note = _text(note, "note", REPORT_MAX)
+    note = checked_text(note, "note", REPORT_MAX)
     item = LedgerItem.objects.get(pk=request.item_id)
     _check_change_allowed(item, request.change)
     _decide(StatusChangeRequest, request, approver, ExtensionStatus.APPROVED, note)
@@ -870,7 +870,7 @@ def status_change_refuse(
     *, request: StatusChangeRequest, approver: User, note: str
 ) -> StatusChangeRequest:
     """Refuse with a reason; the item stays as it is."""
-    note = _text(note, "note", REPORT_MAX, _("Give the reason for refusing."))
+    note = checked_text(note, "note", REPORT_MAX, _("Give the reason for refusing."))
     _decide(StatusChangeRequest, request, approver, ExtensionStatus.REFUSED, note)
     request.refresh_from_db()
     return request
@@ -919,7 +919,7 @@ def meeting_create(
         date=date,
         host_unit=host_unit,
         chair=chair,
-        minutes=_text(minutes, "minutes", TEXT_MAX),
+        minutes=checked_text(minutes, "minutes", TEXT_MAX),
     )
     meeting.full_clean()
     meeting.save()

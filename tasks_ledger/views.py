@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property, partial
-from typing import Any
+from typing import Any, Protocol
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -753,15 +753,30 @@ def evidence_download_view(request: HttpRequest, pk: int) -> FileResponse:
     user = signed_in_user(request)
     evidence = get_object_or_404(Evidence.objects.select_related(*ITEM_RULE_FIELDS), pk=pk)
     _visible_or_404(user, evidence.item)
+    return stored_file_response(evidence)
+
+
+class StoredDownload(Protocol):
+    """What a download needs of a :class:`~tasks_ledger.models.StoredFile` (each subclass
+    declares its own ``file``)."""
+
+    file: Any
+    original_name: str
+    content_type: str
+
+
+def stored_file_response(stored: StoredDownload) -> FileResponse:
+    """A checked upload (evidence, a notice's file) as a download under its own name; 404
+    in words when storage has lost it. The caller has decided who may see it."""
     try:
-        handle = evidence.file.open("rb")
+        handle = stored.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404(_("The file is missing from storage.")) from exc
     return FileResponse(
         handle,
         as_attachment=True,
-        filename=evidence.original_name,
-        content_type=evidence.content_type or "application/octet-stream",
+        filename=stored.original_name,
+        content_type=stored.content_type or "application/octet-stream",
     )
 
 

@@ -8,25 +8,22 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from accountability.escalation import sweep
+from accountability.escalation import parse_moment, sweep
 from accountability.models import NoticeKind, SweepTrigger
 from accounts.history.context import command_context
 
 
 def _moment(value: str) -> dt.datetime:
-    """--now: an ISO-8601 date or date and time; without a zone, in the site's zone."""
+    """--now, or a CommandError saying what is expected."""
     try:
-        moment = dt.datetime.fromisoformat(value)
+        return parse_moment(value)
     except ValueError as error:
         raise CommandError(
             f"--now: {value!r} is not an ISO-8601 date or time like 2026-12-06T08:00"
         ) from error
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    return moment
 
 
 class Command(BaseCommand):
