@@ -25,7 +25,7 @@ from django.utils.translation import pgettext_lazy
 from accountability.models import MeasureKind, Notice
 from accounts.models import Unit, history
 from campaign.models import Campaign
-from tasks_ledger.models import TEXT_MAX, TITLE_MAX, LedgerItem, capped
+from tasks_ledger.models import TEXT_MAX, TITLE_MAX, LedgerItem, StoredFile, capped
 
 PERCENT = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
 
@@ -56,6 +56,16 @@ class Grade(models.TextChoices):
 class SchemeStatus(models.TextChoices):
     DRAFT = "draft", _("draft")
     IN_USE = "in_use", _("in use")
+
+
+class DailyMetric(models.TextChoices):
+    """What in a unit's own ledger record computes a daily indicator (the formula is shown
+    to the unit): the share of its items due in the period that were completed on time,
+    its overdue items, the notices it received in the period."""
+
+    ON_TIME_RATE = "on_time_rate", _("on-time completion rate")
+    OVERDUE_ITEMS = "overdue_items", _("overdue items")
+    NOTICES = "notices", _("notices received")
 
 
 @pghistory.track(*history())
@@ -167,6 +177,28 @@ class Indicator(models.Model):
         validators=[MinValueValidator(Decimal("0.01"))],
     )
     description = models.TextField(_("how it is scored"), blank=True)
+    metric = models.CharField(
+        _("computed from the ledger"),
+        max_length=20,
+        choices=DailyMetric.choices,
+        blank=True,
+        help_text=_(
+            "Daily indicators only: blank when assessors score it, otherwise the unit's own "
+            "ledger record that computes it."
+        ),
+    )
+    metric_step = models.DecimalField(
+        _("points per count"),
+        max_digits=7,
+        decimal_places=2,
+        default=Decimal(1),
+        validators=[MinValueValidator(Decimal(0))],
+        help_text=_(
+            "For overdue items and notices: points taken off for each one (a notice counts "
+            "once for a reminder, twice for a supervision order, three times for a warning "
+            "and four times for an accountability recommendation)."
+        ),
+    )
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
 
     class Meta:
@@ -179,6 +211,13 @@ class Indicator(models.Model):
                 condition=Q(max_points__gt=0),
                 name="indicator_max_points_positive",
                 violation_error_message=_("The maximum points must be more than zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(metric="") | Q(source=Source.DAILY),
+                name="indicator_metric_only_daily",
+                violation_error_message=_(
+                    "Only a daily indicator can be computed from the ledger."
+                ),
             ),
         ]
 
@@ -345,6 +384,11 @@ class Round(models.Model):
         verbose_name=_("published by"),
     )
     circular_issue = models.PositiveIntegerField(_("circular issue (第N期)"), null=True, blank=True)
+    survey_open = models.BooleanField(
+        _("public survey open"),
+        default=False,
+        help_text=_("While open, anyone may rate a unit of this round on the survey page."),
+    )
     public = models.BooleanField(
         _("shown on the public ranking"),
         default=False,
@@ -590,6 +634,11 @@ class Result(models.Model):
     category = models.ForeignKey(
         UnitCategory, on_delete=models.PROTECT, related_name="+", verbose_name=_("category")
     )
+    # As they were when the results were computed: a published ranking keeps them even if
+    # the unit or the category is renamed later.
+    unit_code = models.CharField(_("unit code"), max_length=32, blank=True)
+    unit_name = models.CharField(_("unit name"), max_length=100, blank=True)
+    category_name = models.CharField(_("category name"), max_length=100, blank=True)
     daily = models.DecimalField(_("daily"), max_digits=7, decimal_places=2)
     annual = models.DecimalField(_("annual"), max_digits=7, decimal_places=2)
     third_party = models.DecimalField(_("third-party"), max_digits=7, decimal_places=2)
@@ -620,3 +669,254 @@ class Result(models.Model):
 
     def __str__(self) -> str:
         return f"{self.round} · {self.unit}: {self.total}"
+
+
+@pghistory.track(*history())
+class EvidenceFile(StoredFile):
+    """A file backing a score, a deduction, an appeal or an honor-roll submission (type and
+    size checked like every upload); it belongs to exactly one of them."""
+
+    score = models.ForeignKey(
+        ScoreEntry,
+        on_delete=models.CASCADE,
+        related_name="evidence",
+        null=True,
+        blank=True,
+        verbose_name=_("score"),
+    )
+    deduction = models.ForeignKey(
+        Deduction,
+        on_delete=models.CASCADE,
+        related_name="evidence",
+        null=True,
+        blank=True,
+        verbose_name=_("deduction"),
+    )
+    appeal = models.ForeignKey(
+        Appeal,
+        on_delete=models.CASCADE,
+        related_name="evidence",
+        null=True,
+        blank=True,
+        verbose_name=_("appeal"),
+    )
+    submission = models.ForeignKey(
+        "HonorSubmission",
+        on_delete=models.CASCADE,
+        related_name="evidence",
+        null=True,
+        blank=True,
+        verbose_name=_("highlight"),
+    )
+    file = models.FileField(_("file"), upload_to="assessments/%Y/%m/")
+
+    class Meta:
+        verbose_name = _("assessment evidence")
+        verbose_name_plural = _("assessment evidence")
+        ordering = ["uploaded_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(score__isnull=False, deduction=None, appeal=None, submission=None)
+                    | Q(score=None, deduction__isnull=False, appeal=None, submission=None)
+                    | Q(score=None, deduction=None, appeal__isnull=False, submission=None)
+                    | Q(score=None, deduction=None, appeal=None, submission__isnull=False)
+                ),
+                name="assessment_evidence_one_owner",
+            ),
+        ]
+
+
+RATING = [MinValueValidator(1), MaxValueValidator(5)]
+
+
+class SurveyResponse(models.Model):
+    """One member of the public's rating of a unit in a round (公众考核), from the survey
+    page that needs no sign-in. The phone number is kept only as a keyed hash, enough to
+    refuse a second response from the same number in the same round."""
+
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="survey_responses", verbose_name=_("round")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
+    )
+    phone_hash = models.CharField(_("phone number (keyed hash)"), max_length=64)
+    attitude = models.PositiveSmallIntegerField(_("service attitude"), validators=RATING)
+    efficiency = models.PositiveSmallIntegerField(_("efficiency"), validators=RATING)
+    conduct = models.PositiveSmallIntegerField(_("integrity and discipline"), validators=RATING)
+    overall = models.PositiveSmallIntegerField(_("overall satisfaction"), validators=RATING)
+    comment = models.TextField(_("comment"), blank=True, validators=capped(TEXT_MAX))
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("survey response")
+        verbose_name_plural = _("survey responses")
+        ordering = ["-submitted_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "phone_hash"],
+                name="survey_one_per_phone",
+                violation_error_message=_(
+                    "This phone number has already answered the survey for this round."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    attitude__range=(1, 5),
+                    efficiency__range=(1, 5),
+                    conduct__range=(1, 5),
+                    overall__range=(1, 5),
+                ),
+                name="survey_ratings_one_to_five",
+                violation_error_message=_("Each rating is from 1 to 5."),
+            ),
+        ]
+        indexes = [models.Index(fields=["round", "unit"], name="survey_round_unit_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.round} · {self.unit}"
+
+
+class HonorRollStatus(models.TextChoices):
+    DRAFT = "draft", _("being selected")
+    PUBLISHED = "published", _("published")
+
+
+@pghistory.track(*history())
+class HonorRoll(models.Model):
+    """A campaign's honor roll for one month (创先争优月榜): units submit highlights, the
+    office selects and publishes, with optional red and blue flags for the top and bottom."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="honor_rolls", verbose_name=_("campaign")
+    )
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=HonorRollStatus.choices,
+        default=HonorRollStatus.DRAFT,
+    )
+    note = models.TextField(_("note"), blank=True, validators=capped(TEXT_MAX))
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("published by"),
+    )
+
+    class Meta:
+        verbose_name = _("honor roll")
+        verbose_name_plural = _("honor rolls")
+        ordering = ["-month", "campaign"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "month"], name="honor_roll_one_per_month"),
+            models.CheckConstraint(
+                condition=Q(month__day=1),
+                name="honor_roll_month_first_day",
+                violation_error_message=_("A roll's month is given by its first day."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} · {self.month:%Y-%m}"
+
+
+class HonorSubmissionStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("submitted")
+    SELECTED = "selected", _("selected")
+    NOT_SELECTED = "not_selected", _("not selected")
+
+
+@pghistory.track(*history())
+class HonorSubmission(models.Model):
+    """A unit's highlight for a month's honor roll, with evidence; the office selects it
+    (with its place on the roll) or not."""
+
+    roll = models.ForeignKey(
+        HonorRoll, on_delete=models.CASCADE, related_name="submissions", verbose_name=_("roll")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
+    )
+    title = models.CharField(_("title"), max_length=TITLE_MAX)
+    text = models.TextField(_("what was achieved"), validators=capped(TEXT_MAX))
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=HonorSubmissionStatus.choices,
+        default=HonorSubmissionStatus.SUBMITTED,
+    )
+    place = models.PositiveSmallIntegerField(_("place on the roll"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("submitted by"),
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("office's note"), blank=True)
+
+    class Meta:
+        verbose_name = _("honor roll highlight")
+        verbose_name_plural = _("honor roll highlights")
+        ordering = ["roll", "place", "submitted_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["roll", "place"],
+                condition=Q(place__isnull=False),
+                name="honor_submission_place_unique",
+                violation_error_message=_("Another highlight already has this place."),
+            ),
+            models.CheckConstraint(
+                condition=Q(place__isnull=True) | Q(status=HonorSubmissionStatus.SELECTED),
+                name="honor_submission_place_if_selected",
+                violation_error_message=_("Only a selected highlight has a place."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.title}"
+
+
+class FlagColour(models.TextChoices):
+    RED = "red", _("red flag")
+    BLUE = "blue", _("blue flag")
+
+
+@pghistory.track(*history())
+class HonorFlag(models.Model):
+    """A red flag (top place) or blue flag (bottom place) on a month's roll."""
+
+    roll = models.ForeignKey(
+        HonorRoll, on_delete=models.CASCADE, related_name="flags", verbose_name=_("roll")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
+    )
+    colour = models.CharField(_("flag"), max_length=4, choices=FlagColour.choices)
+    reason = models.TextField(_("reason"), validators=capped(TEXT_MAX))
+
+    class Meta:
+        verbose_name = _("honor roll flag")
+        verbose_name_plural = _("honor roll flags")
+        ordering = ["roll", "colour", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["roll", "unit"], name="honor_flag_one_per_unit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.roll} · {self.unit} · {self.get_colour_display()}"

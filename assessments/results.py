@@ -51,6 +51,7 @@ from .models import (
     Round,
     ScoreEntry,
     Source,
+    UnitCategory,
 )
 
 
@@ -116,7 +117,8 @@ def round_compute(*, round_: Round) -> int:
         cursor.execute(
             f"""
             INSERT INTO {_t(Result)} (
-                round_id, unit_id, category_id, daily, annual, third_party, public, total,
+                round_id, unit_id, category_id, unit_code, unit_name, category_name,
+                daily, annual, third_party, public, total,
                 deduction_count, deducted, band_grade, grade, grade_note, rank, tier, movement)
             WITH members AS (
                 SELECT cm.unit_id, cm.category_id FROM {_t(CategoryMember)} cm
@@ -176,14 +178,16 @@ def round_compute(*, round_: Round) -> int:
                                   AND ms.post = ANY(%(leaders)s))))) AS cap_rank
                 FROM totals t
             ), ranked AS (
-                SELECT g.*, u.code,
+                SELECT g.*, u.code, u.name AS unit_name, c.name AS category_name,
                     row_number() OVER w AS rank,
                     ntile(%(tiers)s) OVER w AS tier
                 FROM graded g JOIN {_t(Unit)} u ON u.id = g.unit_id
+                JOIN {_t(UnitCategory)} c ON c.id = g.category_id
                 WINDOW w AS (PARTITION BY g.category_id
                              ORDER BY g.total DESC, g.deduction_count ASC, u.code ASC)
             )
-            SELECT %(round)s, unit_id, category_id, daily, annual, third_party, public, total,
+            SELECT %(round)s, unit_id, category_id, code, unit_name, category_name,
+                daily, annual, third_party, public, total,
                 deduction_count, deducted,
                 {_grade_of_rank_sql("band_rank")},
                 {_grade_of_rank_sql("GREATEST(band_rank, COALESCE(cap_rank, 0))")},
