@@ -13,6 +13,9 @@ urlpatterns = [
     path("campaigns/", include("campaign.urls")),
     path("ledgers/", include("tasks_ledger.urls")),
     path("supervision/", include("accountability.urls")),
+    path("assessments/", include("assessments.urls")),
+    # No sign-in: the public satisfaction survey and the public ranking.
+    path("public/", include("assessments.public_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

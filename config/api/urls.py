@@ -11,12 +11,13 @@ from rest_framework.routers import DefaultRouter
 
 from accountability.api import urls as accountability_api
 from accounts.api import urls as accounts_api
+from assessments.api import urls as assessments_api
 from campaign.api import urls as campaign_api
 from tasks_ledger.api import urls as ledger_api
 
 app_name = "api"
 
-APPS = (accounts_api, campaign_api, ledger_api, accountability_api)
+APPS = (accounts_api, campaign_api, ledger_api, accountability_api, assessments_api)
 
 router = DefaultRouter()
 for _api in APPS:
