@@ -4,6 +4,10 @@ ranking of published rounds. Mounted at the top level by ``config.urls`` under t
 
 from __future__ import annotations
 
+from django.urls import include, path
+
 app_name = "public"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("ranking/", include("assessments.public_ranking_urls")),
+]

@@ -4,9 +4,10 @@ Each part keeps its own URL module, so they grow apart without stepping on each 
 the office's workspace (rounds, scoring, deductions, publishing) in ``office_urls``; the
 unit's own results, deductions and appeals in ``unit_urls``; the score import in
 ``import_urls``; published rankings, the circular, the Excel export and the dashboard in
-``publication_urls``; honor rolls and leaders' lists in ``honor_urls``. The pages that need
-no sign-in (the public survey and the public ranking) are in ``public_urls``, mounted at
-the top level by ``config.urls``.
+``publication_urls``; honor rolls and leaders' lists in ``honor_urls``; the office's side
+of the public survey (opening it, public scores) in ``survey_urls``. The pages that need
+no sign-in are in ``public_urls`` (the survey) and ``public_ranking_urls`` (the public
+ranking), mounted at /public/ by ``config.urls``.
 """
 
 from __future__ import annotations
@@ -21,4 +22,5 @@ urlpatterns = [
     path("", include("assessments.import_urls")),
     path("", include("assessments.publication_urls")),
     path("", include("assessments.honor_urls")),
+    path("", include("assessments.survey_urls")),
 ]
