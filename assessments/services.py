@@ -33,6 +33,7 @@ from accountability.models import Exemption, ExemptionStatus, Notice
 from accounts.models import Unit, User
 from campaign.models import Campaign
 from tasks_ledger.models import TEXT_MAX, LedgerItem
+from tasks_ledger.services import checked_text
 
 from . import rules
 from .models import (
@@ -60,21 +61,6 @@ ScoreSpec = tuple[Unit, Indicator, Any, str]
 def _require(allowed: bool, message: str) -> None:
     if not allowed:
         raise PermissionDenied(message)
-
-
-def _words(value: str, field: str, missing: str) -> str:
-    """A required free text, stripped, at most TEXT_MAX characters."""
-    text = (value or "").strip()
-    if not text:
-        raise ValidationError({field: missing})
-    if len(text) > TEXT_MAX:
-        raise ValidationError(
-            {
-                field: _("Keep this to %(limit)d characters (it has %(count)d).")
-                % {"limit": TEXT_MAX, "count": len(text)}
-            }
-        )
-    return text
 
 
 def _lock_round(round_: Round) -> Round:
@@ -347,7 +333,7 @@ def deduction_record(
         unit=unit,
         indicator=indicator,
         points=amount,
-        reason=_words(reason, "reason", _("Give the reason for the deduction.")),
+        reason=checked_text(reason, "reason", TEXT_MAX, _("Give the reason for the deduction.")),
         origin=origin,
         notice=notice,
         item=item,
@@ -392,7 +378,7 @@ def appeal_file(
         rules.can_file_appeal(actor, deduction, today),
         _("Only %(unit)s (or a unit above it) appeals its deductions.") % {"unit": deduction.unit},
     )
-    text = _words(reasons, "reasons", _("Say why the deduction is wrong."))
+    text = checked_text(reasons, "reasons", TEXT_MAX, _("Say why the deduction is wrong."))
     try:
         with transaction.atomic():
             return Appeal.objects.create(deduction=deduction, reasons=text, filed_by=actor)
@@ -420,7 +406,7 @@ def appeal_decide(*, appeal: Appeal, actor: User, upheld: bool, reason: str) -> 
         rules.can_decide_appeal(actor, appeal),
         _("Only the assessment office over the campaign decides appeals."),
     )
-    text = _words(reason, "decision_reason", _("Give the reason for the decision."))
+    text = checked_text(reason, "decision_reason", TEXT_MAX, _("Give the reason for the decision."))
     now = timezone.now()
     appeal.status = AppealStatus.UPHELD if upheld else AppealStatus.REJECTED
     appeal.decided_by, appeal.decided_at, appeal.decision_reason = actor, now, text
