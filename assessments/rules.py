@@ -232,3 +232,73 @@ def can_view_deduction(user: User, deduction: Deduction) -> bool:
 def viewable_deductions_q(user: User) -> Q:
     """The list form of can_view_deduction (a filter on Deduction)."""
     return _viewable_q(user, "round")
+
+
+# --- the office's workspace (helper B1) --------------------------------------------------------
+def is_assessment_office(user: User) -> bool:
+    """Whether the user acts as an assessment office anywhere (the workspace is theirs): an
+    administrator over everything, or someone holding the office's role, not as an official."""
+    j = jurisdiction_for(user)
+    if j.is_global:
+        return bool(getattr(user, "is_authenticated", False))
+    return bool(_office_roots(user))
+
+
+def can_view_score(user: User, round_: Round, unit: Unit) -> bool:
+    """See a unit's score in a round (and its evidence): as for its result."""
+    return _may_view(user, round_, unit)
+
+
+# --- seeing schemes, rounds, scores and appeals (the API and the pages) -----------------------
+def appeal_window_open(round_: Round, today: date | None = None) -> bool:
+    """Appeals may be filed in the round now: under review, on or before its last day."""
+    return _window_open(round_, today or timezone.localdate())
+
+
+def _takes_part(user: Any, j: Jurisdiction, owner_unit: Unit) -> bool:
+    return _is_office(user, j, owner_unit) or j.takes_part_in(owner_unit)
+
+
+def _takes_part_q(user: Any, campaign_field: str) -> Q:
+    j = jurisdiction_for(user)
+    owner = f"{campaign_field}__owner_unit"
+    return _office_q(user, j, campaign_field) | j.q(owner) | j.ancestors_q(owner)
+
+
+def can_view_scheme(user: User, scheme: Scheme) -> bool:
+    """Everyone taking part in the campaign reads its schemes (the rules a unit is assessed
+    by are shown to it), and the office over the campaign."""
+    return _takes_part(user, jurisdiction_for(user), scheme.campaign.owner_unit)
+
+
+def viewable_schemes_q(user: User) -> Q:
+    """The list form of can_view_scheme (a filter on Scheme)."""
+    return _takes_part_q(user, "campaign")
+
+
+def can_view_round(user: User, round_: Round) -> bool:
+    """As for its scheme: a round's title, period and status are no secret."""
+    return can_view_scheme(user, round_.scheme)
+
+
+def viewable_rounds_q(user: User) -> Q:
+    """The list form of can_view_round (a filter on Round)."""
+    return _takes_part_q(user, "scheme__campaign")
+
+
+def viewable_scores_q(user: User) -> Q:
+    """The list form of can_view_score (a filter on ScoreEntry): as for results, the unit
+    sees only its own scores before publication."""
+    return _viewable_q(user, "round")
+
+
+def can_view_appeal(user: User, appeal: Appeal) -> bool:
+    """Whoever sees the deduction sees its appeals."""
+    return can_view_deduction(user, appeal.deduction)
+
+
+def viewable_appeals_q(user: User) -> Q:
+    """The list form of can_view_appeal (a filter on Appeal)."""
+    from .models import Deduction
+
+    return Q(deduction__in=Deduction.objects.filter(viewable_deductions_q(user)).values("pk"))

@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -32,8 +33,8 @@ from django.utils.translation import gettext as _
 from accountability.models import Exemption, ExemptionStatus, Notice
 from accounts.models import Unit, User
 from campaign.models import Campaign
-from tasks_ledger.models import TEXT_MAX, LedgerItem
-from tasks_ledger.services import checked_text
+from tasks_ledger.models import TEXT_MAX, TITLE_MAX, LedgerItem
+from tasks_ledger.services import checked_text, evidence_validate
 
 from . import rules
 from .models import (
@@ -43,9 +44,11 @@ from .models import (
     Deduction,
     DeductionOrigin,
     DeductionStatus,
+    EvidenceFile,
     Grade,
     Indicator,
     Round,
+    RoundKind,
     RoundStatus,
     Scheme,
     SchemeStatus,
@@ -454,3 +457,138 @@ def deductions_release(*, exemption: Exemption) -> int:
 def release_on_exemption(exemption: Exemption) -> None:
     """:data:`accountability.services.EXEMPTION_APPROVED` hook: release the deductions."""
     deductions_release(exemption=exemption)
+
+
+# --- the office's workspace pages (helper B1): new rounds, evidence, one score at a time -------
+@transaction.atomic
+def round_create(
+    *,
+    scheme: Scheme,
+    actor: User,
+    kind: str,
+    quarter: int | None,
+    title: str,
+    period_start: date,
+    period_end: date,
+    appeal_until: date | None = None,
+) -> Round:
+    """Open a draft quarterly or annual round under a scheme: a quarterly round names its
+    quarter (an annual one none), its period is in order, its last day for appeals comes
+    after the period, and the scheme has no round for that period yet."""
+    scheme = (
+        Scheme.objects.select_for_update(of=("self",))
+        .select_related("campaign__owner_unit")
+        .get(pk=scheme.pk)
+    )
+    _require(
+        rules.can_manage_scheme(actor, scheme),
+        _("Only the assessment office over the campaign manages its schemes."),
+    )
+    errors: dict[str, str] = {}
+    if kind not in RoundKind.values:
+        errors["kind"] = _("Choose quarterly or annual.")
+    elif kind == RoundKind.QUARTERLY and quarter not in (1, 2, 3, 4):
+        errors["quarter"] = _("Choose the quarter (1 to 4) of a quarterly round.")
+    elif kind == RoundKind.ANNUAL:
+        quarter = None
+    if period_end < period_start:
+        errors["period_end"] = _("The period ends before it starts.")
+    elif appeal_until is not None and appeal_until < period_end:
+        errors["appeal_until"] = _("The last day for appeals comes after the period ends.")
+    text = checked_text(title, "title", TITLE_MAX, _("Give the round a title."))
+    if not errors and Round.objects.filter(scheme=scheme, kind=kind, quarter=quarter).exists():
+        errors["quarter" if quarter else "kind"] = _(
+            "The scheme already has a round for this period."
+        )
+    if errors:
+        raise ValidationError(errors)
+    return Round.objects.create(
+        scheme=scheme,
+        kind=kind,
+        quarter=quarter,
+        title=text,
+        period_start=period_start,
+        period_end=period_end,
+        appeal_until=appeal_until,
+    )
+
+
+@transaction.atomic
+def evidence_attach(
+    *,
+    actor: User,
+    files: Sequence[UploadedFile],
+    score: ScoreEntry | None = None,
+    deduction: Deduction | None = None,
+) -> list[EvidenceFile]:
+    """Attach checked files (type and size, :func:`tasks_ledger.services.evidence_validate`)
+    to a score while its round is scored, or to a deduction while it may be recorded; by
+    the office, never once the round is frozen."""
+    owner = score if score is not None else deduction
+    if owner is None or (score is not None and deduction is not None):
+        raise ValueError("evidence belongs to a score or a deduction")
+    round_ = _lock_round(owner.round)
+    _refuse_frozen(round_)
+    if score is not None:
+        _require(
+            rules.can_enter_scores(actor, round_),
+            _("Only the assessment office adds evidence to scores, while the round is scored."),
+        )
+    else:
+        _require(
+            rules.can_record_deduction(actor, round_),
+            _(
+                "Only the assessment office adds evidence to deductions, while the round is "
+                "scored or reviewed."
+            ),
+        )
+    stored = []
+    for upload in files:
+        content_type = evidence_validate(upload)
+        stored.append(
+            EvidenceFile.objects.create(
+                score=score,
+                deduction=deduction,
+                file=upload,
+                original_name=upload.name or "",
+                content_type=content_type,
+                size=upload.size or 0,
+                uploaded_by=actor,
+            )
+        )
+    return stored
+
+
+@transaction.atomic
+def score_update(
+    *,
+    entry: ScoreEntry,
+    actor: User,
+    points: Any,
+    comment: str,
+    files: Sequence[UploadedFile] = (),
+) -> ScoreEntry:
+    """Correct one score (points and comment) and add evidence to it, all or nothing, through
+    :func:`scores_enter`. A score computed from the ledger is not typed in."""
+    entry = ScoreEntry.objects.select_related("round", "unit", "indicator").get(pk=entry.pk)
+    if entry.indicator.metric:
+        raise ValidationError(
+            {"points": _("This score is computed from the unit's ledger; it is not typed in.")}
+        )
+    comment = checked_text(comment, "comment", TEXT_MAX)
+    scores_enter(
+        round_=entry.round, actor=actor, entries=[(entry.unit, entry.indicator, points, comment)]
+    )
+    entry.refresh_from_db()
+    evidence_attach(actor=actor, files=files, score=entry)
+    return entry
+
+
+@transaction.atomic
+def deduction_record_with_evidence(
+    *, files: Sequence[UploadedFile] = (), **fields: Any
+) -> Deduction:
+    """:func:`deduction_record` and its evidence, all or nothing."""
+    deduction = deduction_record(**fields)
+    evidence_attach(actor=fields["actor"], files=files, deduction=deduction)
+    return deduction
