@@ -302,3 +302,35 @@ def viewable_appeals_q(user: User) -> Q:
     from .models import Deduction
 
     return Q(deduction__in=Deduction.objects.filter(viewable_deductions_q(user)).values("pk"))
+
+
+# --- publication: the circular and the public ranking (helper C) ------------------------------
+def can_view_circular(user: User, round_: Round) -> bool:
+    """Read a published round's circular (情况通报), which names every unit's tier: the office
+    over the round, and everyone who sees one of its results (it is circulated to the units
+    assessed and to who oversees them). Before publication there is no circular."""
+    from .models import Result
+
+    if not round_.frozen:
+        return False
+    if can_manage_round(user, round_):
+        return True
+    return Result.objects.filter(round=round_).filter(viewable_results_q(user)).exists()
+
+
+def circular_rounds_q(user: User) -> Q:
+    """The list form of can_view_circular (a filter on Round)."""
+    from .models import Result
+
+    seen = Result.objects.filter(round=OuterRef("pk")).filter(viewable_results_q(user))
+    return Q(status__in=FROZEN_STATUSES) & (manageable_rounds_q(user) | Q(Exists(seen)))
+
+
+def is_public_ranking(round_: Round) -> bool:
+    """Shown on the public ranking (grades and tiers only, no sign-in): a published or archived
+    round the office chose to show (``Round.public``)."""
+    return round_.public and round_.frozen
+
+
+#: The list form of is_public_ranking (a filter on Round).
+PUBLIC_RANKING_Q = Q(public=True, status__in=FROZEN_STATUSES)
