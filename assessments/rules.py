@@ -27,20 +27,23 @@ from django.utils import timezone
 
 from accountability.rules import applicable_units_q, can_apply_exemption
 from accounts.jurisdiction import Jurisdiction, jurisdiction_for
-from accounts.models import Role, RoleAssignment, Unit
+from accounts.models import Post, Role, RoleAssignment, Unit
 
 from .models import (
     FROZEN_STATUSES,
     Appeal,
     AppealStatus,
     DeductionStatus,
+    HonorRollStatus,
+    HonorSubmissionStatus,
     RoundStatus,
 )
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    from accounts.models import Membership, User
+    from campaign.models import Campaign
 
-    from .models import Deduction, Result, Round, Scheme
+    from .models import Deduction, HonorRoll, HonorSubmission, Result, Round, Scheme
 
 OFFICE_ROLES = (Role.ASSESSMENT_OFFICE, Role.ADMINISTRATOR)
 READER_ROLES = (Role.OFFICIAL, Role.ASSESSMENT_OFFICE)
@@ -255,11 +258,11 @@ def appeal_window_open(round_: Round, today: date | None = None) -> bool:
     return _window_open(round_, today or timezone.localdate())
 
 
-def _takes_part(user: Any, j: Jurisdiction, owner_unit: Unit) -> bool:
+def _sees_campaign(user: Any, j: Jurisdiction, owner_unit: Unit) -> bool:
     return _is_office(user, j, owner_unit) or j.takes_part_in(owner_unit)
 
 
-def _takes_part_q(user: Any, campaign_field: str) -> Q:
+def _sees_campaign_q(user: Any, campaign_field: str) -> Q:
     j = jurisdiction_for(user)
     owner = f"{campaign_field}__owner_unit"
     return _office_q(user, j, campaign_field) | j.q(owner) | j.ancestors_q(owner)
@@ -268,12 +271,12 @@ def _takes_part_q(user: Any, campaign_field: str) -> Q:
 def can_view_scheme(user: User, scheme: Scheme) -> bool:
     """Everyone taking part in the campaign reads its schemes (the rules a unit is assessed
     by are shown to it), and the office over the campaign."""
-    return _takes_part(user, jurisdiction_for(user), scheme.campaign.owner_unit)
+    return _sees_campaign(user, jurisdiction_for(user), scheme.campaign.owner_unit)
 
 
 def viewable_schemes_q(user: User) -> Q:
     """The list form of can_view_scheme (a filter on Scheme)."""
-    return _takes_part_q(user, "campaign")
+    return _sees_campaign_q(user, "campaign")
 
 
 def can_view_round(user: User, round_: Round) -> bool:
@@ -283,7 +286,7 @@ def can_view_round(user: User, round_: Round) -> bool:
 
 def viewable_rounds_q(user: User) -> Q:
     """The list form of can_view_round (a filter on Round)."""
-    return _takes_part_q(user, "scheme__campaign")
+    return _sees_campaign_q(user, "scheme__campaign")
 
 
 def viewable_scores_q(user: User) -> Q:
@@ -302,6 +305,154 @@ def viewable_appeals_q(user: User) -> Q:
     from .models import Deduction
 
     return Q(deduction__in=Deduction.objects.filter(viewable_deductions_q(user)).values("pk"))
+
+
+# --- honor rolls (创先争优月榜) -------------------------------------------------------------
+# A unit's side submits its highlights for a month of a campaign it takes part in; the
+# assessment office over the campaign selects, flags and publishes. Before publication a
+# roll is the office's: a unit sees only its own submissions (everyone whose jurisdiction
+# covers the unit does). Once published, the roll, its selected highlights and its flags
+# are for every signed-in user taking part in the campaign.
+def _honor_takes_part(user: Any, owner_unit: Unit) -> bool:
+    return jurisdiction_for(user).takes_part_in(owner_unit)
+
+
+def _honor_taking_part_q(user: Any, campaign_field: str) -> Q:
+    """Records of campaigns the user takes part in (as :func:`campaign.selectors.campaign_list`)."""
+    j = jurisdiction_for(user)
+    if j.is_empty:
+        return NOTHING
+    owner = f"{campaign_field}__owner_unit"
+    return j.q(owner) | j.ancestors_q(owner)
+
+
+def _honor_in_campaign(unit: Unit, owner_unit: Unit) -> bool:
+    return unit.path.startswith(owner_unit.path)
+
+
+def can_submit_honor(user: User, campaign: Campaign, unit: Unit) -> bool:
+    """Submit a highlight for ``unit`` to the campaign's honor roll: the unit's side (people
+    holding a post in the unit or above it who may change records: its liaison, its
+    leaders), for a unit within the campaign."""
+    return _honor_in_campaign(unit, campaign.owner_unit) and _on_unit_side(user, unit)
+
+
+def honor_submit_units_q(user: User, campaign: Campaign) -> Q:
+    """The list form of can_submit_honor: the units (a filter on Unit) the user may submit
+    for in ``campaign``."""
+    return Q(path__startswith=campaign.owner_unit.path) & applicable_units_q(user)
+
+
+def can_manage_honor(user: User, campaign: Campaign) -> bool:
+    """Select, flag and publish the campaign's honor rolls: the assessment office over the
+    campaign (as for schemes and rounds)."""
+    return _is_office(user, jurisdiction_for(user), campaign.owner_unit)
+
+
+def manageable_honor_rolls_q(user: User) -> Q:
+    """The list form of can_manage_honor (a filter on HonorRoll)."""
+    return _office_q(user, jurisdiction_for(user), "campaign")
+
+
+def can_decide_honor(user: User, roll: HonorRoll) -> bool:
+    """Decide the highlights, set flags and publish: the office, while the roll is a draft."""
+    return roll.status == HonorRollStatus.DRAFT and can_manage_honor(user, roll.campaign)
+
+
+def decidable_honor_rolls_q(user: User) -> Q:
+    """The list form of can_decide_honor (a filter on HonorRoll)."""
+    return Q(status=HonorRollStatus.DRAFT) & manageable_honor_rolls_q(user)
+
+
+def can_view_honor_roll(user: User, roll: HonorRoll) -> bool:
+    """The office always; once published, everyone taking part in the campaign. Its flags
+    are seen with it."""
+    owner = roll.campaign.owner_unit
+    if _is_office(user, jurisdiction_for(user), owner):
+        return True
+    return roll.status == HonorRollStatus.PUBLISHED and _honor_takes_part(user, owner)
+
+
+def viewable_honor_rolls_q(user: User, roll_field: str = "") -> Q:
+    """The list form of can_view_honor_roll (a filter on HonorRoll, or on a model reaching it
+    by ``roll_field``, such as ``"roll"`` for flags)."""
+    prefix = f"{roll_field}__" if roll_field else ""
+    j = jurisdiction_for(user)
+    published = Q(**{f"{prefix}status": HonorRollStatus.PUBLISHED}) & _honor_taking_part_q(
+        user, f"{prefix}campaign"
+    )
+    return _office_q(user, j, f"{prefix}campaign") | published
+
+
+def can_view_honor_submission(user: User, submission: HonorSubmission) -> bool:
+    """The office; everyone whose jurisdiction covers the unit (the unit sees its own); once
+    the roll is published, a selected highlight is seen by everyone taking part."""
+    roll = submission.roll
+    j = jurisdiction_for(user)
+    if _is_office(user, j, roll.campaign.owner_unit) or j.can_view(submission.unit):
+        return True
+    return (
+        roll.status == HonorRollStatus.PUBLISHED
+        and submission.status == HonorSubmissionStatus.SELECTED
+        and _honor_takes_part(user, roll.campaign.owner_unit)
+    )
+
+
+def viewable_honor_submissions_q(user: User) -> Q:
+    """The list form of can_view_honor_submission (a filter on HonorSubmission)."""
+    j = jurisdiction_for(user)
+    if j.is_global:
+        return Q()
+    own = j.q("unit") if not j.is_empty else NOTHING
+    published = Q(
+        roll__status=HonorRollStatus.PUBLISHED, status=HonorSubmissionStatus.SELECTED
+    ) & _honor_taking_part_q(user, "roll__campaign")
+    return _office_q(user, j, "roll__campaign") | own | published
+
+
+# --- leaders' positive and negative lists (正负面清单) ----------------------------------------
+#: The posts whose holders have a list: the unit's leaders (两级五岗's first two posts).
+LEADER_POSTS = (Post.PRINCIPAL_LEADER, Post.LEADER_IN_CHARGE)
+#: Who sees every leader's list within their jurisdiction: the offices and officials.
+LEADER_LIST_ROLES = (
+    Role.ASSESSMENT_OFFICE,
+    Role.CAMPAIGN_OFFICE,
+    Role.ADMINISTRATOR,
+    Role.OFFICIAL,
+)
+
+
+def can_view_leader_list(user: User, membership: Membership) -> bool:
+    """A leader's list (one leader post in one unit): the leader their own; the offices and
+    officials every leader within their jurisdiction."""
+    if membership.post not in LEADER_POSTS:
+        return False
+    if getattr(user, "pk", None) is not None and membership.user_id == user.pk:
+        return True
+    j = jurisdiction_for(user)
+    return j.has_role(*LEADER_LIST_ROLES) and j.can_view(membership.unit)
+
+
+def viewable_leader_lists_q(user: User) -> Q:
+    """The list form of can_view_leader_list (a filter on Membership)."""
+    j = jurisdiction_for(user)
+    if j.is_empty:
+        return NOTHING
+    offices = j.q("unit") if j.has_role(*LEADER_LIST_ROLES) else NOTHING
+    return Q(post__in=LEADER_POSTS) & (Q(user_id=user.pk) | offices)
+
+
+# --- the public survey -------------------------------------------------------------------------
+def can_manage_survey(user: User, round_: Round) -> bool:
+    """Open and close the round's public survey, see its answers counted per unit and compute
+    public scores from them: the office that runs the round. (Answering needs no rule: the
+    survey page is for anyone, limited per address and per phone number.)"""
+    return can_manage_round(user, round_)
+
+
+def survey_manageable_rounds_q(user: User) -> Q:
+    """The list form of can_manage_survey (a filter on Round)."""
+    return manageable_rounds_q(user)
 
 
 # --- publication: the circular and the public ranking (helper C) ------------------------------
