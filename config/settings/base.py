@@ -328,6 +328,14 @@ SPECTACULAR_SETTINGS = {
         # name for the same set is an error, so exemptions' status is ExtensionStatusEnum.
         "SweepStatusEnum": "accountability.models.SweepStatus",
         "SweepTriggerEnum": "accountability.models.SweepTrigger",
+        # Assessments: a round's kind, the statuses of schemes, rounds, deductions and
+        # appeals, and one grade set for a band, a result and a linkage rule's cap.
+        "RoundKindEnum": "assessments.models.RoundKind",
+        "SchemeStatusEnum": "assessments.models.SchemeStatus",
+        "RoundStatusEnum": "assessments.models.RoundStatus",
+        "DeductionStatusEnum": "assessments.models.DeductionStatus",
+        "AppealStatusEnum": "assessments.models.AppealStatus",
+        "GradeEnum": "assessments.models.Grade",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
