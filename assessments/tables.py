@@ -1,0 +1,61 @@
+"""Tables of the assessment office's pages: a round's deductions (扣分登记)."""
+
+from __future__ import annotations
+
+import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
+
+from .models import Deduction
+
+#: Deductions per page.
+DEDUCTIONS_PER_PAGE = 50
+
+
+class DeductionTable(tables.Table):
+    """A round's deductions: when, unit, indicator, points, origin, reason, status, evidence."""
+
+    recorded_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("recorded at"))
+    unit = tables.Column(accessor="unit__name", verbose_name=_("unit"), order_by="unit__path")
+    indicator = tables.TemplateColumn(
+        "{{ record.indicator.code }} {{ record.indicator.name }}",
+        verbose_name=_("indicator"),
+        order_by=("indicator__code",),
+    )
+    points = tables.TemplateColumn(
+        '<span class="text-danger fw-semibold text-nowrap">−{{ record.points }}</span>',
+        verbose_name=_("points"),
+    )
+    origin = tables.TemplateColumn(
+        template_name="assessments/office_deduction_origin_cell.html", verbose_name=_("origin")
+    )
+    reason = tables.TemplateColumn(
+        "{{ record.reason|truncatechars:80 }}",
+        verbose_name=_("reason"),
+        orderable=False,
+        attrs={"td": {"class": "text-break"}},
+    )
+    status = tables.TemplateColumn(
+        template_name="assessments/office_deduction_status_cell.html", verbose_name=_("status")
+    )
+    evidence = tables.TemplateColumn(
+        template_name="assessments/office_evidence_cell.html",
+        verbose_name=_("evidence"),
+        orderable=False,
+        accessor="pk",
+    )
+
+    class Meta:
+        model = Deduction
+        fields = (
+            "recorded_at",
+            "unit",
+            "indicator",
+            "points",
+            "origin",
+            "reason",
+            "status",
+            "evidence",
+        )
+        order_by_field = "ordering"
+        attrs = {"class": "table table-sm table-hover align-middle mb-0"}
+        empty_text = _("No deductions match these filters.")
