@@ -561,3 +561,34 @@ def test_lists_run_a_fixed_number_of_queries(
     with django_assert_num_queries(6):
         many = api.get(target)
     assert many.json()["count"] > first.json()["count"]
+
+
+# --- the page and the API agree --------------------------------------------------------------
+def test_page_and_api_give_the_same_verdict_on_each_move(
+    assessment: Assessment, client: Any
+) -> None:
+    """GIVEN a round in each status WHEN each persona makes its move through the page and
+    through the API THEN both refuse whom the rule refuses (nothing changes) and both let
+    the office move it on."""
+    org, rounds = assessment.org, assessment.rounds
+    moves = {
+        "open_scoring": RoundStatus.DRAFT,
+        "to_review": RoundStatus.SCORING,
+        "publish": RoundStatus.REVIEW,
+        "archive": RoundStatus.PUBLISHED,
+    }
+    for move, source in moves.items():
+        round_ = rounds[source]
+        page = reverse("assessments:round-move", args=[round_.pk, move])
+        api = _url(f"assessment-round-{move.replace('_', '-')}", round_.pk)
+        for user in (org.inside, org.outsider, org.above, org.official, org.supervisor):
+            client.force_login(user)
+            assert client.post(page, {"confirm": "yes"}).status_code in (403, 404)
+            assert _api(user).post(api).status_code in (403, 404)
+            assert Round.objects.get(pk=round_.pk).status == source
+        client.force_login(org.assessor)
+        assert client.post(page, {"confirm": "yes"}).status_code == 302
+        moved = Round.objects.get(pk=round_.pk).status
+        assert moved != source
+        Round.objects.filter(pk=round_.pk).update(status=source)
+        assert _api(org.assessor).post(api).json()["status"] == moved
