@@ -1,0 +1,225 @@
+"""Published rankings: a round's ranking page, its circular (A4 print view and .docx), its
+results as Excel, the ranking dashboard, and the public ranking that needs no sign-in.
+
+Views are thin: they find the round, ask :mod:`assessments.rules` whether the caller may
+see it, read through :func:`assessments.selectors.round_ranking` (the one read that the
+page, the export and the API share) and render. A round the caller may not see is a 404, so
+its existence is not given away; each page runs a fixed number of queries whatever the
+number of units.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from accounts.models import Unit
+from accounts.views import signed_in_user
+from config.documents import CSS_FONTS
+from tasks_ledger.excel_views import xlsx_response
+
+from . import rules, selectors
+from .circular import circular_context, circular_docx, circular_filename
+from .exports import headline_text, write_results_workbook
+from .models import Grade, Result, Round, UnitCategory
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+NOT_FOUND = gettext_lazy("There is no such ranking, or it lies outside your jurisdiction.")
+
+
+def _round(pk: int) -> Round:
+    try:
+        return Round.objects.select_related("scheme__campaign__owner_unit").get(pk=pk)
+    except Round.DoesNotExist as exc:
+        raise Http404(str(NOT_FOUND)) from exc
+
+
+def _ranking(request: HttpRequest, pk: int) -> selectors.Ranking:
+    """The round's ranking as the caller may see it; 404 when they see none of it and do
+    not run the round."""
+    user = signed_in_user(request)
+    round_ = _round(pk)
+    ranking = selectors.round_ranking(user=user, round_=round_)
+    if not ranking.visible and not rules.can_manage_round(user, round_):
+        raise Http404(str(NOT_FOUND))
+    return ranking
+
+
+def _links(request: HttpRequest, round_: Round) -> dict[str, bool]:
+    user = signed_in_user(request)
+    return {
+        "circular": rules.can_view_circular(user, round_),
+        "manage": rules.can_manage_round(user, round_),
+    }
+
+
+@login_required
+@require_GET
+def round_ranking_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """A round's ranking: per category the table (rank, unit, the four subtotals, total,
+    points deducted, grade, tier, movement), the tier lists and the grade distribution,
+    under the round's headline figures."""
+    ranking = _ranking(request, pk)
+    context = {
+        "ranking": ranking,
+        "round": ranking.round,
+        "headline": headline_text(ranking),
+        "links": _links(request, ranking.round),
+        "grades": Grade,
+    }
+    return render(request, "assessments/ranking_round.html", context)
+
+
+@login_required
+@require_GET
+def round_export_view(request: HttpRequest, pk: int) -> FileResponse:
+    """The ranking page's results as an .xlsx download (the same rows and figures)."""
+    ranking = _ranking(request, pk)
+    stream = io.BytesIO()
+    write_results_workbook(ranking, stream)
+    stream.seek(0)
+    round_ = ranking.round
+    return xlsx_response(stream, f"{round_.title}考核结果.xlsx", f"results-{round_.pk}.xlsx")
+
+
+def _circular_round(request: HttpRequest, pk: int) -> Round:
+    round_ = _round(pk)
+    if not rules.can_view_circular(signed_in_user(request), round_):
+        raise Http404(
+            _("The circular is issued when the round is published; there is none to show here.")
+        )
+    return round_
+
+
+@login_required
+@require_GET
+def round_circular_print_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The round's circular on A4 pages, for the browser's print."""
+    round_ = _circular_round(request, pk)
+    return render(
+        request,
+        "assessments/circular_print.html",
+        {"round": round_, "doc": circular_context(round_), "fonts": CSS_FONTS},
+    )
+
+
+@login_required
+@require_GET
+def round_circular_view(request: HttpRequest, pk: int) -> FileResponse:
+    """The round's circular as a .docx to open in WPS or Word, edit and stamp."""
+    round_ = _circular_round(request, pk)
+    filename, ascii_name = circular_filename(round_)
+    response = xlsx_response(io.BytesIO(circular_docx(round_)), filename, ascii_name)
+    response["Content-Type"] = DOCX
+    return response
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@login_required
+@require_GET
+def ranking_dashboard_view(request: HttpRequest) -> HttpResponse:
+    """排名看板: a round's ranking bars per category, its grade distribution and tiers, and the
+    trend across the scheme's rounds (a unit's, or each category's average), drawn from the
+    ranking API; the tables under the charts hold the same figures. A round or unit not
+    understood, or not the caller's to see, falls back to the latest round and no unit."""
+    user = signed_in_user(request)
+    rounds = list(selectors.ranked_rounds(user=user)[:40])
+    chosen = _int(request.GET.get("round"))
+    round_ = next((r for r in rounds if r.pk == chosen), rounds[0] if rounds else None)
+    context: dict[str, Any] = {"rounds": rounds, "round": round_}
+    if round_ is not None:
+        categories = list(UnitCategory.objects.filter(scheme_id=round_.scheme_id))
+        category = next((c for c in categories if c.pk == _int(request.GET.get("category"))), None)
+        ranking = selectors.round_ranking(user=user, round_=round_, category=category)
+        unit_ids = {r.unit_id for r in ranking.results}
+        unit_pk = _int(request.GET.get("unit"))
+        unit = Unit.objects.filter(pk=unit_pk).first() if unit_pk in unit_ids else None
+        trend = selectors.ranking_trend(user=user, scheme=round_.scheme, unit=unit)
+        context.update(
+            {
+                "categories": categories,
+                "category": category,
+                "ranking": ranking,
+                "headline": headline_text(ranking),
+                "units": sorted(
+                    {(r.unit_id, r.unit_name) for r in ranking.results}, key=lambda u: u[1]
+                ),
+                "unit": unit,
+                "trend": trend,
+                "trend_rounds": _trend_table(trend),
+            }
+        )
+    return render(request, "assessments/ranking_dashboard.html", context)
+
+
+def _trend_table(trend: list[selectors.TrendPoint]) -> dict[str, Any]:
+    """The trend as a table: a row per round, a column per category."""
+    names: dict[int, str] = {}
+    rows: dict[int, dict[str, Any]] = {}
+    for point in trend:
+        names.setdefault(point.category_id, point.category_name)
+        row = rows.setdefault(point.round_id, {"title": point.title, "values": {}})
+        row["values"][point.category_id] = point
+    columns = list(names)
+    return {
+        "columns": [names[c] for c in columns],
+        "rows": [
+            {"title": row["title"], "cells": [row["values"].get(c) for c in columns]}
+            for row in rows.values()
+        ],
+    }
+
+
+# --- the public ranking (no sign-in) -----------------------------------------------------------
+PUBLIC_NOT_FOUND = gettext_lazy(
+    "This ranking is not public: only published rounds the assessment office chose to show "
+    "are listed here."
+)
+
+
+@require_GET
+def public_ranking_list_view(request: HttpRequest) -> HttpResponse:
+    """The published rounds the office chose to show, latest first (no sign-in)."""
+    rounds = (
+        Round.objects.filter(rules.PUBLIC_RANKING_Q)
+        .select_related("scheme__campaign")
+        .order_by("-period_start", "-pk")
+    )
+    return render(request, "assessments/public_ranking_list.html", {"rounds": list(rounds)})
+
+
+@require_GET
+def public_round_ranking_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """A public round's grades and tiers, category by category (no scores, no deductions,
+    no sign-in); any other round is a 404 in Chinese."""
+    round_ = Round.objects.filter(pk=pk).filter(rules.PUBLIC_RANKING_Q).first()
+    if round_ is None:
+        raise Http404(str(PUBLIC_NOT_FOUND))
+    rows = list(
+        Result.objects.filter(round=round_)
+        .order_by("category__sort_order", "category_id", "rank")
+        .only("category_id", "category_name", "unit_name", "rank", "grade", "tier")
+    )
+    categories: list[dict[str, Any]] = []
+    for row in rows:
+        if not categories or categories[-1]["id"] != row.category_id:
+            categories.append({"id": row.category_id, "name": row.category_name, "results": []})
+        categories[-1]["results"].append(row)
+    return render(
+        request,
+        "assessments/public_ranking_round.html",
+        {"round": round_, "categories": categories, "grades": selectors.grade_counts(rows)},
+    )
