@@ -15,10 +15,10 @@ their joins, so the pages, the API and the export ask the same questions.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import IO, Any
 from unittest import mock
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,10 +28,12 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Membership, Post, Role, RoleAssignment, Unit, User
 from accounts.notifications import Message, notify_many
 from campaign.models import Campaign
+from tasks_ledger.exports import Column, write_register
 from tasks_ledger.models import TEXT_MAX, TITLE_MAX
 from tasks_ledger.services import checked_text, evidence_validate
 
@@ -106,7 +108,7 @@ def _decider(roll: HonorRoll, actor: User) -> None:
     _refuse_published(roll)
 
 
-# --- submissions ---------------------------------------------------------------------------------
+# --- submissions ----------------------------------------------------------------------------------
 def _check_month(campaign: Campaign, month: date, today: date) -> date:
     month = month_start(month)
     if month not in campaign_months(campaign):
@@ -227,7 +229,7 @@ def honor_submission_decide(
     return submission
 
 
-# --- flags ---------------------------------------------------------------------------------------
+# --- flags ----------------------------------------------------------------------------------------
 @transaction.atomic
 def honor_flag_set(
     *, roll: HonorRoll, actor: User, unit: Unit, colour: str, reason: str
@@ -257,7 +259,7 @@ def honor_flag_remove(*, flag: HonorFlag, actor: User) -> None:
     HonorFlag.objects.filter(pk=flag.pk).delete()
 
 
-# --- publication ---------------------------------------------------------------------------------
+# --- publication ----------------------------------------------------------------------------------
 def _told(unit_ids: set[int], submitters: dict[int, set[int]]) -> dict[int, list[int]]:
     """The people told, per unit: its leaders and liaison, and whoever submitted for it."""
     people: dict[int, list[int]] = {unit_id: [] for unit_id in unit_ids}
@@ -337,7 +339,7 @@ def honor_roll_publish(
     return roll
 
 
-# --- reads ---------------------------------------------------------------------------------------
+# --- reads ----------------------------------------------------------------------------------------
 def _evidence() -> Prefetch:
     return Prefetch("evidence", queryset=EvidenceFile.objects.order_by("uploaded_at", "pk"))
 
@@ -407,7 +409,73 @@ def honor_evidence(*, user: User, pk: int) -> EvidenceFile:
     )
 
 
-# --- demo ----------------------------------------------------------------------------------------
+# --- the roll to Excel ----------------------------------------------------------------------------
+ROLL_COLUMNS = (
+    Column("place", pgettext_lazy("excel column", "place"), 8, "code"),
+    Column("unit", pgettext_lazy("excel column", "unit"), 22),
+    Column("title", pgettext_lazy("excel column", "highlight"), 26),
+    Column("text", pgettext_lazy("excel column", "what was achieved"), 50),
+    Column("flag", pgettext_lazy("excel column", "flag"), 10),
+    Column("reason", pgettext_lazy("excel column", "reason for the flag"), 30),
+)
+
+
+def roll_title(roll: HonorRoll) -> str:
+    """``2022年“能力作风建设年”活动 2022-05 创先争优月榜``."""
+    return _("%(campaign)s honor roll of %(month)s") % {
+        "campaign": roll.campaign,
+        "month": month_label(roll.month),
+    }
+
+
+def write_roll_workbook(
+    roll: HonorRoll,
+    submissions: Sequence[HonorSubmission],
+    flags: Sequence[HonorFlag],
+    stream: IO[bytes],
+) -> int:
+    """Write the roll (from :func:`honor_roll_board`: the selected highlights by place, each
+    with its unit's flag, then the flagged units not on it) to ``stream`` in the official
+    register layout; return the rows written. Nothing is queried here."""
+    flag_of = {flag.unit_id: flag for flag in flags}
+    selected = [s for s in submissions if s.status == HonorSubmissionStatus.SELECTED]
+    on_roll = {s.unit_id for s in selected}
+    rows: list[tuple[HonorSubmission | None, Unit, HonorFlag | None]] = [
+        (s, s.unit, flag_of.get(s.unit_id)) for s in selected
+    ]
+    rows += [(None, f.unit, f) for f in flags if f.unit_id not in on_roll]
+    if roll.status == HonorRollStatus.PUBLISHED and roll.published_at is not None:
+        subtitle = _("Published on %(date)s") % {
+            "date": timezone.localdate(roll.published_at).isoformat()
+        }
+    else:
+        subtitle = _("Not yet published: the selection may still change.")
+    if roll.note:
+        subtitle = f"{subtitle}    {roll.note}"
+
+    def values(row: tuple[HonorSubmission | None, Unit, HonorFlag | None], _n: int) -> list[Any]:
+        submission, unit, flag = row
+        return [
+            submission.place if submission is not None else "",
+            unit.name,
+            submission.title if submission is not None else "",
+            submission.text if submission is not None else "",
+            flag.get_colour_display() if flag is not None else "",
+            flag.reason if flag is not None else "",
+        ]
+
+    return write_register(
+        stream,
+        sheet=month_label(roll.month),
+        title=roll_title(roll),
+        subtitle=subtitle,
+        columns=ROLL_COLUMNS,
+        rows=rows,
+        values=values,
+    )
+
+
+# --- demo -----------------------------------------------------------------------------------------
 #: Highlights a unit might report in a month (invented, in the seeds' vocabulary).
 HIGHLIGHTS: tuple[tuple[str, str], ...] = (
     (
@@ -587,8 +655,3 @@ def _demo_month(
             note=f"{month.year}年{month.month}月创先争优月榜",
             notify_units=False,
         )
-
-
-def units_of(rows: Iterable[HonorSubmission | HonorFlag]) -> list[Unit]:
-    """The distinct units of ``rows``, in the order met."""
-    return list({row.unit_id: row.unit for row in rows}.values())

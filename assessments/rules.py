@@ -378,6 +378,8 @@ def viewable_honor_rolls_q(user: User, roll_field: str = "") -> Q:
     by ``roll_field``, such as ``"roll"`` for flags)."""
     prefix = f"{roll_field}__" if roll_field else ""
     j = jurisdiction_for(user)
+    if j.is_global:  # (Q() | x is x: an empty Q would not widen the OR)
+        return Q()
     published = Q(**{f"{prefix}status": HonorRollStatus.PUBLISHED}) & _honor_taking_part_q(
         user, f"{prefix}campaign"
     )
@@ -438,6 +440,8 @@ def viewable_leader_lists_q(user: User) -> Q:
     j = jurisdiction_for(user)
     if j.is_empty:
         return NOTHING
+    if j.is_global:
+        return Q(post__in=LEADER_POSTS)
     offices = j.q("unit") if j.has_role(*LEADER_LIST_ROLES) else NOTHING
     return Q(post__in=LEADER_POSTS) & (Q(user_id=user.pk) | offices)
 
@@ -485,3 +489,56 @@ def is_public_ranking(round_: Round) -> bool:
 
 #: The list form of is_public_ranking (a filter on Round).
 PUBLIC_RANKING_Q = Q(public=True, status__in=FROZEN_STATUSES)
+
+
+# --- score imports (helper A) -------------------------------------------------------------------
+def _evaluator_roots(user: Any) -> tuple[str, ...]:
+    """The scopes over which the user works as a third-party evaluator (one query, kept on
+    the user object like its jurisdiction)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ()
+    cached: tuple[str, ...] | None = getattr(user, "_assessment_evaluator_cache", None)
+    if cached is None:
+        cached = tuple(
+            sorted(
+                RoleAssignment.objects.filter(user=user, role=Role.EVALUATOR).values_list(
+                    "scope__path", flat=True
+                )
+            )
+        )
+        setattr(user, "_assessment_evaluator_cache", cached)  # noqa: B010 - a per-object memo
+    return cached
+
+
+def _evaluates(user: Any, round_: Round) -> bool:
+    owner = round_.scheme.campaign.owner_unit
+    return any(owner.path.startswith(root) for root in _evaluator_roots(user))
+
+
+def can_import_scores(user: User, round_: Round) -> bool:
+    """Upload a workbook of scores into a round being scored: whoever enters scores (the
+    office), and a third-party evaluator whose scope covers the campaign (third-party
+    indicators only, :func:`importable_sources`)."""
+    return can_enter_scores(user, round_) or (
+        round_.status == RoundStatus.SCORING and _evaluates(user, round_)
+    )
+
+
+def importable_rounds_q(user: User) -> Q:
+    """The list form of can_import_scores (a filter on Round)."""
+    evaluated = NOTHING
+    for root in _evaluator_roots(user):
+        evaluated |= Q(scheme__campaign__owner_unit__path__startswith=root)
+    return scorable_rounds_q(user) | (Q(status=RoundStatus.SCORING) & evaluated)
+
+
+def importable_sources(user: User, round_: Round) -> tuple[str, ...]:
+    """The sources whose indicators the user may import scores of in the round: every
+    source for whoever enters scores, the third-party one for an evaluator, none else."""
+    from .models import Source
+
+    if can_enter_scores(user, round_):
+        return tuple(Source.values)
+    if can_import_scores(user, round_):
+        return (Source.THIRD_PARTY,)
+    return ()
