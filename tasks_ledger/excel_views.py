@@ -26,6 +26,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -33,8 +34,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.jurisdiction import jurisdiction_for
 from accounts.models import User
-from accounts.views import signed_in_user, wants_partial
+from accounts.views import signed_in_user
 from campaign.selectors import campaign_list
+from workbooks.forms import MappingForm as SharedMappingForm
+from workbooks.forms import workbook_field
+from workbooks.views import job_context, job_page
 
 from . import exports, imports, selectors
 from .filtersets import LedgerItemFilterSet
@@ -42,7 +46,6 @@ from .models import (
     ImportDuplicates,
     ImportJob,
     ImportNumbering,
-    ImportStatus,
     ItemStatus,
     Ledger,
     LedgerKind,
@@ -50,7 +53,6 @@ from .models import (
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RECENT_JOBS = 8
-POLL_SECONDS = 1
 
 
 def xlsx_response(stream: Any, filename: str, ascii_name: str) -> FileResponse:
@@ -208,15 +210,7 @@ class ImportForm(forms.Form):
         empty_label=gettext_lazy("Choose a ledger"),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
-    file = forms.FileField(
-        label=gettext_lazy("Excel workbook (.xlsx)"),
-        widget=forms.ClearableFileInput(
-            attrs={
-                "class": "form-control",
-                "accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            }
-        ),
-    )
+    file = workbook_field()
 
     def __init__(self, *args: Any, ledgers: QuerySet[Ledger], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -226,9 +220,9 @@ class ImportForm(forms.Form):
         )
 
 
-class MappingForm(forms.Form):
-    """The mapping step: a field (or "ignore") for each column, what 序号 means, and what to
-    do with probable duplicates."""
+class MappingForm(SharedMappingForm):
+    """The mapping step (:class:`workbooks.forms.MappingForm`), with what 序号 means and
+    what to do with probable duplicates."""
 
     numbering = forms.ChoiceField(
         label=gettext_lazy("The 序号 column is"),
@@ -248,36 +242,9 @@ class MappingForm(forms.Form):
         kwargs.setdefault(
             "initial", {"numbering": job.numbering or applied, "duplicates": job.duplicates}
         )
-        super().__init__(*args, **kwargs)
-        self.job = job
-        choices = [("", _("— ignore this column —"))] + [
-            (f["key"], f["label"] + ("（" + _("required") + "）" if f["required"] else ""))
-            for f in imports.import_field_choices(ledger=job.ledger)
-        ]
-        self.columns = imports.import_job_columns(job=job)
-        for column in self.columns:
-            name = f"col{column['index']}"
-            self.fields[name] = forms.ChoiceField(
-                label=column["header"],
-                choices=choices,
-                required=False,
-                initial=column["field"] or "",
-                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
-            )
-            column["name"] = name
+        super().__init__(*args, importer=imports.LEDGER, job=job, **kwargs)
         if not any(c["field"] == "code" for c in self.columns):
             self.fields["numbering"].disabled = True
-
-    def rows(self) -> list[dict[str, Any]]:
-        """Each column with its bound select, for the template."""
-        return [{**column, "select": self[column["name"]]} for column in self.columns]
-
-    def mapping(self) -> dict[str, str | None]:
-        """Header text -> chosen field (None: ignore)."""
-        return {
-            column["header"]: self.cleaned_data.get(column["name"]) or None
-            for column in self.columns
-        }
 
 
 def importable_ledgers(user: User) -> QuerySet[Ledger]:
@@ -340,24 +307,12 @@ def _job_or_404(request: HttpRequest, pk: int) -> ImportJob:
 
 
 def _job_context(job: ImportJob, form: MappingForm | None = None) -> dict[str, Any]:
-    result = imports.import_job_result(job=job)
-    running = job.status in (ImportStatus.CHECKING, ImportStatus.APPLYING)
-    done, total = result["progress"]["done"], result["progress"]["total"]
-    editable = not running and job.status != ImportStatus.APPLIED and bool(job.columns)
-    return {
-        "job": job,
-        "result": result,
-        "running": running,
-        "done": done,
-        "percent": min(100, round(100 * done / total)) if total else 0,
-        "phase": imports.job_phase(job) if running else "",
-        "poll_seconds": POLL_SECONDS,
-        "plan": job.plan,
-        "async_rows": settings.LEDGER_IMPORT_ASYNC_ROWS,
-        "in_worker": imports.runs_in_worker(job),
-        "mapping_form": (form or MappingForm(job=job)) if editable else None,
-        "row_problems": [p for p in job.errors if p.get("row")],
-    }
+    return job_context(
+        imports.LEDGER,
+        job,
+        poll_url=reverse("ledger:import-job", args=[job.pk]),
+        form=form or MappingForm(job=job),
+    )
 
 
 @login_required
@@ -365,14 +320,7 @@ def _job_context(job: ImportJob, form: MappingForm | None = None) -> dict[str, A
 def import_job_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The mapping step, the preview (problems, every row planned) or the result."""
     job = _job_or_404(request, pk)
-    context = _job_context(job)
-    if wants_partial(request, "import-status"):
-        if not context["running"]:  # finished: reload the whole page to show the outcome
-            response = HttpResponse(status=204)
-            response["HX-Refresh"] = "true"
-            return response
-        return render(request, "tasks_ledger/excel/import_job.html#status", context)
-    return render(request, "tasks_ledger/excel/import_job.html", context)
+    return job_page(request, "tasks_ledger/excel/import_job.html", _job_context(job))
 
 
 @login_required

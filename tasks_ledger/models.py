@@ -21,6 +21,8 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.models import Unit, history
 from campaign.models import Campaign, ResponsibilityChain, TaskForce
+from workbooks.models import AbstractImportJob
+from workbooks.models import ImportStatus as ImportStatus  # a ledger import's, re-exported
 
 # Caps on free text (characters), so that a pasted novel cannot fill a page, an export cell
 # (Excel holds 32,767 characters) or the database. Documented in README ("Ledgers").
@@ -871,16 +873,6 @@ class Evidence(StoredFile):
         ordering = ["-uploaded_at", "-pk"]
 
 
-class ImportStatus(models.TextChoices):
-    """Where an Excel import stands: checked (the preview), applied all or nothing."""
-
-    CHECKING = "checking", _("being checked")
-    CHECKED = "checked", _("checked")
-    APPLYING = "applying", _("being applied")
-    APPLIED = "applied", _("applied")
-    FAILED = "failed", _("failed")
-
-
 def import_upload_path(instance: ImportJob, filename: str) -> str:
     """A random name under ``ledger-imports/``: the client's file name is never a path."""
     import uuid
@@ -921,43 +913,19 @@ class ImportDuplicates(models.TextChoices):
         "size",
     ],
 )
-class ImportJob(models.Model):
+class ImportJob(AbstractImportJob):
     """One uploaded workbook on its way into a ledger: checked first, then applied in one
-    transaction. The file is stored under a random name and only its uploader reaches it.
-
-    ``errors`` holds the problems found, as ``{"row", "column", "message"}`` in the
-    uploader's language; ``plan`` what applying would do (counts and the first changes).
-    """
+    transaction (:class:`workbooks.models.AbstractImportJob`). The file is stored under a
+    random name and only its uploader reaches it."""
 
     ledger = models.ForeignKey(
         Ledger, on_delete=models.CASCADE, related_name="import_jobs", verbose_name=_("ledger")
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="+",
-        verbose_name=_("uploaded by"),
-    )
-    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    # The ledger's own name for its uploads' folder (kept from before the shared base).
     file = models.FileField(_("file"), upload_to=import_upload_path)
-    original_name = models.CharField(_("file name"), max_length=255)
-    size = models.PositiveIntegerField(_("size (bytes)"))
-    language = models.CharField(_("language"), max_length=10, default="zh-hans")
-    status = models.CharField(
-        _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.CHECKING
-    )
-    total_rows = models.PositiveIntegerField(_("rows"), default=0)
-    processed_rows = models.PositiveIntegerField(_("rows done"), default=0)
-    errors = models.JSONField(_("problems"), default=list, blank=True)
-    plan = models.JSONField(_("plan"), default=dict, blank=True)
-    message = models.TextField(_("message"), blank=True)
     created_count = models.PositiveIntegerField(_("items added"), default=0)
     updated_count = models.PositiveIntegerField(_("items updated"), default=0)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    # The mapping step: the header row's columns, each with the field its name suggests and
-    # the field chosen (``tasks_ledger.imports.mapping.SheetColumn``), and what 序号 means.
-    header_row = models.PositiveIntegerField(_("header row"), null=True, blank=True)
-    columns = models.JSONField(_("columns"), default=list, blank=True)
+    # What 序号 means, and what to do with rows matching an open item.
     numbering = models.CharField(
         _("numbering"),
         max_length=4,
@@ -972,18 +940,12 @@ class ImportJob(models.Model):
         default=ImportDuplicates.SKIP,
     )
 
-    class Meta:
+    class Meta(AbstractImportJob.Meta):
         verbose_name = _("ledger import")
         verbose_name_plural = _("ledger imports")
-        ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
         return f"{self.original_name} → {self.ledger}"
-
-    @property
-    def can_apply(self) -> bool:
-        """Checked without a single problem, and not applied yet."""
-        return self.status == ImportStatus.CHECKED and not self.errors
 
 
 @pghistory.track(*history())

@@ -1,14 +1,19 @@
-"""Reading cells: names as compared, dates as offices write them, percentages, amounts.
+"""Reading cells: names as compared, dates as offices write them, percentages and decimals
+as the cell shows them, and the sheet itself, streamed.
 
-Offices write a deadline as a date cell, 2022-09-30, 2022/9/30, 2022.9.30, 2022年9月30日,
+Offices write a date as a date cell, 2022-09-30, 2022/9/30, 2022.9.30, 2022年9月30日,
 20220930, or without the year: 9月30日, 9月底, 年底 (the year is the campaign's: its start
-year, or the next one when the day falls before the campaign starts). 长期坚持 and 长期 mean a
-standing measure without a deadline (:data:`LONG_TERM`).
+year, or the next one when the day falls before the campaign starts).
+
+A number may be a plain number, text ("8.5", "８５", "60%"), or a fraction in a cell styled as
+a percentage (0.6 shown as 60%): :func:`parse_number` says which, so an importer can read a
+percentage as a share of something (the ledger: progress; scores: of the maximum points).
 """
 
 from __future__ import annotations
 
 import calendar
+import logging
 import re
 import unicodedata
 import zipfile
@@ -17,11 +22,15 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl.reader.excel import ExcelReader
+from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+from .safety import DefusedXmlException, ImportRefused, damaged, xml_bomb
+
+logger = logging.getLogger(__name__)
 
 
 def normalise(text: Any) -> str:
@@ -57,16 +66,6 @@ def is_blank(value: Any) -> bool:
 
 
 # --- dates -------------------------------------------------------------------------------------
-class _LongTerm:
-    """A deadline written 长期坚持: the item has none (it is long-term)."""
-
-    def __repr__(self) -> str:
-        return "LONG_TERM"
-
-
-LONG_TERM: Any = _LongTerm()
-LONG_TERM_WORDS = {"长期坚持", "长期", "长期推进", "长期执行", "持续推进", "常态化推进", "longterm"}
-
 _BEFORE = r"(?:日)?(?:前|之前|以前|止)?"
 DATE_TEXT = re.compile(
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
@@ -158,71 +157,51 @@ def parse_date(value: Any, *, campaign_start: date | None = None) -> date:
     raise _not_a_date(text)
 
 
-def _long_term_words() -> set[str]:
-    """The words for a long-term deadline, with the export's own in either language."""
-    from ..exports import LONG_TERM as EXPORTED
-
-    words = set(LONG_TERM_WORDS)
-    for language in ("zh-hans", "en"):
-        with translation.override(language):
-            words.add(normalise(EXPORTED))
-    return words
-
-
-def is_long_term(value: Any) -> bool:
-    """Whether a deadline cell says the item is long-term (长期坚持)."""
-    return isinstance(value, str) and normalise(value).rstrip("。.") in _long_term_words()
-
-
-def parse_deadline(value: Any, *, campaign_start: date | None = None) -> Any:
-    """A deadline: a date (:func:`parse_date`) or :data:`LONG_TERM`."""
-    if is_long_term(value):
-        return LONG_TERM
-    return parse_date(value, campaign_start=campaign_start)
-
-
 # --- numbers -----------------------------------------------------------------------------------
-def _scales_by_100(number_format: str) -> bool:
+def scales_by_100(number_format: str) -> bool:
     """Whether Excel shows a number ×100 in this format: a % outside quotes and escapes
     (``0%`` does, ``0"%"`` – how the export writes progress – does not)."""
     plain = re.sub(r'"[^"]*"|\\.', "", number_format)
     return "%" in plain
 
 
-def parse_percent(value: Any, number_format: str = "") -> int:
-    """Progress as a whole percentage 0–100: 60, "60", "60%" or 0.6 in a cell shown as %."""
+def parse_number(value: Any, number_format: str = "") -> tuple[Decimal, bool]:
+    """A cell's number and whether it was written as a percentage, in percent: 8.5, "8.5",
+    "８.５", "85%" (85, True) or 0.85 in a cell shown as % (85, True). Raises ValueError
+    (in words) for anything else."""
     original = cell_text(value)
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    percent = False
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         number = Decimal(str(value))
-        if _scales_by_100(number_format):
+        if scales_by_100(number_format):
             number *= 100
+            percent = True
     else:
-        text = unicodedata.normalize("NFKC", str(value)).strip().rstrip("%").strip()
+        text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "")
+        if text.endswith("%"):
+            percent = True
+            text = text[:-1].strip()
         try:
             number = Decimal(text)
         except InvalidOperation:
             number = Decimal("NaN")
+    if not number.is_finite():
+        raise ValueError(_("“%(value)s” is not a number.") % {"value": original})
+    return number, percent
+
+
+def parse_percent(value: Any, number_format: str = "") -> int:
+    """Progress as a whole percentage 0–100: 60, "60", "60%" or 0.6 in a cell shown as %."""
+    try:
+        number, _percent = parse_number(value, number_format)
+    except ValueError:
+        number = Decimal("NaN")
     if number.is_nan() or number != number.to_integral_value() or not 0 <= number <= 100:
         raise ValueError(
             _("Progress “%(value)s” must be a whole number from 0 to 100 (a %% sign is fine).")
-            % {"value": original}
+            % {"value": cell_text(value)}
         )
     return int(number)
-
-
-def parse_money(value: Any) -> Decimal:
-    """An amount in 10,000 yuan, not negative, kept to two decimals."""
-    original = cell_text(value)
-    text = unicodedata.normalize("NFKC", original).replace(",", "").replace("万元", "").strip()
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        number = Decimal("NaN")
-    if number.is_nan() or number < 0 or number.is_infinite():
-        raise ValueError(
-            _("“%(value)s” is not an amount (in 10,000 yuan, not negative).") % {"value": original}
-        )
-    return number.quantize(Decimal("0.01"))
 
 
 # --- the sheet ---------------------------------------------------------------------------------
@@ -265,3 +244,45 @@ def read_sheet(fileobj: IO[bytes]) -> tuple[Any, Rows]:
 
 
 UNREADABLE = (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError)
+
+
+def _defused(exc: BaseException | None) -> bool:
+    """Whether defusedxml refused something on the way to ``exc`` (openpyxl wraps it)."""
+    while exc is not None:
+        if isinstance(exc, DefusedXmlException):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+UNREADABLE_FILE = (InvalidFileException, *UNREADABLE)
+
+
+def refusal(exc: BaseException) -> ImportRefused:
+    """The refusal of a workbook the spreadsheet parser could not read."""
+    if _defused(exc):
+        return xml_bomb()
+    logger.info("import: workbook unreadable", exc_info=exc)
+    return damaged()
+
+
+class Sheet:
+    """A workbook opened read-only (``with Sheet(f) as rows``); closed on exit; unreadable
+    files become refusals (:class:`~workbooks.safety.ImportRefused`)."""
+
+    def __init__(self, fileobj: IO[bytes]) -> None:
+        self.fileobj = fileobj
+        self.workbook: Any = None
+
+    def __enter__(self) -> Rows:
+        try:
+            self.workbook, rows = read_sheet(self.fileobj)
+        except UNREADABLE_FILE as exc:
+            raise refusal(exc) from exc
+        return rows
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        if self.workbook is not None:
+            self.workbook.close()
+        if exc is not None and isinstance(exc, UNREADABLE_FILE):
+            raise refusal(exc) from exc

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     # ours
     "accounts",
     "campaign",
+    "workbooks",
     "tasks_ledger",
     "assessments",
     "accountability",

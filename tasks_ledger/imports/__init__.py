@@ -1,32 +1,35 @@
-"""Excel in: an office's own workbook is refused, or mapped, checked row by row, then
-applied whole.
+"""Excel into a ledger: an office's own workbook is refused, or mapped, checked row by row,
+then applied whole.
 
-The layers, each a module of this package (importing from ``tasks_ledger.imports`` keeps
-working for all of them):
+The general parts (file safety, header finding, the mapping step, date and percent parsing,
+the job with its progress bar, preview and all-or-nothing apply) are :mod:`workbooks`, shared
+with the score import; this package holds what is the ledger's own (importing from
+``tasks_ledger.imports`` keeps working for the shared names too):
 
-- :mod:`.safety` refuses a bad file before anything is stored or parsed (size, zip and XML
-  bombs in any encoding, macros, encryption) and counts the sheet's rows by a streaming pass.
-- :mod:`.parsing` reads cells: names as compared, the date styles offices write (2022年9月30日,
-  9月底, 年底, 长期坚持…), percentages and amounts.
-- :mod:`.mapping` says which column is which: fields, the words offices use for them, the
-  header row and the suggestion for each column.
+- :mod:`.parsing` reads the ledger's own cells: 长期坚持 for a long-term deadline, amounts.
+- :mod:`.mapping` the ledger's fields and the words offices use for them (问题表现, 牵头单位,
+  完成时限…), and the suggestion for each column.
 - :mod:`.checking` checks every row through the mapping against a ledger, for a user.
-- :mod:`.jobs` holds the steps the pages and the API take (create, columns, remap, result,
-  apply), running long sheets in the Celery worker.
+- :mod:`.jobs` the ledger's importer (:data:`LEDGER`) and the steps the pages and the API
+  take (create, columns, remap, result, apply), on :mod:`workbooks.jobs`.
 """
 
 from __future__ import annotations
+
+from workbooks.checking import Problem
+from workbooks.parsing import normalise, parse_date, parse_percent, read_sheet
+from workbooks.safety import ImportRefused, count_rows, inspect_upload, inspect_workbook_file
 
 from .checking import (
     STATUS_ALIASES,
     Checker,
     CheckResult,
-    Problem,
     RowPlan,
     check_workbook,
     read_columns,
 )
 from .jobs import (
+    LEDGER,
     can_import,
     import_field_choices,
     import_job_apply,
@@ -46,19 +49,10 @@ from .jobs import (
     runs_in_worker,
 )
 from .mapping import SYNONYMS, ImportField, SheetColumn, import_fields, suggest
-from .parsing import (
-    LONG_TERM,
-    is_long_term,
-    normalise,
-    parse_date,
-    parse_deadline,
-    parse_money,
-    parse_percent,
-    read_sheet,
-)
-from .safety import ImportRefused, count_rows, inspect_upload, inspect_workbook_file
+from .parsing import LONG_TERM, is_long_term, parse_deadline, parse_money
 
 __all__ = [
+    "LEDGER",
     "LONG_TERM",
     "STATUS_ALIASES",
     "SYNONYMS",

@@ -31,7 +31,7 @@ import itertools
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -42,12 +42,23 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from openpyxl.utils.exceptions import InvalidFileException
 
 from accounts.jurisdiction import Jurisdiction, jurisdiction_for
 from accounts.models import Unit, User
 from campaign.models import ResponsibilityChain
 from campaign.selectors import chain_list
+from workbooks.checking import CheckOutcome, Problem, Progress, no_progress, rows_message
+from workbooks.mapping import find_header
+from workbooks.parsing import (
+    Rows,
+    Sheet,
+    cell_text,
+    cell_value,
+    is_blank,
+    normalise,
+    parse_date,
+    parse_percent,
+)
 
 from .. import rules, services
 from ..exports import LONG_TERM as LONG_TERM_LABEL
@@ -65,7 +76,6 @@ from .mapping import (
     COOPERATING,
     HEADER_SCAN_ROWS,
     REMARKS,
-    SAMPLE_ROWS,
     ImportField,
     SheetColumn,
     import_fields,
@@ -73,27 +83,12 @@ from .mapping import (
     notes_field,
     sheet_columns,
 )
-from .parsing import (
-    LONG_TERM,
-    UNREADABLE,
-    Rows,
-    cell_text,
-    cell_value,
-    is_blank,
-    normalise,
-    parse_date,
-    parse_deadline,
-    parse_money,
-    parse_percent,
-    read_sheet,
-)
-from .safety import DefusedXmlException, ImportRefused, damaged, xml_bomb
+from .parsing import LONG_TERM, parse_deadline, parse_money
 
 logger = logging.getLogger(__name__)
 
 SHOWN_ROWS = 200  # rows listed on the preview with every field (the counts cover all)
 SUGGEST_ROWS = 200  # first data rows that decide what 序号 means, unless the clerk chose
-LISTED_ROWS = 12  # row numbers named in one grouped warning
 TITLE_MAX = 300
 CLOSED_STATUSES = (ItemStatus.SIGNED_OFF, ItemStatus.CANCELLED)
 
@@ -131,25 +126,6 @@ EXAMPLE_MARKERS = {"示例", "例", "example"}
 TOTAL_MARKERS = {"合计", "总计", "total"}
 MEASURE_NUMBER = re.compile(r"^\s*(?:\d+\s*[.、．)）]|[（(]\d+[）)])\s*")
 
-Progress = Callable[[int], None]
-
-
-def _no_progress(done: int) -> None:
-    return None
-
-
-@dataclass
-class Problem:
-    """One thing wrong, where: the Excel row (None: the whole file) and the column."""
-
-    row: int | None
-    column: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        """For the job's JSON field."""
-        return {"row": self.row, "column": self.column, "message": self.message}
-
 
 @dataclass
 class RowPlan:
@@ -182,16 +158,10 @@ class RowPlan:
 
 
 @dataclass
-class CheckResult:
+class CheckResult(CheckOutcome):
     """Everything the preview shows and applying needs."""
 
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
     rows: list[RowPlan] = field(default_factory=list)  # the shown ones, or all when applying
-    counts: Counter[str] = field(default_factory=Counter)
-    header_row: int | None = None
-    columns: list[SheetColumn] = field(default_factory=list)
-    total_rows: int = 0
     skipped_examples: int = 0
     unknown: dict[str, set[str]] = field(default_factory=dict)  # field -> values not found
     existing_codes: set[str] = field(default_factory=set)  # numbers used in the ledger
@@ -200,10 +170,6 @@ class CheckResult:
     numbering_suggested: str = ImportNumbering.ITEM
     numbering_counts: dict[str, int] = field(default_factory=dict)
     defaults: list[str] = field(default_factory=list)
-
-    def count(self, action: str) -> int:
-        """Rows planned for ``action``."""
-        return self.counts[action]
 
 
 def _index_units(units: Sequence[Unit]) -> dict[str, list[Unit]]:
@@ -1201,21 +1167,6 @@ def strip_notes(text: str) -> str:
     return "\n".join(lines)
 
 
-def rows_message(rows: list[int], message: str) -> str:
-    """``message`` prefixed by the rows it concerns (the first few, then how many)."""
-    listed = "、".join(str(r) for r in rows[:LISTED_ROWS])
-    if len(rows) == 1:
-        return _("Row %(rows)s: %(message)s") % {"rows": listed, "message": message}
-    if len(rows) <= LISTED_ROWS:
-        return _("Rows %(rows)s: %(message)s") % {"rows": listed, "message": message}
-    return _("Rows %(rows)s and %(more)d more (%(count)d rows): %(message)s") % {
-        "rows": listed,
-        "more": len(rows) - LISTED_ROWS,
-        "count": len(rows),
-        "message": message,
-    }
-
-
 def no_header_message(kind: str) -> str:
     """The problem of a sheet without a recognisable header row."""
     names = "、".join(str(f.label) for f in import_fields(kind) if f.required)
@@ -1240,60 +1191,16 @@ def missing_field_message(field: ImportField) -> str:
 
 
 # --- reading a workbook ----------------------------------------------------------------------
-def _defused(exc: BaseException | None) -> bool:
-    """Whether defusedxml refused something on the way to ``exc`` (openpyxl wraps it)."""
-    while exc is not None:
-        if isinstance(exc, DefusedXmlException):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
-
-
-UNREADABLE_FILE = (InvalidFileException, *UNREADABLE)
-
-
-class _Sheet:
-    """A workbook opened read-only; closed on exit; unreadable files become refusals."""
-
-    def __init__(self, fileobj: IO[bytes]) -> None:
-        self.fileobj = fileobj
-        self.workbook: Any = None
-
-    def __enter__(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
-        try:
-            self.workbook, rows = read_sheet(self.fileobj)
-        except UNREADABLE_FILE as exc:
-            raise _refusal(exc) from exc
-        return rows
-
-    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
-        if self.workbook is not None:
-            self.workbook.close()
-        if exc is not None and isinstance(exc, UNREADABLE_FILE):
-            raise _refusal(exc) from exc
-
-
-def _refusal(exc: BaseException) -> ImportRefused:
-    if _defused(exc):
-        return xml_bomb()
-    logger.info("import: workbook unreadable", exc_info=exc)
-    return damaged()
-
-
 def read_columns(
     fileobj: IO[bytes], *, kind: str, saved: dict[str, str] | None = None
 ) -> tuple[int | None, list[SheetColumn]]:
     """The header row's number and its columns (each with its suggestion, saved choice and
     a sample value), read from the first rows only."""
-    fileobj.seek(0)
-    with _Sheet(fileobj) as rows:
-        for number, cells in rows:
-            if number > HEADER_SCAN_ROWS:
-                break
-            if is_header_row(cells):
-                samples = [c for _n, c in itertools.islice(rows, SAMPLE_ROWS)]
-                return number, sheet_columns(cells, samples, kind=kind, saved=saved)
-    return None, []
+    return find_header(
+        fileobj,
+        is_header=is_header_row,
+        columns=lambda cells, samples: sheet_columns(cells, samples, kind=kind, saved=saved),
+    )
 
 
 def check_workbook(
@@ -1306,7 +1213,7 @@ def check_workbook(
     numbering: str = "",
     add_duplicates: bool = False,
     keep_all: bool = False,
-    progress: Progress = _no_progress,
+    progress: Progress = no_progress,
 ) -> CheckResult:
     """Check every row of the workbook against the ledger; nothing is written. Without
     ``columns`` the header row is found and its suggested mapping used."""
@@ -1322,6 +1229,6 @@ def check_workbook(
         keep_all=keep_all,
     )
     fileobj.seek(0)
-    with _Sheet(fileobj) as rows:
+    with Sheet(fileobj) as rows:
         checker.check(rows, progress)
     return checker.result

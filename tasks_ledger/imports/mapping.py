@@ -1,4 +1,7 @@
-"""Which column is which: the fields a sheet's columns can fill, and the suggestion.
+"""Which column is which in a ledger's sheet: the fields its columns can fill, the words
+offices use for them, and the suggestion. The general parts (the header row among title
+rows, :class:`~workbooks.mapping.SheetColumn`, matching a header to a word) are
+:mod:`workbooks.mapping`.
 
 Offices keep their own headers. Each column of the header row is matched to a field by its
 name: the template's and export's labels in either language, and the words offices use for
@@ -15,49 +18,31 @@ for the next upload.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from django.utils import translation
-from django.utils.functional import Promise
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
-from openpyxl.utils import get_column_letter
+
+from workbooks.mapping import (
+    HEADER_SCAN_ROWS,
+    SAMPLE_ROWS,
+    ImportField,
+    SheetColumn,
+    Vocabulary,
+    suggest_fields,
+)
+from workbooks.mapping import sheet_columns as shared_sheet_columns
+from workbooks.parsing import cell_value, normalise
 
 from ..exports import COLUMNS, LEDGER, import_columns
 from ..models import LedgerKind
-from .parsing import cell_text, cell_value, is_blank, normalise
 
-HEADER_SCAN_ROWS = 20  # the header row is looked for among the first rows
-SAMPLE_ROWS = 5  # data rows read for each column's sample value
+__all__ = ["HEADER_SCAN_ROWS", "SAMPLE_ROWS", "ImportField", "SheetColumn"]
 
-
-@dataclass(frozen=True)
-class ImportField:
-    """What a column can fill: an item's field, or something the importer reads.
-
-    ``fmt`` says how a cell is read: text, code, date, deadline, percent, money, status,
-    unit, department, person, leader, measures, ledger, note (appended to the item's
-    measures), title_symptom (the item and its symptom at once).
-    """
-
-    key: str
-    label: Promise
-    fmt: str = "text"
-    required: bool = False
-    note: Promise | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """For the page's select and the API."""
-        return {
-            "key": self.key,
-            "label": str(self.label),
-            "required": self.required,
-            "note": str(self.note) if self.note else "",
-        }
-
+# A ledger field's ``fmt`` says how a cell is read: text, code, date, deadline, percent,
+# money, status, unit, department, person, leader, measures, ledger, note (appended to the
+# item's measures), title_symptom (the item and its symptom at once).
 
 LEADER = ImportField(
     "leader_in_charge",
@@ -215,7 +200,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 COMPUTED_KEYS = {"light", "funds_rate", "investment_rate"}
 # Suggested as "ignore" unless the clerk chooses otherwise (remarks are often notes to self).
 IGNORED_BY_DEFAULT = {"remarks"}
-BRACKETS = re.compile(r"[（(【\[].*?[）)】\]]")
 
 
 def _labels(key: str) -> set[str]:
@@ -257,83 +241,17 @@ def _ledger_labels() -> set[str]:
     return names
 
 
-_CONCEPTS: dict[str, str] | None = None
+VOCABULARY = Vocabulary(_concepts)
 
 
 def concepts() -> dict[str, str]:
     """The table of header words (built once, after translations are loaded)."""
-    global _CONCEPTS
-    if _CONCEPTS is None:
-        _CONCEPTS = _concepts()
-    return _CONCEPTS
+    return VOCABULARY.table()
 
 
 def concept_of(header: Any, *, strict: bool = False) -> str | None:
-    """The concept a header's text names: exactly, without a bracketed remark (完成时限
-    （年月日）), or (unless ``strict``) as the longest known word it contains (具体整改措施)."""
-    text = normalise(cell_text(header))
-    if not text:
-        return None
-    table = concepts()
-    if text in table:
-        return table[text]
-    plain = normalise(BRACKETS.sub("", cell_text(header)))
-    if plain in table:
-        return table[plain]
-    if strict:
-        return None
-    best = ""
-    for word in table:
-        if len(word) >= 2 and len(word) > len(best) and word in plain and not word.isascii():
-            best = word
-    return table[best] if best else None
-
-
-@dataclass
-class SheetColumn:
-    """One column of the sheet's header row, as the clerk sees it on the mapping step."""
-
-    index: int  # 0-based position in the row
-    header: str  # the key of the mapping: the header text, made unique
-    text: str  # the header as written
-    suggested: str | None  # the field its name suggests (None: ignore)
-    field: str | None  # the field chosen (saved mapping, or the clerk's choice)
-    sample: str = ""  # the first value below the header
-    saved: bool = False  # chosen from this ledger's saved mapping
-    computed: bool = False  # the platform works it out (the light, rates): never imported
-
-    @property
-    def letter(self) -> str:
-        """The column's letter in Excel (A, B, … AA)."""
-        return get_column_letter(self.index + 1)
-
-    def as_dict(self) -> dict[str, Any]:
-        """For the job's JSON field and the API."""
-        return {
-            "index": self.index,
-            "letter": self.letter,
-            "header": self.header,
-            "text": self.text,
-            "suggested": self.suggested,
-            "field": self.field,
-            "sample": self.sample,
-            "saved": self.saved,
-            "computed": self.computed,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SheetColumn:
-        """Back from the job's JSON field."""
-        return cls(
-            index=data["index"],
-            header=data["header"],
-            text=data.get("text", data["header"]),
-            suggested=data.get("suggested"),
-            field=data.get("field"),
-            sample=data.get("sample", ""),
-            saved=data.get("saved", False),
-            computed=data.get("computed", False),
-        )
+    """The concept a header's text names (:meth:`workbooks.mapping.Vocabulary.concept_of`)."""
+    return VOCABULARY.concept_of(header, strict=strict)
 
 
 def is_header_row(cells: Sequence[Any]) -> bool:
@@ -367,38 +285,11 @@ def suggest(headers: Sequence[Any], kind: str) -> list[str | None]:
     """The field each header suggests for a ledger of ``kind``; each field once at most
     (the first column naming it wins, the others are ignored)."""
     keys = {field.key for field in import_fields(kind)}
-    found = [concept_of(header) for header in headers]
-    present = {c for c in found if c}
-    taken: set[str] = set()
-    suggested: list[str | None] = []
-    for concept in found:
-        key = _resolve(concept, present, kind, keys)
-        if key is not None and key in taken:
-            key = None
-        if key is not None:
-            taken.add(key)
-            if key == "title_symptom":
-                taken.update({"title", "symptom"})
-        suggested.append(key)
-    return suggested
-
-
-def unique_headers(texts: Sequence[str]) -> list[str]:
-    """Header texts as mapping keys: a blank or repeated header is named by its letter
-    (备注（F列）) so that every column has a key of its own."""
-    counts: dict[str, int] = {}
-    for text in texts:
-        counts[text] = counts.get(text, 0) + 1
-    keys = []
-    for index, text in enumerate(texts):
-        letter = get_column_letter(index + 1)
-        if not text:
-            keys.append(_("(column %(letter)s)") % {"letter": letter})
-        elif counts[text] > 1:
-            keys.append(_("%(header)s (column %(letter)s)") % {"header": text, "letter": letter})
-        else:
-            keys.append(text)
-    return keys
+    return suggest_fields(
+        [concept_of(header) for header in headers],
+        lambda concept, present: _resolve(concept, present, kind, keys),
+        claims={"title_symptom": {"title", "symptom"}},
+    )
 
 
 def sheet_columns(
@@ -408,33 +299,13 @@ def sheet_columns(
     kind: str,
     saved: dict[str, str] | None = None,
 ) -> list[SheetColumn]:
-    """The columns of a header row with their suggestion, their saved choice (by
-    normalised header text) and a sample value; trailing blank columns are left out."""
-    texts = [cell_text(cell).strip() for cell in header_cells]
-    samples: list[str] = ["" for _text in texts]
-    for cells in sample_rows:
-        for position, cell in enumerate(cells[: len(texts)]):
-            if not samples[position] and not is_blank(cell):
-                samples[position] = cell_text(cell).strip()[:60]
-    while texts and not texts[-1] and not samples[len(texts) - 1]:
-        texts.pop()
-    suggestions = suggest(texts, kind)
-    valid = {field.key for field in import_fields(kind)}
-    saved = saved or {}
-    columns = []
-    for index, (key, text) in enumerate(zip(unique_headers(texts), texts, strict=True)):
-        column = SheetColumn(
-            index=index,
-            header=key,
-            text=text,
-            suggested=suggestions[index],
-            field=suggestions[index],
-            sample=samples[index],
-            computed=concept_of(text) == "computed",
-        )
-        remembered = saved.get(normalise(key)) if key else None
-        if remembered is not None and (remembered == "" or remembered in valid):
-            column.field = remembered or None
-            column.saved = True
-        columns.append(column)
-    return columns
+    """The columns of a ledger sheet's header row with their suggestion, their saved choice
+    and a sample value (:func:`workbooks.mapping.sheet_columns`)."""
+    return shared_sheet_columns(
+        header_cells,
+        sample_rows,
+        suggest=lambda texts: suggest(texts, kind),
+        valid={field.key for field in import_fields(kind)},
+        saved=saved,
+        computed=lambda text: concept_of(text) == "computed",
+    )
