@@ -161,8 +161,12 @@ class RoundDeductionFilterSet(django_filters.FilterSet):
     indicator = django_filters.ModelChoiceFilter(
         queryset=Indicator.objects.none(), label=_("indicator")
     )
-    origin = django_filters.ChoiceFilter(choices=DeductionOrigin.choices, label=_("origin"))
-    status = django_filters.ChoiceFilter(choices=DeductionStatus.choices, label=_("status"))
+    origin = django_filters.ChoiceFilter(
+        choices=DeductionOrigin.choices, label=_("origin"), empty_label=_("All origins")
+    )
+    status = django_filters.ChoiceFilter(
+        choices=DeductionStatus.choices, label=_("status"), empty_label=_("All statuses")
+    )
 
     class Meta:
         model = Deduction

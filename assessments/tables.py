@@ -14,8 +14,15 @@ DEDUCTIONS_PER_PAGE = 50
 class DeductionTable(tables.Table):
     """A round's deductions: when, unit, indicator, points, origin, reason, status, evidence."""
 
-    recorded_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("recorded at"))
-    unit = tables.Column(accessor="unit__name", verbose_name=_("unit"), order_by="unit__path")
+    recorded_at = tables.DateTimeColumn(
+        format="Y-m-d H:i", verbose_name=_("recorded at"), attrs={"td": {"class": "text-nowrap"}}
+    )
+    unit = tables.Column(
+        accessor="unit__name",
+        verbose_name=_("unit"),
+        order_by="unit__path",
+        attrs={"td": {"class": "text-nowrap"}},
+    )
     indicator = tables.TemplateColumn(
         "{{ record.indicator.code }} {{ record.indicator.name }}",
         verbose_name=_("indicator"),
@@ -32,7 +39,7 @@ class DeductionTable(tables.Table):
         "{{ record.reason|truncatechars:80 }}",
         verbose_name=_("reason"),
         orderable=False,
-        attrs={"td": {"class": "text-break"}},
+        attrs={"td": {"class": "text-break", "style": "min-width: 12rem"}},
     )
     status = tables.TemplateColumn(
         template_name="assessments/office_deduction_status_cell.html", verbose_name=_("status")

@@ -636,8 +636,6 @@ def round_deductions_view(request: HttpRequest, pk: int) -> HttpResponse:
         filterset.form.fields[name].widget.attrs["class"] = "form-select form-select-sm"
     filterset.form.fields["unit"].empty_label = _("All units")
     filterset.form.fields["indicator"].empty_label = _("All indicators")
-    filterset.form.fields["origin"].empty_label = _("All origins")
-    filterset.form.fields["status"].empty_label = _("All statuses")
     table = DeductionTable(filterset.qs, request=request)
     RequestConfig(request, paginate={"per_page": DEDUCTIONS_PER_PAGE}).configure(table)
     context = {
