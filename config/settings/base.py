@@ -165,6 +165,24 @@ AXES_LOCKOUT_CALLABLE = "config.errors.locked_out"
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "config.proxy.client_ip"
 
+# The public satisfaction survey (assessments.survey_views): django-ratelimit counts the
+# answers each client address sends, in the default (Redis) cache, by the same address axes
+# locks out (config.proxy.client_ip, behind TRUSTED_PROXY_COUNT proxies). With the cache
+# down a submission is refused rather than let through unlimited (RATELIMIT_FAIL_OPEN).
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_IP_META_KEY = "config.proxy.client_ip"
+RATELIMIT_FAIL_OPEN = False
+# At most this many survey answers per address in the period, django-ratelimit's form:
+# "5/10m" is five per ten minutes (a family sharing one address still gets through).
+SURVEY_RATE_LIMIT = env.str("SURVEY_RATE_LIMIT", default="5/10m")
+# The key of the HMAC-SHA256 that keeps a respondent's phone number only as a hash (one
+# answer per number and round). Empty: derived from SECRET_KEY; set it (or
+# SURVEY_PHONE_KEY_FILE) to keep the hashes, and so the one-answer rule, across a rotation
+# of SECRET_KEY.
+SURVEY_PHONE_KEY = env.str("SURVEY_PHONE_KEY", default="")
+# A unit gets a public score only from at least this many answers in the round.
+SURVEY_MIN_RESPONSES = env.int("SURVEY_MIN_RESPONSES", default=5)
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
