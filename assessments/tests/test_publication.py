@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -88,8 +89,8 @@ def _previous_results(round_: Round, ranks: dict[Unit, int]) -> None:
     )
 
 
-def publish_world(a: Assessment) -> Published:
-    """Score Q2, record deductions and publish it through the services (see the module)."""
+def publish_world(a: Assessment, extra: Callable[[Assessment], Any] | None = None) -> Published:
+    """Score Q2, record deductions (and ``extra``'s) and publish it through the services."""
     org, w = a.org, a.w
     # The annual round starts on 1 January too; it would count as Q2's previous round.
     a.rounds[RoundStatus.ARCHIVED].delete()
@@ -121,6 +122,8 @@ def publish_world(a: Assessment) -> Published:
             reason=reason,
             origin=origin,
         )
+    if extra is not None:
+        extra(a)
     round_ = services.round_publish(round_=w.round, actor=org.assessor)
     return Published(a, round_, towns)
 
