@@ -33,6 +33,7 @@ from ..actions import (
 )
 from ..models import (
     Appeal,
+    DailyMetric,
     Deduction,
     DeductionOrigin,
     EvidenceFile,
@@ -147,6 +148,14 @@ class IndicatorSerializer(serializers.ModelSerializer[Indicator]):
     ledger the metric and points per count."""
 
     source_display = serializers.CharField(source="get_source_display", read_only=True)
+    # Declared so the schema says "" (scored by assessors) beside the metrics: a model
+    # serializer drops allow_blank from a read-only field.
+    metric = serializers.ChoiceField(
+        choices=DailyMetric.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Blank when assessors score it; otherwise what in the ledger computes it.",
+    )
 
     class Meta:
         model = Indicator
