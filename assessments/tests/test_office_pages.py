@@ -608,3 +608,54 @@ def test_the_round_page_links_the_other_parts_of_the_round(
         link = optional_url(f"assessments:{name}", a.scoring.pk)
         assert not link or link in page, name
     assert "开始评分" not in page and "结束评分，转入审核" in page
+
+
+def test_a_deduction_from_an_overdue_ledger_item(assessment: Assessment) -> None:
+    """GIVEN an overdue ledger item of 乙县 WHEN the office opens the form from it THEN the
+    origin and the unit are filled in and the item is offered; recording names the item.
+    An item of another campaign is not found."""
+    from tasks_ledger.tests.factories import make_item, make_ledger
+
+    a = assessment
+    item = make_item(make_ledger(a.org.campaign), a.org.county_b, title="老旧小区改造")
+    client = _client(a.org.assessor)
+    url = _url("deduction-create", a.review.pk)
+    response = client.get(f"{url}?item={item.pk}")
+    assert response.context["form"].initial == {
+        "item": item.pk,
+        "unit": a.org.county_b.pk,
+        "origin": "overdue_item",
+    }
+    assert "老旧小区改造" in _text(response)
+    data = {
+        "unit": a.org.county_b.pk,
+        "indicator": a.w.indicators["D1"].pk,
+        "points": "1.5",
+        "origin": "overdue_item",
+        "item": item.pk,
+        "reason": "事项逾期未完成",
+    }
+    assert client.post(f"{url}?item={item.pk}", data).status_code == 302
+    assert Deduction.objects.get(round=a.review).item == item
+    assert client.get(f"{url}?item=999999").status_code == 404
+
+
+def test_a_computed_score_is_shown_not_corrected(assessment: Assessment) -> None:
+    """GIVEN 甲县's score on a daily indicator computed from the ledger WHEN the office opens it
+    THEN it shows the formula and no form; a forged correction is refused in words."""
+    a = assessment
+    d2 = a.w.indicators["D2"]
+    d2.metric = DailyMetric.NOTICES
+    d2.save()
+    entry = ScoreEntry.objects.create(
+        round=a.scoring, unit=a.org.county_a, indicator=d2, points=Decimal(46)
+    )
+    client = _client(a.org.assessor)
+    response = client.get(_url("score-detail", entry.pk))
+    assert not response.context["editable"]
+    assert daily_formula(d2) in _text(response) and "multipart/form-data" not in _text(response)
+    response = client.post(_url("score-detail", entry.pk), {"points": "50", "comment": ""})
+    assert response.status_code == 422
+    assert "该分数按单位台账自动计算，不能手工录入。" in _text(response)
+    entry.refresh_from_db()
+    assert entry.points == Decimal(46)
