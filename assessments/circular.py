@@ -27,6 +27,8 @@ from decimal import Decimal
 from django.apps import apps
 from django.db.models import Count, OuterRef, Subquery, Sum
 from django.utils import timezone, translation
+from docx.enum.text import WD_TAB_ALIGNMENT
+from docx.shared import Mm
 
 from config.documents import (
     CENTER,
@@ -36,6 +38,7 @@ from config.documents import (
     RIGHT,
     SIZE_MARK,
     SIZE_TITLE,
+    TEXT_WIDTH,
     add_paragraph,
     chinese_date,
     chinese_number,
@@ -221,7 +224,9 @@ def circular_docx(round_: Round) -> bytes:
     fixed_lines(doc)
     add_paragraph(doc, words.masthead, font=FONT_TITLE, size=SIZE_MARK, color=RED, align=CENTER)
     add_paragraph(doc, words.issue, align=CENTER)
-    red_rule(add_paragraph(doc, f"{words.issuing_body}　　　{words.date}", align=CENTER))
+    issuer = add_paragraph(doc, f"{words.issuing_body}\t{words.date}")
+    issuer.paragraph_format.tab_stops.add_tab_stop(Mm(TEXT_WIDTH), WD_TAB_ALIGNMENT.RIGHT)
+    red_rule(issuer)
     add_paragraph(doc, "")
     add_paragraph(doc, words.title, font=FONT_TITLE, size=SIZE_TITLE, align=CENTER)
     add_paragraph(doc, "")

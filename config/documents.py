@@ -34,6 +34,7 @@ from lxml import etree
 # Page and margins of GB/T 9704-2012 (5.2), in millimetres.
 PAGE_WIDTH, PAGE_HEIGHT = 210, 297
 MARGIN_TOP, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT = 37, 35, 28, 26
+TEXT_WIDTH = PAGE_WIDTH - MARGIN_LEFT - MARGIN_RIGHT  # 156 mm, the type area's width
 # 22 lines a page in the 225 mm type area: a line every 10.23 mm (29 pt, rounded to 28.95).
 LINES_PER_PAGE, CHARS_PER_LINE = 22, 28
 LINE_PITCH = Pt(28.95)
