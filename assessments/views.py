@@ -13,6 +13,7 @@ back as a message or on the form, with nothing saved.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -225,7 +226,7 @@ def scheme_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         key=lambda pair: (pair[0] is None, pair[0].sort_order if pair[0] else 0, str(pair[0])),
     )
     weights = [(source.label, scheme.weight_of(source.value)) for source in Source]
-    points = defaultdict(Decimal)
+    points: defaultdict[str, Decimal] = defaultdict(Decimal)
     for indicator in indicators:
         points[indicator.source] += indicator.max_points
     context = {
@@ -313,7 +314,7 @@ def _progress(round_: Round) -> list[Progress]:
 
 def _round_page(request: HttpRequest, user: User, round_: Round) -> HttpResponse:
     allowed = allowed_actions(ROUND_ACTIONS, user, round_)
-    counts = office_rounds(user).filter(pk=round_.pk).values("standing", "pending_appeals")[0]
+    counts = office_rounds(user).get(pk=round_.pk)  # its deductions and appeals counted
     context = {
         "round": round_,
         "statuses": RoundStatus.choices,
@@ -499,7 +500,7 @@ def _save_grid(
     user: User,
     members: list[CategoryMember],
     indicators: list[Indicator],
-    entries: dict[tuple[int, int], ScoreEntry],
+    entries: Mapping[tuple[int, int], ScoreEntry],
 ) -> int | None:
     """Enter the grid's changed cells at once; the number saved, or None when nothing was
     (the errors are on the form)."""
