@@ -252,7 +252,8 @@ def _deduction_entries(campaign: Campaign, year: int, unit_ids: set[int]) -> dic
             Entry(
                 Side.NEGATIVE,
                 day=_day(deduction.recorded_at),
-                kind=_("deduction of %(points)s points") % {"points": deduction.points},
+                kind=_("deduction of %(points)s points")
+                % {"points": format(deduction.points.normalize(), "f")},
                 source=f"{deduction.round.title} · {deduction.indicator.name}",
                 text=deduction.reason,
                 link=_page(ROUND_PAGE, deduction.round_id),
