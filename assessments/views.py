@@ -34,7 +34,7 @@ from django_tables2 import RequestConfig
 from accountability.measure_forms import add_service_errors
 from accountability.models import Notice
 from accounts.models import Unit, User
-from accounts.views import signed_in_user
+from accounts.views import signed_in_user, wants_partial
 from tasks_ledger.models import LedgerItem
 from tasks_ledger.views import stored_file_response
 
@@ -646,7 +646,10 @@ def round_deductions_view(request: HttpRequest, pk: int) -> HttpResponse:
         "may_deduct": rules.can_record_deduction(user, round_),
         "filtered": any(v for k, v in request.GET.items() if k not in ("page", "ordering")),
     }
-    return render(request, "assessments/office_deductions.html", context)
+    template = "assessments/office_deductions.html"
+    if wants_partial(request, "deduction-results"):
+        template += "#results"
+    return render(request, template, context)
 
 
 def _int(value: str | None) -> int | None:

@@ -659,3 +659,19 @@ def test_a_computed_score_is_shown_not_corrected(assessment: Assessment) -> None
     assert "该分数按单位台账自动计算，不能手工录入。" in _text(response)
     entry.refresh_from_db()
     assert entry.points == Decimal(46)
+
+
+def test_filtering_deductions_with_htmx_answers_the_table_alone(assessment: Assessment) -> None:
+    """GIVEN deductions of 甲县 and 乙县 WHEN the filter asks through htmx for 乙县's THEN the
+    answer is the results fragment alone, with 乙县's deduction only."""
+    a = assessment
+    a.deduct(a.scoring, a.org.county_a)
+    a.deduct(a.scoring, a.org.county_b)
+    response = _client(a.org.assessor).get(
+        _url("round-deductions", a.scoring.pk),
+        {"unit": a.org.county_b.pk},
+        headers={"HX-Request": "true", "HX-Target": "deduction-results"},
+    )
+    page = _text(response)
+    assert page.lstrip().startswith('<section id="deduction-results"')
+    assert "乙县" in page and "甲县" not in page

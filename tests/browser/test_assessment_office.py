@@ -95,6 +95,11 @@ def test_the_office_runs_a_round_to_publication(
     expect(page.get_by_text("已记录扣分：甲县 −2", exact=False)).to_be_visible()
     expect(page.get_by_role("link", name="暗访记录.pdf")).to_be_visible()
     shot("assessment-office-deductions")
+    page.get_by_label("来源").select_option(value="notice")  # htmx swaps the table alone
+    expect(page.locator("#deduction-results")).to_contain_text("扣分 0 项")
+    expect(page.get_by_role("link", name="暗访记录.pdf")).to_have_count(0)
+    page.get_by_label("来源").select_option(value="inspection")
+    expect(page.get_by_role("link", name="暗访记录.pdf")).to_be_visible()
     deduction = Deduction.objects.get(round=round_)
     assert deduction.evidence.count() == 1
 
