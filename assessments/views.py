@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -79,29 +79,38 @@ def office_user(request: HttpRequest) -> User:
     return user
 
 
+def _one(queryset: QuerySet[Any], pk: int, missing: str) -> Any:
+    """The row ``pk`` of ``queryset`` (already scoped to the caller), else a 404 saying
+    ``missing``."""
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise Http404(missing)
+    return found
+
+
 def _scheme(user: User, pk: int) -> Scheme:
-    scheme = (
-        Scheme.objects.filter(rules.manageable_schemes_q(user))
-        .select_related("campaign__owner_unit")
-        .filter(pk=pk)
-        .first()
+    schemes = Scheme.objects.filter(rules.manageable_schemes_q(user))
+    return cast(
+        Scheme,
+        _one(
+            schemes.select_related("campaign__owner_unit"),
+            pk,
+            _("No such assessment scheme under your office."),
+        ),
     )
-    if scheme is None:
-        raise Http404(_("No such assessment scheme under your office."))
-    return scheme
 
 
 def office_round(user: User, pk: int) -> Round:
     """A round the user's office runs (with what the rules read), else a 404."""
-    round_ = (
-        Round.objects.filter(rules.manageable_rounds_q(user))
-        .select_related("scheme__campaign__owner_unit")
-        .filter(pk=pk)
-        .first()
+    rounds = Round.objects.filter(rules.manageable_rounds_q(user))
+    return cast(
+        Round,
+        _one(
+            rounds.select_related("scheme__campaign__owner_unit"),
+            pk,
+            _("No such assessment round under your office."),
+        ),
     )
-    if round_ is None:
-        raise Http404(_("No such assessment round under your office."))
-    return round_
 
 
 def _count(queryset: QuerySet[Any], outer: str) -> Coalesce:
@@ -542,15 +551,19 @@ def score_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     """One score: points, comment, assessor and evidence; while the round is scored the office
     corrects it and adds evidence (a score computed from the ledger is only shown)."""
     user = office_user(request)
-    entry = (
-        ScoreEntry.objects.filter(round__in=Round.objects.filter(rules.manageable_rounds_q(user)))
-        .select_related("round__scheme__campaign__owner_unit", "unit", "indicator", "assessor")
-        .prefetch_related("evidence")
-        .filter(pk=pk)
-        .first()
+    entries = ScoreEntry.objects.filter(
+        round__in=Round.objects.filter(rules.manageable_rounds_q(user))
     )
-    if entry is None:
-        raise Http404(_("No such score under your office."))
+    entry = cast(
+        ScoreEntry,
+        _one(
+            entries.select_related(
+                "round__scheme__campaign__owner_unit", "unit", "indicator", "assessor"
+            ).prefetch_related("evidence"),
+            pk,
+            _("No such score under your office."),
+        ),
+    )
     editable = rules.can_enter_scores(user, entry.round) and not entry.indicator.metric
     posting = request.method == "POST"
     form = ScoreForm(
