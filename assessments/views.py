@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
@@ -420,6 +422,18 @@ class GridRow:
     cells: list[Cell]
 
 
+#: Most units on one page of the grid.
+GRID_ROWS = 50
+
+
+def _grid_rows(indicators: list[Indicator]) -> int:
+    """Units per page of the grid: at most GRID_ROWS, and few enough that a page's inputs
+    stay under the number of fields Django accepts in one request."""
+    typed = sum(1 for indicator in indicators if not indicator.metric) or 1
+    limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS or 10**6
+    return max(1, min(GRID_ROWS, (limit - 10) // typed))
+
+
 def _grid_source(request: HttpRequest, round_: Round) -> str:
     asked = request.GET.get("source", "")
     if asked in Source.values:
@@ -446,20 +460,24 @@ def round_scores_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     members_qs = CategoryMember.objects.filter(scheme_id=round_.scheme_id)
     if category is not None:
         members_qs = members_qs.filter(category=category)
-    members = list(members_qs.select_related("unit", "category").order_by("unit__path"))
     indicators = list(
         Indicator.objects.filter(scheme_id=round_.scheme_id, source=source).order_by(
             "sort_order", "code"
         )
     )
+    page = Paginator(
+        members_qs.select_related("unit", "category").order_by("unit__path"),
+        _grid_rows(indicators),
+    ).get_page(request.GET.get("page"))
+    members = list(page.object_list)
+    unit_ids = [m.unit_id for m in members]
     entries = {
         (e.unit_id, e.indicator_id): e
-        for e in ScoreEntry.objects.filter(round=round_, indicator__in=indicators)
-        .filter(unit_id__in=members_qs.values("unit_id"))
-        .annotate(evidence_count=Count("evidence"))
+        for e in ScoreEntry.objects.filter(
+            round=round_, indicator__in=indicators, unit_id__in=unit_ids
+        ).annotate(evidence_count=Count("evidence"))
     }
     editable = rules.can_enter_scores(user, round_)
-    unit_ids = [m.unit_id for m in members]
     form = ScoreGridForm(
         request.POST if request.method == "POST" else None,
         unit_ids=unit_ids,
@@ -495,6 +513,7 @@ def round_scores_view(request: HttpRequest, pk: int) -> HttpResponseBase:
         "category": category,
         "indicators": indicators,
         "rows": rows,
+        "page": page,
         "form": form,
         "editable": editable,
         "import_url": optional_url("assessments:score-import", round_.pk),

@@ -675,3 +675,25 @@ def test_filtering_deductions_with_htmx_answers_the_table_alone(assessment: Asse
     page = _text(response)
     assert page.lstrip().startswith('<section id="deduction-results"')
     assert "乙县" in page and "甲县" not in page
+
+
+def test_a_long_grid_is_paged_under_the_request_field_limit(
+    assessment: Assessment, settings: Any
+) -> None:
+    """GIVEN a request limit of 16 fields and 2 typed daily indicators WHEN the office opens the
+    grid of 5 units THEN it shows 3 units a page; saving the second page saves its units and
+    returns to the second page."""
+    a = assessment
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 16
+    client = _client(a.org.assessor)
+    first = client.get(_grid(a))
+    assert len(first.context["rows"]) == 3 and first.context["page"].paginator.num_pages == 2
+    assert "第 1 / 2 页（共 5 个单位）" in _text(first)
+    second_url = _grid(a, page=2)
+    second = client.get(second_url)
+    units = [row.member.unit for row in second.context["rows"]]
+    assert len(units) == 2
+    d1 = a.w.indicators["D1"]
+    response = client.post(second_url, {cell_name(u.pk, d1.pk): "30" for u in units})
+    assert response.status_code == 302 and response["Location"] == second_url
+    assert {s.unit for s in ScoreEntry.objects.filter(round=a.scoring)} == set(units)
