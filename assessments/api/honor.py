@@ -132,6 +132,11 @@ class HonorRollSerializer(serializers.ModelSerializer):
     """A month's roll with how many highlights were submitted and selected."""
 
     campaign = serializers.IntegerField(source="campaign_id")
+    # Plain text rather than a choice: an enum named "status" for draft/published would
+    # collide with other models' statuses in the schema.
+    status = serializers.CharField(
+        read_only=True, help_text="``draft`` (being selected) or ``published`` (frozen)."
+    )
     published_by = _PersonRef(allow_null=True)
     submitted_count = serializers.IntegerField()
     selected_count = serializers.IntegerField()
@@ -186,7 +191,9 @@ class HonorSubmitSerializer(serializers.Serializer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        user = self.context["request"].user
+        user = getattr(self.context.get("request"), "user", None)
+        if user is None:  # the schema's generator: no choices
+            return
         self.fields["campaign"].queryset = campaign_list(user=user)  # type: ignore[attr-defined]
         # Any unit: the service says in words whose highlights the caller may submit (403).
         self.fields["unit"].queryset = Unit.objects.all()  # type: ignore[attr-defined]
@@ -219,7 +226,9 @@ class HonorFlagWriteSerializer(serializers.Serializer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        user = self.context["request"].user
+        user = getattr(self.context.get("request"), "user", None)
+        if user is None:  # the schema's generator: no choices
+            return
         self.fields["roll"].queryset = HonorRoll.objects.filter(  # type: ignore[attr-defined]
             rules.viewable_honor_rolls_q(user)
         ).select_related("campaign__owner_unit")
@@ -448,7 +457,9 @@ class LeaderListFilterSerializer(serializers.Serializer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        user = self.context["request"].user
+        user = getattr(self.context.get("request"), "user", None)
+        if user is None:  # the schema's generator: no choices
+            return
         self.fields["campaign"].queryset = campaign_list(user=user)  # type: ignore[attr-defined]
         self.fields["unit"].queryset = jurisdiction_for(user).units()  # type: ignore[attr-defined]
         self.fields["leader"].queryset = User.objects.all()  # type: ignore[attr-defined]
