@@ -107,6 +107,10 @@ def test_a_member_of_the_public_answers_on_a_phone(
     assert_fits(page)
     snap(page, "phone-duplicate")
     assert SurveyResponse.objects.count() == 1
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{base}/public/survey/{survey.pk}/")
+    assert_fits(page, 1366)
+    snap(page, "desktop-form")
 
 
 def test_too_many_answers_from_one_address_get_a_page_saying_when_to_try_again(
@@ -169,3 +173,7 @@ def test_the_office_computes_public_scores_from_its_page(
     row = page.locator("#survey-units tr", has_text="甲县")
     expect(row).to_contain_text("87.50")
     snap(page, "office-computed")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    assert_fits(page)
+    snap(page, "office-phone")
