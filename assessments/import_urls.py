@@ -1,5 +1,13 @@
-"""Assessment pages: filled in by the part that owns this module (see ``assessments.urls``)."""
+"""Scores in from Excel (under /assessments/, namespace ``assessments``): a round's upload
+form and each job's page (mapping step, progress, preview, apply)."""
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import import_views
+
+urlpatterns = [
+    path("rounds/<int:pk>/import/", import_views.score_import_view, name="score-import"),
+    path("score-imports/<int:pk>/", import_views.score_import_job_view, name="score-import-job"),
+]

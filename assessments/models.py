@@ -26,6 +26,7 @@ from accountability.models import MeasureKind, Notice
 from accounts.models import Unit, history
 from campaign.models import Campaign
 from tasks_ledger.models import TEXT_MAX, TITLE_MAX, LedgerItem, StoredFile, capped
+from workbooks.models import AbstractImportJob
 
 PERCENT = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
 
@@ -920,3 +921,42 @@ class HonorFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.roll} · {self.unit} · {self.get_colour_display()}"
+
+
+# --- score imports ------------------------------------------------------------------------------
+# History keeps who uploaded what into which round and how it ended; the job's working data
+# (problems, plan, columns, row counters) changes many times a job and is the job's own.
+@pghistory.track(
+    *history(),
+    exclude=[
+        "errors",
+        "plan",
+        "columns",
+        "header_row",
+        "total_rows",
+        "processed_rows",
+        "language",
+        "file",
+        "size",
+    ],
+)
+class ScoreImportJob(AbstractImportJob):
+    """One uploaded workbook of scores on its way into a round: checked first (unit,
+    indicator, points and comment of every row, or one column per indicator), then entered
+    in one transaction through :func:`assessments.services.scores_enter`, or not at all
+    (:mod:`assessments.score_imports`). Only its uploader reaches it."""
+
+    upload_folder = "score-imports"
+
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="import_jobs", verbose_name=_("round")
+    )
+    created_count = models.PositiveIntegerField(_("scores added"), default=0)
+    updated_count = models.PositiveIntegerField(_("scores corrected"), default=0)
+
+    class Meta(AbstractImportJob.Meta):
+        verbose_name = _("score import")
+        verbose_name_plural = _("score imports")
+
+    def __str__(self) -> str:
+        return f"{self.original_name} → {self.round}"

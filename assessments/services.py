@@ -228,10 +228,13 @@ def scores_enter(*, round_: Round, actor: User, entries: Sequence[ScoreSpec]) ->
     _refuse_frozen(round_)
     if round_.status != RoundStatus.SCORING:
         raise ValidationError(_("Scores are entered while the round is being scored."))
+    # The office enters every source's scores; a third-party evaluator over the campaign
+    # the third-party indicators only (rules.importable_sources).
     _require(
-        rules.can_enter_scores(actor, round_),
+        rules.can_import_scores(actor, round_),
         _("Only the assessment office over the campaign enters scores."),
     )
+    sources = rules.importable_sources(actor, round_)
     assessed = _assessed_unit_ids(round_.scheme)
     errors: list[str] = []
     rows: dict[tuple[int, int], ScoreEntry] = {}
@@ -245,6 +248,10 @@ def scores_enter(*, round_: Round, actor: User, entries: Sequence[ScoreSpec]) ->
         if indicator.scheme_id != round_.scheme_id:
             errors.append(
                 _("Line %(line)d: %(indicator)s is not an indicator of this scheme.") % where
+            )
+        elif indicator.source not in sources:
+            errors.append(
+                _("Line %(line)d: %(indicator)s is not scored by third-party evaluators.") % where
             )
         elif unit.pk not in assessed:
             errors.append(_("Line %(line)d: %(unit)s is not assessed in this scheme.") % where)

@@ -1,7 +1,11 @@
 #!/usr/bin/env python
 """Make the office-style workbooks the import tests read, saved by LibreOffice.
 
-    scripts/make_import_fixtures.py   # needs soffice: apt-get install libreoffice-calc-nogui
+    scripts/make_import_fixtures.py [ledger|scores]   # needs soffice (libreoffice-calc-nogui)
+
+Ledger workbooks go to ``tasks_ledger/tests/fixtures/``, workbooks of scores (a third-party
+evaluator's, one row per score or one column per indicator, with decimal and percentage
+styles) to ``assessments/tests/fixtures/``.
 
 Offices keep ledgers in WPS or LibreOffice, with a merged title row, a subtitle, their own
 headers and their own ways of writing dates. Each workbook is built with openpyxl the way
@@ -29,6 +33,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tasks_ledger" / "tests" / "fixtures"
+SCORE_FIXTURES = ROOT / "assessments" / "tests" / "fixtures"
 THIN = Side(style="thin")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 
@@ -111,17 +116,74 @@ def workbooks() -> dict[str, Workbook]:
     }
 
 
-def main() -> int:
-    """Build each workbook, have LibreOffice save it, put it among the fixtures."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        print("soffice not found: apt-get install -y libreoffice-calc-nogui", file=sys.stderr)
-        return 1
-    FIXTURES.mkdir(parents=True, exist_ok=True)
+# A third-party evaluator's sheet, one row per score. The units and indicators are those of
+# the assessment tests (assessments/tests/conftest.py: 县01 and 县02 are C01 and C02; T1 is
+# the third-party indicator 第三方评估 out of 100): by name, by code, by number and name.
+SCORE_HEADER = ["序号", "被考核单位", "考核指标", "得分", "评估意见"]
+SCORE_ROWS: list[list[Any]] = [
+    [1, "县01", "T1", 85.5, "材料齐全，群众评价较好"],
+    [2, "C02", "T1 第三方评估", 0.9, ""],  # 90%, in a cell styled as a percentage
+    [3, "甲县", "第三方评估", "88", "台账更新及时"],
+    [4, "甲镇", "T1", 72.25, ""],
+]  # fmt: skip
+# The office's sheet, one row per unit and one column per indicator.
+WIDE_HEADER = ["序号", "单位", "T1 第三方评估", "群众满意度（满分100分）", "备注"]
+WIDE_ROWS: list[list[Any]] = [
+    [1, "县01", 80, 0.955, "抽样300人"],  # 95.5%
+    [2, "县02", 78.5, 0.9, ""],
+    [3, "乙县", 91, None, "满意度调查未开展"],
+]  # fmt: skip
+
+
+def _scores(
+    title: str, subtitle: str, header: list[str], rows: list[list[Any]], average: str
+) -> Workbook:
+    """Scores as evaluators lay them out: merged title and subtitle, boxed header and rows,
+    points with two decimals (a fraction below 1 as a percentage), and an average of the
+    ``average`` column's points in a last row."""
+    workbook = _sheet(title, subtitle, header, rows)
+    sheet: Any = workbook.active
+    sheet.title = "得分"
+    first, last = 4, 3 + len(rows)
+    for line in sheet.iter_rows(min_row=first, max_row=last):
+        for cell in line:
+            if isinstance(cell.value, float):
+                cell.number_format = "0.0%" if cell.value < 1 else "0.00"
+    column = "ABCDE".index(average) + 1
+    footer: list[Any] = ["", "平均", "", "", ""]
+    footer[column - 1] = f"=AVERAGE({average}{first}:{average}{last})"
+    sheet.append(footer)
+    return workbook
+
+
+def score_workbooks() -> dict[str, Workbook]:
+    """The score fixtures by file name."""
+    return {
+        "third_party_scores.xlsx": _scores(
+            "2022年第三季度能力作风建设第三方评估得分表",
+            "评估机构：某某评估咨询有限公司          评估时间：2022年9月30日",
+            SCORE_HEADER,
+            SCORE_ROWS,
+            average="D",
+        ),
+        "office_scores_wide.xlsx": _scores(
+            "2022年第三季度考核得分汇总表",
+            "填报单位：测试市考核办（盖章）",
+            WIDE_HEADER,
+            WIDE_ROWS,
+            average="C",
+        ),
+    }
+
+
+def save_by_libreoffice(books: dict[str, Workbook], folder: Path, soffice: str) -> None:
+    """Save each workbook with openpyxl, have LibreOffice open and save it again as .xlsx,
+    and put what LibreOffice wrote into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         source, out, profile = (Path(scratch) / name for name in ("in", "out", "profile"))
         source.mkdir()
-        for name, workbook in workbooks().items():
+        for name, workbook in books.items():
             workbook.save(source / name)
         subprocess.run(
             [
@@ -132,14 +194,27 @@ def main() -> int:
                 "xlsx:Calc MS Excel 2007 XML",
                 "--outdir",
                 str(out),
-                *(str(source / name) for name in workbooks()),
+                *(str(source / name) for name in books),
             ],
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        for name in workbooks():
-            shutil.copyfile(out / name, FIXTURES / name)
-            print(FIXTURES / name)
+        for name in books:
+            shutil.copyfile(out / name, folder / name)
+            print(folder / name)
+
+
+def main() -> int:
+    """Build each workbook, have LibreOffice save it, put it among the fixtures."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        print("soffice not found: apt-get install -y libreoffice-calc-nogui", file=sys.stderr)
+        return 1
+    wanted = set(sys.argv[1:]) or {"ledger", "scores"}
+    if "ledger" in wanted:
+        save_by_libreoffice(workbooks(), FIXTURES, soffice)
+    if "scores" in wanted:
+        save_by_libreoffice(score_workbooks(), SCORE_FIXTURES, soffice)
     return 0
 
 

@@ -134,10 +134,14 @@ class ImportJobViewSet(
             "choices": jobs.field_choices(self.importer, job),
         }
 
+    def list_results(self, page: list[Any]) -> list[dict[str, Any]]:
+        """The jobs of one page, each as the detail describes it."""
+        return [self.result(job) for job in page]
+
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The caller's jobs, newest first, each as the detail describes it."""
         page = self.paginate_queryset(self.get_queryset())
-        rows = [self.result(job) for job in (page if page is not None else self.get_queryset())]
+        rows = self.list_results(list(page if page is not None else self.get_queryset()))
         if page is not None:
             return self.get_paginated_response(rows)
         return Response(rows)
