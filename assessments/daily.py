@@ -10,7 +10,9 @@ What counts is what the office accepted, never what a unit says of itself:
 - an item is **completed** when the office accepted a progress report of 100 % (the item
   then stands completed) or verified its sign-off (销号); it was completed on the day the
   unit reported that completion or asked for the sign-off, so an office that decides late
-  does not make a unit late. A completion still awaiting review, or returned, does not count;
+  does not make a unit late (an item entered as completed without such a report counts
+  from its recorded completion, else the day its progress was accepted). A completion still
+  awaiting review, or returned, does not count;
 - items suspended or cancelled (approved by the office), long-term items (no deadline) and
   items under an approved exemption (容错免责) are left out;
 - notices count once issued (a draft does not), except under an approved exemption.

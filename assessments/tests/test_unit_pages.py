@@ -437,3 +437,28 @@ def test_once_published_the_unit_sees_rank_tier_and_movement(
     # Still never another unit's deductions.
     assert "乙县" not in text
     assert page(client, a.org.inside, "deduction-detail", world["theirs"].pk).status_code == 404
+
+
+def test_the_units_round_costs_the_same_whatever_its_deductions(
+    client: Any, assessment: Assessment, world: dict[str, Any], filed: Appeal
+) -> None:
+    """GIVEN 甲县's round with 2 deductions (one appealed), then 7 (more appealed) WHEN its
+    liaison opens the round THEN the same number of queries."""
+    a = assessment
+    client.force_login(a.org.inside)
+    url = reverse("assessments:unit-round", args=[a.review.pk])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    # Session and user; jurisdiction and the office's roles; the round; the unit; the
+    # indicators; the scores; the deductions with their appeals; the result is not read
+    # before publication; the menu.
+    few = queries()
+    for n in range(5):
+        deduction = a.deduct(a.review, a.org.county_a, "1")
+        if n % 2:
+            Appeal.objects.create(deduction=deduction, reasons="不服", filed_by=a.org.inside)
+    assert queries() == few <= 20
