@@ -50,7 +50,6 @@ from ..models import (
 )
 
 FILES_HELP = "Evidence: PDF, JPG, PNG, Word or Excel files (send as multipart)."
-POINTS = {"max_digits": 7, "decimal_places": 2}
 
 
 def _caller(serializer: serializers.BaseSerializer) -> Any:
@@ -325,7 +324,7 @@ class ScoreListSerializer(serializers.ModelSerializer[ScoreEntry]):
     round = RoundRefSerializer(read_only=True)
     unit = UnitRefSerializer(read_only=True)
     indicator = IndicatorRefSerializer(read_only=True)
-    source = serializers.CharField(source="indicator.source", read_only=True)
+    source = serializers.CharField(source="indicator.source", read_only=True)  # type: ignore[assignment]
     assessor = UserRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
@@ -349,7 +348,7 @@ class ScoreLineSerializer(serializers.Serializer):
 
     unit = serializers.IntegerField(help_text="A unit assessed in the round's scheme.")
     indicator = serializers.IntegerField(help_text="An indicator of the round's scheme.")
-    points = serializers.DecimalField(min_value=0, **POINTS)
+    points = serializers.DecimalField(min_value=0, max_digits=7, decimal_places=2)
     comment = serializers.CharField(
         max_length=TEXT_MAX, required=False, allow_blank=True, default=""
     )
@@ -433,7 +432,7 @@ class DeductionCreateSerializer(RoundChoiceSerializer):
 
     unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.none())
     indicator = serializers.PrimaryKeyRelatedField(queryset=Indicator.objects.none())
-    points = serializers.DecimalField(min_value=0, **POINTS)
+    points = serializers.DecimalField(min_value=0, max_digits=7, decimal_places=2)
     reason = serializers.CharField(max_length=TEXT_MAX)
     origin = serializers.ChoiceField(choices=DeductionOrigin.choices)
     notice = serializers.PrimaryKeyRelatedField(
@@ -456,12 +455,12 @@ class DeductionCreateSerializer(RoundChoiceSerializer):
         """Units, indicators, notices and items the caller may see."""
         fields = super().get_fields()
         user = _caller(self)
-        fields["unit"].queryset = jurisdiction_for(user).units()  # type: ignore[attr-defined]
-        fields["indicator"].queryset = Indicator.objects.filter(  # type: ignore[attr-defined]
+        fields["unit"].queryset = jurisdiction_for(user).units()
+        fields["indicator"].queryset = Indicator.objects.filter(
             scheme__in=Scheme.objects.filter(rules.viewable_schemes_q(user)).values("pk")
         )
-        fields["notice"].queryset = notice_list(user=user)  # type: ignore[attr-defined]
-        fields["item"].queryset = ledger_items(user=user)  # type: ignore[attr-defined]
+        fields["notice"].queryset = notice_list(user=user)
+        fields["item"].queryset = ledger_items(user=user)
         return fields
 
     def validate_files(self, files: list[UploadedFile]) -> list[UploadedFile]:

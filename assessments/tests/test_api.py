@@ -287,16 +287,14 @@ def test_scores_are_entered_in_bulk(assessment: Assessment) -> None:
     """GIVEN the scoring round WHEN the office enters two scores THEN both are written,
     entered again they are corrected; 甲县's liaison is refused with 403."""
     org, round_ = assessment.org, assessment.scoring
-    body = {
-        "round": round_.pk,
-        "entries": _entries(assessment, (org.county_a, "D1", "45"), (org.county_b, "A1", "88.5")),
-    }
+    entries = _entries(assessment, (org.county_a, "D1", "45"), (org.county_b, "A1", "88.5"))
+    body = {"round": round_.pk, "entries": entries}
     target = _url("assessment-score-list")
     assert _api(org.inside).post(target, body, format="json").status_code == 403
     response = _api(org.assessor).post(target, body, format="json")
     assert response.status_code == 201, response.content
     assert response.json() == {"round": round_.pk, "written": 2}
-    body["entries"][0]["points"] = "30"
+    entries[0]["points"] = "30"
     _api(org.assessor).post(target, body, format="json")
     points = dict(ScoreEntry.objects.filter(round=round_).values_list("unit__name", "points"))
     assert points == {"甲县": Decimal(30), "乙县": Decimal("88.50")}
