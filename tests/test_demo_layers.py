@@ -32,13 +32,15 @@ def imported_packages(path: Path) -> set[str]:
 
 def test_sections_run_lower_apps_first() -> None:
     """seed_demo runs the accounts section, then the campaign's, then the ledgers', then the
-    supervision notices'; each is a module ``<app>.demo`` with its STEPS."""
+    supervision notices', then the assessments'; each is a module ``<app>.demo`` with its
+    STEPS."""
     modules = demo_modules()
     assert [m.__name__ for m in modules] == [
         "accounts.demo",
         "campaign.demo",
         "tasks_ledger.demo",
         "accountability.demo",
+        "assessments.demo",
     ]
     order = project_apps()
     assert [order.index(m.__name__.split(".")[0]) for m in modules] == sorted(

@@ -55,8 +55,8 @@ INSTALLED_APPS = [
     "campaign",
     "workbooks",
     "tasks_ledger",
-    "assessments",
     "accountability",
+    "assessments",  # after accountability: it reads notices and measures
 ]
 
 MIDDLEWARE = [
