@@ -207,7 +207,14 @@ def public_round_ranking_view(request: HttpRequest, pk: int) -> HttpResponse:
     no sign-in); any other round is a 404 in Chinese."""
     round_ = Round.objects.filter(pk=pk).filter(rules.PUBLIC_RANKING_Q).first()
     if round_ is None:
-        raise Http404(str(PUBLIC_NOT_FOUND))
+        # The public's own 404, in the public layout, with the way back to the list (the
+        # site's 404 would send them to a home page that needs signing in).
+        return render(
+            request,
+            "assessments/public_ranking_missing.html",
+            {"reason": PUBLIC_NOT_FOUND},
+            status=404,
+        )
     rows = list(
         Result.objects.filter(round=round_)
         .order_by("category__sort_order", "category_id", "rank")

@@ -65,16 +65,17 @@ class Published:
 def _previous_results(round_: Round, ranks: dict[Unit, int]) -> None:
     """Results of ``round_`` written directly (last quarter's ranking, for the movement)."""
     members = {
-        m.unit_id: m.category_id for m in CategoryMember.objects.filter(scheme=round_.scheme)
+        m.unit_id: m.category
+        for m in CategoryMember.objects.filter(scheme=round_.scheme).select_related("category")
     }
     Result.objects.bulk_create(
         Result(
             round=round_,
             unit=unit,
-            category_id=members[unit.pk],
+            category=members[unit.pk],
             unit_code=unit.code,
             unit_name=unit.name,
-            category_name="",
+            category_name=members[unit.pk].name,
             daily=D(80),
             annual=D(80),
             third_party=D(80),

@@ -71,7 +71,7 @@
     chart.setOption({
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { bottom: 0 },
-      grid: { left: 8, right: 16, top: 16, bottom: 40, containLabel: true },
+      grid: { left: 8, right: 16, top: 36, bottom: 40, containLabel: true },
       xAxis: { type: "category", data: data.categories.map(function (c) { return c.name; }), axisLabel: { width: 90, overflow: "truncate" } },
       yAxis: { type: "value", minInterval: 1, name: root.dataset.unitsLabel },
       series: labels.map(function (label, index) {
@@ -102,14 +102,21 @@
         { name: root.dataset.rankLabel, type: "line", yAxisIndex: 1, data: data.points.map(function (p) { return p.rank; }) }
       ];
     } else {
-      var names = [];
-      data.points.forEach(function (p) { if (names.indexOf(p.category_name) < 0) names.push(p.category_name); });
-      series = names.map(function (name) {
+      // One line per category (by id: a category renamed between rounds stays one line,
+      // named as in the latest round).
+      var names = {};
+      var ids = [];
+      data.points.forEach(function (p) {
+        if (ids.indexOf(p.category) < 0) ids.push(p.category);
+        names[p.category] = p.category_name;
+      });
+      series = ids.map(function (id) {
         return {
-          name: name,
+          name: names[id],
           type: "line",
+          connectNulls: true,
           data: rounds.map(function (title) {
-            var p = data.points.filter(function (q) { return q.title === title && q.category_name === name; })[0];
+            var p = data.points.filter(function (q) { return q.title === title && q.category === id; })[0];
             return p ? Number(p.total) : null;
           })
         };
