@@ -90,7 +90,10 @@ def cell_name(unit_id: int, indicator_id: int) -> str:
 
 class ScoreGridForm(forms.Form):
     """The score grid: one optional points field per unit and indicator typed in (not those
-    computed from the ledger), each from 0 to the indicator's maximum."""
+    computed from the ledger), each from 0 to the indicator's maximum, and the moment the grid
+    was opened (a score someone else saved after it is not overwritten unseen)."""
+
+    opened_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
 
     def __init__(
         self,

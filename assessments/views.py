@@ -29,6 +29,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
@@ -475,14 +476,19 @@ def round_scores_view(request: HttpRequest, pk: int) -> HttpResponseBase:
         (e.unit_id, e.indicator_id): e
         for e in ScoreEntry.objects.filter(
             round=round_, indicator__in=indicators, unit_id__in=unit_ids
-        ).annotate(evidence_count=Count("evidence"))
+        )
+        .select_related("assessor")
+        .annotate(evidence_count=Count("evidence"))
     }
     editable = rules.can_enter_scores(user, round_)
     form = ScoreGridForm(
         request.POST if request.method == "POST" else None,
         unit_ids=unit_ids,
         indicators=indicators,
-        initial={cell_name(u, i): entry.points for (u, i), entry in entries.items()},
+        initial={
+            "opened_at": timezone.now().isoformat(),
+            **{cell_name(u, i): entry.points for (u, i), entry in entries.items()},
+        },
     )
     status = 200
     if request.method == "POST":
@@ -521,6 +527,23 @@ def round_scores_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     return render(request, "assessments/office_scores.html", context, status=status)
 
 
+def _changed_since(entry: ScoreEntry | None, opened: Any, user: User) -> bool:
+    """Whether someone else saved the score after the grid was opened."""
+    return (
+        entry is not None
+        and opened is not None
+        and entry.entered_at > opened
+        and entry.assessor_id != user.pk
+    )
+
+
+def _changed_message(entry: Any) -> str:
+    return _(
+        "%(who)s saved %(points)s here after you opened the grid; reload the page to see it "
+        "before changing it."
+    ) % {"who": entry.assessor or _("someone else"), "points": entry.points}
+
+
 def _save_grid(
     request: HttpRequest,
     form: ScoreGridForm,
@@ -533,6 +556,7 @@ def _save_grid(
     """Enter the grid's changed cells at once; the number saved, or None when nothing was
     (the errors are on the form)."""
     form.is_valid()
+    opened = form.cleaned_data.get("opened_at")
     changes = []
     for member in members:
         for indicator in indicators:
@@ -541,6 +565,9 @@ def _save_grid(
                 continue
             value = form.cleaned_data.get(name)
             entry = entries.get((member.unit_id, indicator.pk))
+            if _changed_since(entry, opened, user) and (entry is None or entry.points != value):
+                form.add_error(name, _changed_message(entry))
+                continue
             if value is None:
                 if entry is not None:
                     form.add_error(name, _("A score once entered is not cleared; enter 0 instead."))

@@ -697,3 +697,33 @@ def test_a_long_grid_is_paged_under_the_request_field_limit(
     response = client.post(second_url, {cell_name(u.pk, d1.pk): "30" for u in units})
     assert response.status_code == 302 and response["Location"] == second_url
     assert {s.unit for s in ScoreEntry.objects.filter(round=a.scoring)} == set(units)
+
+
+def test_a_score_saved_by_someone_else_meanwhile_is_not_overwritten(
+    assessment: Assessment,
+) -> None:
+    """GIVEN the office opened the grid an hour ago, and since then the city's administrator
+    saved 甲县's D1 WHEN the office saves the grid as it saw it (甲县's D1 blank, 乙县's D1
+    typed) THEN nothing is saved and the cell says who saved what; a score the office itself
+    saved meanwhile is no conflict."""
+    a = assessment
+    d1 = a.w.indicators["D1"]
+    ScoreEntry.objects.create(
+        round=a.scoring,
+        unit=a.org.county_a,
+        indicator=d1,
+        points=Decimal(33),
+        assessor=a.org.admin,
+    )
+    hour_ago = "2022-07-10T09:00:00+08:00"
+    data = {"opened_at": hour_ago, cell_name(a.org.county_b.pk, d1.pk): "40"}
+    client = _client(a.org.assessor)
+    response = client.post(_grid(a), data)
+    assert response.status_code == 422
+    assert "市管理员在您打开评分表后保存了 33.00" in _text(response)
+    assert ScoreEntry.objects.filter(round=a.scoring).count() == 1
+    ScoreEntry.objects.filter(round=a.scoring).update(assessor=a.org.assessor)
+    response = client.post(_grid(a), {**data, cell_name(a.org.county_a.pk, d1.pk): "33"})
+    assert response.status_code == 302
+    assert ScoreEntry.objects.filter(round=a.scoring).count() == 2
+    assert 'name="opened_at"' in _text(client.get(_grid(a)))
