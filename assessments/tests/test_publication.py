@@ -279,7 +279,14 @@ def _queries(client: Client, url: str) -> int:
 
 
 @pytest.mark.parametrize(
-    "name", ["assessments:round-ranking", "assessments:round-export", "public:round-ranking"]
+    "name",
+    [
+        "assessments:round-ranking",
+        "assessments:round-export",
+        "assessments:round-circular-print",
+        "assessments:round-circular",
+        "public:round-ranking",
+    ],
 )
 def test_the_ranking_export_and_public_page_run_a_fixed_number_of_queries(
     org: Any, name: str
@@ -295,6 +302,26 @@ def test_the_ranking_export_and_public_page_run_a_fixed_number_of_queries(
         client, reverse(name, args=[large.pk])
     )
     assert _queries(client, reverse(name, args=[large.pk])) <= 14
+
+
+def test_the_dashboard_runs_a_fixed_number_of_queries(org: Any) -> None:
+    """The dashboard for a round of 2 or of 25 units, with a unit's trend: the same queries
+    (the rounds to choose from, the scheme's categories, the visible results, the headline
+    counts, the unit, its trend; the session, roles and jurisdiction)."""
+    small, large = make_ranked(org, 2, year=2030), make_ranked(org, 25, year=2031)
+    client = client_for(org.assessor)
+    url = reverse("assessments:ranking-dashboard")
+
+    def unit_of(round_: Round) -> int:
+        return Result.objects.filter(round=round_).values_list("unit_id", flat=True)[0]
+
+    _queries(client, f"{url}?round={small.pk}")
+    assert _queries(client, f"{url}?round={small.pk}&unit={unit_of(small)}") == _queries(
+        client, f"{url}?round={large.pk}&unit={unit_of(large)}"
+    )
+    html = client.get(f"{url}?round={large.pk}").content.decode()
+    assert html.count('data-col="total"') == 25
+    assert reverse("api:ranking") in html and reverse("api:ranking-trend") in html
 
 
 # --- the Excel export --------------------------------------------------------------------------
