@@ -73,6 +73,15 @@ ROUND_ACTIONS = _table(
         _("Only the assessment office over the campaign enters scores."),
     ),
     Action(
+        "import_scores",
+        rules.can_import_scores,
+        _in(RoundStatus.SCORING),
+        _(
+            "Only the assessment office, or a third-party evaluator for the third-party "
+            "indicators, enters scores in this round."
+        ),
+    ),
+    Action(
         "record_deduction",
         rules.can_record_deduction,
         _in(*rules.DEDUCTING_STATUSES),

@@ -254,11 +254,12 @@ class ScoreViewSet(AssessmentViewSet):
         return super().get_serializer_class()
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """``scores_enter`` with every line's unit and indicator looked up at once."""
-        self._refuse_for_reference(ScoresEnterSerializer, "round", ROUND_ACTIONS, "enter_scores")
+        """``scores_enter`` with every line's unit and indicator looked up at once: the
+        office enters any source's scores, a third-party evaluator the third-party ones."""
+        self._refuse_for_reference(ScoresEnterSerializer, "round", ROUND_ACTIONS, "import_scores")
         data = self._parse(ScoresEnterSerializer)
         round_: Round = data["round"]
-        if not ROUND_ACTIONS["enter_scores"].applies(round_):
+        if not ROUND_ACTIONS["import_scores"].applies(round_):
             # The service says in words why this round takes no scores (frozen, not scored).
             services.scores_enter(round_=round_, actor=self.caller, entries=[])
         lines = data["entries"]

@@ -18,7 +18,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accountability.tests.factories import pdf
-from accounts.models import User
+from accounts.models import Role, User
+from accounts.tests.factories import RoleAssignmentFactory, UserFactory
 from campaign.tests.factories import CampaignFactory
 
 from ..models import (
@@ -174,7 +175,7 @@ def test_round_detail_carries_the_callers_actions(assessment: Assessment) -> Non
     office, inside = _api(org.assessor), _api(org.inside)
     expected = {
         RoundStatus.DRAFT: ["open_scoring"],
-        RoundStatus.SCORING: ["to_review", "enter_scores", "record_deduction"],
+        RoundStatus.SCORING: ["to_review", "enter_scores", "import_scores", "record_deduction"],
         RoundStatus.REVIEW: ["publish", "record_deduction"],
         RoundStatus.PUBLISHED: ["archive"],
         RoundStatus.ARCHIVED: [],
@@ -329,6 +330,28 @@ def test_bulk_scores_are_all_or_nothing_with_errors_per_line(assessment: Assessm
     empty = _errors(office.post(target, {"round": round_.pk, "entries": []}, format="json"))
     assert empty.keys() == {"entries.non_field_errors"}
     assert not ScoreEntry.objects.filter(round=round_).exists()
+
+
+def test_a_third_party_evaluator_enters_third_party_scores_only(assessment: Assessment) -> None:
+    """GIVEN a third-party evaluator over the city WHEN it enters a third-party score THEN
+    it is written; a daily one is refused naming its line, nothing written; an evaluator
+    over 乙县 only is refused (403)."""
+    org, round_ = assessment.org, assessment.scoring
+    evaluator = UserFactory(username="evaluator", name="第三方评估机构")
+    RoleAssignmentFactory(user=evaluator, role=Role.EVALUATOR, scope=org.city)
+    target = _url("assessment-score-list")
+    third = {"round": round_.pk, "entries": _entries(assessment, (org.county_a, "T1", "77"))}
+    response = _api(evaluator).post(target, third, format="json")
+    assert response.status_code == 201, response.content
+    daily = {"round": round_.pk, "entries": _entries(assessment, (org.county_b, "D1", "40"))}
+    errors = _errors(_api(evaluator).post(target, daily, format="json", **ZH))
+    assert "1" in errors[None] and CHINESE.search(errors[None])
+    assert list(ScoreEntry.objects.values_list("indicator__code", flat=True)) == ["T1"]
+    detail = _api(evaluator).get(_url("assessment-round-detail", round_.pk)).json()
+    assert detail["actions"] == ["import_scores"]
+    elsewhere = UserFactory(username="other_evaluator")
+    RoleAssignmentFactory(user=elsewhere, role=Role.EVALUATOR, scope=org.county_b)
+    assert _api(elsewhere).post(target, third, format="json").status_code == 403
 
 
 def test_a_frozen_round_takes_no_scores(assessment: Assessment) -> None:
