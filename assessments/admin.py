@@ -3,15 +3,23 @@ rounds, scores, deductions, appeals and results inspected, scoped like every vie
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from accounts.admin import JurisdictionAdminMixin, ScopedTabularInline
 
+from . import rules
 from .models import (
     Appeal,
     CategoryMember,
     Deduction,
     GradeBand,
+    HonorFlag,
+    HonorRoll,
+    HonorSubmission,
     Indicator,
     IndicatorGroup,
     LinkageRule,
@@ -19,8 +27,12 @@ from .models import (
     Round,
     Scheme,
     ScoreEntry,
+    SurveyResponse,
     UnitCategory,
 )
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class IndicatorGroupInline(ScopedTabularInline):
@@ -177,3 +189,88 @@ class UnitCategoryAdmin(SchemePartAdmin):
     list_display = ("name", "scheme", "sort_order")
     list_filter = ("scheme",)
     search_fields = ("name",)
+
+
+# --- honor rolls (创先争优月榜) -------------------------------------------------------------
+class HonorInspectionInline(ScopedTabularInline):
+    """A roll's highlights and flags are decided on the pages, through the services: shown
+    here, changed by superusers only."""
+
+    extra = 0
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser) and super().has_delete_permission(request, obj)
+
+
+class HonorSubmissionInline(HonorInspectionInline):
+    model = HonorSubmission
+    fields = ("place", "status", "unit", "title", "submitted_by", "submitted_at", "decided_by")
+    readonly_fields = ("submitted_at",)
+    raw_id_fields = ("unit", "submitted_by", "decided_by")
+
+
+class HonorFlagInline(HonorInspectionInline):
+    model = HonorFlag
+    fields = ("colour", "unit", "reason")
+    raw_id_fields = ("unit",)
+
+
+@admin.register(HonorRoll)
+class HonorRollAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+    """A campaign's monthly honor rolls with their highlights and flags, for inspection: the
+    office selects and publishes on the pages. Drafts are the office's, as on the pages."""
+
+    jurisdiction_field = "campaign__owner_unit"
+    inspection_only = True
+    list_display = ("month", "campaign", "status", "published_at", "published_by")
+    list_filter = ("status", "campaign")
+    list_select_related = ("campaign", "published_by")
+    raw_id_fields = ("campaign", "published_by")
+    date_hierarchy = "month"
+    inlines = (HonorSubmissionInline, HonorFlagInline)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        """Within the jurisdiction, and only the rolls the honor rules let the user see."""
+        return (
+            super()
+            .get_queryset(request)
+            .filter(rules.viewable_honor_rolls_q(cast("User", request.user)))
+        )
+
+
+# --- the public survey -------------------------------------------------------------------------
+@admin.register(SurveyResponse)
+class SurveyResponseAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+    """Answers to the public survey, to read (their comments above all). Nobody adds or
+    changes one here: answers come only from the survey page. The phone number's keyed hash
+    is not shown; it serves the one-answer rule alone."""
+
+    jurisdiction_field = "unit"
+    inspection_only = True
+    list_display = (
+        "round",
+        "unit",
+        "attitude",
+        "efficiency",
+        "conduct",
+        "overall",
+        "submitted_at",
+    )
+    list_filter = ("round",)
+    search_fields = ("unit__name", "comment")
+    list_select_related = ("round", "unit")
+    exclude = ("phone_hash",)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        """Never: answers come from the survey page."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Never: an answer is kept as given."""
+        return False

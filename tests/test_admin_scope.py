@@ -28,7 +28,17 @@ from django.urls import reverse
 from accounts.jurisdiction import compute_jurisdiction
 from accounts.models import Membership, Post, Role, RoleAssignment, Unit, UnitLevel, User
 from accounts.tests.factories import MembershipFactory, UnitFactory, UserFactory
-from assessments.models import Indicator, IndicatorGroup, Scheme, UnitCategory
+from assessments.models import (
+    HonorFlag,
+    HonorRoll,
+    HonorRollStatus,
+    HonorSubmission,
+    HonorSubmissionStatus,
+    Indicator,
+    IndicatorGroup,
+    Scheme,
+    UnitCategory,
+)
 from campaign.models import (
     Campaign,
     ChainCooperation,
@@ -117,7 +127,24 @@ def build_rows(campaign: Campaign, unit: Unit, dept: Unit, tag: str) -> dict[typ
         public_weight=20,
     )
     group_of_indicators = IndicatorGroup.objects.create(scheme=scheme, name=f"{tag}比担当")
+    # Honor rolls: published, so everyone in the campaign may inspect them.
+    roll = HonorRoll.objects.create(
+        campaign=campaign, month=dt.date(campaign.year, 5, 1), status=HonorRollStatus.PUBLISHED
+    )
+    highlight = HonorSubmission.objects.create(
+        roll=roll,
+        unit=dept,
+        title=f"{tag}亮点",
+        text="成效",
+        status=HonorSubmissionStatus.SELECTED,
+        place=1,
+        submitted_by=principal,
+    )
+    flag = HonorFlag.objects.create(roll=roll, unit=dept, colour="red", reason="成效突出")
     return {
+        HonorRoll: roll,
+        HonorSubmission: highlight,
+        HonorFlag: flag,
         Scheme: scheme,
         IndicatorGroup: group_of_indicators,
         Indicator: Indicator.objects.create(
