@@ -13,6 +13,8 @@ from typing import Any, cast
 
 import pytest
 import time_machine
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -21,7 +23,9 @@ from django.urls import reverse
 from accountability.tests.factories import pdf
 from accounts.models import Role, User
 from accounts.tests.factories import RoleAssignmentFactory, UnitFactory, UserFactory
+from tasks_ledger.tests.factories import make_item, make_ledger
 
+from .. import services
 from ..daily import daily_formula
 from ..forms import cell_name
 from ..models import (
@@ -471,8 +475,6 @@ def test_a_score_takes_a_comment_and_evidence(assessment: Assessment) -> None:
 
 
 def _not_a_pdf() -> Any:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     return SimpleUploadedFile("材料.pdf", b"just some text", "application/pdf")
 
 
@@ -614,8 +616,6 @@ def test_a_deduction_from_an_overdue_ledger_item(assessment: Assessment) -> None
     """GIVEN an overdue ledger item of 乙县 WHEN the office opens the form from it THEN the
     origin and the unit are filled in and the item is offered; recording names the item.
     An item of another campaign is not found."""
-    from tasks_ledger.tests.factories import make_item, make_ledger
-
     a = assessment
     item = make_item(make_ledger(a.org.campaign), a.org.county_b, title="老旧小区改造")
     client = _client(a.org.assessor)
@@ -727,3 +727,32 @@ def test_a_score_saved_by_someone_else_meanwhile_is_not_overwritten(
     assert response.status_code == 302
     assert ScoreEntry.objects.filter(round=a.scoring).count() == 2
     assert 'name="opened_at"' in _text(client.get(_grid(a)))
+
+
+# --- the services these pages added -----------------------------------------------------------
+def test_the_services_behind_these_pages_refuse_outsiders_and_frozen_rounds(
+    assessment: Assessment,
+) -> None:
+    """GIVEN a deduction in the published round and one in the scoring round WHEN evidence is
+    attached by 甲县's liaison, or to the published round's, or a round is created by 乙县's
+    liaison THEN each is refused in words and nothing is stored."""
+    a = assessment
+    frozen = a.deduct(a.rounds[RoundStatus.PUBLISHED], a.org.county_a)
+    open_ = a.deduct(a.scoring, a.org.county_a)
+    with pytest.raises(PermissionDenied):
+        services.evidence_attach(actor=a.org.inside, files=[pdf()], deduction=open_)
+    with pytest.raises(ValidationError, match="已发布"):
+        services.evidence_attach(actor=a.org.assessor, files=[pdf()], deduction=frozen)
+    with pytest.raises(PermissionDenied):
+        services.round_create(
+            scheme=a.w.scheme,
+            actor=a.org.outsider,
+            kind="annual",
+            quarter=None,
+            title="年度",
+            period_start=dt.date(2023, 1, 1),
+            period_end=dt.date(2023, 12, 31),
+        )
+    assert not EvidenceFile.objects.exists()
+    (stored,) = services.evidence_attach(actor=a.org.assessor, files=[pdf()], deduction=open_)
+    assert stored.deduction == open_ and stored.content_type == "application/pdf"
