@@ -352,3 +352,24 @@ def test_manage_page_query_count_is_fixed(
         client.post(form_url(survey), filled(unit, phone=f"139000000{n:02d}"))
     with django_assert_num_queries(13):
         assert client.get(manage_url(survey)).status_code == 200
+
+
+def test_the_admin_shows_answers_but_not_the_hash_and_changes_none(
+    client: Client, survey: Round, assessment: Assessment
+) -> None:
+    """GIVEN an answer WHEN the superuser inspects it in the admin THEN its unit, ratings
+    and comment show, its hash does not; adding or changing one is refused to everyone."""
+    client.post(form_url(survey), filled(assessment.org.county_a))
+    saved = SurveyResponse.objects.get()
+    client.force_login(assessment.org.superuser)
+    listing = client.get(reverse("admin:assessments_surveyresponse_changelist"))
+    assert listing.status_code == 200 and "甲县" in listing.content.decode()
+    change = reverse("admin:assessments_surveyresponse_change", args=[saved.pk])
+    page = client.get(change)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "办事很快" in html and saved.phone_hash not in html
+    assert client.post(change, {"comment": "改"}).status_code == 403
+    assert client.get(reverse("admin:assessments_surveyresponse_add")).status_code == 403
+    saved.refresh_from_db()
+    assert saved.comment == "办事很快"
