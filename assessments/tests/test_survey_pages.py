@@ -19,7 +19,15 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from ..models import Round, RoundStatus, ScoreEntry, Source, SurveyResponse
+from ..models import (
+    CategoryMember,
+    Round,
+    RoundStatus,
+    ScoreEntry,
+    Source,
+    SurveyResponse,
+    UnitCategory,
+)
 from .conftest import Assessment
 
 PHONE = "13812345678"
@@ -373,3 +381,31 @@ def test_the_admin_shows_answers_but_not_the_hash_and_changes_none(
     assert client.get(reverse("admin:assessments_surveyresponse_add")).status_code == 403
     saved.refresh_from_db()
     assert saved.comment == "办事很快"
+
+
+def test_public_pages_run_a_fixed_number_of_queries(
+    client: Client,
+    survey: Round,
+    assessment: Assessment,
+    django_assert_num_queries: Any,
+) -> None:
+    """Anonymous, with no session to read or save: the list is one query (the open rounds
+    with their campaigns) and the form two (the round with its campaign; the units with
+    their categories), for one open round with its units in one category, and for two open
+    rounds with the units in four categories."""
+    with django_assert_num_queries(1):
+        assert client.get(reverse("public:survey")).status_code == 200
+    with django_assert_num_queries(2):
+        assert client.get(form_url(survey)).status_code == 200
+    Round.objects.filter(pk=assessment.review.pk).update(survey_open=True)
+    org = assessment.org
+    for n, unit in enumerate((org.county_b, org.township_a, org.county_a)):
+        category = UnitCategory.objects.create(
+            scheme=assessment.w.scheme, name=f"类别{n}", sort_order=n + 1
+        )
+        CategoryMember.objects.filter(unit=unit).update(category=category)
+    with django_assert_num_queries(1):
+        assert client.get(reverse("public:survey")).status_code == 200
+    with django_assert_num_queries(2):
+        page = client.get(form_url(survey))
+    assert page.content.decode().count("<optgroup") == 4
