@@ -27,6 +27,7 @@ from .models import (
     Round,
     Scheme,
     ScoreEntry,
+    ScoreImportJob,
     SurveyResponse,
     UnitCategory,
 )
@@ -273,4 +274,23 @@ class SurveyResponseAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         """Never: an answer is kept as given."""
+        return False
+
+
+# --- score imports (helper A) -------------------------------------------------------------------
+@admin.register(ScoreImportJob)
+class ScoreImportJobAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+    """Excel imports of scores: who uploaded what into which round, and how it went. The
+    import page checks and applies the file; its job is only inspected here."""
+
+    jurisdiction_field = "round__scheme__campaign__owner_unit"
+    inspection_only = True
+    list_display = ("original_name", "round", "status", "created_by", "created_at")
+    list_filter = ("status",)
+    search_fields = ("original_name", "round__title", "created_by__name")
+    list_select_related = ("round", "created_by")
+    exclude = ("file",)  # the uploaded workbook is its uploader's alone
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        """Imports start from the import page, which checks the file."""
         return False

@@ -90,6 +90,11 @@ def score_import_view(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     context = {
         "round": round_,
+        "round_url": (
+            reverse("assessments:round-detail", args=[round_.pk])
+            if rules.can_manage_round(user, round_)
+            else ""
+        ),
         "form": form,
         "indicators": indicators,
         "evaluator_only": tuple(sources) == ("third_party",),

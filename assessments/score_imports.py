@@ -620,7 +620,7 @@ class ScoreChecker:
                 row, key, _("Points have at most two decimals (%(value)s).") % {"value": number}
             )
             return None
-        return number, (written if percent else None)
+        return number.quantize(CENT), (written if percent else None)
 
     def plan(
         self,

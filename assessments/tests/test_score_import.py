@@ -516,3 +516,48 @@ def test_an_evaluator_enters_third_party_scores_only(
     assert ScoreEntry.objects.count() == 0
     entries = [(unit, w.indicators["T1"], "80", "")]
     assert services.scores_enter(round_=assessment.scoring, actor=evaluator, entries=entries) == 1
+
+
+# --- long sheets: the worker -------------------------------------------------------------------
+def test_a_long_sheet_is_checked_and_applied_by_the_worker(
+    client: Any,
+    assessment: Assessment,
+    settings: Any,
+    monkeypatch: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """GIVEN a sheet longer than LEDGER_IMPORT_ASYNC_ROWS WHEN uploaded THEN the check is
+    enqueued for the worker once the upload commits and the page shows the progress bar;
+    the task checks it; the apply is enqueued the same way and the task enters the scores."""
+    from workbooks import tasks
+
+    settings.LEDGER_IMPORT_ASYNC_ROWS = 2
+    queued: list[tuple[str, tuple[Any, ...]]] = []
+    monkeypatch.setattr(tasks.check_import, "delay", lambda *a: queued.append(("check", a)))
+    monkeypatch.setattr(tasks.apply_import, "delay", lambda *a: queued.append(("apply", a)))
+    rows = [["单位", "指标", "得分"]] + [
+        [u, "T1", 60 + n] for n, u in enumerate(("县01", "县02", "甲县", "甲镇"))
+    ]
+    client.force_login(assessment.org.assessor)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_upload(client, assessment.scoring, workbook(*rows))
+    job = ScoreImportJob.objects.get()
+    assert job.status == "checking" and queued == [
+        ("check", ("assessments.score_imports.SCORES", job.pk))
+    ]
+    page = client.get(job_page(job)).content.decode()
+    assert 'role="progressbar"' in page and "hx-get" in page
+    partial = client.get(
+        job_page(job), headers={"HX-Request": "true", "HX-Target": "import-status"}
+    )
+    assert partial.status_code == 200 and "<html" not in partial.content.decode()
+    assert tasks.check_import(*queued[0][1]) == "checked"
+    done = client.get(job_page(job), headers={"HX-Request": "true", "HX-Target": "import-status"})
+    assert done.status_code == 204 and done["HX-Refresh"] == "true"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(job_page(job), {"action": "apply"})
+    assert queued[1] == ("apply", ("assessments.score_imports.SCORES", job.pk))
+    assert ScoreEntry.objects.count() == 0
+    assert tasks.apply_import(*queued[1][1]) == "applied"
+    assert ScoreEntry.objects.count() == 4
+    assert tasks.apply_import(*queued[1][1]) is None  # delivered twice: nothing the second time
