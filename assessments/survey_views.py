@@ -45,6 +45,8 @@ from .survey_forms import SCALE, SurveyForm
 UNITS_PER_PAGE = 100
 #: How many units without a public score the office's message names before "and N more".
 NAMED_UNITS = 10
+#: The latest comments the office's page shows (the admin lists them all).
+LATEST_COMMENTS = 20
 RATE = re.compile(r"(\d+)/(\d*)([smhd]?)")
 SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -179,7 +181,8 @@ def _unit_row(member: Any, minimum: int) -> dict[str, Any]:
 @require_GET
 def survey_manage_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The round's survey for the office: open or closed, the link to share, the answers
-    per unit with each unit's public score, and the button that computes them.
+    per unit with each unit's public score, the button that computes them, and the latest
+    comments.
 
     Queries are fixed at any number of units (``test_manage_page_query_count_is_fixed``).
     """
@@ -195,6 +198,11 @@ def survey_manage_view(request: HttpRequest, pk: int) -> HttpResponse:
         "rows": rows,
         "minimum": minimum,
         "total_answers": round_.survey_responses.count(),
+        "comments": list(
+            round_.survey_responses.exclude(comment="")
+            .select_related("unit")
+            .order_by("-submitted_at", "-pk")[:LATEST_COMMENTS]
+        ),
         "public_url": request.build_absolute_uri(reverse("public:survey-round", args=[round_.pk])),
         "accepts": accepts_answers(round_),
         "may_compute": rules.can_enter_scores(signed_in_user(request), round_),

@@ -303,6 +303,7 @@ def test_the_office_closes_opens_and_computes_through_the_page(
     client.force_login(org.assessor)
     page = client.get(manage_url(survey)).content.decode()
     assert "评价进行中" in page and 'id="survey-total">6<' in page
+    assert page.count("办事很快") == 6  # the comments, newest first
     assert form_url(survey) in page
     response = client.post(manage_url(survey, "close"), follow=True)
     assert "公众评价已关闭" in response.content.decode()
@@ -343,22 +344,23 @@ def test_manage_page_query_count_is_fixed(
     settings: Any,
     django_assert_num_queries: Any,
 ) -> None:
-    """Five units with answers or one, 13 queries: the user (the session is cached); the
+    """Five units with answers or one, 14 queries: the user (the session is cached); the
     round; the jurisdiction (supervision groups, posts, roles) and the office's roles; the
     units counted for the pages and one page of them (answers, ratings and public points by
-    subquery); the answers in the round; the navbar's unread notifications; the session
-    saved (savepoint, update, release). The rule that offers computing reuses the memos."""
+    subquery); the answers in the round counted; the latest comments with their units; the
+    navbar's unread notifications; the session saved (savepoint, update, release). The rule
+    that offers computing reuses the memos."""
     settings.SURVEY_RATE_LIMIT = "100/10m"
     org = assessment.org
     client.force_login(org.assessor)
     client.get(manage_url(survey))  # the session settles
     client.post(form_url(survey), filled(org.county_a, phone="13900000001"))
     client.force_login(org.assessor)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         assert client.get(manage_url(survey)).status_code == 200
     for n, unit in enumerate((org.county_b, org.township_a, *assessment.w.units), start=2):
         client.post(form_url(survey), filled(unit, phone=f"139000000{n:02d}"))
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         assert client.get(manage_url(survey)).status_code == 200
 
 
