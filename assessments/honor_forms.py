@@ -73,7 +73,7 @@ class HonorSubmitForm(forms.Form):
         help_text=_("What was done this month, with figures: what changed, for whom."),
         error_messages={"required": _("Say what the unit achieved.")},
     )
-    files = EvidenceField(
+    evidence = EvidenceField(
         label=_("evidence"),
         required=False,
         help_text=_(

@@ -154,7 +154,7 @@ def honor_submit_view(request: HttpRequest) -> HttpResponse:
                 month=data["month"],
                 title=data["title"],
                 text=data["text"],
-                files=data["files"],
+                files=data["evidence"],
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -236,7 +236,7 @@ def honor_submission_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
     roll = _visible_roll(user, submission.roll_id)
     form = DecideForm(request.POST)
     if not form.is_valid():
-        errors = [e for field_errors in form.errors.values() for e in field_errors]
+        errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
         return _roll_page(request, roll, errors=errors, status=422)
     try:
         decided = honor.honor_submission_decide(
@@ -433,7 +433,7 @@ def leader_lists_export_view(request: HttpRequest) -> HttpResponseBase:
     if campaign is None or not chosen:
         return HttpResponseBadRequest(
             _("The filters are not valid: %(errors)s")
-            % {"errors": "; ".join(" ".join(e) for e in form.errors.values())}
+            % {"errors": "; ".join(" ".join(str(x) for x in e) for e in form.errors.values())}
         )
     memberships = list(
         leader_memberships(

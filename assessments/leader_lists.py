@@ -161,11 +161,8 @@ def _result_entries(campaign: Campaign, year: int, unit_ids: set[int]) -> dict[i
     entries: dict[int, list[Entry]] = defaultdict(list)
     for result in rows:
         round_ = result.round
-        common = {
-            "day": _day(round_.published_at) or round_.period_end,
-            "source": round_.title,
-            "link": _page(ROUND_PAGE, round_.pk),
-        }
+        day = _day(round_.published_at) or round_.period_end
+        link = _page(ROUND_PAGE, round_.pk)
         where = _("total %(total)s, rank %(rank)d in %(category)s, tier %(tier)d") % {
             "total": result.total,
             "rank": result.rank,
@@ -179,14 +176,18 @@ def _result_entries(campaign: Campaign, year: int, unit_ids: set[int]) -> dict[i
                 if result.grade in POSITIVE_GRADES
                 else _("first tier")
             )
-            entries[result.unit_id].append(Entry(Side.POSITIVE, kind=kind, text=where, **common))
+            entries[result.unit_id].append(
+                Entry(Side.POSITIVE, day, kind, round_.title, where, link)
+            )
         if result.grade in NEGATIVE_GRADES or (result.tier == last_tier and last_tier > 1):
             kind = (
                 _("graded %(grade)s") % {"grade": result.get_grade_display()}
                 if result.grade in NEGATIVE_GRADES
                 else _("last tier")
             )
-            entries[result.unit_id].append(Entry(Side.NEGATIVE, kind=kind, text=where, **common))
+            entries[result.unit_id].append(
+                Entry(Side.NEGATIVE, day, kind, round_.title, where, link)
+            )
     return entries
 
 

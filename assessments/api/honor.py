@@ -240,7 +240,7 @@ class EntrySerializer(serializers.Serializer):
 
     day = serializers.DateField(allow_null=True)
     kind = serializers.CharField()
-    source = serializers.CharField()
+    origin = serializers.CharField(source="source", help_text="The round, the roll, the notice…")
     text = serializers.CharField()
     link = serializers.CharField()
 

@@ -54,7 +54,7 @@ def post_submission(client: Client, h: Honor, **fields: Any) -> Any:
         "month": MAY.isoformat(),
         "title": "重点项目跑出加速度",
         "text": "本月3个重点项目提前开工。",
-        "files": [pdf()],
+        "evidence": [pdf()],
         **fields,
     }
     return client.post(SUBMIT, data)
@@ -86,7 +86,7 @@ def test_the_liaison_submits_on_the_page_and_sees_it_listed(client: Client, h: H
 
 def test_bad_input_comes_back_in_chinese_and_nothing_is_saved(client: Client, h: Honor) -> None:
     client.force_login(h.org.inside)
-    response = post_submission(client, h, title="", files=[pdf(), pdf("病毒.exe")])
+    response = post_submission(client, h, title="", evidence=[pdf(), pdf("病毒.exe")])
     assert response.status_code == 422
     html = response.content.decode()
     assert "未保存" in html and "亮点" in html
@@ -213,7 +213,7 @@ def test_the_export_reads_back_as_the_roll(client: Client, h: Honor) -> None:
     client.force_login(h.office)
     response = client.get(reverse("assessments:honor-roll-export", args=[first.roll.pk]))
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    sheet: Any = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     rows = [r for r in sheet.iter_rows(values_only=True) if r and r[1] in ("乙县", "甲县", "甲镇")]
     assert [(r[0], r[1], r[2], r[4]) for r in rows] == [
         (1, "乙县", "乙县亮点", "红旗"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Model, Q
 
 from accounts.models import Membership, Notification, Post, Role, Unit
 from accounts.tests.factories import MembershipFactory, RoleAssignmentFactory, UserFactory
@@ -255,7 +257,7 @@ def test_both_forms_of_the_honor_rules_agree(h: Honor) -> None:
     HonorRoll.objects.create(campaign=other_campaign, month=MAY, status=HonorRollStatus.PUBLISHED)
     assert published.flags.count() == 0
     people = {**org.personas(), "leader": h.leader, "anonymous": AnonymousUser()}
-    pairs = [
+    pairs: list[tuple[type[Model], Callable[[Any, Any], bool], Callable[[Any], Q]]] = [
         (HonorRoll, rules.can_view_honor_roll, rules.viewable_honor_rolls_q),
         (HonorRoll, rules.can_decide_honor, rules.decidable_honor_rolls_q),
         (
@@ -326,13 +328,14 @@ def test_the_demo_publishes_a_roll_for_each_past_month_once(h: Honor) -> None:
     assert [r.month for r in rolls] == [dt.date(2022, m, 1) for m in (1, 2, 3)]
     for roll in rolls:
         assert roll.status == HonorRollStatus.PUBLISHED
-        assert roll.published_at.date() < dt.date(2022, 4, 12)
+        assert roll.published_at is not None and roll.published_at.date() < dt.date(2022, 4, 12)
         assert roll.flags.filter(colour=FlagColour.RED).count() == 1
-        places = list(
-            roll.submissions.filter(status=HonorSubmissionStatus.SELECTED).values_list(
+        places = [
+            place or 0
+            for place in roll.submissions.filter(status=HonorSubmissionStatus.SELECTED).values_list(
                 "place", flat=True
             )
-        )
+        ]
         assert sorted(places) == list(range(1, len(places) + 1)) and len(places) >= 3
         assert not roll.submissions.filter(status=HonorSubmissionStatus.SUBMITTED).exists()
     assert not Notification.objects.filter(kind=honor.KIND_HONOR).exists()

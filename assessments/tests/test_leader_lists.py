@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.db import connection
@@ -175,7 +175,7 @@ def test_the_page_filters_and_the_export_reads_back(world: Any, client: Client) 
     assert bad.status_code == 400
     response = client.get(EXPORT, {"campaign": org.campaign.pk, "leader": h.leader.pk})
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    sheet: Any = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     rows = [r for r in sheet.iter_rows(values_only=True) if r and r[1] == "甲县县长"]
     assert {(r[4], r[6]) for r in rows} == {
         ("正面清单", "登上月榜第1名"),
@@ -188,7 +188,7 @@ def test_the_page_filters_and_the_export_reads_back(world: Any, client: Client) 
     assert len(rows) == 6
     client.force_login(h.leader)  # a leader exports only their own
     own = client.get(EXPORT, {"campaign": org.campaign.pk})
-    sheet = load_workbook(io.BytesIO(b"".join(own.streaming_content))).active
+    sheet = cast(Any, load_workbook(io.BytesIO(b"".join(own.streaming_content))).active)
     assert "乙县县长" not in {r[1] for r in sheet.iter_rows(values_only=True)}
 
 
