@@ -115,12 +115,16 @@ def _job_or_404(request: HttpRequest, pk: int) -> ScoreImportJob:
 
 
 def _context(job: ScoreImportJob, form: MappingForm | None = None) -> dict[str, Any]:
-    return job_context(
+    context = job_context(
         score_imports.SCORES,
         job,
         poll_url=reverse("assessments:score-import-job", args=[job.pk]),
         form=form or MappingForm(importer=score_imports.SCORES, job=job),
     )
+    # The round's score grid is the office's page: linked for those who may enter there.
+    if rules.can_enter_scores(job.created_by, job.round):
+        context["scores_url"] = reverse("assessments:round-scores", args=[job.round_id])
+    return context
 
 
 @login_required

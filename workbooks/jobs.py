@@ -166,7 +166,7 @@ def runs_in_worker(job: AbstractImportJob) -> bool:
 
 def require_uploader(job: AbstractImportJob, actor: User) -> None:
     """Only the uploader changes a job (anyone else never even finds it)."""
-    if job.created_by_id != actor.pk:  # type: ignore[attr-defined]
+    if job.created_by_id != actor.pk:
         raise PermissionDenied(_("Only the person who uploaded the file may change its import."))
 
 
@@ -284,11 +284,11 @@ def job_remap(
         "finished_at": None,
         "processed_rows": 0,
     }
-    claimed = importer.model.objects.filter(
+    claimed = importer.model._default_manager.filter(
         pk=job.pk, status__in=(ImportStatus.CHECKED, ImportStatus.FAILED)
     ).exclude(file="")
     if hasattr(job, "created_count"):  # a job that wrote rows is never checked again
-        claimed = claimed.filter(created_count=0)
+        claimed = claimed.filter(**{"created_count": 0})
     if not claimed.update(**update):
         raise ValidationError(
             _("This import is being checked or written, or is done: upload the file again.")
@@ -351,7 +351,7 @@ def job_result(importer: Importer, job: AbstractImportJob) -> dict[str, Any]:
         "id": job.pk,
         "file_name": job.original_name,
         "status": job.status,
-        "status_label": str(job.get_status_display()),  # type: ignore[attr-defined]
+        "status_label": str(job.get_status_display()),
         "message": job.message,
         "progress": {
             "done": job_progress(importer, job) if job.running else job.processed_rows,
@@ -372,7 +372,7 @@ def job_result(importer: Importer, job: AbstractImportJob) -> dict[str, Any]:
 def job_start_apply(importer: Importer, job: AbstractImportJob, actor: User) -> bool:
     """Claim a checked, clean job for applying; False if it was not (anymore) applicable."""
     require_uploader(job, actor)
-    claimed = importer.model.objects.filter(
+    claimed = importer.model._default_manager.filter(
         pk=job.pk, status=ImportStatus.CHECKED, errors=[]
     ).update(status=ImportStatus.APPLYING, processed_rows=0)
     job.refresh_from_db()
@@ -404,7 +404,7 @@ def job_apply(importer: Importer, job: AbstractImportJob) -> Any:
     with translation.override(job.language):
         try:
             # The uploader, also when the worker applies a long sheet (no request says who).
-            context = pghistory.context(import_job=job.pk, user=job.created_by_id)  # type: ignore[attr-defined]
+            context = pghistory.context(import_job=job.pk, user=job.created_by_id)
             with transaction.atomic(), context:
                 _set_phase(importer, job, "check")
                 result = _check(importer, job, keep_all=True, progress=progress)
@@ -451,7 +451,9 @@ def uploads_purge(
     """
     cutoff = (now or timezone.now()) - timedelta(days=keep_days)
     finished = (ImportStatus.APPLIED, ImportStatus.FAILED, ImportStatus.CHECKED)
-    stale = model.objects.filter(created_at__lt=cutoff, status__in=finished).exclude(file="")
+    stale = model._default_manager.filter(created_at__lt=cutoff, status__in=finished).exclude(
+        file=""
+    )
     purged = 0
     for job in stale.only("pk", "file", "status").iterator():
         name = job.file.name or ""
@@ -462,7 +464,7 @@ def uploads_purge(
                 message=_("The uploaded file expired before it was applied."),
                 finished_at=timezone.now(),
             )
-        if model.objects.filter(pk=job.pk, file=name, status=job.status).update(**changes):
+        if model._default_manager.filter(pk=job.pk, file=name, status=job.status).update(**changes):
             job.file.storage.delete(name)
             purged += 1
     return purged

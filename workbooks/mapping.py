@@ -225,7 +225,7 @@ def find_header(
     fileobj: IO[bytes],
     *,
     is_header: Callable[[Sequence[Any]], bool],
-    columns: Callable[[Sequence[Any], list[Sequence[Any]]], list[SheetColumn]],
+    columns: Callable[[Sequence[Any], Sequence[Sequence[Any]]], list[SheetColumn]],
 ) -> tuple[int | None, list[SheetColumn]]:
     """The header row's number (the first of the first rows ``is_header`` accepts) and its
     ``columns(header_cells, sample_rows)``, read from the first rows only."""

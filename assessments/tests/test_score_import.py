@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import openpyxl
 import pytest
@@ -44,7 +44,7 @@ def media(settings: Any, tmp_path: Path) -> Path:
 @pytest.fixture
 def evaluator(assessment: Assessment) -> User:
     """A third-party evaluator over the city (the campaign's owner unit)."""
-    user = UserFactory(username="evaluator", name="第三方评估机构")
+    user = cast(User, UserFactory(username="evaluator", name="第三方评估机构"))
     RoleAssignmentFactory(user=user, role=Role.EVALUATOR, scope=assessment.org.city)
     return user
 
@@ -561,3 +561,32 @@ def test_a_long_sheet_is_checked_and_applied_by_the_worker(
     assert tasks.apply_import(*queued[1][1]) == "applied"
     assert ScoreEntry.objects.count() == 4
     assert tasks.apply_import(*queued[1][1]) is None  # delivered twice: nothing the second time
+
+
+def test_old_uploads_are_purged_and_an_unapplied_preview_expires(
+    client: Any, assessment: Assessment, settings: Any
+) -> None:
+    """GIVEN a checked preview and an applied job older than the keeping time WHEN the purge
+    task runs THEN both files are deleted, the jobs stay, the preview can no longer be
+    applied; running it again deletes nothing."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from workbooks import tasks
+
+    client.force_login(assessment.org.assessor)
+    for _n in range(2):
+        post_upload(client, assessment.scoring, THIRD_PARTY)
+    applied, preview = ScoreImportJob.objects.order_by("pk")
+    client.post(job_page(applied), {"action": "apply"})
+    old = timezone.now() - dt.timedelta(days=settings.LEDGER_IMPORT_KEEP_DAYS + 1)
+    ScoreImportJob.objects.update(created_at=old)
+    names = [job.file.name for job in ScoreImportJob.objects.all()]
+    assert tasks.purge_import_uploads() == 2
+    assert tasks.purge_import_uploads() == 0
+    applied.refresh_from_db()
+    preview.refresh_from_db()
+    assert applied.status == "applied" and not applied.file
+    assert preview.status == "failed" and not preview.can_apply
+    assert not any((Path(settings.MEDIA_ROOT) / name).exists() for name in names)
