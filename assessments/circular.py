@@ -141,9 +141,9 @@ def _movers(results: list[Result]) -> tuple[str, str]:
     def names(rows: list[Result]) -> str:
         return "、".join(f"{r.unit_name}（{movement_text(r.movement)}）" for r in rows)
 
-    moved = [r for r in results if r.movement]
-    up = sorted((r for r in moved if r.movement > 0), key=lambda r: (-r.movement, r.unit_code))
-    down = sorted((r for r in moved if r.movement < 0), key=lambda r: (r.movement, r.unit_code))
+    moved = [(r.movement, r) for r in results if r.movement]
+    up = [r for m, r in sorted(moved, key=lambda x: (-x[0], x[1].unit_code)) if m > 0]
+    down = [r for m, r in sorted(moved, key=lambda x: (x[0], x[1].unit_code)) if m < 0]
     return names(up[:MOVERS]), names(down[:MOVERS])
 
 

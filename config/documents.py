@@ -162,7 +162,7 @@ def page_numbers(doc: DocumentObject) -> None:
     """ "— 1 —" centred in the footer of every page, in 4号 (a PAGE field between dashes)."""
     footer = doc.sections[0].footer
     paragraph = footer.paragraphs[0] if footer.paragraphs else footer.add_paragraph()
-    paragraph.alignment = CENTER  # type: ignore[assignment]
+    paragraph.alignment = CENTER
 
     def run(text: str = "") -> None:
         r = paragraph.add_run(text)

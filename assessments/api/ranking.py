@@ -207,6 +207,7 @@ class _FilteredView(ServiceErrorsMixin, generics.GenericAPIView):
     filter_backends = (DjangoFilterBackend,)
     pagination_class = None
     schema = FilteredObjectSchema()
+    filterset_class: Any  # each view's
 
     def get_queryset(self) -> QuerySet[Result]:
         """Nothing to filter: the filterset only validates the parameters."""

@@ -328,8 +328,12 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(org: Any) -> None:
 def read_export(client: Client, round_: Round) -> list[list[Any]]:
     response = client.get(reverse("assessments:round-export", args=[round_.pk]))
     assert response.status_code == 200
-    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))  # type: ignore[attr-defined]
-    return [list(row) for row in book.active.iter_rows(values_only=True)]
+    return [list(row) for row in sheet(response).iter_rows(values_only=True)]
+
+
+def sheet(response: Any) -> Any:
+    """The first sheet of a downloaded workbook."""
+    return load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
 
 
 def test_the_export_agrees_with_the_page_to_the_point(published: Published) -> None:
@@ -374,8 +378,7 @@ def test_the_export_writes_a_formula_like_name_as_text_and_prints_on_a4_landscap
     response = client_for(published.org.assessor).get(
         reverse("assessments:round-export", args=[published.round.pk])
     )
-    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))  # type: ignore[attr-defined]
-    ws = book.active
+    ws = sheet(response)
     cell = next(c for row in ws.iter_rows() for c in row if c.value == "=HYPERLINK(1)")
     assert cell.data_type == "s" and cell.quotePrefix
     assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$3:$3"

@@ -143,7 +143,7 @@ def test_the_trend_of_a_unit_and_of_the_categories(published: Published) -> None
     data = client.get(TREND, {"scheme": published.round.scheme_id}).json()
     q2_points = [p for p in data["points"] if p["round"] == published.round.pk]
     counties = [r.total for r in published.results() if r.category_name == "县（市、区）"]
-    average = (sum(counties) / len(counties)).quantize(Decimal("0.01"))
+    average = (Decimal(sum(counties)) / len(counties)).quantize(Decimal("0.01"))
     assert Decimal(q2_points[0]["total"]) == average and q2_points[0]["count"] == 4
 
 

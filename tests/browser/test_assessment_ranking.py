@@ -62,8 +62,8 @@ def test_the_office_reads_the_ranking_dashboard_and_circular(
 
     with page.expect_download() as excel:
         page.get_by_role("link", name="导出Excel").click()
-    book = load_workbook(io.BytesIO(Path(excel.value.path()).read_bytes()))
-    names = [row[4] for row in book.active.iter_rows(min_row=4, values_only=True)]
+    ws: Any = load_workbook(io.BytesIO(Path(excel.value.path()).read_bytes())).active
+    names = [row[4] for row in ws.iter_rows(min_row=4, values_only=True)]
     assert names == [
         r.unit_name for r in Result.objects.filter(round=round_).order_by("category_id", "rank")
     ]
