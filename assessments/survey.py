@@ -38,8 +38,8 @@ from tasks_ledger.models import TEXT_MAX
 from tasks_ledger.services import checked_text
 
 from . import rules
-from .models import CategoryMember, Round, RoundStatus, ScoreEntry, Source, SurveyResponse
-from .services import _lock_round, _refuse_frozen, _require
+from .models import CategoryMember, Round, ScoreEntry, Source, SurveyResponse
+from .services import ScoreSpec, _lock_round, _refuse_frozen, _require, scores_enter
 
 #: The four counts an answer rates, in the order the page asks them.
 RATINGS = ("attitude", "efficiency", "conduct", "overall")
@@ -186,16 +186,13 @@ def _points(max_points: Decimal, total: int, count: int) -> Decimal:
 @transaction.atomic
 def public_scores_compute(*, round_: Round, actor: User) -> PublicScores:
     """Score every indicator of the public source for every assessed unit from its answers
-    in the round, in two statements (the answers aggregated per unit, the scores written in
-    one upsert); units with fewer than ``SURVEY_MIN_RESPONSES`` answers get none. Refused
-    once the round is published, and outside scoring like every score entry."""
-    round_ = _lock_round(round_)
-    _refuse_frozen(round_)
-    if round_.status != RoundStatus.SCORING:
-        raise ValidationError(_("Scores are entered while the round is being scored."))
+    in the round: the answers aggregated per unit in one query, the scores written through
+    :func:`.services.scores_enter` (one upsert, and its refusals: a published round, a round
+    not being scored). Units with fewer than ``SURVEY_MIN_RESPONSES`` answers get none."""
+    round_ = Round.objects.select_related("scheme__campaign__owner_unit").get(pk=round_.pk)
     _require(
-        rules.can_enter_scores(actor, round_),
-        _("Only the assessment office over the campaign enters scores."),
+        rules.can_manage_survey(actor, round_),
+        _("Only the assessment office over the campaign manages its public survey."),
     )
     indicators = list(round_.scheme.indicators.filter(source=Source.PUBLIC))
     if not indicators:
@@ -215,7 +212,7 @@ def public_scores_compute(*, round_: Round, actor: User) -> PublicScores:
             total=Sum(F("attitude") + F("efficiency") + F("conduct") + F("overall")),
         )
     }
-    entries: list[ScoreEntry] = []
+    entries: list[ScoreSpec] = []
     too_few: list[tuple[Unit, int]] = []
     for member in members:
         answers, total = counts.get(member.unit_id, (0, 0))
@@ -228,23 +225,11 @@ def public_scores_compute(*, round_: Round, actor: User) -> PublicScores:
             "mean": mean,
         }
         entries += [
-            ScoreEntry(
-                round=round_,
-                unit=member.unit,
-                indicator=indicator,
-                points=_points(indicator.max_points, total, answers),
-                comment=comment,
-                assessor=actor,
-            )
+            (member.unit, indicator, _points(indicator.max_points, total, answers), comment)
             for indicator in indicators
         ]
-    ScoreEntry.objects.bulk_create(
-        entries,
-        update_conflicts=True,
-        unique_fields=["round", "unit", "indicator"],
-        update_fields=["points", "comment", "assessor", "entered_at"],
-    )
-    return PublicScores(written=len(entries), minimum=minimum, too_few=too_few)
+    written = scores_enter(round_=round_, actor=actor, entries=entries)
+    return PublicScores(written=written, minimum=minimum, too_few=too_few)
 
 
 # --- the demo ------------------------------------------------------------------------------

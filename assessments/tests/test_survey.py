@@ -294,11 +294,12 @@ def test_computing_is_set_based(
     public indicators, the members, the answers aggregated, the upsert (and the rule's)."""
     org = assessment.org
     answers(survey, org.county_a, [(4, 4, 4, 4)] * 5)
-    # The round locked; the actor's supervision groups, posts and roles (twice: the
-    # jurisdiction and the office); the public indicators; the answers aggregated per unit;
-    # the members; the upsert; and the savepoint around it all.
+    # The round; the actor's supervision groups, posts and roles (twice: the jurisdiction
+    # and the office); the public indicators; the answers aggregated per unit; the members;
+    # then scores_enter: the round locked, the units assessed, the upsert; two savepoints
+    # (each opened and released).
     actor = User.objects.get(pk=org.assessor.pk)
-    with django_assert_max_num_queries(11) as one:
+    with django_assert_max_num_queries(15) as one:
         public_scores_compute(round_=survey, actor=actor)
     for n, unit in enumerate((org.county_b, org.township_a, *assessment.w.units), start=1):
         answers(survey, unit, [(4, 4, 4, 4)] * 5, start=10 * n)
