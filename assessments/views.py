@@ -58,6 +58,7 @@ from .models import (
     Round,
     RoundStatus,
     Scheme,
+    SchemeStatus,
     ScoreEntry,
     Source,
     UnitCategory,
@@ -237,21 +238,23 @@ def scheme_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         grouped.items(),
         key=lambda pair: (pair[0] is None, pair[0].sort_order if pair[0] else 0, str(pair[0])),
     )
-    weights = [(source.label, scheme.weight_of(source.value)) for source in Source]
     points: defaultdict[str, Decimal] = defaultdict(Decimal)
     for indicator in indicators:
         points[indicator.source] += indicator.max_points
+    weights = [
+        (source.label, scheme.weight_of(source.value), points[source.value]) for source in Source
+    ]
     context = {
         "scheme": scheme,
         "weights": weights,
         "weights_ok": scheme.weights_total == 100,
-        "source_points": [(source.label, points[source.value]) for source in Source],
         "groups": groups,
         "categories": scheme.categories.annotate(member_count=Count("members")),
         "bands": scheme.bands.all(),
         "linkages": scheme.linkages.all(),
         "rounds": scheme.rounds.order_by("-period_start"),
-        "may_activate": scheme.status == "draft" and rules.can_manage_scheme(user, scheme),
+        "may_activate": scheme.status == SchemeStatus.DRAFT
+        and rules.can_manage_scheme(user, scheme),
         "admin_url": reverse("admin:assessments_scheme_change", args=[scheme.pk])
         if user.is_staff
         else "",
