@@ -24,7 +24,7 @@ from ..circular import MASTHEAD, circular_context, circular_docx
 from ..models import Deduction, DeductionStatus, Grade, Result
 from ..selectors import tier_label
 from .conftest import Assessment
-from .test_publication import Published, client_for, make_ranked, publish_world
+from .test_publication import Published, client_for, make_ranked, publish_world, read_export
 
 pytestmark = pytest.mark.django_db
 
@@ -163,3 +163,31 @@ def test_an_archived_round_keeps_its_circular(published: Published) -> None:
     published.round.refresh_from_db()
     assert circular_context(published.round) == before
     assert Result.objects.filter(round=published.round).count() == 5
+
+
+def test_the_ranking_page_circular_and_excel_agree_to_the_point(published: Published) -> None:
+    """GIVEN Q2 published WHEN the office reads the ranking page, the circular and the Excel
+    THEN the headline, each category's tier lists and each grade's count are the same in all
+    three."""
+    client = client_for(published.org.assessor)
+    rows = read_export(client, published.round)
+    html = client.get(reverse("assessments:round-ranking", args=[published.round.pk]))
+    page = html.content.decode()
+    words = circular_context(published.round)
+    data = rows[3:]
+    assert f"共考核{len(data)}家单位，其中{words.with_deductions}家单位存在扣分" in rows[1][0]
+    assert f'data-figure="assessed">{words.assessed}<' in page
+    assert f'data-figure="with_deductions">{words.with_deductions}<' in page
+    assert sum(1 for row in data if row[10]) == words.with_deductions
+    tiers: dict[str, dict[str, list[str]]] = {}
+    for row in data:
+        tiers.setdefault(row[1], {}).setdefault(row[12], []).append(row[4])
+    for section in words.categories:
+        name = section.heading.split("）", 1)[1].rsplit("（共", 1)[0]
+        assert {t.label: list(t.names) for t in section.tiers} == tiers[name]
+        for label, names in tiers[name].items():
+            assert f"<strong>{label}</strong>" in page and "、".join(names) in page
+    for grade, label in Grade.choices:
+        count = sum(1 for row in data if row[11] == label)
+        assert f"{label}{count}家" in words.grades
+        assert f'data-grade="{grade}">{count}<' in page
