@@ -292,6 +292,14 @@ def _half(value: float, top: int) -> Decimal:
     return halves / 2
 
 
+def round_title(cal: DemoCalendar, quarter: Quarter) -> str:
+    """``2026年第一季度`` (the circular says 关于…能力作风建设考核结果的通报); a campaign across
+    two years counts its own quarters: ``2026—2027年度第二季度``."""
+    first, last = cal.start.year, cal.end.year
+    years = f"{first}年" if first == last else f"{first}—{last}年度"
+    return years + quarter.title
+
+
 @dataclass
 class Quarter:
     """One quarter of the campaign's year and the days of its round's events."""
@@ -485,7 +493,7 @@ class _Builder:
                 actor=office,
                 kind=RoundKind.QUARTERLY,
                 quarter=n,
-                title=f"{self.cal.year}年{quarter.title}能力作风建设考核评价",
+                title=round_title(self.cal, quarter),
                 period_start=quarter.start,
                 period_end=quarter.end,
                 appeal_until=quarter.appeal_until,
@@ -727,8 +735,11 @@ def build_assessments(world: DemoWorld) -> None:
 
 def build_honor_rolls(world: DemoWorld) -> None:
     """A published honor roll (创先争优月榜) for every month of the campaign before the as-of
-    date's; months that have one are left as they are."""
-    rolls = honor.demo_honor_rolls(campaign_of(world), as_of=world.as_of, seed=HONOR_SEED)
+    date's, unless the campaign has rolls already (a run on a later day writes nothing)."""
+    campaign = campaign_of(world)
+    if HonorRoll.objects.filter(campaign=campaign).exists():
+        return
+    rolls = honor.demo_honor_rolls(campaign, as_of=world.as_of, seed=HONOR_SEED)
     if rolls:
         world.note(HonorRoll, len(rolls))
 

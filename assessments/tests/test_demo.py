@@ -12,6 +12,7 @@ the first quarter past).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,11 +24,12 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from accountability.models import AccountabilityMeasure, Exemption, ExemptionStatus
-from accounts.demo import ASSESSED_CODES
+from accounts.demo import ASSESSED_CODES, DemoCalendar
 from accounts.models import Unit
 from tasks_ledger.tests.test_demo import campaign, end_of_yesterday, seed
 
 from .. import demo
+from ..circular import circular_context
 from ..daily import daily_figures
 from ..models import (
     Appeal,
@@ -97,6 +99,10 @@ def assert_the_reports_first_quarter() -> None:
     codes = set(results.values_list("unit_code", flat=True))
     assert codes == set(ASSESSED_CODES) - set(demo.JOINED_IN_Q2)
     assert Unit.objects.filter(code__in=codes, under_special_assessment=True).count() == 87
+    # Circulated: the circular's headline says the report's figures.
+    circular = circular_context(q1)
+    assert circular.issue == "第1期" and (circular.assessed, circular.with_deductions) == (87, 46)
+    assert "共考核87家单位，其中46家单位存在不同程度扣分" in circular.headline
     # Every deduction has its reason; one more unit's only deduction was reversed on appeal.
     deductions = Deduction.objects.filter(round=q1)
     assert not deductions.filter(reason="").exists()
@@ -344,3 +350,29 @@ class TestMay:
         before = (Deduction.objects.count(), SurveyResponse.objects.count())
         seed(MAY)
         assert (Deduction.objects.count(), SurveyResponse.objects.count()) == before
+
+
+@pytest.mark.parametrize(
+    ("as_of", "first", "titles"),
+    [
+        (DECEMBER, (dt.date(2026, 2, 13), dt.date(2026, 3, 31)), "2026年第{}季度"),
+        (
+            dt.date(2027, 1, 5),
+            (dt.date(2026, 10, 15), dt.date(2026, 11, 30)),
+            "2026—2027年度第{}季度",
+        ),
+    ],
+)
+def test_quarters_follow_the_campaigns_calendar(
+    as_of: dt.date, first: tuple[dt.date, dt.date], titles: str
+) -> None:
+    """The first quarter starts at the campaign's launch; the quarters follow one another to
+    the campaign's last day; a campaign across two years names both."""
+    cal = DemoCalendar.for_date(as_of)
+    quarters = demo.quarters(cal)
+    assert (quarters[0].start, quarters[0].end) == first == (cal.start, first[1])
+    assert quarters[-1].end == cal.end
+    for before, after in itertools.pairwise(quarters):
+        assert after.start == before.end + dt.timedelta(days=1)
+    names = "一二三四"
+    assert [demo.round_title(cal, q) for q in quarters] == [titles.format(n) for n in names]
