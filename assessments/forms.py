@@ -123,6 +123,8 @@ class ScoreForm(forms.Form):
         widget=forms.Textarea(attrs=TEXTAREA),
     )
     evidence = EvidenceField(label=_("add evidence"), required=False)
+    #: When the page was opened: a score someone else saved after it is not overwritten.
+    opened_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, entry: ScoreEntry, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

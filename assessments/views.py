@@ -542,7 +542,7 @@ def _changed_since(entry: ScoreEntry | None, opened: Any, user: User) -> bool:
 
 def _changed_message(entry: Any) -> str:
     return _(
-        "%(who)s saved %(points)s here after you opened the grid; reload the page to see it "
+        "%(who)s saved %(points)s here after you opened this page; reload the page to see it "
         "before changing it."
     ) % {"who": entry.assessor or _("someone else"), "points": entry.points}
 
@@ -619,11 +619,17 @@ def score_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST if posting else None,
         request.FILES if posting else None,
         entry=entry,
-        initial={"points": entry.points, "comment": entry.comment},
+        initial={
+            "points": entry.points,
+            "comment": entry.comment,
+            "opened_at": timezone.now().isoformat(),
+        },
     )
     if posting:
         refuse_unless(ROUND_ACTIONS, "enter_scores", user, entry.round)
-        if form.is_valid():
+        if form.is_valid() and _changed_since(entry, form.cleaned_data["opened_at"], user):
+            form.add_error("points", _changed_message(entry))
+        elif form.is_valid():
             try:
                 services.score_update(
                     entry=entry,

@@ -472,6 +472,12 @@ def test_a_score_takes_a_comment_and_evidence(assessment: Assessment) -> None:
     assert _client(a.org.outsider).get(download).status_code == 404
     response = client.post(url, {"points": "101", "comment": ""})
     assert response.status_code == 422 and "确保该值小于或等于100.00" in _text(response)
+    ScoreEntry.objects.filter(pk=entry.pk).update(assessor=a.org.admin)
+    stale = {"points": "70", "comment": "", "opened_at": "2022-07-10T09:00:00+08:00"}
+    response = client.post(url, stale)
+    assert response.status_code == 422 and "市管理员在您打开本页后保存了" in _text(response)
+    entry.refresh_from_db()
+    assert entry.points == Decimal(85)
 
 
 def _not_a_pdf() -> Any:
@@ -720,7 +726,7 @@ def test_a_score_saved_by_someone_else_meanwhile_is_not_overwritten(
     client = _client(a.org.assessor)
     response = client.post(_grid(a), data)
     assert response.status_code == 422
-    assert "市管理员在您打开评分表后保存了 33.00" in _text(response)
+    assert "市管理员在您打开本页后保存了 33.00" in _text(response)
     assert ScoreEntry.objects.filter(round=a.scoring).count() == 1
     ScoreEntry.objects.filter(round=a.scoring).update(assessor=a.org.assessor)
     response = client.post(_grid(a), {**data, cell_name(a.org.county_a.pk, d1.pk): "33"})
