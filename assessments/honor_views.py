@@ -83,7 +83,7 @@ def _submit_units(user: User, campaign: Campaign) -> QuerySet[Unit]:
 @require_GET
 def honor_roll_list_view(request: HttpRequest) -> HttpResponse:
     """The campaign's months, newest first: each month's roll (published for everyone, the
-    office's drafts too), and the highlights the caller's units submitted."""
+    office's drafts too), and the highlights and flags of the caller's units."""
     user = signed_in_user(request)
     campaign, campaigns = _campaign(request, user)
     context: dict[str, Any] = {"campaign": campaign, "campaigns": campaigns, "months": []}
@@ -98,10 +98,24 @@ def honor_roll_list_view(request: HttpRequest) -> HttpResponse:
             .order_by("-submitted_at", "-pk")
         ):
             own.setdefault(submission.roll.month, []).append(submission)
+        flags: dict[date, list[HonorFlag]] = {}
+        for flag in (
+            HonorFlag.objects.filter(
+                rules.viewable_honor_rolls_q(user, "roll"), roll__campaign=campaign, unit__in=units
+            )
+            .select_related("unit", "roll")
+            .order_by("-colour", "unit__path")
+        ):
+            flags.setdefault(flag.roll.month, []).append(flag)
         months = honor.campaign_months(campaign, until=today)
         context.update(
             months=[
-                (honor.month_label(month), rolls.get(month), own.get(month, []))
+                (
+                    honor.month_label(month),
+                    rolls.get(month),
+                    own.get(month, []),
+                    flags.get(month, []),
+                )
                 for month in reversed(months)
                 if month in rolls or month in own or month == honor.month_start(today)
             ],

@@ -161,6 +161,10 @@ def test_the_office_selects_flags_and_publishes_on_the_page(client: Client, h: H
     assert page.status_code == 200 and not page.context["may_decide"]
     assert "信访积案清仓见底" in html and "蓝旗" in html and "推进滞后" in html
     assert "乙县亮点" in html  # its own, not selected
+    listed = client.get(LIST).content.decode()  # its month shows its own blue flag
+    assert "蓝旗" in listed and "推进滞后" in listed
+    client.force_login(h.org.inside)
+    assert "推进滞后" not in client.get(LIST).content.decode()  # 乙县's flag, not on 甲县's list
 
 
 def test_a_published_roll_refuses_every_change_on_the_page(client: Client, h: Honor) -> None:
