@@ -32,6 +32,7 @@ from django.db.models import (
     When,
     prefetch_related_objects,
 )
+from django.forms import ChoiceField
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -503,10 +504,10 @@ def appeal_queue_view(request: HttpRequest) -> HttpResponse:
     filterset = AppealFilterSet(request.GET, queryset=appeals, request=request)
     for name, form_field in filterset.form.fields.items():
         form_field.widget.attrs["class"] = "form-select form-select-sm"
-        if hasattr(form_field, "empty_label"):
-            form_field.empty_label = _("All")
-        elif getattr(form_field, "choices", None):
-            form_field.choices = [("", _("All")), *[c for c in form_field.choices if c[0]]]
+        if isinstance(form_field, ChoiceField):
+            form_field.empty_label = _("All")  # type: ignore[attr-defined]
+            # The widget kept the declared field's choices ("---------"): give it this one's.
+            form_field.widget.choices = form_field.choices
         form_field.widget.attrs["aria-label"] = str(form_field.label or name)
     rows = (
         filterset.qs.order_by("waiting", "-filed_at", "-pk")

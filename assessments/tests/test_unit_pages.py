@@ -462,3 +462,9 @@ def test_the_units_round_costs_the_same_whatever_its_deductions(
         if n % 2:
             Appeal.objects.create(deduction=deduction, reasons="不服", filed_by=a.org.inside)
     assert queries() == few <= 20
+
+
+def test_the_queue_filters_say_all_in_words(client: Any, assessment: Assessment) -> None:
+    text = page(client, assessment.org.assessor, "appeal-queue").content.decode()
+    assert "---------" not in text and text.count(">全部</option>") == 3
+    assert client.get(reverse("assessments:appeal-queue") + "?status=bogus").status_code == 200
