@@ -71,6 +71,13 @@ def world(assessment: Assessment) -> Iterator[dict[str, Any]]:
         yield {"mine": mine, "second": second, "theirs": theirs}
 
 
+def queries(client: Any, url: str) -> int:
+    """How many queries a GET of ``url`` runs (answered with 200)."""
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
 def page(client: Any, user: Any, name: str, *args: Any, query: str = "") -> Any:
     client.force_login(user)
     return client.get(reverse(f"assessments:{name}", args=args) + query)
@@ -298,21 +305,16 @@ def test_the_queue_lists_pending_first_with_a_fixed_number_of_queries(
     client.force_login(a.org.assessor)
     url = reverse("assessments:appeal-queue")
 
-    def queries() -> int:
-        with CaptureQueriesContext(connection) as captured:
-            assert client.get(url).status_code == 200
-        return len(captured)
-
     # Session and user; jurisdiction (groups, posts, roles) and the office's roles; the
     # filter's round and unit choices; the count to decide; the page's count and rows.
-    few = queries()
+    few = queries(client, url)
     for n in range(5):
         Appeal.objects.create(
             deduction=world["second"] if n == 0 else a.deduct(a.review, a.org.county_a, "1"),
             reasons=f"理由{n}",
             filed_by=a.org.inside,
         )
-    assert queries() == few <= 16
+    assert queries(client, url) == few <= 16
     text = client.get(url).content.decode()
     assert text.index("已按期反馈") < text.index("乙县不服")
     assert "6 件待你决定" in text
@@ -448,20 +450,15 @@ def test_the_units_round_costs_the_same_whatever_its_deductions(
     client.force_login(a.org.inside)
     url = reverse("assessments:unit-round", args=[a.review.pk])
 
-    def queries() -> int:
-        with CaptureQueriesContext(connection) as captured:
-            assert client.get(url).status_code == 200
-        return len(captured)
-
     # Session and user; jurisdiction and the office's roles; the round; the unit; the
     # indicators; the scores; the deductions with their appeals; the result is not read
     # before publication; the menu.
-    few = queries()
+    few = queries(client, url)
     for n in range(5):
         deduction = a.deduct(a.review, a.org.county_a, "1")
         if n % 2:
             Appeal.objects.create(deduction=deduction, reasons="不服", filed_by=a.org.inside)
-    assert queries() == few <= 20
+    assert queries(client, url) == few <= 20
 
 
 def test_the_queue_filters_say_all_in_words(client: Any, assessment: Assessment) -> None:
