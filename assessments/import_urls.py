@@ -9,5 +9,10 @@ from . import import_views
 
 urlpatterns = [
     path("rounds/<int:pk>/import/", import_views.score_import_view, name="score-import"),
+    path(
+        "rounds/<int:pk>/import/template/",
+        import_views.score_import_template_view,
+        name="score-import-template",
+    ),
     path("score-imports/<int:pk>/", import_views.score_import_job_view, name="score-import-job"),
 ]

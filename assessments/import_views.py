@@ -9,6 +9,7 @@ may not import into it gets the 403 page saying why.
 
 from __future__ import annotations
 
+import tempfile
 from typing import Any
 
 from django import forms
@@ -17,12 +18,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.views import signed_in_user
+from tasks_ledger.excel_views import xlsx_response
 from workbooks.forms import MappingForm, workbook_field
 from workbooks.safety import ImportRefused
 from workbooks.views import job_context, job_page
@@ -102,6 +105,20 @@ def score_import_view(request: HttpRequest, pk: int) -> HttpResponse:
         "max_mb": settings.LEDGER_IMPORT_MAX_BYTES // 2**20,
     }
     return render(request, "assessments/import_form.html", context, status=status)
+
+
+@login_required
+@require_GET
+def score_import_template_view(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """A sheet to fill in for the round: its assessed units, a column per indicator the user
+    scores (it imports back as it is)."""
+    round_ = _round(request, pk)
+    stream = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    score_imports.write_template(stream, round_=round_, user=signed_in_user(request))
+    stream.seek(0)
+    return xlsx_response(
+        stream, _("%(round)s scores.xlsx") % {"round": round_.title}, f"scores_{round_.pk}.xlsx"
+    )
 
 
 def _job_or_404(request: HttpRequest, pk: int) -> ScoreImportJob:

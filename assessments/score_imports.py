@@ -36,10 +36,12 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import translation
+from django.utils.functional import lazystr
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.models import Unit, User
+from tasks_ledger.exports import Column, write_register
 from tasks_ledger.models import TEXT_MAX
 from workbooks import jobs
 from workbooks.checking import CheckOutcome, Problem, Progress, rows_message
@@ -776,6 +778,51 @@ class ScoreImporter(jobs.Importer):
 
 
 SCORES = ScoreImporter()
+
+
+# --- the template -----------------------------------------------------------------------------
+def template_columns(indicators: Sequence[Indicator]) -> list[Column]:
+    """The template's columns: number, unit code, unit, category, one column per indicator
+    the uploader scores, and a comment; each reads back as its field (单位代码 as the unit)."""
+    return [
+        Column("serial", pgettext_lazy("excel column", "No."), 6, "code"),
+        Column("unit_code", pgettext_lazy("excel column", "unit code"), 12, "code"),
+        Column("unit_name", pgettext_lazy("excel column", "unit"), 26),
+        Column("category", pgettext_lazy("excel column", "category"), 16),
+        *(
+            Column(f"{INDICATOR}{i.code}", lazystr(_indicator_label(i)), 16, "money")
+            for i in indicators
+        ),
+        Column("comment", pgettext_lazy("score import", "comment"), 30),
+    ]
+
+
+def write_template(stream: IO[bytes], *, round_: Round, user: User) -> int:
+    """A sheet to fill in: one row per unit assessed in the round (by category), one column
+    per indicator ``user`` scores; it imports back as it is. Returns the units listed."""
+    indicators = [
+        i
+        for i in Indicator.objects.filter(scheme_id=round_.scheme_id).order_by("sort_order", "code")
+        if i.source in rules.importable_sources(user, round_) and not i.metric
+    ]
+    members = (
+        CategoryMember.objects.filter(scheme_id=round_.scheme_id)
+        .select_related("unit", "category")
+        .order_by("category__sort_order", "category_id", "unit__path")
+    )
+    blanks = [None] * len(indicators)
+    return write_register(
+        stream,
+        sheet=str(_("Scores")),
+        title=_("%(round)s: scores") % {"round": round_.title},
+        subtitle=_(
+            "Write each unit's points under its indicator (a number, or a percentage of the "
+            "maximum); leave a cell blank for no score. Keep the header row as it is."
+        ),
+        columns=template_columns(indicators),
+        rows=members.iterator(),
+        values=lambda m, n: [n, m.unit.code, m.unit.name, m.category.name, *blanks, ""],
+    )
 
 
 # --- the steps ------------------------------------------------------------------------------

@@ -582,7 +582,7 @@ def test_old_uploads_are_purged_and_an_unapplied_preview_expires(
     client.post(job_page(applied), {"action": "apply"})
     old = timezone.now() - dt.timedelta(days=settings.LEDGER_IMPORT_KEEP_DAYS + 1)
     ScoreImportJob.objects.update(created_at=old)
-    names = [job.file.name for job in ScoreImportJob.objects.all()]
+    names = [job.file.name or "" for job in ScoreImportJob.objects.all()]
     assert tasks.purge_import_uploads() == 2
     assert tasks.purge_import_uploads() == 0
     applied.refresh_from_db()
@@ -590,3 +590,30 @@ def test_old_uploads_are_purged_and_an_unapplied_preview_expires(
     assert applied.status == "applied" and not applied.file
     assert preview.status == "failed" and not preview.can_apply
     assert not any((Path(settings.MEDIA_ROOT) / name).exists() for name in names)
+
+
+def test_the_template_lists_the_units_and_imports_back(
+    client: Any, assessment: Assessment, evaluator: User
+) -> None:
+    """GIVEN the evaluator WHEN they download the round's sheet THEN it lists every assessed
+    unit with its code and a column for T1 only; filled in and uploaded, it imports as is."""
+    client.force_login(evaluator)
+    url = reverse("assessments:score-import-template", args=[assessment.scoring.pk])
+    response = client.get(url)
+    assert response.status_code == 200
+    wb = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    ws: Any = wb.active
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    header = next(i for i, row in enumerate(rows) if row and row[0] == "序号")
+    assert rows[header][1:] == ["单位代码", "单位", "类别", "T1 第三方评估", "备注"]
+    units = [row[2] for row in rows[header + 1 :]]
+    assert sorted(units) == sorted(["县01", "县02", "甲县", "甲镇", "乙县"])
+    for row in ws.iter_rows(min_row=header + 2):
+        row[4].value = 75
+    out = io.BytesIO()
+    wb.save(out)
+    post_upload(client, assessment.scoring, out.getvalue())
+    job = ScoreImportJob.objects.get()
+    assert job.errors == [] and job.plan["create"] == 5
+    client.force_login(assessment.org.inside)
+    assert client.get(url).status_code == 403
