@@ -175,7 +175,7 @@ def test_the_office_sees_every_category_ranked_with_headline_tiers_and_movement(
     # Links to the circular and the export.
     assert reverse("assessments:round-circular", args=[published.round.pk]) in html
     assert reverse("assessments:round-export", args=[published.round.pk]) in html
-    assert reverse("assessments:round-detail", args=[published.round.pk]) in html
+    assert f'href="{reverse("assessments:round-detail", args=[published.round.pk])}"' in html
 
 
 def test_before_publication_a_unit_sees_only_its_own_result(assessment: Assessment) -> None:
@@ -210,7 +210,7 @@ def test_after_publication_everyone_sees_their_jurisdiction_and_the_round_headli
     )
     assert sorted(page_rows(html)) == ["甲县", "甲镇"]
     assert 'data-figure="assessed">5<' in html
-    assert reverse("assessments:round-detail", args=[published.round.pk]) not in html
+    assert f'href="{reverse("assessments:round-detail", args=[published.round.pk])}"' not in html
 
 
 def test_an_unknown_round_is_404(published: Published) -> None:
