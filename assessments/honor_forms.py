@@ -200,6 +200,11 @@ class LeaderListFilterForm(forms.Form):
         required=False,
         widget=forms.Select(attrs=SMALL_SELECT),
     )
+    with_entries = forms.BooleanField(
+        label=_("only leaders with entries"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
 
     def __init__(
         self,

@@ -406,7 +406,18 @@ def _leader_filters(
             "unit": data.get("unit"),
             "leader": data.get("leader"),
             "side": data.get("side") or "",
+            "with_entries": bool(data.get("with_entries")),
         },
+    )
+
+
+def _chosen_leaders(user: User, campaign: Campaign, chosen: dict[str, Any]) -> Any:
+    return leader_memberships(
+        user=user,
+        campaign=campaign,
+        unit=chosen["unit"],
+        leader=chosen["leader"],
+        with_entries=(chosen["year"], chosen["side"]) if chosen["with_entries"] else None,
     )
 
 
@@ -419,9 +430,7 @@ def leader_lists_view(request: HttpRequest) -> HttpResponse:
     form, campaign, chosen = _leader_filters(request, user)
     context: dict[str, Any] = {"filter_form": form, "campaign": campaign, "page": None}
     if campaign is not None and chosen:
-        memberships = leader_memberships(
-            user=user, campaign=campaign, unit=chosen["unit"], leader=chosen["leader"]
-        )
+        memberships = _chosen_leaders(user, campaign, chosen)
         page = Paginator(memberships, PER_PAGE).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
@@ -449,11 +458,7 @@ def leader_lists_export_view(request: HttpRequest) -> HttpResponseBase:
             _("The filters are not valid: %(errors)s")
             % {"errors": "; ".join(" ".join(str(x) for x in e) for e in form.errors.values())}
         )
-    memberships = list(
-        leader_memberships(
-            user=user, campaign=campaign, unit=chosen["unit"], leader=chosen["leader"]
-        )
-    )
+    memberships = list(_chosen_leaders(user, campaign, chosen))
     lists = lists_for(memberships, campaign=campaign, year=chosen["year"], side=chosen["side"])
     year = chosen["year"]
     return _workbook(

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any
 
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -124,10 +124,16 @@ def _day(moment: Any) -> date | None:
 
 
 def leader_memberships(
-    *, user: User, campaign: Campaign, unit: Unit | None = None, leader: User | None = None
+    *,
+    user: User,
+    campaign: Campaign,
+    unit: Unit | None = None,
+    leader: User | None = None,
+    with_entries: tuple[int, str] | None = None,
 ) -> Any:
     """The leaders the user may see in the campaign's units (its owner unit excepted: it
-    runs the campaign), in tree order: one query."""
+    runs the campaign), in tree order: one query. ``with_entries=(year, side)`` keeps those
+    with an entry that year on that side (``""``: either)."""
     rows = (
         Membership.objects.filter(
             rules.viewable_leader_lists_q(user),
@@ -141,20 +147,85 @@ def leader_memberships(
         rows = rows.filter(unit__path__startswith=unit.path)
     if leader is not None:
         rows = rows.filter(user=leader)
+    if with_entries is not None:
+        rows = rows.filter(with_entries_q(campaign, *with_entries))
     return rows
+
+
+# --- the sources: each a queryset of one campaign and year, shared by the entries and by
+# the "only leaders with entries" filter so both count the same rows ---------------------------
+_POSITIVE_RESULT = Q(grade__in=POSITIVE_GRADES) | Q(tier=1)
+_NEGATIVE_RESULT = Q(grade__in=NEGATIVE_GRADES) | Q(
+    tier=F("round__scheme__tier_count"), round__scheme__tier_count__gt=1
+)
+
+
+def _results(campaign: Campaign, year: int) -> QuerySet[Result]:
+    return Result.objects.filter(
+        round__scheme__campaign=campaign,
+        round__scheme__year=year,
+        round__status__in=FROZEN_STATUSES,
+    )
+
+
+def _on_rolls(model: type[Any], campaign: Campaign, year: int) -> QuerySet[Any]:
+    return model._default_manager.filter(
+        roll__campaign=campaign, roll__month__year=year, roll__status=HonorRollStatus.PUBLISHED
+    )
+
+
+def _deductions(campaign: Campaign, year: int) -> QuerySet[Deduction]:
+    return Deduction.objects.filter(
+        status=DeductionStatus.STANDING,
+        round__scheme__campaign=campaign,
+        round__scheme__year=year,
+        round__status__in=FROZEN_STATUSES,
+    )
+
+
+def _notices(campaign: Campaign, year: int) -> QuerySet[Notice]:
+    return Notice.objects.filter(
+        campaign=campaign,
+        kind__in=SERIOUS_NOTICES,
+        status__in=SENT_STATUSES,
+        issued_on__year=year,
+    )
+
+
+def _measures(campaign: Campaign, year: int) -> QuerySet[AccountabilityMeasure]:
+    return AccountabilityMeasure.objects.filter(campaign=campaign, decided_on__year=year)
+
+
+def with_entries_q(campaign: Campaign, year: int, side: str = "") -> Q:
+    """A filter on leader memberships: those with at least one entry on ``side`` (either)."""
+    unit = OuterRef("unit_id")
+    positive = [
+        Exists(_results(campaign, year).filter(_POSITIVE_RESULT, unit_id=unit)),
+        Exists(
+            _on_rolls(HonorSubmission, campaign, year).filter(
+                status=HonorSubmissionStatus.SELECTED, unit_id=unit
+            )
+        ),
+        Exists(_on_rolls(HonorFlag, campaign, year).filter(colour=FlagColour.RED, unit_id=unit)),
+    ]
+    negative = [
+        Exists(_results(campaign, year).filter(_NEGATIVE_RESULT, unit_id=unit)),
+        Exists(_deductions(campaign, year).filter(unit_id=unit)),
+        Exists(_on_rolls(HonorFlag, campaign, year).filter(colour=FlagColour.BLUE, unit_id=unit)),
+        Exists(_notices(campaign, year).filter(target_unit_id=unit)),
+        Exists(_measures(campaign, year).filter(person_id=OuterRef("user_id"))),
+    ]
+    chosen = {Side.POSITIVE: positive, Side.NEGATIVE: negative}.get(side, positive + negative)
+    query = Q(chosen[0])
+    for condition in chosen[1:]:
+        query |= Q(condition)
+    return query
 
 
 def _result_entries(campaign: Campaign, year: int, unit_ids: set[int]) -> dict[int, list[Entry]]:
     rows = (
-        Result.objects.filter(
-            Q(grade__in=POSITIVE_GRADES + NEGATIVE_GRADES)
-            | Q(tier=1)
-            | Q(tier=F("round__scheme__tier_count")),
-            unit_id__in=unit_ids,
-            round__scheme__campaign=campaign,
-            round__scheme__year=year,
-            round__status__in=FROZEN_STATUSES,
-        )
+        _results(campaign, year)
+        .filter(_POSITIVE_RESULT | _NEGATIVE_RESULT, unit_id__in=unit_ids)
         .select_related("round__scheme")
         .order_by("round__period_start", "pk")
     )
@@ -196,15 +267,10 @@ def _roll_source(month: date) -> str:
 
 
 def _honor_entries(campaign: Campaign, year: int, unit_ids: set[int]) -> dict[int, list[Entry]]:
-    published = {
-        "roll__campaign": campaign,
-        "roll__month__year": year,
-        "roll__status": HonorRollStatus.PUBLISHED,
-        "unit_id__in": unit_ids,
-    }
     entries: dict[int, list[Entry]] = defaultdict(list)
     for submission in (
-        HonorSubmission.objects.filter(status=HonorSubmissionStatus.SELECTED, **published)
+        _on_rolls(HonorSubmission, campaign, year)
+        .filter(status=HonorSubmissionStatus.SELECTED, unit_id__in=unit_ids)
         .select_related("roll")
         .order_by("roll__month", "place")
     ):
@@ -220,7 +286,10 @@ def _honor_entries(campaign: Campaign, year: int, unit_ids: set[int]) -> dict[in
             )
         )
     for flag in (
-        HonorFlag.objects.filter(**published).select_related("roll").order_by("roll__month", "pk")
+        _on_rolls(HonorFlag, campaign, year)
+        .filter(unit_id__in=unit_ids)
+        .select_related("roll")
+        .order_by("roll__month", "pk")
     ):
         roll = flag.roll
         entries[flag.unit_id].append(
@@ -239,13 +308,8 @@ def _honor_entries(campaign: Campaign, year: int, unit_ids: set[int]) -> dict[in
 def _deduction_entries(campaign: Campaign, year: int, unit_ids: set[int]) -> dict[int, list[Entry]]:
     entries: dict[int, list[Entry]] = defaultdict(list)
     for deduction in (
-        Deduction.objects.filter(
-            unit_id__in=unit_ids,
-            status=DeductionStatus.STANDING,
-            round__scheme__campaign=campaign,
-            round__scheme__year=year,
-            round__status__in=FROZEN_STATUSES,
-        )
+        _deductions(campaign, year)
+        .filter(unit_id__in=unit_ids)
         .select_related("round", "indicator")
         .order_by("recorded_at", "pk")
     ):
@@ -269,9 +333,8 @@ def _measure_entries(
     """Measures on each person, with the path of the unit they were decided in."""
     entries: dict[int, list[tuple[str, Entry]]] = defaultdict(list)
     for measure in (
-        AccountabilityMeasure.objects.filter(
-            campaign=campaign, decided_on__year=year, person_id__in=person_ids
-        )
+        _measures(campaign, year)
+        .filter(person_id__in=person_ids)
         .select_related("unit")
         .order_by("decided_on", "pk")
     ):
@@ -299,13 +362,8 @@ def _measure_entries(
 def _notice_entries(campaign: Campaign, year: int, unit_ids: set[int]) -> dict[int, list[Entry]]:
     entries: dict[int, list[Entry]] = defaultdict(list)
     for notice in (
-        Notice.objects.filter(
-            campaign=campaign,
-            target_unit_id__in=unit_ids,
-            kind__in=SERIOUS_NOTICES,
-            status__in=SENT_STATUSES,
-            issued_on__year=year,
-        )
+        _notices(campaign, year)
+        .filter(target_unit_id__in=unit_ids)
         .select_related("item")
         .order_by("issued_on", "pk")
     ):
@@ -334,11 +392,20 @@ def leader_lists(
     unit: Unit | None = None,
     leader: User | None = None,
     side: str = "",
+    only_with_entries: bool = False,
 ) -> list[LeaderList]:
-    """Every leader the user may see, with their positive and negative lists for ``year``
-    (``side`` keeps one of them); seven queries however many leaders: the leaders, then
-    :func:`lists_for`'s six."""
-    memberships = list(leader_memberships(user=user, campaign=campaign, unit=unit, leader=leader))
+    """Every leader the user may see (only those with entries, when asked), with their
+    positive and negative lists for ``year`` (``side`` keeps one of them); seven queries
+    however many leaders: the leaders, then :func:`lists_for`'s six."""
+    memberships = list(
+        leader_memberships(
+            user=user,
+            campaign=campaign,
+            unit=unit,
+            leader=leader,
+            with_entries=(year, side) if only_with_entries else None,
+        )
+    )
     return lists_for(memberships, campaign=campaign, year=year, side=side)
 
 

@@ -454,6 +454,7 @@ class LeaderListFilterSerializer(serializers.Serializer):
     unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.none(), required=False)
     leader = serializers.PrimaryKeyRelatedField(queryset=User.objects.none(), required=False)
     side = serializers.ChoiceField(choices=Side.CHOICES, required=False)
+    with_entries = serializers.BooleanField(required=False, default=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -473,6 +474,7 @@ class LeaderListFilterSerializer(serializers.Serializer):
         OpenApiParameter("unit", int, description="A unit and those under it."),
         OpenApiParameter("leader", int, description="A leader (user id)."),
         OpenApiParameter("side", str, enum=[Side.POSITIVE, Side.NEGATIVE]),
+        OpenApiParameter("with_entries", bool, description="Only leaders with entries."),
     ],
 )
 class LeaderListViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
@@ -501,18 +503,17 @@ class LeaderListViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
         campaign = chosen.get("campaign") or campaign_list(user=self.caller).first()
         if campaign is None:
             return self.get_paginated_response([]) if self.paginator else Response([])
+        year, side = chosen.get("year") or campaign.year, chosen.get("side", "")
         memberships = leader_memberships(
             user=self.caller,
             campaign=campaign,
             unit=chosen.get("unit"),
             leader=chosen.get("leader"),
+            with_entries=(year, side) if chosen["with_entries"] else None,
         )
         page = self.paginate_queryset(memberships)
         rows = lists_for(
-            list(page if page is not None else memberships),
-            campaign=campaign,
-            year=chosen.get("year") or campaign.year,
-            side=chosen.get("side", ""),
+            list(page if page is not None else memberships), campaign=campaign, year=year, side=side
         )
         data = LeaderListSerializer(rows, many=True).data
         return self.get_paginated_response(data) if page is not None else Response(data)

@@ -130,6 +130,34 @@ def test_each_leader_gets_what_their_unit_and_they_earned(world: Any) -> None:
     assert [len(x.positive) for x in only_good] == [3] and only_good[0].negative == []
 
 
+def test_only_leaders_with_entries_on_the_side_asked(world: Any, client: Client) -> None:
+    """A leader of 甲县住建局 has nothing this year: left out when only leaders with entries
+    are asked for; 乙县's leader has only negative entries: left out of the positive side."""
+    a, h = world
+    org = a.org
+    MembershipFactory(
+        user=UserFactory(username="dept_leader", name="住建局局长"),
+        unit=org.county_a_dept,
+        post=Post.PRINCIPAL_LEADER,
+    )
+
+    def names(**options: Any) -> list[str]:
+        rows = leader_lists(user=h.office, campaign=org.campaign, year=2022, **options)
+        return sorted(x.leader.username for x in rows)
+
+    assert names() == ["b_leader", "county_leader", "dept_leader"]
+    assert names(only_with_entries=True) == ["b_leader", "county_leader"]
+    assert names(only_with_entries=True, side=Side.POSITIVE) == ["county_leader"]
+    assert names(only_with_entries=True, side=Side.NEGATIVE) == ["b_leader", "county_leader"]
+    client.force_login(h.office)
+    page = client.get(PAGE, {"campaign": org.campaign.pk, "with_entries": "on"})
+    assert [x.leader.username for x in page.context["lists"]] == ["county_leader", "b_leader"]
+    api = APIClient()
+    api.force_authenticate(h.office)
+    rows = api.get("/api/v1/leader-lists/", {"with_entries": "true", "side": "positive"})
+    assert [r["leader"]["name"] for r in rows.json()["results"]] == ["甲县县长"]
+
+
 def test_who_sees_which_lists(world: Any, client: Client) -> None:
     """The office and officials see every leader in their jurisdiction; a leader their own
     only; a liaison who leads nothing sees none (and is told why)."""
