@@ -40,6 +40,8 @@ from bench._common import (
 DEFAULT_SIZES = (10_000,)
 INDICATORS = {"daily": 8, "annual": 8, "third_party": 7, "public": 7}  # 30 in all
 ROOT_CODE = "BENCH-ASSESS"
+#: The benchmark's scheme is this many years after the campaign's (the demo holds its own year).
+BENCH_YEARS_AHEAD = 50
 
 
 def build(w: World, size: int) -> Any:
@@ -67,11 +69,15 @@ def build(w: World, size: int) -> Any:
     )
 
     campaign = w.campaign
-    scheme = Scheme.objects.filter(campaign=campaign, year=campaign.year).first()
-    if scheme is not None and scheme.rounds.filter(title__startswith="基准").exists():
+    # A year of its own: the demo's scheme holds the campaign's year (one scheme per year).
+    year = campaign.year + BENCH_YEARS_AHEAD
+    scheme = Scheme.objects.filter(campaign=campaign, year=year).first()
+    if scheme is not None:
         round_ = scheme.rounds.get(title__startswith="基准")
         if CategoryMember.objects.filter(scheme=scheme).count() >= size:
             return round_
+        round_.delete()  # its scores, deductions and results go with it
+        scheme.delete()
     rng = random.Random(20220718)
     root = Unit.objects.filter(code=ROOT_CODE).first()
     if root is None:
@@ -103,7 +109,7 @@ def build(w: World, size: int) -> Any:
 
     scheme = Scheme.objects.create(
         campaign=campaign,
-        year=campaign.year,
+        year=year,
         title="基准考核方案",
         daily_weight=Decimal(40),
         annual_weight=Decimal(20),
