@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import IO, Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -44,7 +43,7 @@ from accounts.models import Unit, User
 from tasks_ledger.exports import Column, write_register
 from tasks_ledger.models import TEXT_MAX
 from workbooks import jobs
-from workbooks.checking import CheckOutcome, Problem, Progress, rows_message
+from workbooks.checking import CheckOutcome, Problem, Progress, RowChecker, rows_message
 from workbooks.mapping import (
     HEADER_SCAN_ROWS,
     ImportField,
@@ -301,10 +300,12 @@ class ScoreCheck(CheckOutcome):
     unknown: dict[str, set[str]] = field(default_factory=dict)  # field -> values not found
 
 
-class ScoreChecker:
+class ScoreChecker(RowChecker):
     """Reads the rows of one workbook against one round, for its uploader, through the
     job's mapping. A fixed number of queries whatever the row count: the round's
     indicators, its assessed units, the units under the campaign's owner, its scores."""
+
+    result: ScoreCheck
 
     def __init__(self, job: ScoreImportJob, *, keep_all: bool) -> None:
         self.job = job
@@ -378,26 +379,8 @@ class ScoreChecker:
         if not self._mapping_is_complete():
             return
         header = self.result.header_row
-        limit = settings.LEDGER_IMPORT_MAX_ROWS
-        for number, cells in rows:
-            if number <= header:
-                continue
-            if self.footer:
-                break
-            values = {i: cells[i] for i in self.mapped if i < len(cells)}
-            if all(is_blank(v) for v in values.values()):
-                continue
-            self.result.total_rows += 1
-            if self.result.total_rows > limit:
-                self.problem(
-                    number,
-                    "",
-                    _("More than %(limit)d rows: split the file and import it in parts.")
-                    % {"limit": limit},
-                )
-                return
-            self.check_row(number, values)
-            progress(self.result.total_rows)
+        if not self.check_rows(((n, c) for n, c in rows if n > header), progress):
+            return
         for message, numbers in self.grouped.items():
             self.result.warnings.append(rows_message(numbers, message))
 

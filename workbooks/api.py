@@ -72,8 +72,21 @@ class ImportColumnSerializer(serializers.Serializer):
     )
 
 
-class ImportJobSerializer(serializers.Serializer):
-    """An import job as :func:`workbooks.jobs.job_result` describes it."""
+def apply_schema(serializer: type[serializers.Serializer]) -> Any:
+    """The schema of an importer's ``apply`` (its own job serializer, 200 or 202)."""
+    return extend_schema(
+        summary="Apply the checked rows",
+        request=None,
+        responses={
+            200: serializer,
+            202: OpenApiResponse(serializer, description="A long sheet: the worker writes it."),
+        },
+    )
+
+
+class ImportJobBaseSerializer(serializers.Serializer):
+    """An import job as :func:`workbooks.jobs.job_result` describes it (each importer's
+    serializer adds its own keys)."""
 
     id = serializers.IntegerField()
     file_name = serializers.CharField()
@@ -163,16 +176,6 @@ class ImportJobViewSet(
         job = self.remap_job(self.get_object(), request)
         return Response(self.result(job))
 
-    @extend_schema(
-        summary="Apply the checked rows",
-        request=None,
-        responses={
-            200: ImportJobSerializer,
-            202: OpenApiResponse(
-                ImportJobSerializer, description="A long sheet: the worker writes it."
-            ),
-        },
-    )
     @action(detail=True, methods=["post"])
     def apply(self, request: Request, pk: str | None = None) -> Response:
         """Write every row in one transaction (or none); long sheets go to the worker."""

@@ -5,13 +5,15 @@ preview, and the progress callback the job's progress bar reads."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from .mapping import SheetColumn
+from .parsing import is_blank
 
 LISTED_ROWS = 12  # row numbers named in one grouped warning
 
@@ -66,3 +68,46 @@ def rows_message(rows: list[int], message: str) -> str:
         "count": len(rows),
         "message": message,
     }
+
+
+class RowChecker:
+    """The loop every importer's checker runs over the data rows: blank rows skipped, the
+    rows counted (a sheet longer than ``LEDGER_IMPORT_MAX_ROWS`` is refused), each row's
+    mapped cells handed to :meth:`check_row`, progress reported; a checker sets ``footer``
+    when a row ends the data (合计)."""
+
+    result: CheckOutcome
+    mapped: Mapping[int, Any]  # column position -> what the importer reads there
+    footer: bool = False
+
+    def problem(self, row: int | None, key: str, message: str) -> None:
+        """Record a problem at ``row`` in the column of ``key``."""
+        raise NotImplementedError
+
+    def check_row(self, row: int, cells: dict[int, Any]) -> None:
+        """Parse one row's mapped cells (position -> cell); record its problems or plan."""
+        raise NotImplementedError
+
+    def check_rows(self, rows: Iterable[tuple[int, Sequence[Any]]], progress: Progress) -> bool:
+        """Check every data row of ``rows``; False when the sheet is too long."""
+        limit = settings.LEDGER_IMPORT_MAX_ROWS
+        for number, cells in rows:
+            if self.footer:
+                break
+            values = {
+                position: cells[position] for position in self.mapped if position < len(cells)
+            }
+            if all(is_blank(v) for v in values.values()):
+                continue
+            self.result.total_rows += 1
+            if self.result.total_rows > limit:
+                self.problem(
+                    number,
+                    "",
+                    _("More than %(limit)d rows: split the file and import it in parts.")
+                    % {"limit": limit},
+                )
+                return False
+            self.check_row(number, values)
+            progress(self.result.total_rows)
+        return True

@@ -58,7 +58,7 @@ class ScoreImportRemapSerializer(serializers.Serializer):
     mapping = shared.mapping_field()
 
 
-class ScoreImportJobSerializer(shared.ImportJobSerializer):
+class ScoreImportJobSerializer(shared.ImportJobBaseSerializer):
     """A score import as :func:`assessments.score_imports.score_import_result` describes it."""
 
     round = serializers.DictField(help_text="id and title of the round imported into.")
@@ -90,6 +90,7 @@ JOB_RESPONSES: dict[int, Any] = {200: ScoreImportJobSerializer}
         request=ScoreImportRemapSerializer,
         responses=JOB_RESPONSES,
     ),
+    apply=shared.apply_schema(ScoreImportJobSerializer),
 )
 class ScoreImportJobViewSet(shared.ImportJobViewSet):
     """Imports of the caller's own workbooks of scores into rounds being scored."""

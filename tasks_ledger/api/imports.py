@@ -69,7 +69,7 @@ class ImportRemapSerializer(serializers.Serializer):
     )
 
 
-class ImportJobSerializer(shared.ImportJobSerializer):
+class ImportJobSerializer(shared.ImportJobBaseSerializer):
     """A ledger import job as :func:`tasks_ledger.imports.import_job_result` describes it."""
 
     ledger = serializers.DictField(help_text="id and title of the ledger imported into.")
@@ -105,6 +105,7 @@ JOB_RESPONSES: dict[int, Any] = {200: ImportJobSerializer}
         request=ImportRemapSerializer,
         responses=JOB_RESPONSES,
     ),
+    apply=shared.apply_schema(ImportJobSerializer),
 )
 class ImportJobViewSet(shared.ImportJobViewSet):
     """Imports of the caller's own workbooks into ledgers (Excel in)."""

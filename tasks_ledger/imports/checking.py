@@ -37,7 +37,6 @@ from datetime import date
 from decimal import Decimal
 from typing import IO, Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -47,7 +46,14 @@ from accounts.jurisdiction import Jurisdiction, jurisdiction_for
 from accounts.models import Unit, User
 from campaign.models import ResponsibilityChain
 from campaign.selectors import chain_list
-from workbooks.checking import CheckOutcome, Problem, Progress, no_progress, rows_message
+from workbooks.checking import (
+    CheckOutcome,
+    Problem,
+    Progress,
+    RowChecker,
+    no_progress,
+    rows_message,
+)
 from workbooks.mapping import find_header
 from workbooks.parsing import (
     Rows,
@@ -240,13 +246,15 @@ class _Invalid:
 INVALID: Any = _Invalid()
 
 
-class Checker:
+class Checker(RowChecker):
     """Reads the rows of one workbook against one ledger, for one user, through a mapping.
 
     A fixed number of queries whatever the row count: the units the user may see, the
     campaign's chains the user may see (and their cooperating departments), the ledger's
     items, the measures of a hard-problem ledger.
     """
+
+    result: CheckResult
 
     def __init__(
         self,
@@ -360,27 +368,8 @@ class Checker:
             return
         first = list(itertools.islice(rows, SUGGEST_ROWS))
         self._choose_numbering(first)
-        limit = settings.LEDGER_IMPORT_MAX_ROWS
-        for number, cells in itertools.chain(first, rows):
-            if self.footer:
-                break
-            values = {
-                position: cells[position] for position in self.mapped if position < len(cells)
-            }
-            if all(is_blank(v) for v in values.values()):
-                continue
-            self.result.total_rows += 1
-            if self.result.total_rows > limit:
-                self.problem(
-                    number,
-                    "",
-                    _("More than %(limit)d rows: split the file and import it in parts.")
-                    % {"limit": limit},
-                )
-                return
-            self.check_row(number, values)
-            progress(self.result.total_rows)
-        self._finish()
+        if self.check_rows(itertools.chain(first, rows), progress):
+            self._finish()
 
     def _skip_to_header(self, rows: Rows) -> bool:
         header = self.result.header_row
