@@ -87,6 +87,8 @@ ROUND_ACTIONS = _table(
         _in(*rules.DEDUCTING_STATUSES),
         _("Only the assessment office records deductions, while the round is scored or reviewed."),
     ),
+    Action("show_publicly", rules.can_manage_round, lambda r: not r.public, _RUNS_ROUNDS),
+    Action("hide_publicly", rules.can_manage_round, lambda r: r.public, _RUNS_ROUNDS),
 )
 
 

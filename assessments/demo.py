@@ -50,9 +50,8 @@ services for them; everything else goes through the services (:mod:`assessments.
 activate, create and open a round, enter scores, record deductions, file and decide
 appeals, to review, publish; :mod:`assessments.survey`; :mod:`assessments.daily`) as the
 demo's assessment office (考核办 persona ``assessor``) and units' liaisons, with the clock
-set to each event's moment. Showing a published round on the public ranking
-(``Round.public``) has no service either. A campaign
-that has a scheme for its year already is left as it is: a second run writes nothing.
+set to each event's moment; a published round is shown on the public ranking (公开晾晒).
+A campaign that has a scheme for its year already is left as it is: a second run writes nothing.
 """
 
 from __future__ import annotations
@@ -521,8 +520,7 @@ class _Builder:
             return
         with _clock(self.at(quarter.published, "publish", n)):
             round_ = services.round_publish(round_=round_, actor=office)
-            round_.public = True  # shown on the public ranking (公开晾晒)
-            round_.save(update_fields=["public"])
+            round_ = services.round_show_publicly(round_=round_, actor=office)
         joined = quarter.day(20)
         if n == 1 and self.before_today(joined):
             with _clock(self.at(joined, "members")):

@@ -217,6 +217,32 @@ def round_archive(*, round_: Round, actor: User) -> Round:
     return _move(round_, actor, RoundStatus.PUBLISHED, RoundStatus.ARCHIVED)
 
 
+def _set_public(round_: Round, actor: User, public: bool) -> Round:
+    """Show or hide the round on the public ranking (a publication setting: allowed in any
+    status, shown only once the round is published)."""
+    round_ = _lock_round(round_)
+    _require(
+        rules.can_manage_round(actor, round_),
+        _("Only the assessment office over the campaign runs its rounds."),
+    )
+    if round_.public != public:
+        round_.public = public
+        round_.save(update_fields=["public"])
+    return round_
+
+
+@transaction.atomic
+def round_show_publicly(*, round_: Round, actor: User) -> Round:
+    """Show the round's grades and tiers on the public ranking once it is published (公开晾晒)."""
+    return _set_public(round_, actor, True)
+
+
+@transaction.atomic
+def round_hide_publicly(*, round_: Round, actor: User) -> Round:
+    """Take the round off the public ranking."""
+    return _set_public(round_, actor, False)
+
+
 # --- scores ----------------------------------------------------------------------------------
 @transaction.atomic
 def scores_enter(*, round_: Round, actor: User, entries: Sequence[ScoreSpec]) -> int:

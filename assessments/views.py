@@ -71,7 +71,11 @@ MOVES = {
     "to_review": services.round_to_review,
     "publish": services.round_publish,
     "archive": services.round_archive,
+    "show_publicly": services.round_show_publicly,
+    "hide_publicly": services.round_hide_publicly,
 }
+#: The moves that show or hide the round on the public ranking (not a change of status).
+PUBLIC_MOVES = ("show_publicly", "hide_publicly")
 
 
 # --- reads ------------------------------------------------------------------------------------
@@ -333,7 +337,9 @@ def _round_page(request: HttpRequest, user: User, round_: Round) -> HttpResponse
     context = {
         "round": round_,
         "statuses": RoundStatus.choices,
-        "moves": [name for name in MOVES if name in allowed],
+        "moves": [name for name in MOVES if name in allowed and name not in PUBLIC_MOVES],
+        "public_move": next((name for name in PUBLIC_MOVES if name in allowed), ""),
+        "public_url": optional_url("public:round-ranking", round_.pk),
         "may_score": "enter_scores" in allowed,
         "may_deduct": "record_deduction" in allowed,
         "progress": _progress(round_),
@@ -375,10 +381,15 @@ def round_move_view(request: HttpRequest, pk: int, move: str) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, _why(exc))
     else:
-        messages.success(
-            request,
-            _("The round is now %(status)s.") % {"status": round_.get_status_display()},
-        )
+        if move in PUBLIC_MOVES:
+            done = (
+                _("The round is shown on the public ranking once published.")
+                if round_.public
+                else _("The round is no longer shown on the public ranking.")
+            )
+        else:
+            done = _("The round is now %(status)s.") % {"status": round_.get_status_display()}
+        messages.success(request, done)
     return redirect("assessments:round-detail", pk=pk)
 
 

@@ -220,6 +220,18 @@ class RoundViewSet(AssessmentViewSet):
     archive = _round_move(
         "archive", services.round_archive, "Archive", "A published round is archived."
     )
+    show_publicly = _round_move(
+        "show_publicly",
+        services.round_show_publicly,
+        "Show on the public ranking",
+        "Once published, the round's grades and tiers are shown on the public ranking.",
+    )
+    hide_publicly = _round_move(
+        "hide_publicly",
+        services.round_hide_publicly,
+        "Hide from the public ranking",
+        "The round is no longer shown on the public ranking.",
+    )
 
 
 # --- scores ----------------------------------------------------------------------------------

@@ -174,11 +174,17 @@ def test_round_detail_carries_the_callers_actions(assessment: Assessment) -> Non
     org = assessment.org
     office, inside = _api(org.assessor), _api(org.inside)
     expected = {
-        RoundStatus.DRAFT: ["open_scoring"],
-        RoundStatus.SCORING: ["to_review", "enter_scores", "import_scores", "record_deduction"],
-        RoundStatus.REVIEW: ["publish", "record_deduction"],
-        RoundStatus.PUBLISHED: ["archive"],
-        RoundStatus.ARCHIVED: [],
+        RoundStatus.DRAFT: ["open_scoring", "show_publicly"],
+        RoundStatus.SCORING: [
+            "to_review",
+            "enter_scores",
+            "import_scores",
+            "record_deduction",
+            "show_publicly",
+        ],
+        RoundStatus.REVIEW: ["publish", "record_deduction", "show_publicly"],
+        RoundStatus.PUBLISHED: ["archive", "show_publicly"],
+        RoundStatus.ARCHIVED: ["show_publicly"],
     }
     for status, actions in expected.items():
         target = _url("assessment-round-detail", assessment.rounds[status].pk)
@@ -247,7 +253,7 @@ def test_creating_a_round(assessment: Assessment) -> None:
     created = office.post(target, body, format="json")
     assert created.status_code == 201, created.content
     assert created.json()["status"] == RoundStatus.DRAFT
-    assert created.json()["actions"] == ["open_scoring"]
+    assert created.json()["actions"] == ["open_scoring", "show_publicly"]
     assert _errors(office.post(target, body, format="json")).keys() == {"quarter"}
     missing = _errors(office.post(target, {**body, "title": ""}, format="json", **ZH))
     assert CHINESE.search(missing["title"])

@@ -95,11 +95,15 @@ def test_round_detail_and_moves_are_documented(
 ) -> None:
     org, review = assessment.org, assessment.review
     detail = _send(schema, org.assessor, "GET", "/api/v1/assessment-rounds/{id}/", pk=review.pk)
-    assert detail.json()["actions"] == ["publish", "record_deduction"]
+    assert detail.json()["actions"] == ["publish", "record_deduction", "show_publicly"]
     refused = _send(
         schema, org.inside, "POST", "/api/v1/assessment-rounds/{id}/publish/", pk=review.pk
     )
     assert refused.status_code == 403
+    shown = _send(
+        schema, org.assessor, "POST", "/api/v1/assessment-rounds/{id}/show-publicly/", pk=review.pk
+    )
+    assert shown.status_code == 200 and shown.json()["public"] is True
     archived = assessment.rounds[RoundStatus.ARCHIVED]
     wrong = _send(
         schema, org.assessor, "POST", "/api/v1/assessment-rounds/{id}/archive/", pk=archived.pk

@@ -76,6 +76,7 @@ def test_the_action_table_offers_what_the_rules_allow(
     assert allowed_actions(ROUND_ACTIONS, people["assessor"], review) == [
         "publish",
         "record_deduction",
+        "show_publicly",
     ]
     assert allowed_actions(ROUND_ACTIONS, people["inside"], review) == []
     with pytest.raises(PermissionDenied):

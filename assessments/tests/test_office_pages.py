@@ -762,3 +762,35 @@ def test_the_services_behind_these_pages_refuse_outsiders_and_frozen_rounds(
     assert not EvidenceFile.objects.exists()
     (stored,) = services.evidence_attach(actor=a.org.assessor, files=[pdf()], deduction=open_)
     assert stored.deduction == open_ and stored.content_type == "application/pdf"
+
+
+# --- the public ranking's switch ------------------------------------------------------------
+def test_the_office_shows_and_hides_a_round_on_the_public_ranking(assessment: Assessment) -> None:
+    """GIVEN the review round, not public WHEN the office shows it from the round's page and
+    hides it through the API THEN both call the same services; a unit's liaison may do
+    neither, from the page or the API, and nothing changes."""
+    from rest_framework.test import APIClient
+
+    round_ = assessment.review
+    client = _client(assessment.org.assessor)
+    assert "公开等次和档次" in _text(client.get(_url("round-detail", round_.pk)))
+    response = client.post(_url("round-move", round_.pk, "show_publicly"), follow=True)
+    assert any("发布后将在公开晾晒页面显示" in m for m in _messages(response))
+    round_.refresh_from_db()
+    assert round_.public
+    api = APIClient()
+    api.force_authenticate(assessment.org.assessor)
+    answer = api.post(f"/api/v1/assessment-rounds/{round_.pk}/hide-publicly/")
+    assert answer.status_code == 200, answer.content
+    round_.refresh_from_db()
+    assert not round_.public
+
+    liaison = assessment.org.inside
+    api.force_authenticate(liaison)
+    assert api.post(f"/api/v1/assessment-rounds/{round_.pk}/show-publicly/").status_code in (
+        403,
+        404,
+    )
+    assert _client(liaison).post(_url("round-move", round_.pk, "show_publicly")).status_code == 403
+    round_.refresh_from_db()
+    assert not round_.public
