@@ -78,6 +78,10 @@ def test_an_evaluator_imports_scores_in_the_browser(
     expect(page.get_by_role("heading", name="导入分数", exact=False).first).to_be_visible()
     expect(page.get_by_text("T1", exact=True)).to_be_visible()
     shot("score-import-form")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert_fits(page)
+    shot("score-import-form-phone")
+    page.set_viewport_size(VIEWPORT)
     upload(page, "第三方评估得分表.xlsx", FIXTURE.read_bytes())
 
     mapping = page.get_by_role("region", name="核对各列对应的字段")
