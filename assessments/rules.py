@@ -152,12 +152,15 @@ def _window_open(round_: Round, today: date) -> bool:
 
 def can_file_appeal(user: User, deduction: Deduction, today: date | None = None) -> bool:
     """Appeal a standing deduction: the unit's side, while its round is under review and on or
-    before the round's last day for appeals, when no appeal of it awaits a decision."""
+    before the round's last day for appeals, when no appeal of it awaits a decision. Only
+    who sees the deduction appeals it (before publication, a unit above sees a unit's
+    deductions only as a reader: its own unit's side appeals)."""
     today = today or timezone.localdate()
     return (
         deduction.status == DeductionStatus.STANDING
         and _window_open(deduction.round, today)
         and _on_unit_side(user, deduction.unit)
+        and _may_view(user, deduction.round, deduction.unit)
         and not deduction.appeals.filter(status=AppealStatus.PENDING).exists()
     )
 
@@ -174,6 +177,7 @@ def appealable_deductions_q(user: User, today: date | None = None) -> Q:
         )
         & ~Q(Exists(pending))
         & _unit_side_q(user)
+        & _viewable_q(user, "round")
     )
 
 
