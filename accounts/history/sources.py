@@ -41,6 +41,36 @@ PAGE_ACTIONS: dict[str, Promise] = {
     "ledger:import": gettext_lazy("upload a ledger workbook"),
     "ledger:import-job": gettext_lazy("check a ledger import"),
     "ledger:import-apply": gettext_lazy("apply a ledger import"),
+    "accountability:notice-draft": gettext_lazy("draft a notice"),
+    "accountability:notice-approve": gettext_lazy("approve a notice"),
+    "accountability:notice-issue": gettext_lazy("issue a notice"),
+    "accountability:notice-sign-for": gettext_lazy("sign for a notice"),
+    "accountability:notice-reply": gettext_lazy("reply to a notice"),
+    "accountability:notice-accept": gettext_lazy("accept a notice's reply"),
+    "accountability:notice-return": gettext_lazy("return a notice's reply"),
+    "accountability:notice-escalate": gettext_lazy("escalate a notice"),
+    "accountability:measure-new": gettext_lazy("record an accountability measure"),
+    "accountability:exemption-apply": gettext_lazy("apply for an exemption"),
+    "accountability:exemption-approve": gettext_lazy("approve an exemption"),
+    "accountability:exemption-refuse": gettext_lazy("refuse an exemption"),
+    "assessments:scheme-activate": gettext_lazy("put an assessment scheme in use"),
+    "assessments:round-create": gettext_lazy("open an assessment round"),
+    "assessments:round-scores": gettext_lazy("enter scores in the grid"),
+    "assessments:score-detail": gettext_lazy("correct a score"),
+    "assessments:deduction-create": gettext_lazy("record a deduction"),
+    "assessments:round-daily": gettext_lazy("compute daily scores from the ledger"),
+    "assessments:appeal-create": gettext_lazy("file an appeal"),
+    "assessments:appeal-detail": gettext_lazy("decide an appeal"),
+    "assessments:score-import": gettext_lazy("upload a score workbook"),
+    "assessments:score-import-job": gettext_lazy("check or apply a score import"),
+    "assessments:survey-open": gettext_lazy("open the public survey"),
+    "assessments:survey-close": gettext_lazy("close the public survey"),
+    "assessments:survey-compute": gettext_lazy("compute public scores"),
+    "assessments:honor-submit": gettext_lazy("submit a highlight for the honor roll"),
+    "assessments:honor-submission-decide": gettext_lazy("select highlights for the honor roll"),
+    "assessments:honor-flag-set": gettext_lazy("give a red or blue flag"),
+    "assessments:honor-flag-remove": gettext_lazy("take back a flag"),
+    "assessments:honor-roll-publish": gettext_lazy("publish an honor roll"),
 }
 
 #: Pages by URL name: the fallback for a write through a page that has no entry above
@@ -60,6 +90,13 @@ PAGE_TITLES: dict[str, Promise] = {
     "ledger:map": gettext_lazy("battle map"),
     "ledger:meeting-list": gettext_lazy("review meetings"),
     "ledger:meeting-detail": gettext_lazy("meeting page"),
+    "accountability:notice-detail": gettext_lazy("notice page"),
+    "accountability:measure-detail": gettext_lazy("accountability measure page"),
+    "accountability:exemption-detail": gettext_lazy("exemption page"),
+    "assessments:office": gettext_lazy("assessment workspace"),
+    "assessments:round-detail": gettext_lazy("assessment round page"),
+    "assessments:deduction-detail": gettext_lazy("deduction page"),
+    "assessments:honor-roll-detail": gettext_lazy("honor roll page"),
 }
 
 #: API actions of the viewsets beyond create/update/delete, by the viewset's action name.
@@ -93,6 +130,9 @@ TASKS: dict[str, Promise] = {
     "tasks_ledger.tasks.apply_import": gettext_lazy("apply a ledger import"),
     "tasks_ledger.tasks.purge_import_uploads": gettext_lazy("delete old uploaded workbooks"),
     "accountability.tasks.escalate": gettext_lazy("escalation sweep"),
+    "workbooks.tasks.check_import": gettext_lazy("check an uploaded workbook"),
+    "workbooks.tasks.apply_import": gettext_lazy("apply an uploaded workbook"),
+    "workbooks.tasks.purge_import_uploads": gettext_lazy("delete old uploaded score workbooks"),
 }
 
 #: Management commands by name.

@@ -235,6 +235,8 @@ def test_source_words_name_real_pages_tasks_and_views():
             reverse(name)
         except NoReverseMatch:
             reverse(name, args=[1])  # raises if there is no such page
+    # Every app's tasks module, as a worker imports them at start (tests import them lazily).
+    current_app.loader.import_default_modules()
     for task in sources.TASKS:
         assert task in current_app.tasks, task
 
@@ -542,3 +544,18 @@ def test_structured_values_read_as_words_not_json():
     assert display_value(field, ["甲县", "乙县"], names) == "甲县、乙县"
     assert display_value(field, [{"row": 4, "column": "事项"}] * 3, names) == "3 项"
     assert display_value(field, {}, names) == "—"
+
+
+def test_assessment_and_supervision_pages_have_words():
+    """Writes through the assessment and supervision pages say what they were, in words; a
+    round's moves fall back to the round's page."""
+    assert sources.request_words("/assessments/deductions/5/appeal/", "POST") == "页面：提出申诉"
+    assert sources.request_words("/assessments/rounds/5/daily/", "POST") == (
+        "页面：按台账计算日常考核得分"
+    )
+    assert sources.request_words("/assessments/rounds/5/move/publish/", "POST") == (
+        "页面：考核轮次页面"
+    )
+    assert sources.request_words("/supervision/notices/5/sign-for/", "POST") == (
+        "页面：签收督办单据"
+    )

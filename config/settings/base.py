@@ -382,6 +382,8 @@ _BEAT = [
     ("heartbeat", "config.tasks.heartbeat", "*/10 * * * *", 9 * 60),
     # Every night at 03:30: delete uploaded Excel imports older than LEDGER_IMPORT_KEEP_DAYS.
     ("purge_import_uploads", "tasks_ledger.tasks.purge_import_uploads", "30 3 * * *", 23 * 3600),
+    # Every night at 03:40: the same for the other importers' uploads (third-party scores).
+    ("purge_workbook_uploads", "workbooks.tasks.purge_import_uploads", "40 3 * * *", 23 * 3600),
     # Every morning at 07:30: email digest users their unread notifications of the last day.
     ("notification_digest", "accounts.tasks.send_notification_digests", "30 7 * * *", 23 * 3600),
     # Every morning at 06:30: the escalation sweep (reminders for overdue items, notices
