@@ -611,7 +611,7 @@ class _Builder:
                     code,
                     self.deduction(round_, unit_id, points, reason, origin),
                 )
-        made = []
+        made: list[Deduction] = []
         for day, code, make in sorted(plan, key=lambda p: (p[0], p[1])):
             with _clock(self.at(day, "deduction", code, len(made))):
                 made.append(make())
@@ -674,7 +674,7 @@ class _Builder:
             noise = [_unit_noise("noise", n, code, k) for k in range(5)]
             annual = 81 + 6 * strength + (0.6 + slope) * (n - 1) + 0.3 * (daily_pct - 90)
             third = 82 + 5 * strength + (0.5 + slope) * (n - 1) - 0.8 * warned
-            points = {
+            marks: dict[str, Decimal] = {
                 DEDUCTED: D(INDICATOR_SPECS[DEDUCTED].max_points),
                 "ND01": _half((annual + 2 * noise[0]) * 0.6, 60),
                 "ND02": _half((annual + 3 * noise[1]) * 0.4, 40),
@@ -682,10 +682,10 @@ class _Builder:
                 "DS02": _half((third + 3 * noise[3]) * 0.4, 40),
             }
             if unit.pk in without_public:  # too few answers: the office's fallback
-                points["GZ01"] = _half(85 + 4 * strength + 3 * noise[4], 100)
+                marks["GZ01"] = _half(85 + 4 * strength + 3 * noise[4], 100)
             entries += [
                 (unit, self.indicators[key], value, SCORE_COMMENTS[key])
-                for key, value in points.items()
+                for key, value in marks.items()
             ]
         written += services.scores_enter(round_=round_, actor=office, entries=entries)
         self.world.note(ScoreEntry, written)

@@ -187,7 +187,7 @@ def test_the_ranking_page_circular_and_excel_agree_to_the_point(published: Publi
         assert {t.label: list(t.names) for t in section.tiers} == tiers[name]
         for label, names in tiers[name].items():
             assert f"<strong>{label}</strong>" in page and "、".join(names) in page
-    for grade, label in Grade.choices:
-        count = sum(1 for row in data if row[11] == label)
-        assert f"{label}{count}家" in words.grades
+    for grade, grade_label in Grade.choices:
+        count = sum(1 for row in data if row[11] == grade_label)
+        assert f"{grade_label}{count}家" in words.grades
         assert f'data-grade="{grade}">{count}<' in page

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from accountability.models import AccountabilityMeasure, Exemption, ExemptionStatus
+from accountability.models import AccountabilityMeasure, Exemption, ExemptionStatus, MeasureKind
 from accounts.demo import ASSESSED_CODES, DemoCalendar
 from accounts.models import Unit
 from tasks_ledger.tests.test_demo import campaign, end_of_yesterday, seed
@@ -124,7 +124,7 @@ def python_totals(round_: Round) -> dict[int, tuple[Decimal, ...]]:
         cut[d.unit_id, d.indicator_id] += d.points
     found = {}
     for unit_id in Result.objects.filter(round=round_).values_list("unit_id", flat=True):
-        subtotals = []
+        subtotals: list[D] = []
         for source in Source.values:
             mine = [i for i in indicators if i.source == source]
             got = sum(
@@ -134,7 +134,8 @@ def python_totals(round_: Round) -> dict[int, tuple[Decimal, ...]]:
             top = sum(i.max_points for i in mine)
             subtotals.append(D(100) * got / top if top else D(0))
         total = sum(
-            s * scheme.weight_of(src) for s, src in zip(subtotals, Source.values, strict=True)
+            (s * scheme.weight_of(src) for s, src in zip(subtotals, Source.values, strict=True)),
+            D(0),
         )
         found[unit_id] = (
             *(s.quantize(CENT, rounding=ROUND_HALF_UP) for s in subtotals),
@@ -175,6 +176,7 @@ class TestDecember:
             round_ = by_quarter[quarter]
             assert round_.status == RoundStatus.PUBLISHED and round_.public
             assert round_.circular_issue == quarter
+            assert round_.published_at is not None
             assert round_.period_end < round_.published_at.date() < DECEMBER
             # From the second quarter on, all 100 units under special assessment.
             assert Result.objects.filter(round=round_).count() == 100
@@ -252,6 +254,7 @@ class TestDecember:
             assert deduction.notice is not None
             assert deduction.notice.target_unit_id == deduction.unit_id
             assert deduction.notice.number in deduction.reason
+            assert deduction.notice.issued_on is not None
             assert deduction.round.period_start <= deduction.notice.issued_on
         for deduction in deductions.filter(origin=DeductionOrigin.OVERDUE_ITEM):
             assert deduction.item is not None and deduction.item.unit_id == deduction.unit_id
@@ -267,7 +270,8 @@ class TestDecember:
                 AppealStatus.UPHELD,
             ]
             for appeal in appeals:
-                assert appeal.decided_at is not None and appeal.decided_at < round_.published_at
+                assert appeal.decided_at is not None and round_.published_at is not None
+                assert appeal.decided_at < round_.published_at
             upheld = appeals.get(status=AppealStatus.UPHELD).deduction
             assert upheld.status == DeductionStatus.REVERSED
 
@@ -284,7 +288,7 @@ class TestDecember:
                 if result is None:
                     continue
                 capped += 1
-                assert Grade.rank_of(result.grade) >= Grade.rank_of(caps[measure.kind])
+                assert Grade.rank_of(result.grade) >= Grade.rank_of(caps[MeasureKind(measure.kind)])
         assert capped
 
     def test_survey_answers_give_public_scores_and_honor_rolls_for_past_months(self) -> None:
