@@ -35,7 +35,7 @@ from accounts.notifications import Message, notify_many
 from campaign.models import Campaign
 from tasks_ledger.exports import Column, write_register
 from tasks_ledger.models import TEXT_MAX, TITLE_MAX
-from tasks_ledger.services import checked_text, evidence_validate
+from tasks_ledger.services import checked_text
 
 from . import rules
 from .models import (
@@ -47,6 +47,7 @@ from .models import (
     HonorSubmission,
     HonorSubmissionStatus,
 )
+from .services import evidence_store
 
 #: The notification kind of a published roll.
 KIND_HONOR = "honor_roll"
@@ -146,15 +147,6 @@ def honor_submission_create(
     month = _check_month(campaign, month, today)
     title = checked_text(title, "title", TITLE_MAX, _("Give the highlight a title."))
     text = checked_text(text, "text", TEXT_MAX, _("Say what the unit achieved."))
-    problems: list[str] = []
-    content_types = []
-    for upload in files:
-        try:
-            content_types.append(evidence_validate(upload))
-        except ValidationError as exc:
-            problems.extend(exc.messages)
-    if problems:
-        raise ValidationError({"files": problems})
     try:
         with transaction.atomic():
             roll, _created = HonorRoll.objects.get_or_create(campaign=campaign, month=month)
@@ -165,17 +157,7 @@ def honor_submission_create(
     submission = HonorSubmission.objects.create(
         roll=roll, unit=unit, title=title, text=text, submitted_by=actor
     )
-    EvidenceFile.objects.bulk_create(
-        EvidenceFile(
-            submission=submission,
-            file=upload,
-            original_name=upload.name or "",
-            content_type=content_type,
-            size=upload.size or 0,
-            uploaded_by=actor,
-        )
-        for upload, content_type in zip(files, content_types, strict=True)
-    )
+    evidence_store(actor=actor, files=files, submission=submission)
     return submission
 
 

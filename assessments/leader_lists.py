@@ -28,7 +28,7 @@ from datetime import date
 from typing import IO, Any
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -69,8 +69,8 @@ class Side:
 SERIOUS_NOTICES = (NoticeKind.WARNING, NoticeKind.ACCOUNTABILITY)
 POSITIVE_GRADES = (Grade.EXCELLENT,)
 NEGATIVE_GRADES = (Grade.FAIR, Grade.POOR)
-#: The page that shows a round's published results (linked once it exists).
-ROUND_PAGE = "assessments:round-detail"
+#: The page that shows a round's published results to whoever sees them.
+ROUND_PAGE = "assessments:round-ranking"
 
 
 @dataclass(frozen=True)
@@ -107,14 +107,6 @@ class LeaderList:
             *(self.positive if side in ("", Side.POSITIVE) else []),
             *(self.negative if side in ("", Side.NEGATIVE) else []),
         ]
-
-
-def _page(name: str, pk: int) -> str:
-    """The page's path, or no link while that page is not routed."""
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:
-        return ""
 
 
 def _day(moment: Any) -> date | None:
@@ -233,7 +225,7 @@ def _result_entries(campaign: Campaign, year: int, unit_ids: set[int]) -> dict[i
     for result in rows:
         round_ = result.round
         day = _day(round_.published_at) or round_.period_end
-        link = _page(ROUND_PAGE, round_.pk)
+        link = reverse(ROUND_PAGE, args=[round_.pk])
         where = _("total %(total)s, rank %(rank)d in %(category)s, tier %(tier)d") % {
             "total": result.total,
             "rank": result.rank,
@@ -321,7 +313,7 @@ def _deduction_entries(campaign: Campaign, year: int, unit_ids: set[int]) -> dic
                 % {"points": format(deduction.points.normalize(), "f")},
                 source=f"{deduction.round.title} · {deduction.indicator.name}",
                 text=deduction.reason,
-                link=_page(ROUND_PAGE, deduction.round_id),
+                link=reverse("assessments:deduction-detail", args=[deduction.pk]),
             )
         )
     return entries
@@ -352,7 +344,7 @@ def _measure_entries(
                         if part
                     ),
                     text=measure.basis,
-                    link=_page("accountability:measure-detail", measure.pk),
+                    link=reverse("accountability:measure-detail", args=[measure.pk]),
                 ),
             )
         )
@@ -374,7 +366,7 @@ def _notice_entries(campaign: Campaign, year: int, unit_ids: set[int]) -> dict[i
                 kind=notice.get_kind_display(),
                 source=notice.number,
                 text=notice.subject,
-                link=_page("accountability:notice-detail", notice.pk),
+                link=reverse("accountability:notice-detail", args=[notice.pk]),
             )
         )
     return entries

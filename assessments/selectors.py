@@ -123,8 +123,8 @@ def appeal_list(*, user: User) -> QuerySet[Appeal]:
 
 
 def appeal_detail(*, user: User, pk: int) -> Appeal:
-    """One appeal the caller may see."""
-    return appeal_list(user=user).get(pk=pk)
+    """One appeal the caller may see, with its evidence."""
+    return appeal_list(user=user).prefetch_related("evidence").get(pk=pk)
 
 
 def result_list(*, user: User) -> QuerySet[Result]:

@@ -423,6 +423,14 @@ def appeal_file(
 
 
 @transaction.atomic
+def appeal_file_with_evidence(*, files: Sequence[UploadedFile] = (), **fields: Any) -> Appeal:
+    """:func:`appeal_file` and the appeal's evidence, all or nothing."""
+    appeal = appeal_file(**fields)
+    evidence_store(actor=fields["actor"], files=files, appeal=appeal)
+    return appeal
+
+
+@transaction.atomic
 def appeal_decide(*, appeal: Appeal, actor: User, upheld: bool, reason: str) -> Appeal:
     """The office upholds or rejects a pending appeal, with its reason, while the round is
     under review. Upheld, the deduction is reversed in the same transaction; the appeal and
@@ -546,6 +554,35 @@ def round_create(
     )
 
 
+def evidence_store(
+    *, actor: User, files: Sequence[UploadedFile], **owner: Any
+) -> list[EvidenceFile]:
+    """Store ``files`` as the evidence of their one owner (``score=``, ``deduction=``,
+    ``appeal=`` or ``submission=``), after checking every one of them (type and size,
+    :func:`tasks_ledger.services.evidence_validate`): all their problems at once, under
+    ``files``, and nothing stored. The caller's service has checked who may add them."""
+    problems: list[str] = []
+    content_types: list[str] = []
+    for upload in files:
+        try:
+            content_types.append(evidence_validate(upload))
+        except ValidationError as exc:
+            problems.extend(exc.messages)
+    if problems:
+        raise ValidationError({"files": problems})
+    return EvidenceFile.objects.bulk_create(
+        EvidenceFile(
+            **owner,
+            file=upload,
+            original_name=upload.name or "",
+            content_type=content_type,
+            size=upload.size or 0,
+            uploaded_by=actor,
+        )
+        for upload, content_type in zip(files, content_types, strict=True)
+    )
+
+
 @transaction.atomic
 def evidence_attach(
     *,
@@ -575,21 +612,7 @@ def evidence_attach(
                 "scored or reviewed."
             ),
         )
-    stored = []
-    for upload in files:
-        content_type = evidence_validate(upload)
-        stored.append(
-            EvidenceFile.objects.create(
-                score=score,
-                deduction=deduction,
-                file=upload,
-                original_name=upload.name or "",
-                content_type=content_type,
-                size=upload.size or 0,
-                uploaded_by=actor,
-            )
-        )
-    return stored
+    return evidence_store(actor=actor, files=files, score=score, deduction=deduction)
 
 
 @transaction.atomic

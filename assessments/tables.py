@@ -36,9 +36,8 @@ class DeductionTable(tables.Table):
         template_name="assessments/office_deduction_origin_cell.html", verbose_name=_("origin")
     )
     reason = tables.TemplateColumn(
-        "{% url 'assessments:deduction-detail' record.pk as detail %}"
-        '{% if detail %}<a href="{{ detail }}">{{ record.reason|truncatechars:80 }}</a>'
-        "{% else %}{{ record.reason|truncatechars:80 }}{% endif %}",
+        "<a href=\"{% url 'assessments:deduction-detail' record.pk %}\">"
+        "{{ record.reason|truncatechars:80 }}</a>",
         verbose_name=_("reason"),
         orderable=False,
         attrs={"td": {"class": "text-break", "style": "min-width: 12rem"}},

@@ -11,7 +11,6 @@ A service's refusal of the input comes back on the form (422) and nothing is sav
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -19,7 +18,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import (
@@ -50,7 +48,6 @@ from accounts.models import Unit, User
 from accounts.tables import history_preview
 from accounts.views import history_page, signed_in_user
 from tasks_ledger import rules as ledger_rules
-from tasks_ledger.services import evidence_validate
 from tasks_ledger.views import stored_file_response
 
 from . import rules, selectors, services
@@ -431,25 +428,6 @@ def deduction_history_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- filing an appeal -----------------------------------------------------------------------------
 @transaction.atomic
-def _file_appeal(
-    *, deduction: Deduction, actor: User, reasons: str, files: Sequence[UploadedFile]
-) -> Appeal:
-    """The appeal (:func:`services.appeal_file`) and its evidence, all or nothing; each file
-    checked again by :func:`evidence_validate`. The services own appeals; evidence of an
-    appeal is only ever added here, with the appeal, by the one who files it."""
-    appeal = services.appeal_file(deduction=deduction, actor=actor, reasons=reasons)
-    for upload in files:
-        EvidenceFile.objects.create(
-            appeal=appeal,
-            file=upload,
-            original_name=upload.name or "",
-            content_type=evidence_validate(upload),
-            size=upload.size or 0,
-            uploaded_by=actor,
-        )
-    return appeal
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def appeal_create_view(request: HttpRequest, pk: int) -> HttpResponse:
@@ -465,7 +443,7 @@ def appeal_create_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = AppealForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            _file_appeal(
+            services.appeal_file_with_evidence(
                 deduction=deduction,
                 actor=user,
                 reasons=form.cleaned_data["reasons"],

@@ -28,7 +28,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -164,17 +164,6 @@ def office_rounds(user: User) -> QuerySet[Round]:
     )
 
 
-def optional_url(name: str, *args: Any) -> str:
-    """The path of a page another part of the app may not have routed yet ("" until then):
-    with the arguments, else without them."""
-    for attempt in (args, ()):
-        try:
-            return reverse(name, args=attempt)
-        except NoReverseMatch:
-            continue
-    return ""
-
-
 # --- the workspace ----------------------------------------------------------------------------
 @dataclass
 class Waiting:
@@ -220,7 +209,7 @@ def office_view(request: HttpRequest) -> HttpResponse:
         "schemes": schemes,
         "groups": [(status, by_status[status.value]) for status in RoundStatus],
         "waiting": waiting,
-        "appeal_queue_url": optional_url("assessments:appeal-queue"),
+        "appeal_queue_url": reverse("assessments:appeal-queue"),
     }
     return render(request, "assessments/office_workspace.html", context)
 
@@ -339,16 +328,17 @@ def _round_page(request: HttpRequest, user: User, round_: Round) -> HttpResponse
         "statuses": RoundStatus.choices,
         "moves": [name for name in MOVES if name in allowed and name not in PUBLIC_MOVES],
         "public_move": next((name for name in PUBLIC_MOVES if name in allowed), ""),
-        "public_url": optional_url("public:round-ranking", round_.pk),
+        "public_url": reverse("public:round-ranking", args=[round_.pk]),
         "may_score": "enter_scores" in allowed,
         "may_deduct": "record_deduction" in allowed,
         "progress": _progress(round_),
         "counts": counts,
         "links": {
-            "import": optional_url("assessments:score-import", round_.pk),
-            "appeals": optional_url("assessments:appeal-queue", round_.pk),
-            "ranking": optional_url("assessments:round-ranking", round_.pk),
-            "daily": optional_url("assessments:round-daily", round_.pk),
+            "import": reverse("assessments:score-import", args=[round_.pk]),
+            "appeals": f"{reverse('assessments:appeal-queue')}?round={round_.pk}",
+            "ranking": reverse("assessments:round-ranking", args=[round_.pk]),
+            "daily": reverse("assessments:round-daily", args=[round_.pk]),
+            "survey": reverse("assessments:survey-manage", args=[round_.pk]),
         },
     }
     return render(request, "assessments/office_round.html", context)
@@ -536,7 +526,7 @@ def round_scores_view(request: HttpRequest, pk: int) -> HttpResponseBase:
         "page": page,
         "form": form,
         "editable": editable,
-        "import_url": optional_url("assessments:score-import", round_.pk),
+        "import_url": reverse("assessments:score-import", args=[round_.pk]),
     }
     return render(request, "assessments/office_scores.html", context, status=status)
 

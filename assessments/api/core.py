@@ -384,6 +384,7 @@ class AppealViewSet(AssessmentViewSet):
     decided by the office with a reason."""
 
     queryset = Appeal.objects.none()
+    parser_classes = [MultiPartParser, JSONParser]
     list_serializer_class = AppealListSerializer
     detail_serializer_class = AppealDetailSerializer
     filterset_class = AppealFilterSet
@@ -398,11 +399,14 @@ class AppealViewSet(AssessmentViewSet):
         return writes.get(self.action or "") or super().get_serializer_class()
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """File an appeal (``appeal_file``)."""
+        """File an appeal with its evidence (``appeal_file_with_evidence``)."""
         self._refuse_for_reference(AppealFileSerializer, "deduction", DEDUCTION_ACTIONS, "appeal")
         data = self._parse(AppealFileSerializer)
-        appeal = services.appeal_file(
-            deduction=data["deduction"], actor=self.caller, reasons=data["reasons"]
+        appeal = services.appeal_file_with_evidence(
+            files=data["files"],
+            deduction=data["deduction"],
+            actor=self.caller,
+            reasons=data["reasons"],
         )
         return self._respond(appeal.pk, status.HTTP_201_CREATED)
 

@@ -495,12 +495,13 @@ class AppealListSerializer(serializers.ModelSerializer[Appeal]):
 
 
 class AppealDetailSerializer(AppealListSerializer):
-    """An appeal and what the caller may do with it now (decide)."""
+    """An appeal with its evidence and what the caller may do with it now (decide)."""
 
+    evidence = EvidenceFileSerializer(many=True, read_only=True)
     actions = _actions_field(APPEAL_ACTIONS)
 
     class Meta(AppealListSerializer.Meta):
-        fields = [*AppealListSerializer.Meta.fields, "actions"]
+        fields = [*AppealListSerializer.Meta.fields, "evidence", "actions"]
         read_only_fields = fields
 
     def get_actions(self, appeal: Appeal) -> list[str]:
@@ -508,10 +509,17 @@ class AppealDetailSerializer(AppealListSerializer):
 
 
 class AppealFileSerializer(serializers.Serializer):
-    """An appeal against a deduction: which, and why it is wrong."""
+    """An appeal against a deduction: which, why it is wrong, and evidence files (multipart)."""
 
     deduction = serializers.PrimaryKeyRelatedField(queryset=Deduction.objects.none())
     reasons = serializers.CharField(max_length=TEXT_MAX)
+    files = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, help_text=FILES_HELP
+    )
+
+    def validate_files(self, files: list[UploadedFile]) -> list[UploadedFile]:
+        """Each file's type and size."""
+        return check_files(files)
 
     def get_fields(self) -> dict[str, Any]:
         """Deductions the caller may see."""

@@ -29,6 +29,7 @@ from ..models import (
     Deduction,
     DeductionOrigin,
     DeductionStatus,
+    EvidenceFile,
     Grade,
     Indicator,
     Result,
@@ -619,3 +620,23 @@ def test_page_and_api_give_the_same_verdict_on_each_move(
         assert moved != source
         Round.objects.filter(pk=round_.pk).update(status=source)
         assert _api(org.assessor).post(api).json()["status"] == moved
+
+
+def test_an_appeal_with_evidence_files(assessment: Assessment) -> None:
+    """GIVEN a standing deduction of 甲县 under review WHEN 甲县 appeals as multipart with a
+    PDF THEN the appeal and its file are saved together; a file of a refused type saves
+    neither."""
+    org = assessment.org
+    deduction = assessment.deduct(assessment.review, org.county_a)
+    target = _url("appeal-list")
+    bad = _api(org.inside).post(
+        target, {"deduction": deduction.pk, "reasons": "已整改", "files": [pdf("脚本.exe")]}
+    )
+    assert bad.status_code == 400 and "files" in _errors(bad)
+    assert not Appeal.objects.filter(deduction=deduction).exists()
+    response = _api(org.inside).post(
+        target, {"deduction": deduction.pk, "reasons": "已整改", "files": [pdf()]}
+    )
+    assert response.status_code == 201, response.content
+    assert [f["original_name"] for f in response.json()["evidence"]] == ["整改材料.pdf"]
+    assert EvidenceFile.objects.filter(appeal_id=response.json()["id"]).count() == 1

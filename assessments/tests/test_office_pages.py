@@ -41,7 +41,6 @@ from ..models import (
     SchemeStatus,
     ScoreEntry,
 )
-from ..views import optional_url
 from .conftest import Assessment, scheme_elsewhere
 
 pytestmark = pytest.mark.django_db
@@ -575,8 +574,8 @@ def test_the_deductions_list_filters_and_runs_fixed_queries(
     response = client.get(url, {"origin": "notice"})
     rows = list(response.context["table"].page.object_list)
     assert [row.record.unit for row in rows] == [a.org.county_b]
-    detail = optional_url("assessments:deduction-detail", rows[0].record.pk)
-    assert not detail or f'href="{detail}"' in _text(response)
+    detail = _url("deduction-detail", rows[0].record.pk)
+    assert f'href="{detail}"' in _text(response)
     response = client.get(url, {"indicator": a.w.indicators["A1"].pk})
     assert len(list(response.context["table"].page.object_list)) == 0
     with CaptureQueriesContext(connection) as few:
@@ -592,8 +591,8 @@ def test_the_round_page_links_the_other_parts_of_the_round(
     assessment: Assessment, django_assert_max_num_queries: Any
 ) -> None:
     """GIVEN the scoring round WHEN the office opens it THEN it links the grid per source with
-    its progress, the deductions, and (once those pages exist) the import, the appeals, the
-    ranking and the button computing daily scores; for a handful of queries."""
+    its progress, the deductions, the import, the round's appeals, the ranking, the public
+    survey and the button computing daily scores; for a handful of queries."""
     a = assessment
     ScoreEntry.objects.create(
         round=a.scoring, unit=a.org.county_a, indicator=a.w.indicators["A1"], points=Decimal(80)
@@ -612,9 +611,9 @@ def test_the_round_page_links_the_other_parts_of_the_round(
     page = _text(response)
     assert _url("round-scores", a.scoring.pk) + "?source=annual" in page
     assert _url("round-deductions", a.scoring.pk) in page
-    for name in ("score-import", "appeal-queue", "round-ranking", "round-daily"):
-        link = optional_url(f"assessments:{name}", a.scoring.pk)
-        assert not link or link in page, name
+    for name in ("score-import", "round-ranking", "round-daily", "survey-manage"):
+        assert _url(name, a.scoring.pk) in page, name
+    assert f"{_url('appeal-queue')}?round={a.scoring.pk}" in page
     assert "开始评分" not in page and "结束评分，转入审核" in page
 
 
