@@ -478,7 +478,7 @@ class ScoreEntry(models.Model):
 
 class DeductionOrigin(models.TextChoices):
     INSPECTION = "inspection", _("inspection")
-    NOTICE = "notice", _("notice")
+    NOTICE = "notice", pgettext_lazy("deduction origin", "notice")
     PROBLEM = "problem", _("problem")
     OVERDUE_ITEM = "overdue_item", _("overdue item")
 
