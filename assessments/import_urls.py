@@ -8,6 +8,7 @@ from django.urls import path
 from . import import_views
 
 urlpatterns = [
+    path("score-imports/", import_views.score_import_rounds_view, name="score-import-rounds"),
     path("rounds/<int:pk>/import/", import_views.score_import_view, name="score-import"),
     path(
         "rounds/<int:pk>/import/template/",

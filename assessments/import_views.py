@@ -64,6 +64,24 @@ def _round(request: HttpRequest, pk: int) -> Round:
 
 
 @login_required
+@require_GET
+def score_import_rounds_view(request: HttpRequest) -> HttpResponse:
+    """Where an evaluator (or the office) starts: the rounds being scored that they may
+    import scores into, each with its upload page, and their own recent imports."""
+    user = signed_in_user(request)
+    rounds = (
+        Round.objects.filter(rules.importable_rounds_q(user))
+        .select_related("scheme__campaign")
+        .order_by("-period_start", "pk")
+    )
+    context = {
+        "rounds": rounds,
+        "jobs": score_imports.score_import_jobs(user=user)[:RECENT_JOBS],
+    }
+    return render(request, "assessments/import_rounds.html", context)
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def score_import_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Upload a workbook of scores for the round; a bad file is refused here with nothing

@@ -52,6 +52,23 @@ ENDPOINTS = [
     "/api/v1/extension-requests/{id}/refuse/",
     "/api/v1/meetings/",
     "/api/v1/meetings/{id}/",
+    "/api/v1/assessment-schemes/",
+    "/api/v1/assessment-schemes/{id}/activate/",
+    "/api/v1/assessment-rounds/",
+    "/api/v1/assessment-rounds/{id}/publish/",
+    "/api/v1/assessment-rounds/{id}/show-publicly/",
+    "/api/v1/assessment-scores/",
+    "/api/v1/deductions/",
+    "/api/v1/appeals/",
+    "/api/v1/appeals/{id}/decide/",
+    "/api/v1/assessment-results/",
+    "/api/v1/ranking/",
+    "/api/v1/ranking/trend/",
+    "/api/v1/score-imports/",
+    "/api/v1/honor-rolls/",
+    "/api/v1/honor-submissions/",
+    "/api/v1/honor-flags/",
+    "/api/v1/leader-lists/",
 ]
 
 

@@ -24,16 +24,18 @@ class AssessmentMenu:
     jurisdiction already holds instead of a query of its own).
     ``mine``: a unit's own results, deductions and appeals (people holding a post).
     ``ranking``: published rankings, honor rolls and leaders' lists (anyone who sees units).
+    ``imports``: importing scores from Excel (the office, and third-party evaluators).
     """
 
     office: bool
     mine: bool
     ranking: bool
+    imports: bool = False
 
     @property
     def any(self) -> bool:
         """Whether the navbar shows the assessment menu at all."""
-        return self.office or self.mine or self.ranking
+        return self.office or self.mine or self.ranking or self.imports
 
 
 def assessment_menu(user: Any) -> AssessmentMenu:
@@ -41,16 +43,18 @@ def assessment_menu(user: Any) -> AssessmentMenu:
     if user is None or not getattr(user, "is_authenticated", False):
         return AssessmentMenu(office=False, mine=False, ranking=False)
     j = jurisdiction_for(user)
+    office = j.is_global or (j.has_role(*rules.OFFICE_ROLES) and Role.OFFICIAL not in j.roles)
     return AssessmentMenu(
-        office=j.is_global or (j.has_role(*rules.OFFICE_ROLES) and Role.OFFICIAL not in j.roles),
+        office=office,
         mine=j.is_global or bool(j.member_paths),
         ranking=not j.is_empty,
+        imports=office or j.has_role(Role.EVALUATOR),
     )
 
 
 @register.simple_tag(takes_context=True, name="assessment_menu")
 def assessment_menu_tag(context: dict[str, Any]) -> AssessmentMenu:
     """``{% assessment_menu as amenu %}``: ``amenu.office``, ``amenu.mine``,
-    ``amenu.ranking`` and ``amenu.any`` for the signed-in user."""
+    ``amenu.ranking``, ``amenu.imports`` and ``amenu.any`` for the signed-in user."""
     request = context.get("request")
     return assessment_menu(getattr(request, "user", None))

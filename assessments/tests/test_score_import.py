@@ -617,3 +617,21 @@ def test_the_template_lists_the_units_and_imports_back(
     assert job.errors == [] and job.plan["create"] == 5
     client.force_login(assessment.org.inside)
     assert client.get(url).status_code == 403
+
+
+def test_an_evaluator_finds_the_rounds_to_import_into(
+    client: Any, assessment: Assessment, evaluator: User
+) -> None:
+    """GIVEN a round being scored and others in other statuses WHEN the evaluator opens the
+    import page from the menu THEN it lists only the round being scored, linking its upload
+    form; a unit's liaison sees no round there and no menu entry."""
+    client.force_login(evaluator)
+    home = client.get(reverse("home")).content.decode()
+    start = reverse("assessments:score-import-rounds")
+    assert start in home
+    page = client.get(start)
+    assert list(page.context["rounds"]) == [assessment.scoring]
+    assert import_page(assessment.scoring) in page.content.decode()
+    client.force_login(assessment.org.inside)
+    assert start not in client.get(reverse("home")).content.decode()
+    assert list(client.get(start).context["rounds"]) == []
