@@ -724,6 +724,9 @@ class EvidenceFile(StoredFile):
                     | Q(score=None, deduction=None, appeal=None, submission__isnull=False)
                 ),
                 name="assessment_evidence_one_owner",
+                violation_error_message=_(
+                    "A file of evidence belongs to one score, deduction, appeal or highlight."
+                ),
             ),
         ]
 

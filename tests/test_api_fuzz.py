@@ -42,6 +42,17 @@ from accountability.tests.factories import make_notice
 from accountability.tests.measure_factories import new_exemption, new_measure
 from accounts.models import Post
 from accounts.tests.factories import MembershipFactory, UserFactory
+from assessments.models import (
+    Appeal,
+    Deduction,
+    DeductionOrigin,
+    HonorFlag,
+    HonorRoll,
+    HonorSubmission,
+    ScoreEntry,
+)
+from assessments.results import round_compute
+from assessments.tests.test_results import make_world
 from campaign.services import chain_create
 from campaign.tests.factories import TaskForceFactory
 from tasks_ledger import services
@@ -84,6 +95,10 @@ REFERENCES = {
     "notice": "notices",
     "notices": "notices",
     "person": "users",
+    "scheme": "assessment-schemes",
+    "round": "assessment-rounds",
+    "deduction": "deductions",
+    "roll": "honor-rolls",
 }
 
 
@@ -280,6 +295,31 @@ def world(org: Any) -> Any:
     # A measure citing the issued notice, and a pending exemption about it.
     measure = new_measure(org, org.county_a, notices=[notices[0]])
     exemption = new_exemption(org, org.county_a, notice=notices[0])
+    # An assessment under review with a result per unit, a deduction with a pending appeal,
+    # and a month's honor roll with a highlight and a flag.
+    assessed = make_world(org)
+    ScoreEntry.objects.create(
+        round=assessed.round, unit=assessed.units[0], indicator=assessed.indicators["A1"], points=88
+    )
+    deduction = Deduction.objects.create(
+        round=assessed.round,
+        unit=assessed.units[0],
+        indicator=assessed.indicators["D1"],
+        points=3,
+        reason="暗访发现台账更新不及时",
+        origin=DeductionOrigin.INSPECTION,
+    )
+    appeal = Appeal.objects.create(deduction=deduction, reasons="已整改", filed_by=org.inside)
+    round_compute(round_=assessed.round)
+    roll = HonorRoll.objects.create(campaign=org.campaign, month=dt.date(2022, 5, 1))
+    submission = HonorSubmission.objects.create(
+        roll=roll,
+        unit=org.county_a,
+        title="老旧小区改造提前完成",
+        text="提前一月完成",
+        submitted_by=org.inside,
+    )
+    flag = HonorFlag.objects.create(roll=roll, unit=org.county_a, colour="red", reason="进度第一")
     KNOWN_IDS.update(
         {
             "units": [org.county_a.pk, org.city.pk],
@@ -299,6 +339,15 @@ def world(org: Any) -> Any:
             "notices": [notice.pk for notice in notices],
             "measures": [measure.pk],
             "exemptions": [exemption.pk],
+            "assessment-schemes": [assessed.scheme.pk],
+            "assessment-rounds": [assessed.round.pk],
+            "assessment-scores": list(assessed.round.scores.values_list("pk", flat=True)),
+            "deductions": [deduction.pk],
+            "appeals": [appeal.pk],
+            "assessment-results": list(assessed.round.results.values_list("pk", flat=True)),
+            "honor-rolls": [roll.pk],
+            "honor-submissions": [submission.pk],
+            "honor-flags": [flag.pk],
             "tokens": [token],
         }
     )

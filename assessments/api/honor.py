@@ -484,6 +484,7 @@ class LeaderListViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
 
     permission_classes = [IsAuthenticated]
     serializer_class = LeaderListSerializer
+    query_serializer_class = LeaderListFilterSerializer  # its 400s are in the schema
     filter_backends: list[Any] = []
     pagination_class = ScopedReadOnlyViewSet.pagination_class
 
@@ -495,7 +496,7 @@ class LeaderListViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
 
     def list(self, request: Request) -> Response:
         """A page of leaders with their lists."""
-        query = LeaderListFilterSerializer(
+        query = self.query_serializer_class(
             data=request.query_params, context=self.get_serializer_context()
         )
         query.is_valid(raise_exception=True)

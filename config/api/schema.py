@@ -79,6 +79,14 @@ class AutoSchema(StandardErrorsAutoSchema):
                 unique.append(candidate)
         return unique
 
+    def _query_serializer(self) -> Any:
+        """The serializer a read checks its query with (the view's ``query_serializer_class``,
+        for queries no FilterSet describes), whose errors are a 400 like a body's."""
+        if self.method != "GET":
+            return None
+        query = getattr(self.view, "query_serializer_class", None)
+        return query() if query is not None else None
+
     def _calls_services(self) -> bool:
         """A change through a service, which may refuse it with a validation error of its own
         (a Django ``ValidationError``, see ``config.api.base.api_exception``)."""
@@ -90,10 +98,15 @@ class AutoSchema(StandardErrorsAutoSchema):
             super()._should_add_validation_error_response()
             or bool(self._request_serializers())
             or self._calls_services()
+            or self._query_serializer() is not None
         )
 
     def _determine_fields_with_error_codes(self) -> list[Any]:
-        """The fields of every request serializer, when there is one per media type."""
+        """The fields of every request serializer, when there is one per media type, and of
+        the query's serializer."""
+        query = self._query_serializer()
+        if query is not None:
+            return get_serializer_fields_with_error_codes(get_flat_serializer_fields(query))
         if isinstance(self.get_request_serializer(), dict):
             fields: list[Any] = []
             for serializer in self._request_serializers():
