@@ -43,7 +43,7 @@ from campaign.selectors import campaign_list
 from tasks_ledger.excel_views import filter_summary, xlsx_response
 from tasks_ledger.models import LedgerItem
 from tasks_ledger.selectors import ledger_items
-from tasks_ledger.views import stored_file_response
+from tasks_ledger.views import error_text, stored_file_response
 
 from . import rules, selectors, services
 from .actions import allowed_actions, refuse_unless
@@ -76,10 +76,6 @@ def _visible_notice(request: HttpRequest, pk: int) -> Notice:
     if notice is None or not rules.can_view_notice(request.user, notice):  # type: ignore[arg-type]
         raise Http404(_("No such notice in your jurisdiction."))
     return notice
-
-
-def _error_text(exc: ValidationError) -> str:
-    return "；".join(str(message) for message in exc.messages)
 
 
 # --- the registry -----------------------------------------------------------------------------
@@ -246,9 +242,7 @@ def _act(
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
             return _detail(request, pk, status=422, open_form=name, **extra)
-        return _detail(
-            request, pk, status=422, open_form=name, form_error=_error_text(exc), **extra
-        )
+        return _detail(request, pk, status=422, open_form=name, form_error=error_text(exc), **extra)
     messages.success(request, done)
     back = request.POST.get("next", "")
     if result.pk == notice.pk and url_has_allowed_host_and_scheme(
@@ -448,7 +442,7 @@ def notice_draft_view(request: HttpRequest) -> HttpResponse:
                 for field, errors in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
             else:
-                error = _error_text(exc)
+                error = error_text(exc)
         else:
             messages.success(request, _("Notice drafted. Check it, then approve or issue it."))
             return redirect("accountability:notice-detail", pk=notice.pk)

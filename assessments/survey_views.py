@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_ratelimit.decorators import ratelimit
 
 from accounts.views import signed_in_user
+from tasks_ledger.views import error_text
 
 from . import rules
 from .models import FROZEN_STATUSES, CategoryMember, Round
@@ -214,10 +215,6 @@ def _back(round_: Round) -> HttpResponse:
     return redirect("assessments:survey-manage", pk=round_.pk)
 
 
-def _words(exc: ValidationError) -> str:
-    return "；".join(str(message) for message in exc.messages)
-
-
 @login_required
 @require_POST
 def survey_switch_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
@@ -227,7 +224,7 @@ def survey_switch_view(request: HttpRequest, pk: int, action: str) -> HttpRespon
     try:
         service(round_=round_, actor=signed_in_user(request))
     except ValidationError as exc:
-        messages.error(request, _words(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request,
@@ -246,7 +243,7 @@ def survey_compute_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         outcome = public_scores_compute(round_=round_, actor=signed_in_user(request))
     except ValidationError as exc:
-        messages.error(request, _words(exc))
+        messages.error(request, error_text(exc))
         return _back(round_)
     messages.success(
         request, _("Public scores computed: %(count)d scores written.") % {"count": outcome.written}

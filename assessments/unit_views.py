@@ -48,7 +48,7 @@ from accounts.models import Unit, User
 from accounts.tables import history_preview
 from accounts.views import history_page, signed_in_user
 from tasks_ledger import rules as ledger_rules
-from tasks_ledger.views import stored_file_response
+from tasks_ledger.views import error_text, stored_file_response
 
 from . import rules, selectors, services
 from .actions import (
@@ -83,10 +83,6 @@ def _int(value: str | None) -> int | None:
     return int(value) if value and value.isascii() and value.isdigit() else None
 
 
-def _why(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
-
-
 # --- the office's button: daily scores from the ledger -----------------------------------------
 @login_required
 @require_POST
@@ -102,7 +98,7 @@ def round_daily_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         changed = daily_scores_compute(round_=round_, actor=user)
     except ValidationError as exc:
-        messages.error(request, _why(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request,

@@ -39,7 +39,7 @@ from accountability.models import Notice
 from accounts.models import Unit, User
 from accounts.views import signed_in_user, wants_partial
 from tasks_ledger.models import LedgerItem
-from tasks_ledger.views import stored_file_response
+from tasks_ledger.views import error_text, stored_file_response
 
 from . import rules, services
 from .actions import ROUND_ACTIONS, allowed_actions, refuse_unless
@@ -265,14 +265,10 @@ def scheme_activate_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.scheme_activate(scheme=scheme, actor=user)
     except ValidationError as exc:
-        messages.error(request, _("The scheme stays a draft: %(why)s") % {"why": _why(exc)})
+        messages.error(request, _("The scheme stays a draft: %(why)s") % {"why": error_text(exc)})
     else:
         messages.success(request, _("The scheme is in use: rounds under it may be scored."))
     return redirect("assessments:scheme-detail", pk=pk)
-
-
-def _why(exc: ValidationError) -> str:
-    return "；".join(str(message) for message in exc.messages)
 
 
 # --- a round ----------------------------------------------------------------------------------
@@ -369,7 +365,7 @@ def round_move_view(request: HttpRequest, pk: int, move: str) -> HttpResponse:
     try:
         round_ = MOVES[move](round_=round_, actor=user)
     except ValidationError as exc:
-        messages.error(request, _why(exc))
+        messages.error(request, error_text(exc))
     else:
         if move in PUBLIC_MOVES:
             done = (

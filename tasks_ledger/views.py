@@ -110,8 +110,9 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _error_text(exc: ValidationError) -> str:
-    """All messages of a ValidationError as one Chinese sentence list."""
+def error_text(exc: ValidationError) -> str:
+    """All messages of a ValidationError as one list of sentences (joined by ；), for a
+    message on a page; every app's views use it."""
     return "；".join(str(message) for message in exc.messages)
 
 
@@ -380,7 +381,7 @@ def item_progress_view(request: HttpRequest, pk: int) -> HttpResponse:
                 widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
             error = ""
         else:
-            error = _error_text(exc)
+            error = error_text(exc)
         if in_row:
             return _row(request, item, status=422, row_form=form, row_open=True, row_error=error)
         return _detail(
@@ -552,7 +553,7 @@ def signoff_request_view(request: HttpRequest, pk: int) -> HttpResponse:
             item,
             status=422,
             signoff_form=form,
-            form_error=_error_text(exc),
+            form_error=error_text(exc),
             open_form="signoff",
         )
     messages.success(request, _("Sign-off requested. The verifier has been put on notice."))
@@ -581,7 +582,7 @@ def extension_request_view(request: HttpRequest, pk: int) -> HttpResponse:
             item,
             status=422,
             extension_form=form,
-            form_error=_error_text(exc),
+            form_error=error_text(exc),
             open_form="extension",
         )
     messages.success(request, _("Extension requested. The deadline stays until it is approved."))
@@ -610,7 +611,7 @@ def status_change_request_view(request: HttpRequest, pk: int) -> HttpResponse:
             item,
             status=422,
             status_form=form,
-            form_error=_error_text(exc),
+            form_error=error_text(exc),
             open_form="status",
         )
     messages.success(
@@ -629,7 +630,7 @@ def _decide(request: HttpRequest, item: LedgerItem, act: Any, done: str) -> Http
     try:
         act()
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, done)
     return redirect(back)
@@ -1101,7 +1102,7 @@ def _bulk_approve(
         try:
             queue.approve(row, user)
         except (PermissionDenied, ValidationError) as exc:
-            reason = _error_text(exc) if isinstance(exc, ValidationError) else str(exc)
+            reason = error_text(exc) if isinstance(exc, ValidationError) else str(exc)
             refused.append(
                 _("%(row)s: %(reason)s")
                 % {"row": _row_name(row), "reason": reason or _("you may not decide it")}
@@ -1283,7 +1284,7 @@ def meeting_create_view(request: HttpRequest) -> HttpResponse:
         except PermissionDenied as exc:
             error = str(exc)
         except ValidationError as exc:
-            error = _("Nothing was saved: %(errors)s") % {"errors": _error_text(exc)}
+            error = _("Nothing was saved: %(errors)s") % {"errors": error_text(exc)}
         else:
             messages.success(
                 request,
