@@ -31,7 +31,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import loader
 from django.template.defaultfilters import filesizeformat
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -259,10 +259,18 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         return api_response(exceptions.PermissionDenied(str(EXPIRED.reason)))
     if is_htmx(request):
         return alert_response(request, 403, EXPIRED, "", login=_anonymous(request))
-    context = page_context(
-        request, EXPIRED, "", login_url=_login_url(request) if _anonymous(request) else ""
-    )
+    # A page that needs no sign-in (the public survey) has nothing to log in again for.
+    relogin = _anonymous(request) and not _public(request)
+    context = page_context(request, EXPIRED, "", login_url=_login_url(request) if relogin else "")
     return render(request, "403.html", context, status=403)
+
+
+def _public(request: HttpRequest) -> bool:
+    """A page for anyone, without sign-in (``assessments.public_urls``)."""
+    try:
+        return resolve(request.path_info).namespace == "public"
+    except Resolver404:
+        return False
 
 
 def page_not_found(request: HttpRequest, exception: BaseException | None = None) -> HttpResponse:

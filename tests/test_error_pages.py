@@ -165,6 +165,16 @@ def test_an_expired_page_of_a_signed_out_user_offers_to_log_in_again(db) -> None
     assert 'href="/accounts/login/?next=%2Fledgers%2Fitems%2F%3Flight%3Dred"' in html
 
 
+def test_an_expired_public_form_asks_to_reload_not_to_log_in(db) -> None:
+    """The public survey needs no sign-in: its expired form says to reload, nothing more."""
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/public/survey/1/", HTTP_REFERER="http://testserver/public/survey/1/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "页面已过期" in html and "刷新页面" in html
+    assert "/accounts/login/" not in html.split("<main", 1)[-1]
+
+
 # --- 404 ---------------------------------------------------------------------------------------
 
 
