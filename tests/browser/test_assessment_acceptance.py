@@ -113,7 +113,9 @@ def test_the_office_publishes_the_first_quarter_and_all_three_agree(
     assert "第1期" in words
     assert "共考核87家单位，其中46家单位存在不同程度扣分" in words
 
-    rows = [list(r) for r in load_workbook(io.BytesIO(xlsx)).active.iter_rows(values_only=True)]
+    sheet = load_workbook(io.BytesIO(xlsx)).active
+    assert sheet is not None
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     data = [row for row in rows[3:] if row[4]]
     assert len(data) == 87
     assert sum(1 for row in data if row[10]) == 46
@@ -122,15 +124,15 @@ def test_the_office_publishes_the_first_quarter_and_all_three_agree(
     results = list(Result.objects.filter(round=round_).order_by("category__sort_order", "rank"))
     assert len(results) == 87
     assert [row[4] for row in data] == [r.unit_name for r in results]
-    for grade, label in Grade.choices:
+    for grade, grade_label in Grade.choices:
         count = sum(1 for r in results if r.grade == grade)
-        assert sum(1 for row in data if row[11] == label) == count
-        assert f"{label}{count}家" in words
+        assert sum(1 for row in data if row[11] == grade_label) == count
+        assert f"{grade_label}{count}家" in words
         assert re.search(rf'data-grade="{grade}">\s*{count}\s*<', page_html)
     tiers: dict[str, dict[str, list[str]]] = {}
     for row in data:
         tiers.setdefault(row[1], {}).setdefault(row[12], []).append(row[4])
     for category, by_tier in tiers.items():
-        for label, names in by_tier.items():
-            assert "、".join(names) in words, (category, label)
-            assert "、".join(names) in page_html, (category, label)
+        for tier, names in by_tier.items():
+            assert "、".join(names) in words, (category, tier)
+            assert "、".join(names) in page_html, (category, tier)
