@@ -107,9 +107,11 @@ def round_compute(*, round_: Round) -> int:
         "leaders": leaders,
         **{f"w_{source}": scheme.weight_of(source) for source in Source.values},
     }
+    # Each source's subtotal out of 100: the unit's points over the source's maximum, which
+    # is the same for every unit (a missing score counts 0), so only scores entered are read.
     subtotal = {
         source: f"""COALESCE(100 * SUM(s.score) FILTER (WHERE s.source = '{source}')
-                / NULLIF(SUM(s.max_points) FILTER (WHERE s.source = '{source}'), 0), 0)"""
+                / NULLIF((SELECT top FROM tops WHERE tops.source = '{source}'), 0), 0)"""
         for source in Source.values
     }
     with connection.cursor() as cursor:
@@ -128,16 +130,19 @@ def round_compute(*, round_: Round) -> int:
                 FROM {_t(Deduction)} d
                 WHERE d.round_id = %(round)s AND d.status = %(standing)s
                 GROUP BY d.unit_id, d.indicator_id
+            ), cut_unit AS (
+                SELECT unit_id, SUM(n) AS n, SUM(points) AS points FROM cut GROUP BY unit_id
+            ), tops AS (
+                SELECT i.source, SUM(i.max_points) AS top FROM {_t(Indicator)} i
+                WHERE i.scheme_id = %(scheme)s GROUP BY i.source
             ), s AS (
-                SELECT m.unit_id, i.source, i.max_points,
-                    GREATEST(LEAST(COALESCE(e.points, 0), i.max_points)
-                             - COALESCE(cut.points, 0), 0) AS score
-                FROM members m
-                CROSS JOIN {_t(Indicator)} i
-                LEFT JOIN {_t(ScoreEntry)} e ON e.round_id = %(round)s
-                    AND e.unit_id = m.unit_id AND e.indicator_id = i.id
-                LEFT JOIN cut ON cut.unit_id = m.unit_id AND cut.indicator_id = i.id
-                WHERE i.scheme_id = %(scheme)s
+                SELECT e.unit_id, i.source,
+                    GREATEST(LEAST(e.points, i.max_points) - COALESCE(cut.points, 0), 0) AS score
+                FROM {_t(ScoreEntry)} e
+                JOIN members m ON m.unit_id = e.unit_id
+                JOIN {_t(Indicator)} i ON i.id = e.indicator_id AND i.scheme_id = %(scheme)s
+                LEFT JOIN cut ON cut.unit_id = e.unit_id AND cut.indicator_id = e.indicator_id
+                WHERE e.round_id = %(round)s
             ), sub AS (
                 SELECT s.unit_id,
                     {subtotal["daily"]} AS daily,
@@ -155,11 +160,10 @@ def round_compute(*, round_: Round) -> int:
                            + COALESCE(sub.annual, 0) * %(w_annual)s
                            + COALESCE(sub.third_party, 0) * %(w_third_party)s
                            + COALESCE(sub.public, 0) * %(w_public)s) / 100, 2) AS total,
-                    COALESCE((SELECT SUM(n) FROM cut WHERE cut.unit_id = m.unit_id), 0)
-                        AS deduction_count,
-                    COALESCE((SELECT SUM(points) FROM cut WHERE cut.unit_id = m.unit_id), 0)
-                        AS deducted
+                    COALESCE(cut_unit.n, 0) AS deduction_count,
+                    COALESCE(cut_unit.points, 0) AS deducted
                 FROM members m LEFT JOIN sub ON sub.unit_id = m.unit_id
+                LEFT JOIN cut_unit ON cut_unit.unit_id = m.unit_id
             ), graded AS (
                 SELECT t.*,
                     COALESCE((SELECT MIN({_grade_rank_sql("b.grade")})
