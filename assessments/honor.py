@@ -383,14 +383,6 @@ def honor_roll_board(
     return submissions, flags
 
 
-def honor_evidence(*, user: User, pk: int) -> EvidenceFile:
-    """An evidence file of a highlight the user may see (DoesNotExist otherwise)."""
-    return EvidenceFile.objects.get(
-        pk=pk,
-        submission__in=HonorSubmission.objects.filter(rules.viewable_honor_submissions_q(user)),
-    )
-
-
 # --- the roll to Excel ----------------------------------------------------------------------------
 ROLL_COLUMNS = (
     Column("place", pgettext_lazy("excel column", "place"), 8, "code"),

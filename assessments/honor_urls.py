@@ -19,7 +19,6 @@ urlpatterns = [
         views.honor_submission_decide_view,
         name="honor-submission-decide",
     ),
-    path("honor/evidence/<int:pk>/", views.honor_evidence_view, name="honor-evidence"),
     path("leaders/", views.leader_lists_view, name="leader-lists"),
     path("leaders/lists.xlsx", views.leader_lists_export_view, name="leader-lists-export"),
 ]

@@ -32,7 +32,6 @@ from accounts.views import signed_in_user
 from campaign.models import Campaign
 from campaign.selectors import campaign_list
 from tasks_ledger.excel_views import xlsx_response
-from tasks_ledger.views import stored_file_response
 
 from . import honor, rules
 from .honor_forms import (
@@ -44,7 +43,7 @@ from .honor_forms import (
     add_service_errors,
 )
 from .leader_lists import leader_memberships, lists_for, write_leader_lists_workbook
-from .models import EvidenceFile, HonorFlag, HonorRoll, HonorRollStatus, HonorSubmission
+from .models import HonorFlag, HonorRoll, HonorRollStatus, HonorSubmission
 
 PER_PAGE = 20
 
@@ -355,18 +354,6 @@ def honor_roll_export_view(request: HttpRequest, pk: int) -> HttpResponseBase:
         _("honor_roll_%(month)s.xlsx") % {"month": stamp},
         f"honor_roll_{stamp}.xlsx",
     )
-
-
-@login_required
-@require_GET
-def honor_evidence_view(request: HttpRequest, pk: int) -> HttpResponseBase:
-    """An evidence file of a highlight the caller may see."""
-    user = signed_in_user(request)
-    try:
-        evidence = honor.honor_evidence(user=user, pk=pk)
-    except EvidenceFile.DoesNotExist as exc:
-        raise Http404(_("No such file in your jurisdiction.")) from exc
-    return stored_file_response(evidence)
 
 
 # --- leaders' lists -------------------------------------------------------------------------------

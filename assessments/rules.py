@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from accounts.models import Membership, User
     from campaign.models import Campaign
 
-    from .models import Deduction, HonorRoll, HonorSubmission, Result, Round, Scheme
+    from .models import Deduction, EvidenceFile, HonorRoll, HonorSubmission, Result, Round, Scheme
 
 OFFICE_ROLES = (Role.ASSESSMENT_OFFICE, Role.ADMINISTRATOR)
 READER_ROLES = (Role.OFFICIAL, Role.ASSESSMENT_OFFICE)
@@ -414,6 +414,20 @@ def viewable_honor_submissions_q(user: User) -> Q:
         roll__status=HonorRollStatus.PUBLISHED, status=HonorSubmissionStatus.SELECTED
     ) & _honor_taking_part_q(user, "roll__campaign")
     return _office_q(user, j, "roll__campaign") | own | published
+
+
+def can_view_evidence(user: User, evidence: EvidenceFile) -> bool:
+    """Download an evidence file: whoever may see what it backs (its score, deduction,
+    appeal or honor-roll highlight)."""
+    if evidence.score is not None:
+        return can_view_score(user, evidence.score.round, evidence.score.unit)
+    if evidence.deduction is not None:
+        return can_view_deduction(user, evidence.deduction)
+    if evidence.appeal is not None:
+        return can_view_appeal(user, evidence.appeal)
+    if evidence.submission is not None:
+        return can_view_honor_submission(user, evidence.submission)
+    return False
 
 
 # --- leaders' positive and negative lists (正负面清单) ----------------------------------------

@@ -1,7 +1,7 @@
 """The unit's assessment pages and the appeals, under /assessments/ (namespace
 ``assessments``): a unit's rounds and results, one round of a unit, a deduction and its
-history, filing an appeal, the office's appeal queue and decision, an appeal's evidence, and
-the office's button computing a round's daily scores from the ledger."""
+history, filing an appeal, the office's appeal queue and decision, and the office's
+button computing a round's daily scores from the ledger."""
 
 from __future__ import annotations
 
@@ -18,5 +18,4 @@ urlpatterns = [
     path("deductions/<int:pk>/appeal/", views.appeal_create_view, name="appeal-create"),
     path("appeals/", views.appeal_queue_view, name="appeal-queue"),
     path("appeals/<int:pk>/", views.appeal_detail_view, name="appeal-detail"),
-    path("appeals/evidence/<int:pk>/", views.appeal_evidence_view, name="appeal-evidence"),
 ]

@@ -32,7 +32,6 @@ from django.db.models import (
 )
 from django.forms import ChoiceField
 from django.http import Http404, HttpRequest, HttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -48,7 +47,7 @@ from accounts.models import Unit, User
 from accounts.tables import history_preview
 from accounts.views import history_page, signed_in_user
 from tasks_ledger import rules as ledger_rules
-from tasks_ledger.views import error_text, stored_file_response
+from tasks_ledger.views import error_text
 
 from . import rules, selectors, services
 from .actions import (
@@ -66,7 +65,6 @@ from .models import (
     CategoryMember,
     Deduction,
     DeductionStatus,
-    EvidenceFile,
     Indicator,
     Result,
     Round,
@@ -560,20 +558,3 @@ def appeal_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("assessments:appeal-detail", pk=pk)
     return _appeal_page(request, user, _visible_appeal(user, pk), form=form, status=422)
-
-
-@login_required
-@require_GET
-def appeal_evidence_view(request: HttpRequest, pk: int) -> HttpResponseBase:
-    """Download an appeal's evidence: whoever may see the appeal."""
-    user = signed_in_user(request)
-    stored = (
-        EvidenceFile.objects.select_related(
-            "appeal__deduction__round__scheme__campaign__owner_unit", "appeal__deduction__unit"
-        )
-        .filter(pk=pk, appeal__isnull=False)
-        .first()
-    )
-    if stored is None or stored.appeal is None or not rules.can_view_appeal(user, stored.appeal):
-        raise Http404(_("No such file in your jurisdiction."))
-    return stored_file_response(stored)

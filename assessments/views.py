@@ -660,7 +660,8 @@ def score_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def evidence_file_view(request: HttpRequest, pk: int) -> HttpResponseBase:
-    """Download a score's or a deduction's evidence: whoever may see the score or deduction."""
+    """Download an evidence file (of a score, a deduction, an appeal or an honor-roll
+    highlight): whoever may see what it backs (:func:`rules.can_view_evidence`)."""
     user = signed_in_user(request)
     stored = (
         EvidenceFile.objects.select_related(
@@ -668,20 +669,17 @@ def evidence_file_view(request: HttpRequest, pk: int) -> HttpResponseBase:
             "score__unit",
             "deduction__round__scheme__campaign__owner_unit",
             "deduction__unit",
+            "appeal__deduction__round__scheme__campaign__owner_unit",
+            "appeal__deduction__unit",
+            "submission__roll__campaign__owner_unit",
+            "submission__unit",
         )
         .filter(pk=pk)
         .first()
     )
-    allowed = stored is not None and (
-        (
-            stored.score is not None
-            and rules.can_view_score(user, stored.score.round, stored.score.unit)
-        )
-        or (stored.deduction is not None and rules.can_view_deduction(user, stored.deduction))
-    )
-    if not allowed:
+    if stored is None or not rules.can_view_evidence(user, stored):
         raise Http404(_("No such file in your jurisdiction."))
-    return stored_file_response(stored)  # type: ignore[arg-type]
+    return stored_file_response(stored)
 
 
 # --- deductions -------------------------------------------------------------------------------

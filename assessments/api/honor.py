@@ -85,7 +85,7 @@ class HonorEvidenceSerializer(serializers.ModelSerializer):
     def get_url(self, evidence: EvidenceFile) -> str:
         from django.urls import reverse
 
-        return reverse("assessments:honor-evidence", args=[evidence.pk])
+        return reverse("assessments:evidence-file", args=[evidence.pk])
 
 
 class HonorSubmissionSerializer(serializers.ModelSerializer):

@@ -78,9 +78,7 @@ def test_the_liaison_submits_on_the_page_and_sees_it_listed(client: Client, h: H
     listed = client.get(response["Location"])
     html = listed.content.decode()
     assert "重点项目跑出加速度" in html and "等待评选" in html
-    download = client.get(
-        reverse("assessments:honor-evidence", args=[submission.evidence.get().pk])
-    )
+    download = client.get(reverse("assessments:evidence-file", args=[submission.evidence.get().pk]))
     assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF")
 
 
@@ -107,7 +105,7 @@ def test_another_unit_can_neither_submit_for_nor_see_ours(client: Client, h: Hon
     assert "信访积案清仓见底" not in client.get(LIST).content.decode()
     assert client.get(detail(ours.roll)).status_code == 404  # a draft is the office's
     evidence = ours.evidence.get()
-    assert client.get(reverse("assessments:honor-evidence", args=[evidence.pk])).status_code == 404
+    assert client.get(reverse("assessments:evidence-file", args=[evidence.pk])).status_code == 404
     decide = reverse("assessments:honor-submission-decide", args=[ours.pk])
     assert client.post(decide, {"selected": "1"}).status_code == 404
     client.force_login(h.org.official)

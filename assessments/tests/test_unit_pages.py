@@ -201,10 +201,10 @@ def test_the_liaison_appeals_with_evidence(
     )
     (evidence,) = EvidenceFile.objects.filter(appeal=appeal)
     assert evidence.original_name == "回执.pdf" and evidence.content_type == "application/pdf"
-    download = client.get(reverse("assessments:appeal-evidence", args=[evidence.pk]))
+    download = client.get(reverse("assessments:evidence-file", args=[evidence.pk]))
     assert download.status_code == 200
     client.force_login(a.org.outsider)
-    download = client.get(reverse("assessments:appeal-evidence", args=[evidence.pk]))
+    download = client.get(reverse("assessments:evidence-file", args=[evidence.pk]))
     assert download.status_code == 404
     # One pending appeal at a time: no more button, and a second POST is refused.
     again = page(client, a.org.inside, "deduction-detail", world["mine"].pk).content.decode()
