@@ -6,6 +6,7 @@ may open it, its switches, computing public scores and its fixed number of queri
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -13,6 +14,7 @@ from typing import Any
 
 import pghistory.models
 import pytest
+import time_machine
 from django.apps import apps
 from django.conf import settings as django_settings
 from django.db import connection
@@ -43,7 +45,10 @@ def own_cache(settings: Any) -> Iterator[None]:
     caches["default"]["KEY_PREFIX"] = f"nlzf-test-survey-{uuid.uuid4().hex}"
     settings.CACHES = caches
     assert "RedisCache" in caches["default"]["BACKEND"]
-    yield
+    # The clock stands still: django-ratelimit counts in fixed windows, and answers either
+    # side of a window's end would each start a fresh count.
+    with time_machine.travel(time.time(), tick=False):
+        yield
 
 
 @pytest.fixture
