@@ -116,13 +116,26 @@ _DB_OPTIONS["options"] = (_DB_OPTIONS.get("options", "") + " -c pgtrigger.ignore
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# The cache is a convenience, never the only copy: with Redis down, django-redis answers
+# every read as a miss and drops every write (IGNORE_EXCEPTIONS), so pages and sign-in go on
+# from PostgreSQL (sessions are cached_db; locks are PostgreSQL's, see the sweep). Django's
+# own RedisCache raises instead, and every page 500s. Short socket timeouts keep a hung
+# Redis from holding a request. The survey's rate limit still fails closed: a dropped
+# count reads as None, which django-ratelimit refuses (RATELIMIT_FAIL_OPEN below).
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="nlzf"),
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": env.float("CACHE_SOCKET_TIMEOUT", default=1.0),
+            "SOCKET_TIMEOUT": env.float("CACHE_SOCKET_TIMEOUT", default=1.0),
+        },
     }
 }
+# ... and says so in the log each time (django_redis's logger).
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
