@@ -18,6 +18,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from config.redis_sentinel import redis_client
 from config.tasks import HEARTBEAT_KEY
 
 logger = logging.getLogger(__name__)
@@ -37,9 +38,8 @@ def _database() -> bool:
 def _redis() -> bool:
     """One PING to the Redis that serves as cache and Celery broker."""
     try:
-        client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2
-        )
+        # Through the sentinels' master when REDIS_SENTINELS is set.
+        client = redis_client(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
         try:
             return bool(client.ping())
         finally:

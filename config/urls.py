@@ -7,6 +7,7 @@ from django.urls import include, path
 
 from config.api.views import DocsView, SchemaView
 from config.health import healthz
+from config.metrics import metrics
 
 urlpatterns = [
     path("", include("accounts.urls")),
@@ -19,6 +20,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    # Prometheus text format, for the bearer of METRICS_TOKEN or METRICS_ALLOWED_NETWORKS.
+    path("metrics", metrics, name="metrics"),
     path("api/v1/", include("config.api.urls")),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import JurisdictionAdminMixin, ScopedTabularInline
 
-from . import services
+from . import lights, services
 from .models import (
     Area,
     Evidence,
@@ -46,6 +46,24 @@ class LightPolicyAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     )
     autocomplete_fields = ["campaign"]
 
+    # Thresholds move every light of the campaign: the stored lights follow at once.
+    def save_model(self, request: HttpRequest, obj: LightPolicy, form: Any, change: bool) -> None:
+        """Save, then store the campaign's items' lights as the new thresholds give them."""
+        super().save_model(request, obj, form, change)
+        lights.lights_refresh(items=LedgerItem.objects.filter(ledger__campaign=obj.campaign_id))
+
+    def delete_model(self, request: HttpRequest, obj: LightPolicy) -> None:
+        """Delete, then store the campaign's lights under the default thresholds."""
+        campaign = obj.campaign_id
+        super().delete_model(request, obj)
+        lights.lights_refresh(items=LedgerItem.objects.filter(ledger__campaign=campaign))
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        """Delete several, then store their campaigns' lights under the defaults."""
+        campaigns = list(queryset.values_list("campaign_id", flat=True))
+        super().delete_queryset(request, queryset)
+        lights.lights_refresh(items=LedgerItem.objects.filter(ledger__campaign__in=campaigns))
+
 
 @admin.register(Area)
 class AreaAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
@@ -55,6 +73,11 @@ class AreaAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     list_display = ("name", "campaign", "sort_order")
     list_filter = ("campaign",)
     search_fields = ("name",)
+
+    def save_model(self, request: HttpRequest, obj: Area, form: Any, change: bool) -> None:
+        """Save, then store the area's sort order on its items (the list's default order)."""
+        super().save_model(request, obj, form, change)
+        lights.lights_refresh(items=LedgerItem.objects.filter(ledger__area=obj))
 
 
 @admin.register(Ledger)
@@ -67,6 +90,11 @@ class LedgerAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     search_fields = ("title", "owner_unit__name")
     autocomplete_fields = ["owner_unit", "task_force", "campaign"]
     list_select_related = ("area", "owner_unit", "task_force", "campaign")
+
+    def save_model(self, request: HttpRequest, obj: Ledger, form: Any, change: bool) -> None:
+        """Save, then store the (maybe new) area's sort order and lights on its items."""
+        super().save_model(request, obj, form, change)
+        lights.lights_refresh(items=LedgerItem.objects.filter(ledger=obj))
 
 
 class MilestoneInline(ScopedTabularInline):
@@ -170,6 +198,7 @@ class LedgerItemAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
             obj.version = F("version") + 1
         super().save_model(request, obj, form, change)
         if change and form.has_changed():
+            lights.lights_refresh(items=LedgerItem.objects.filter(pk=obj.pk))
             obj.refresh_from_db(fields=["version"])
 
 

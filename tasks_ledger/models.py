@@ -1,8 +1,11 @@
 """Ledgers (台账) of key tasks and problems, their items, progress, sign-off and meetings.
 
-The traffic light is not stored: :mod:`tasks_ledger.selectors` computes it in SQL from the
-item's dates, progress and status with the campaign's :class:`LightPolicy`, so lists, the
-battle map, exports and the API agree and nothing goes stale overnight.
+The traffic light is defined once, in SQL: :func:`tasks_ledger.selectors.with_light` computes
+it from the item's dates, progress and status with the campaign's :class:`LightPolicy`. Lists
+at a province's size cannot sort or filter a computed value, so each item also keeps it
+(``light_rank``, with its tab ``three_list`` and its area's ``area_order``), written by
+:mod:`tasks_ledger.lights` after every write and each morning; :class:`LedgerItemCount` holds
+the counts per unit, ledger, light and tab, kept by statement triggers on the item table.
 """
 
 from __future__ import annotations
@@ -11,11 +14,13 @@ from datetime import date
 from typing import Any
 
 import pghistory
+import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -325,7 +330,43 @@ def date_outside_campaign(value: date | None, campaign: Campaign) -> str | None:
     )
 
 
-@pghistory.track(*history())
+#: The stored light's rank: red 3, yellow 2, green 1, none 0 (suspended or cancelled).
+LIGHT_RANK = {Light.NONE: 0, Light.GREEN: 1, Light.YELLOW: 2, Light.RED: 3}
+LIGHT_OF_RANK = {rank: light for light, rank in LIGHT_RANK.items()}
+
+
+class ThreeList(models.TextChoices):
+    """The item list's tabs (the weekly three lists and the items set aside): every item is
+    in exactly one (:func:`tasks_ledger.selectors.three_list_filter` decides which)."""
+
+    NEW = "new", _("new")
+    IN_PROGRESS = "in_progress", _("being advanced")
+    SIGNED_OFF = "signed_off", _("signed off")
+    SET_ASIDE = "set_aside", _("suspended or cancelled")
+
+
+def _count_sql(rows: str) -> str:
+    """The body of a statement trigger adding ``rows`` (a SELECT of unit, ledger, light rank,
+    tab and a signed count) to :class:`LedgerItemCount`, in key order (so two writers lock
+    the count rows in the same order), skipping keys whose net change is nothing."""
+    return f"""
+        INSERT INTO tasks_ledger_ledgeritemcount AS c
+            (unit_id, ledger_id, light_rank, three_list, items)
+        SELECT unit_id, ledger_id, light_rank, three_list, SUM(n)
+        FROM ({rows}) AS d
+        GROUP BY unit_id, ledger_id, light_rank, three_list
+        HAVING SUM(n) <> 0
+        ORDER BY unit_id, ledger_id, light_rank, three_list
+        ON CONFLICT (unit_id, ledger_id, light_rank, three_list)
+        DO UPDATE SET items = c.items + EXCLUDED.items;
+        RETURN NULL;
+    """  # noqa: S608 - fixed SQL of our own tables
+
+
+_KEY = "unit_id, ledger_id, light_rank, three_list"
+
+
+@pghistory.track(*history(), exclude=["light_rank", "three_list", "area_order"])
 class LedgerItem(models.Model):
     """One row of a ledger: a key task, problem, hard problem, commitment, petition or project.
 
@@ -450,6 +491,21 @@ class LedgerItem(models.Model):
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Kept by tasks_ledger.lights (never by hand): the light as with_light computes it (rank
+    # as LIGHT_RANK), the tab it is in, and its area's sort order, so that the list's orders,
+    # its light filter and tabs, and the counts are read from indexes. History leaves them
+    # out: they follow from the fields it records and the date.
+    light_rank = models.PositiveSmallIntegerField(_("light (stored)"), default=1, editable=False)
+    three_list = models.CharField(
+        _("list (stored)"),
+        max_length=12,
+        choices=ThreeList.choices,
+        default=ThreeList.NEW,
+        editable=False,
+    )
+    area_order = models.PositiveSmallIntegerField(
+        _("area sort order (stored)"), default=0, editable=False
+    )
 
     class Meta:
         verbose_name = _("ledger item")
@@ -487,6 +543,83 @@ class LedgerItem(models.Model):
         indexes = [
             models.Index(fields=["unit", "status"], name="item_unit_status_idx"),
             models.Index(fields=["deadline"], name="item_deadline_idx"),
+            # The list's default order (area, ledger, number: see selectors.LIST_ORDERS),
+            # then its light filter and red-first order, then a unit's own items in order.
+            models.Index(
+                "area_order",
+                "ledger",
+                Length("code"),
+                "code",
+                "id",
+                name="item_list_order_idx",
+            ),
+            models.Index(
+                "light_rank",
+                "area_order",
+                "ledger",
+                Length("code"),
+                "code",
+                "id",
+                name="item_list_light_idx",
+            ),
+            models.Index(
+                F("light_rank").desc(),
+                "area_order",
+                "ledger",
+                Length("code"),
+                "code",
+                "id",
+                name="item_list_red_first_idx",
+            ),
+            models.Index(
+                "unit",
+                "area_order",
+                "ledger",
+                Length("code"),
+                "code",
+                "id",
+                name="item_list_unit_idx",
+            ),
+            models.Index(
+                "three_list",
+                "area_order",
+                "ledger",
+                Length("code"),
+                "code",
+                "id",
+                name="item_list_tab_idx",
+            ),
+        ]
+        triggers = [
+            # LedgerItemCount follows every write of any kind (a service, the admin, a bulk
+            # load, a shell): one statement per written statement, not per row.
+            pgtrigger.Trigger(
+                name="count_inserted_items",
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert,
+                referencing=pgtrigger.Referencing(new="new_rows"),
+                func=_count_sql(f"SELECT {_KEY}, 1 AS n FROM new_rows"),  # noqa: S608
+            ),
+            pgtrigger.Trigger(
+                name="count_deleted_items",
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                operation=pgtrigger.Delete,
+                referencing=pgtrigger.Referencing(old="old_rows"),
+                func=_count_sql(f"SELECT {_KEY}, -1 AS n FROM old_rows"),  # noqa: S608
+            ),
+            pgtrigger.Trigger(
+                name="count_updated_items",
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                operation=pgtrigger.Update,
+                referencing=pgtrigger.Referencing(old="old_rows", new="new_rows"),
+                func=_count_sql(
+                    f"SELECT {_KEY}, 1 AS n FROM new_rows"  # noqa: S608
+                    f" UNION ALL SELECT {_KEY}, -1 AS n FROM old_rows"
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -534,6 +667,46 @@ class LedgerItem(models.Model):
     def is_long_term(self) -> bool:
         """A standing measure (长期坚持): no deadline, never overdue."""
         return self.deadline is None
+
+    @property
+    def stored_light(self) -> str:
+        """The light kept in ``light_rank`` (as of the last write or morning refresh)."""
+        return LIGHT_OF_RANK[self.light_rank]
+
+
+class LedgerItemCount(models.Model):
+    """How many items of one unit (its own, not those under it) in one ledger have one light
+    and sit in one tab of the list. Kept by LedgerItem's statement triggers on every insert,
+    update and delete, rebuilt whole by :func:`tasks_ledger.lights.counts_rebuild`.
+
+    Tabs, home tiles and the battle map sum these rows over a jurisdiction (units by path)
+    and, through the ledger, an area, kind or campaign: thousands of rows, not a million
+    items. Rows whose count fell to 0 stay until the next rebuild. No database foreign keys:
+    a deleted ledger's items are counted down by the trigger while its rows go.
+    """
+
+    unit = models.ForeignKey(
+        Unit, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    ledger = models.ForeignKey(
+        Ledger, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    light_rank = models.PositiveSmallIntegerField()
+    three_list = models.CharField(max_length=12, choices=ThreeList.choices)
+    items = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("item count")
+        verbose_name_plural = _("item counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "ledger", "light_rank", "three_list"],
+                name="item_count_unique_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}/{self.ledger_id}/{self.light_rank}/{self.three_list}: {self.items}"
 
 
 @pghistory.track(*history())

@@ -40,6 +40,7 @@ from .models import (
     DEFAULT_LONG_TERM_RED_DAYS,
     DEFAULT_LONG_TERM_YELLOW_DAYS,
     DEFAULT_NEAR_DEADLINE_DAYS,
+    LIGHT_RANK as LIGHT_RANK,  # re-exported: it lives with the stored field in models
     OPEN_STATUSES,
     Area,
     ExtensionRequest,
@@ -56,8 +57,6 @@ from .models import (
     StatusChangeRequest,
 )
 
-LIGHT_RANK = {Light.NONE: 0, Light.GREEN: 1, Light.YELLOW: 2, Light.RED: 3}
-
 
 class DaysBetween(Func):
     """``a - b`` in whole days for two DATE expressions (PostgreSQL: date - date = integer)."""
@@ -68,7 +67,9 @@ class DaysBetween(Func):
 
 
 def with_light(items: QuerySet[LedgerItem], *, today: date | None = None) -> QuerySet[LedgerItem]:
-    """Annotate ``days_left``, ``light`` and ``light_rank`` (red 3, yellow 2, green 1, none 0).
+    """Annotate ``days_left``, ``light`` and ``light_rank_now`` (red 3, yellow 2, green 1,
+    none 0): the one definition of the light. :mod:`tasks_ledger.lights` stores it in the
+    item's ``light_rank`` for lists that sort and filter by it.
 
     Red: open and past its deadline. Yellow: open and within the campaign's near-deadline
     days, or progress behind the elapsed share of its time by more than the tolerance.
@@ -109,7 +110,7 @@ def with_light(items: QuerySet[LedgerItem], *, today: date | None = None) -> Que
         output_field=IntegerField(),
     )
     return items.annotate(days_left=DaysBetween(F("deadline"), now), light=light).annotate(
-        light_rank=rank
+        light_rank_now=rank
     )
 
 

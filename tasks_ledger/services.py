@@ -27,7 +27,7 @@ from accounts.jurisdiction import require_manage
 from accounts.models import Unit, User
 from campaign.models import Campaign, ResponsibilityChain, TaskForce
 
-from . import rules
+from . import lights, rules
 from .models import (
     OPEN_STATUSES,
     REPORT_MAX,
@@ -153,6 +153,8 @@ def _bump(item: LedgerItem, expected_version: int | None, **values: Any) -> Ledg
     updated = rows.update(version=F("version") + 1, updated_at=timezone.now(), **values)
     if not updated:
         raise StaleEdit(LedgerItem.objects.get(pk=item.pk))
+    # Status, progress, dates: any of them may move the stored light (and the counts).
+    lights.lights_refresh(items=LedgerItem.objects.filter(pk=item.pk))
     item.refresh_from_db()
     return item
 
@@ -428,6 +430,12 @@ def ledger_items_bulk_create(
         items.append(_new_item(actor, ledger, spec, code))
     for start in range(0, len(items), CREATE_BATCH):
         LedgerItem.objects.bulk_create(items[start : start + CREATE_BATCH])
+        # The new rows' stored light, tab and area order, in one statement per batch.
+        lights.lights_refresh(
+            items=LedgerItem.objects.filter(
+                pk__in=[item.pk for item in items[start : start + CREATE_BATCH]]
+            )
+        )
         if progress is not None:
             progress(min(start + CREATE_BATCH, len(items)))
     Milestone.objects.bulk_create(

@@ -10,29 +10,30 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .models import ImportJob, ImportStatus
+from .models import ImportStatus
 
 
-@shared_task(name="tasks_ledger.tasks.check_import")
+@shared_task(name="tasks_ledger.tasks.check_import", reject_on_worker_lost=True, ignore_result=True)
 def check_import(job_id: int) -> str | None:
     """Check an uploaded workbook (the preview) for a job waiting to be checked."""
-    from . import imports
+    from workbooks import jobs
+    from workbooks.tasks import run_claimed
 
-    job = ImportJob.objects.filter(pk=job_id, status=ImportStatus.CHECKING).first()
-    if job is None:
-        return None
-    return imports.import_job_check(job=job).status
+    from .imports.jobs import LEDGER
+
+    return run_claimed(LEDGER, job_id, ImportStatus.CHECKING, jobs.job_check)
 
 
-@shared_task(name="tasks_ledger.tasks.apply_import")
+@shared_task(name="tasks_ledger.tasks.apply_import", reject_on_worker_lost=True, ignore_result=True)
 def apply_import(job_id: int) -> str | None:
-    """Apply a checked workbook, all rows or none, for a job claimed for applying."""
-    from . import imports
+    """Apply a checked workbook, all rows or none, for a job claimed for applying (locked
+    while it runs, so a copy sent again runs it once: :func:`workbooks.jobs.job_claimed`)."""
+    from workbooks import jobs
+    from workbooks.tasks import run_claimed
 
-    job = ImportJob.objects.filter(pk=job_id, status=ImportStatus.APPLYING).first()
-    if job is None:
-        return None
-    return imports.import_job_apply(job=job).status
+    from .imports.jobs import LEDGER
+
+    return run_claimed(LEDGER, job_id, ImportStatus.APPLYING, jobs.job_apply)
 
 
 @shared_task(name="tasks_ledger.tasks.purge_import_uploads")
@@ -43,3 +44,12 @@ def purge_import_uploads() -> int:
     from . import imports
 
     return imports.import_uploads_purge(keep_days=settings.LEDGER_IMPORT_KEEP_DAYS)
+
+
+@shared_task(name="tasks_ledger.tasks.refresh_lights")
+def refresh_lights() -> int:
+    """Store today's lights and tabs of the items the date alone may have moved (the
+    morning run; safe to repeat: only rows that differ are written)."""
+    from . import lights
+
+    return lights.lights_refresh_daily()

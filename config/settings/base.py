@@ -387,6 +387,96 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Lets a test (or a second deployment on one Redis) keep its tasks to its own worker.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 
+# --- Scale-out: read replica, Redis Sentinel, metrics (README "Deploying for a province") ---
+# A streaming read replica: DATABASE_REPLICA_URL adds the ``replica`` alias, and
+# config/db_router.py sends to it the reads of REPLICA_READ_VIEWS (a GET of a dashboard or an
+# export) and of REPLICA_READ_TASKS (Celery task names); all else stays on the primary, as
+# do the models of REPLICA_NEVER_APPS (app labels or app.model), and for REPLICA_PIN_SECONDS
+# after a browser's POST all its requests. Unset: one database, nothing changes.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **{k: v for k, v in DATABASES["default"].items() if k not in ("NAME", "TEST")},
+        **environ.Env.db_url_config(DATABASE_REPLICA_URL),
+        "OPTIONS": dict(_DB_OPTIONS),
+    }
+DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
+REPLICA_READ_VIEWS = env.list(
+    "REPLICA_READ_VIEWS",
+    default=[
+        "home",
+        "ledger:map",
+        "ledger:export",
+        "accountability:stats",
+        "accountability:notice-export",
+        "accountability:measure-export",
+        "assessments:ranking-dashboard",
+        "assessments:round-ranking",
+        "assessments:round-export",
+        "assessments:round-circular",
+        "assessments:leader-lists-export",
+        "assessments:honor-roll-export",
+        "api:ranking",
+        "api:ranking-trend",
+        "public:ranking",
+        "public:round-ranking",
+    ],
+)
+REPLICA_READ_TASKS = env.list("REPLICA_READ_TASKS", default=[])
+REPLICA_NEVER_APPS = [
+    "sessions",
+    "axes",
+    "knox",
+    "accounts.apitoken",
+    "tasks_ledger.importjob",
+    "assessments.scoreimportjob",
+]
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=15)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "config.db_router.ReplicaReadMiddleware",
+)
+# Workers import the router too: it switches REPLICA_READ_TASKS to the replica.
+CELERY_IMPORTS = ["config.db_router"]
+
+# Redis behind Sentinel: REDIS_SENTINELS=host:port,host:port and the master's name. The cache
+# (sessions, rate limits), Celery's broker and results, the health check and the metrics then
+# find the master through the sentinels; REDIS_URL still gives the database and password.
+REDIS_SENTINELS = env.list("REDIS_SENTINELS", default=[])
+REDIS_SENTINEL_MASTER = env.str("REDIS_SENTINEL_MASTER", default="mymaster")
+if REDIS_SENTINELS:
+    # redis://[user:password@]host:port/db -> the same credentials and db at the master.
+    _credentials, _, _address = REDIS_URL.partition("://")[2].rpartition("@")
+    _credentials += "@" if _credentials else ""
+    _database = _address.partition("/")[2].partition("?")[0] or "0"
+    CACHES["default"]["LOCATION"] = f"redis://{_credentials}{REDIS_SENTINEL_MASTER}/{_database}"
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        CONNECTION_FACTORY="django_redis.pool.SentinelConnectionFactory",
+        SENTINELS=[
+            (entry.rpartition(":")[0], int(entry.rpartition(":")[2])) for entry in REDIS_SENTINELS
+        ],
+    )
+    CELERY_BROKER_URL = ";".join(
+        f"sentinel://{_credentials}{address}/{_database}" for address in REDIS_SENTINELS
+    )
+    CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"master_name": REDIS_SENTINEL_MASTER}
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"master_name": REDIS_SENTINEL_MASTER}
+
+# Prometheus metrics at /metrics (config/metrics.py): request metrics from django-prometheus's
+# middleware, Celery queue lengths (METRICS_CELERY_QUEUES, default the default queue), the last
+# sweep and replica lag. Open to the bearer of METRICS_TOKEN and to client addresses in
+# METRICS_ALLOWED_NETWORKS (loopback only by default). Set PROMETHEUS_MULTIPROC_DIR in the
+# web processes' environment when gunicorn runs several workers.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+METRICS_CELERY_QUEUES = env.list("METRICS_CELERY_QUEUES", default=[])
+MIDDLEWARE.insert(0, "django_prometheus.middleware.PrometheusBeforeMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("axes.middleware.AxesMiddleware"),
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+)
+
 # The beat schedule is data: name -> task, cron (in words beside it) and expiry just under
 # the interval. Each cron can be overridden with BEAT_<NAME>_CRON="m h dom mon dow", or
 # replaced by a plain interval with BEAT_<NAME>_SECONDS (drills and the smoke test).

@@ -1,0 +1,188 @@
+"""Which database each kind of request reads from (config/db_router.py).
+
+A second alias, ``replica``, is a test mirror of the test database: a connection of its own
+to the same data, as a streaming replica would be. Each test counts the queries each alias
+ran. The tests commit (transaction=True): a mirror cannot see a test transaction's rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from celery import shared_task
+from django.db import connections, transaction
+from django.db.models import Model
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import Unit, User
+from config.db_router import PIN_COOKIE, REPLICA, ReplicaRouter, replica_reads
+from conftest import Org
+
+pytestmark = pytest.mark.usefixtures("replica_alias")
+BOTH = ["default", REPLICA]
+
+
+@pytest.fixture(scope="module")
+def replica_alias() -> Iterator[None]:
+    """The ``replica`` alias for this module only, mirroring the test database.
+
+    Module-scoped so it exists before pytest-django sets up each test's databases.
+    """
+    settings_dict = dict(connections["default"].settings_dict)
+    settings_dict["TEST"] = {**settings_dict["TEST"], "MIRROR": "default"}
+    connections.settings[REPLICA] = settings_dict
+    try:
+        yield
+    finally:
+        if hasattr(connections._connections, REPLICA):
+            connections[REPLICA].close()
+            delattr(connections._connections, REPLICA)
+        del connections.settings[REPLICA]
+
+
+class Reads:
+    """Queries run on the primary and on the replica within a block."""
+
+    def __enter__(self) -> Reads:
+        self.primary = CaptureQueriesContext(connections["default"])
+        self.replica = CaptureQueriesContext(connections[REPLICA])
+        self.primary.__enter__()
+        self.replica.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.replica.__exit__(*exc)
+        self.primary.__exit__(*exc)
+
+    def on_replica(self, table: str) -> bool:
+        """True when a query on the replica read ``table``."""
+        return any(f'"{table}"' in q["sql"] for q in self.replica.captured_queries)
+
+    def on_primary(self, table: str) -> bool:
+        """True when a query on the primary read ``table``."""
+        return any(f'"{table}"' in q["sql"] for q in self.primary.captured_queries)
+
+
+def _signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.django_db(transaction=True, databases=BOTH)
+def test_a_dashboard_get_reads_from_the_replica_and_its_session_from_the_primary(
+    org: Org,
+) -> None:
+    """GIVEN a replica WHEN an official opens the home page (a dashboard)
+    THEN its data comes from the replica, the session from the primary.
+    """
+    client = _signed_in(org.above)
+    with Reads() as reads:
+        response = client.get(reverse("home"))
+    assert response.status_code == 200
+    assert reads.on_replica("accounts_unit")
+    assert not reads.on_primary("accounts_unit")
+    assert reads.on_primary("django_session") or not reads.on_replica("django_session")
+    assert not reads.on_replica("django_session")
+
+
+@pytest.mark.django_db(transaction=True, databases=BOTH)
+def test_an_export_reads_from_the_replica(org: Org) -> None:
+    """GIVEN a replica WHEN the ledger's Excel export is downloaded THEN it reads the replica."""
+    client = _signed_in(org.above)
+    with Reads() as reads:
+        response = client.get(reverse("ledger:export"))
+        b"".join(response.streaming_content)
+    assert response.status_code == 200
+    assert reads.on_replica("tasks_ledger_ledgeritem")
+    assert not reads.on_primary("tasks_ledger_ledgeritem")
+
+
+@pytest.mark.django_db(transaction=True, databases=BOTH)
+def test_a_page_not_listed_reads_from_the_primary(org: Org) -> None:
+    """GIVEN a replica WHEN a page that is no dashboard (the units list) is opened
+    THEN nothing is read from the replica.
+    """
+    client = _signed_in(org.above)
+    with Reads() as reads:
+        response = client.get(reverse("unit-list"))
+    assert response.status_code == 200
+    assert reads.replica.captured_queries == []
+    assert reads.on_primary("accounts_unit")
+
+
+@pytest.mark.django_db(transaction=True, databases=BOTH)
+def test_after_a_post_the_browser_reads_its_dashboards_from_the_primary(org: Org) -> None:
+    """GIVEN a replica WHEN a user posts anything (here: marks notifications read)
+    THEN the POST reads the primary only, the response pins the browser with a short-lived
+    cookie, and the next dashboard GET with that cookie reads the primary too.
+    """
+    client = _signed_in(org.above)
+    with Reads() as reads:
+        response = client.post(reverse("notifications-read-all"))
+    assert reads.replica.captured_queries == []
+    pin = response.cookies[PIN_COOKIE]
+    assert int(pin["max-age"]) == 15
+    assert pin["httponly"]
+    with Reads() as reads:
+        assert client.get(reverse("home")).status_code == 200
+    assert reads.replica.captured_queries == []
+    assert reads.on_primary("accounts_unit")
+
+
+@pytest.mark.django_db(transaction=True, databases=BOTH)
+def test_a_read_inside_a_transaction_and_every_write_go_to_the_primary(org: Org) -> None:
+    """GIVEN replica reads switched on WHEN code reads inside a transaction, or saves an
+    object it read from the replica THEN those go to the primary; a plain read goes to the
+    replica, and a model kept on the primary (sessions) never goes there.
+    """
+    from django.contrib.sessions.models import Session
+
+    router = ReplicaRouter()
+    with replica_reads():
+        unit = Unit.objects.get(pk=org.county_a.pk)
+        assert unit._state.db == REPLICA
+        assert router.db_for_read(Session) is None
+        with transaction.atomic():
+            assert Unit.objects.get(pk=org.county_a.pk)._state.db == "default"
+        unit.name = "甲县（改）"
+        with Reads() as reads:
+            unit.save(update_fields=["name"])
+        assert reads.replica.captured_queries == []
+        assert reads.on_primary("accounts_unit")
+    assert Unit.objects.get(pk=org.county_a.pk).name == "甲县（改）"
+    assert router.db_for_read(Unit) is None  # switched off again
+    assert router.allow_migrate(REPLICA, "accounts") is False
+    assert router.allow_migrate("default", "accounts") is True
+
+
+@shared_task(name="tests.test_db_router.read_alias")
+def read_alias() -> str:
+    """Where a read of units goes from inside this task."""
+    return ReplicaRouter().db_for_read(Unit) or "default"
+
+
+@pytest.mark.django_db(transaction=True, databases=BOTH)
+def test_tasks_listed_read_from_the_replica(settings: Any) -> None:
+    """GIVEN REPLICA_READ_TASKS naming a task WHEN it runs THEN it reads the replica; the
+    next task, not listed, reads the primary again.
+    """
+    settings.REPLICA_READ_TASKS = ["tests.test_db_router.read_alias"]
+    assert read_alias.apply().get() == REPLICA
+    settings.REPLICA_READ_TASKS = []
+    assert read_alias.apply().get() == "default"
+
+
+def test_without_a_replica_alias_the_router_answers_nothing() -> None:
+    """GIVEN no replica alias (DATABASE_REPLICA_URL unset) THEN reads go to the default."""
+    settings_dict = connections.settings.pop(REPLICA)
+    try:
+        with replica_reads():
+            model: type[Model] = Unit
+            assert ReplicaRouter().db_for_read(model) is None
+    finally:
+        connections.settings[REPLICA] = settings_dict
