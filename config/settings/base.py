@@ -489,6 +489,9 @@ _BEAT = [
     ("purge_workbook_uploads", "workbooks.tasks.purge_import_uploads", "40 3 * * *", 23 * 3600),
     # Every morning at 07:30: email digest users their unread notifications of the last day.
     ("notification_digest", "accounts.tasks.send_notification_digests", "30 7 * * *", 23 * 3600),
+    # Every night at 00:15, as the date turns: store the lights and list tabs the new day
+    # moves (tasks_ledger.lights), long before the escalation sweep and the offices open.
+    ("refresh_lights", "tasks_ledger.tasks.refresh_lights", "15 0 * * *", 23 * 3600),
     # Every morning at 06:30: the escalation sweep (reminders for overdue items, notices
     # left unanswered followed by the next kind), before offices open.
     ("escalation_sweep", "accountability.tasks.escalate", "30 6 * * *", 23 * 3600),
