@@ -15,7 +15,6 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -123,12 +122,54 @@ def notify_many(messages: Iterable[Message]) -> list[int]:
 
 def _deliver_on_commit(ids: list[int], batch: int = 500) -> None:
     """Queue the delivery by email and SMS once the caller's transaction commits (a
-    rolled-back write tells nobody), in batches the worker takes one at a time."""
+    rolled-back write tells nobody), in batches the worker takes one at a time. With Redis
+    down the write still stands and :func:`notifications_deliver_pending` sends them later."""
+    from config.celery import send_on_commit
+
     from . import tasks
 
     for start in range(0, len(ids), batch):
-        chunk = ids[start : start + batch]
-        transaction.on_commit(partial(tasks.deliver_notifications.delay, chunk))
+        send_on_commit(tasks.deliver_notifications, ids[start : start + batch])
+
+
+def notifications_deliver_pending(
+    *, now: dt.datetime | None = None, grace: dt.timedelta, batch: int = 500
+) -> dict[str, int]:
+    """Send what should have gone by email or text and has not: notifications of the last
+    day, older than ``grace``, whose recipient wants them emailed one by one (or texted,
+    when urgent) and has the address (or phone). Their queued delivery was lost (Redis was
+    down when it was sent) or has not run. Safe beside it: :func:`notifications_deliver`
+    locks and marks what it sends, so nothing goes twice. Returns what was sent."""
+    now = now or timezone.now()
+    pref = "recipient__notification_preference"
+    no_pref = Q(**{f"{pref}__isnull": True})
+    wants_email = (
+        Q(emailed_at=None)
+        & ~Q(recipient__email="")
+        & (no_pref | Q(**{f"{pref}__email": True, f"{pref}__daily_digest": False}))
+    )
+    wants_text = (
+        Q(urgent=True, texted_at=None)
+        & ~Q(recipient__phone="")
+        & (no_pref | Q(**{f"{pref}__sms": True}))
+    )
+    ids = list(
+        Notification.objects.filter(
+            created_at__gte=now - DIGEST_PERIOD,
+            created_at__lte=now - grace,
+            recipient__is_active=True,
+        )
+        .filter(wants_email | wants_text)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    sent = {"emailed": 0, "texted": 0}
+    for start in range(0, len(ids), batch):
+        for key, count in notifications_deliver(
+            notification_ids=ids[start : start + batch]
+        ).items():
+            sent[key] += count
+    return sent
 
 
 def absolute_link(link: str) -> str:

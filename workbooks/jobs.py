@@ -22,8 +22,10 @@ is ``tasks_ledger.imports.jobs.LEDGER``, the scores' ``assessments.score_imports
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from functools import partial
 from typing import IO, Any, ClassVar
 
 import pghistory
@@ -39,7 +41,7 @@ from accounts.models import User
 
 from .checking import CheckOutcome, Problem, Progress
 from .mapping import ImportField, SheetColumn
-from .models import AbstractImportJob, ImportStatus
+from .models import RUNNING, AbstractImportJob, ImportStatus
 from .safety import ImportRefused, count_rows, inspect_upload
 
 PROGRESS_EVERY = 50  # rows between two progress reports
@@ -198,9 +200,16 @@ def job_create(importer: Importer, job: AbstractImportJob, upload: UploadedFile)
 def start_check(importer: Importer, job: AbstractImportJob) -> None:
     """Check in the request, or in the worker when the sheet is long."""
     if runs_in_worker(job):
-        transaction.on_commit(lambda: importer.enqueue_check(job.pk))
+        _enqueue_on_commit(importer.enqueue_check, job)
     else:
         job_check(importer, job)
+
+
+def _enqueue_on_commit(enqueue: Callable[[int], None], job: AbstractImportJob) -> None:
+    """Send the job to the worker once the transaction commits. With Redis down the send
+    fails and is logged (``robust``), the job keeps its status, and :func:`jobs_resend` (run
+    by beat) sends it again once Redis is back: the job row, not the queue, says it is due."""
+    transaction.on_commit(partial(enqueue, job.pk), robust=True)
 
 
 # --- 2. the mapping step -----------------------------------------------------------------------
@@ -390,7 +399,7 @@ def job_request_apply(importer: Importer, job: AbstractImportJob, actor: User) -
             _("This import cannot be applied: it has problems, is running, or is done.")
         )
     if runs_in_worker(job):
-        transaction.on_commit(lambda: importer.enqueue_apply(job.pk))
+        _enqueue_on_commit(importer.enqueue_apply, job)
         return job
     return job_apply(importer, job)
 
@@ -468,3 +477,49 @@ def uploads_purge(
             job.file.storage.delete(name)
             purged += 1
     return purged
+
+
+# --- the worker's side ------------------------------------------------------------------------
+@contextmanager
+def job_claimed(
+    model: type[AbstractImportJob], job_id: int, status: str
+) -> Iterator[AbstractImportJob | None]:
+    """The job ``job_id`` if it still has ``status`` and no one else is working on it, row
+    locked until the block ends (one transaction); else None.
+
+    Tasks run the check or the apply inside this, so a task sent twice (redelivered after a
+    worker was lost, or sent again by :func:`jobs_resend`) runs once: a copy arriving while
+    the first runs finds the row locked and returns, one arriving after finds the status
+    moved on. A worker killed mid-apply drops its connection, PostgreSQL rolls back every
+    row it wrote and lets go of the job, which is still applying: the next send applies it
+    whole.
+    """
+    with transaction.atomic():
+        yield (
+            model._default_manager.select_for_update(skip_locked=True)
+            .filter(pk=job_id, status=status)
+            .first()
+        )
+
+
+def jobs_resend(importer: Importer) -> int:
+    """Send again to the worker every job of ``importer`` that is being checked or applied
+    there and that no worker holds (see :func:`job_claimed`): its send failed (Redis was
+    down), or the worker that had it was killed. Returns how many were sent.
+
+    A job whose task is still waiting in the queue is sent a second time; the copy that
+    comes second finds nothing to do."""
+    sent = 0
+    with transaction.atomic():
+        waiting = list(
+            importer.model._default_manager.select_for_update(skip_locked=True)
+            .filter(status__in=RUNNING, total_rows__gt=settings.LEDGER_IMPORT_ASYNC_ROWS)
+            .values_list("pk", "status")
+        )
+    for pk, status in waiting:
+        if status == ImportStatus.CHECKING:
+            importer.enqueue_check(pk)
+        else:
+            importer.enqueue_apply(pk)
+        sent += 1
+    return sent

@@ -495,6 +495,16 @@ _BEAT = [
     # Every morning at 06:30: the escalation sweep (reminders for overdue items, notices
     # left unanswered followed by the next kind), before offices open.
     ("escalation_sweep", "accountability.tasks.escalate", "30 6 * * *", 23 * 3600),
+    # Every 5 minutes: send again the long imports left checking or applying with no worker
+    # on them, and the emails and texts not sent (their send was lost while Redis was down,
+    # or their worker was killed); the database, not the queue, says what is due.
+    ("resend_imports", "workbooks.tasks.resend_imports", "*/5 * * * *", 4 * 60),
+    (
+        "deliver_pending_notifications",
+        "accounts.tasks.deliver_pending_notifications",
+        "*/5 * * * *",
+        4 * 60,
+    ),
 ]
 
 
@@ -522,6 +532,8 @@ CELERY_BEAT_SCHEDULE = {
     for name, task, cron, expires in _BEAT
     for schedule, expiry in [_schedule(name, cron, expires)]
 }
+# The resend leaves an email or text this many seconds to its queued delivery first.
+NOTIFICATION_RESEND_AFTER_SECONDS = env.int("NOTIFICATION_RESEND_AFTER_SECONDS", default=120)
 
 # Notifications (accounts.notifications): mail goes through EMAIL_URL (e.g.
 # smtp+tls://user:password@host:587), the console by default; texts through SMS_BACKEND, a
