@@ -16,11 +16,13 @@ from typing import Any
 import pghistory
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Length
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat, Length, Upper
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -366,6 +368,27 @@ def _count_sql(rows: str) -> str:
 _KEY = "unit_id, ledger_id, light_rank, three_list"
 
 
+class Negated(models.Func):
+    """``(-x)`` for a number: a key that sorts it descending in an ascending index (the
+    list's red-first order keeps its natural order among items of one light)."""
+
+    template = "(-%(expressions)s)"
+
+
+class Bigrams(models.Func):
+    """Every two characters in a row of a text, lower-cased (``tasks_ledger_bigrams``, an
+    immutable SQL function made by migration 0008), for a GIN index the keyword uses."""
+
+    function = "tasks_ledger_bigrams"
+    output_field = ArrayField(models.TextField())
+
+
+#: The text the keyword searches besides the number and the unit's names.
+SEARCH_TEXT = Concat(
+    "title", Value(" "), "measures", Value(" "), "symptom", output_field=models.TextField()
+)
+
+
 @pghistory.track(*history(), exclude=["light_rank", "three_list", "area_order"])
 class LedgerItem(models.Model):
     """One row of a ledger: a key task, problem, hard problem, commitment, petition or project.
@@ -563,7 +586,7 @@ class LedgerItem(models.Model):
                 name="item_list_light_idx",
             ),
             models.Index(
-                F("light_rank").desc(),
+                Negated(F("light_rank")),
                 "area_order",
                 "ledger",
                 Length("code"),
@@ -580,6 +603,11 @@ class LedgerItem(models.Model):
                 "id",
                 name="item_list_unit_idx",
             ),
+            # The keyword: a number typed exactly, and any two characters in a row of the
+            # item, its measures or problem (Chinese words are mostly two characters, which
+            # pg_trgm's three-character grams cannot serve): see filtersets.keyword_q.
+            models.Index(Upper("code"), name="item_code_upper_idx"),
+            GinIndex(Bigrams(SEARCH_TEXT), name="item_search_bigrams_idx"),
             models.Index(
                 "three_list",
                 "area_order",
