@@ -4,6 +4,7 @@ their numbers agree."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from django.db.models import (
     BooleanField,
     Case,
+    CharField,
     Count,
     DateField,
     DecimalField,
@@ -25,7 +27,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest, Length, NullIf
+from django.db.models.functions import Coalesce, Greatest, Left, Length, NullIf
 from django.db.models.lookups import GreaterThan, LessThan
 from django.utils import timezone
 
@@ -40,7 +42,6 @@ from .models import (
     DEFAULT_LONG_TERM_RED_DAYS,
     DEFAULT_LONG_TERM_YELLOW_DAYS,
     DEFAULT_NEAR_DEADLINE_DAYS,
-    LIGHT_RANK as LIGHT_RANK,  # re-exported: it lives with the stored field in models
     OPEN_STATUSES,
     Area,
     ExtensionRequest,
@@ -55,6 +56,9 @@ from .models import (
     ReviewStatus,
     SignOffRequest,
     StatusChangeRequest,
+)
+from .models import (
+    LIGHT_RANK as LIGHT_RANK,  # re-exported: it lives with the stored field in models
 )
 
 
@@ -335,36 +339,75 @@ def ledger_choices(*, user: User) -> QuerySet[Ledger]:
     )
 
 
-def battle_map(
-    *, user: User, campaign: Campaign, today: date | None = None
-) -> list[dict[str, Any]]:
-    """Units × areas: per cell the count of items by light and the worst light (one query).
+#: The counts a map cell, a tile or a total carries (red, yellow, green, none, total).
+LIGHT_KEYS = (*(str(light) for light in LIGHT_RANK), "total")
 
-    Rows: ``unit``, ``unit__name``, ``unit__short_name``, ``area``, ``red``, ``yellow``,
-    ``green``, ``none``, ``total``, ``worst`` (a Light value).
+
+def _light_sums(field: str = "items") -> dict[str, Any]:
+    """SUM expressions over kept counts: ``red``, ``yellow``, ``green``, ``none`` (suspended
+    or cancelled) by stored light rank, and ``total`` (they add up to it)."""
+    sums: dict[str, Any] = {
+        str(light): Coalesce(Sum(field, filter=Q(light_rank=rank)), 0)
+        for light, rank in LIGHT_RANK.items()
+    }
+    sums["total"] = Coalesce(Sum(field), 0)
+    return sums
+
+
+def map_under(*, user: User, unit: Unit | None) -> str | None:
+    """The unit path whose battle map is shown: ``unit`` when the user may see it, else
+    their one jurisdiction root; None for several roots (a supervisor's assigned units) or
+    everything (a superuser), whose map has a row per root (no queries)."""
+    j = jurisdiction_for(user)
+    if unit is not None and j.can_view(unit):
+        return unit.path
+    if not j.is_global and len(j.view_roots) == 1:
+        return j.view_roots[0]
+    return None
+
+
+def battle_map(*, user: User, campaign: Campaign, under: str | None) -> list[dict[str, Any]]:
+    """Units × areas of one campaign, summed from the kept counts
+    (:class:`~tasks_ledger.models.LedgerItemCount`, never the items): one query.
+
+    ``under`` (from :func:`map_under`) is the path of the unit whose map is shown: a row
+    for its own items (``branch`` == ``under``) and one per unit directly under it, each
+    summing that unit's whole subtree. Without ``under``, one row per jurisdiction root (or
+    per top unit for a superuser). Rows: ``branch`` (a unit path), ``area``, ``red``,
+    ``yellow``, ``green``, ``none`` and ``total``, in branch and area order.
     """
-    items = ledger_items(user=user, today=today).filter(ledger__campaign=campaign)
-    rows = (
-        items.order_by()
-        .values("unit", "unit__name", "unit__short_name", "unit__path", "ledger__area")
-        .annotate(
-            red=Count("pk", filter=Q(light=Light.RED)),
-            yellow=Count("pk", filter=Q(light=Light.YELLOW)),
-            green=Count("pk", filter=Q(light=Light.GREEN)),
-            none=Count("pk", filter=Q(light=Light.NONE)),
-            total=Count("pk"),
+    from .lights import item_counts  # lights builds on this module's light definition
+
+    counts = item_counts(user=user).filter(ledger__campaign=campaign)
+    j = jurisdiction_for(user)
+    branch: Any
+    if under is not None:
+        counts = counts.filter(unit__path__startswith=under)
+        branch = Left("unit__path", len(under) + Unit.steplen)
+    elif j.is_global:
+        branch = Left("unit__path", Unit.steplen)
+    else:
+        branch = Case(
+            *(When(unit__path__startswith=root, then=Value(root)) for root in j.view_roots),
+            output_field=CharField(),
         )
-        .order_by("unit__path", "ledger__area")
+    return list(
+        counts.order_by()
+        .annotate(branch=branch)
+        .values("branch", "ledger__area")
+        .annotate(**_light_sums())
+        .values("branch", "ledger__area", *LIGHT_KEYS)
+        .order_by("branch", "ledger__area")
     )
-    by_rank = {rank: light for light, rank in LIGHT_RANK.items()}
-    result = []
-    for row in rows:
-        worst = 3 if row["red"] else 2 if row["yellow"] else 1 if row["green"] else 0
-        cell = dict(row)
-        cell["area"] = cell.pop("ledger__area")
-        cell["worst"] = by_rank[worst]
-        result.append(cell)
-    return result
+
+
+def map_units(*, user: User, paths: Iterable[str]) -> dict[str, Unit]:
+    """The visible units of these paths, by path (one query): a map's rows and crumbs."""
+    wanted = sorted(set(paths))
+    if not wanted:
+        return {}
+    units = jurisdiction_for(user).units().filter(path__in=wanted).order_by("path")
+    return {unit.path: unit for unit in units}
 
 
 def _signoff_scope(user: User) -> Q:
@@ -529,21 +572,15 @@ def meeting_detail(*, user: User, pk: int, today: date | None = None) -> ReviewM
     )
 
 
-def ledger_light_counts(*, user: User, today: date | None = None) -> dict[str, int]:
-    """How many visible items show each light (``red``, ``yellow``, ``green``, and ``none``
-    for suspended and cancelled items) and ``total``, for the home page's tiles, which add up
-    to the total: one aggregate query."""
-    return (
-        ledger_items(user=user, today=today)
-        .order_by()
-        .aggregate(
-            total=Count("pk"),
-            red=Count("pk", filter=Q(light=Light.RED)),
-            yellow=Count("pk", filter=Q(light=Light.YELLOW)),
-            green=Count("pk", filter=Q(light=Light.GREEN)),
-            none=Count("pk", filter=Q(light=Light.NONE)),
-        )
-    )
+def ledger_light_counts(*, user: User) -> dict[str, int]:
+    """How many items in the user's jurisdiction show each light (``red``, ``yellow``,
+    ``green``, and ``none`` for suspended and cancelled items) and ``total``, for the home
+    page's tiles, which add up to the total: one query summing the kept counts
+    (:class:`~tasks_ledger.models.LedgerItemCount`, a few rows per unit and ledger), never
+    the items."""
+    from .lights import item_counts  # lights builds on this module's light definition
+
+    return item_counts(user=user).order_by().aggregate(**_light_sums())
 
 
 def import_jobs(*, user: User) -> QuerySet[ImportJob]:

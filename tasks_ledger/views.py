@@ -786,19 +786,18 @@ def stored_file_response(stored: StoredDownload) -> FileResponse:
 
 @dataclass
 class MapRow:
-    """One unit of the battle map: (area, cell) per area and the unit's totals."""
+    """One row of the battle map: a unit's own items (``own``) or the whole subtree under a
+    unit, with an (area, cell) per area and its totals. ``drill``: its own map opens (units
+    lie under it)."""
 
-    unit_id: int
-    name: str
-    short_name: str
-    depth: int
+    unit: Unit
+    own: bool
+    drill: bool
     cells: list[tuple[Any, dict[str, Any] | None]]
     totals: dict[str, Any]
 
 
-LIGHT_KEYS = ("red", "yellow", "green", "none", "total")
-#: Indentation steps the map shows; deeper units line up with the last step.
-MAP_MAX_INDENT = 3
+LIGHT_KEYS = selectors.LIGHT_KEYS
 
 
 def _worst(counts: dict[str, Any]) -> str:
@@ -817,35 +816,56 @@ def _pick_campaign(request: HttpRequest, campaigns: list[Campaign]) -> Campaign 
     return campaigns[0] if campaigns else None
 
 
-def build_map(cells: list[dict[str, Any]], areas: list[Any]) -> dict[str, Any]:
-    """Arrange :func:`selectors.battle_map` cells as rows of units under area columns, with
-    totals per unit, per area and overall (no queries)."""
+def _map_unit(request: HttpRequest) -> Unit | None:
+    """The unit asked for (``?unit=``), if any: whether the user may see it is
+    :func:`selectors.map_under`'s question."""
+    wanted = request.GET.get("unit", "")
+    return Unit.objects.filter(pk=int(wanted)).first() if wanted.isdigit() else None
+
+
+def map_crumbs(user: User, under: str | None) -> list[str]:
+    """Paths from the user's jurisdiction root down to ``under`` (the map's way back up)."""
+    if under is None:
+        return []
+    j = jurisdiction_for(user)
+    roots = [root for root in j.view_roots if under.startswith(root)]
+    top = min((len(root) for root in roots), default=Unit.steplen)
+    return [under[:end] for end in range(top, len(under) + 1, Unit.steplen)]
+
+
+def build_map(
+    cells: list[dict[str, Any]], areas: list[Any], units: dict[str, Unit], under: str | None
+) -> dict[str, Any]:
+    """Arrange :func:`selectors.battle_map` cells as rows (the shown unit's own items first,
+    then each unit under it, its subtree summed) under area columns, with totals per row,
+    per area and overall (no queries)."""
     column = {area.pk: index for index, area in enumerate(areas)}
-    rows: dict[int, MapRow] = {}
+    rows: dict[str, MapRow] = {}
     column_totals: list[dict[str, Any]] = [dict.fromkeys(LIGHT_KEYS, 0) for _area in areas]
     grand: dict[str, Any] = dict.fromkeys(LIGHT_KEYS, 0)
     for cell in cells:
-        index = column.get(cell["area"])
-        if index is None:
+        index = column.get(cell["ledger__area"])
+        unit = units.get(cell["branch"])
+        if index is None or unit is None:
             continue
-        row = rows.get(cell["unit"])
+        row = rows.get(unit.path)
         if row is None:
-            row = rows[cell["unit"]] = MapRow(
-                unit_id=cell["unit"],
-                name=cell["unit__name"],
-                short_name=cell["unit__short_name"] or cell["unit__name"],
-                depth=len(cell["unit__path"]) // Unit.steplen,
+            own = unit.path == under
+            row = rows[unit.path] = MapRow(
+                unit=unit,
+                own=own,
+                drill=not own and unit.numchild > 0,
                 cells=[(area, None) for area in areas],
                 totals=dict.fromkeys(LIGHT_KEYS, 0),
             )
-        row.cells[index] = (areas[index], cell)
+        counts = {key: cell[key] for key in LIGHT_KEYS}
+        counts["worst"] = _worst(counts)
+        row.cells[index] = (areas[index], counts)
         for key in LIGHT_KEYS:
             row.totals[key] += cell[key]
             column_totals[index][key] += cell[key]
             grand[key] += cell[key]
-    top = min((row.depth for row in rows.values()), default=0)
     for row in rows.values():
-        row.depth = min(row.depth - top, MAP_MAX_INDENT)
         row.totals["worst"] = _worst(row.totals)
     for totals in column_totals:
         totals["worst"] = _worst(totals)
@@ -860,18 +880,28 @@ def build_map(cells: list[dict[str, Any]], areas: list[Any]) -> dict[str, Any]:
 @login_required
 @require_GET
 def battle_map_view(request: HttpRequest) -> HttpResponse:
-    """挂图作战: units × areas of a campaign, each cell coloured by its worst light.
+    """挂图作战: areas of a campaign across a unit's own items and each unit under it (its
+    whole subtree summed), each cell coloured by its worst light; a row opens the map of
+    the units under it (``?unit=``), crumbs lead back up.
 
-    Three queries whatever the size: the campaigns, the areas and the map itself.
+    Read from the kept counts, never the items, so it costs the same at a million items:
+    the campaigns, the areas, the counts (one grouped query) and the units of the rows and
+    crumbs; one more for the unit asked for with ``?unit=``.
     """
     user = signed_in_user(request)
     campaigns = list(campaign_list(user=user))
     campaign = _pick_campaign(request, campaigns)
     context: dict[str, Any] = {"campaigns": campaigns, "campaign": campaign, "rows": []}
     if campaign is not None:
+        under = selectors.map_under(user=user, unit=_map_unit(request))
         areas = list(selectors.area_list(user=user, campaign=campaign))
+        cells = selectors.battle_map(user=user, campaign=campaign, under=under)
+        crumbs = map_crumbs(user, under)
+        units = selectors.map_units(user=user, paths=[c["branch"] for c in cells] + crumbs)
+        context.update(build_map(cells, areas, units, under))
         context["areas"] = areas
-        context.update(build_map(selectors.battle_map(user=user, campaign=campaign), areas))
+        context["under"] = units.get(under) if under else None
+        context["crumbs"] = [units[path] for path in crumbs if path in units]
     return render(request, "tasks_ledger/battle_map.html", context)
 
 

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Post
 from accounts.tests.factories import MembershipFactory, UserFactory
-from tasks_ledger import selectors, services
+from tasks_ledger import lights, selectors, services
 from tasks_ledger.models import ItemStatus, LedgerKind, Light, LightPolicy
 from tasks_ledger.tests.factories import make_item, make_ledger
 
@@ -79,13 +79,26 @@ def test_light_filter_and_list_take_one_query(org, ledger, django_assert_num_que
 def test_battle_map_counts_by_unit_and_area(org, ledger):
     make_item(ledger, org.county_a, deadline=dt.date(2022, 5, 1))
     make_item(ledger, org.county_a, deadline=dt.date(2022, 12, 1), progress=50)
+    make_item(ledger, org.township_a, deadline=dt.date(2022, 12, 1), progress=50)
     make_item(ledger, org.county_b, deadline=dt.date(2022, 12, 1), progress=50)
-    cells = selectors.battle_map(user=org.above, campaign=org.campaign, today=TODAY)
-    by_unit = {c["unit__name"]: c for c in cells}
-    assert by_unit["甲县"]["red"] == 1 and by_unit["甲县"]["total"] == 2
-    assert by_unit["甲县"]["worst"] == "red" and by_unit["乙县"]["worst"] == "green"
-    inside_cells = selectors.battle_map(user=org.inside, campaign=org.campaign, today=TODAY)
-    assert {c["unit__name"] for c in inside_cells} == {"甲县"}
+    lights.lights_refresh(today=TODAY)  # as the morning refresh stores them on TODAY
+    under = selectors.map_under(user=org.above, unit=None)
+    cells = selectors.battle_map(user=org.above, campaign=org.campaign, under=under)
+    by_branch = {c["branch"]: c for c in cells}
+    # The city's map: a row per county, each summing its subtree (甲镇 inside 甲县).
+    assert set(by_branch) == {org.county_a.path, org.county_b.path}
+    county_a = by_branch[org.county_a.path]
+    assert (county_a["red"], county_a["green"], county_a["total"]) == (1, 2, 3)
+    assert by_branch[org.county_b.path]["green"] == 1
+    # 甲县's map: its own items, then 甲镇.
+    under = selectors.map_under(user=org.above, unit=org.county_a)
+    cells = selectors.battle_map(user=org.above, campaign=org.campaign, under=under)
+    assert [(c["branch"], c["total"]) for c in cells] == [
+        (org.county_a.path, 2),
+        (org.township_a.path, 1),
+    ]
+    # The liaison of 甲县 sees its own map; 乙县 is not theirs to open.
+    assert selectors.map_under(user=org.inside, unit=org.county_b) == org.county_a.path
 
 
 def test_four_rates_over_key_projects(org):

@@ -64,7 +64,7 @@ def test_a_pending_report_moves_nothing_until_accepted(org, red):
     red.refresh_from_db()
     assert (red.progress, red.status, red.pending_progress) == (0, ItemStatus.NOT_STARTED, 100)
     assert red.latest_report == "" and light(org, red) == Light.RED
-    assert selectors.ledger_light_counts(user=org.inside, today=TODAY)["red"] == 1
+    assert selectors.ledger_light_counts(user=org.inside)["red"] == 1
     services.progress_report_accept(report=first, reviewer=org.above)
     red.refresh_from_db()
     assert (red.progress, red.status, red.pending_progress) == (100, ItemStatus.COMPLETED, None)

@@ -16,7 +16,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from tasks_ledger import services
+from tasks_ledger import lights, services
 from tasks_ledger.models import (
     Evidence,
     ExtensionRequest,
@@ -38,6 +38,7 @@ BEIJING = dt.timezone(dt.timedelta(hours=8))
 NOW = dt.datetime(2022, 6, 1, 9, 0, tzinfo=BEIJING)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 LIST = "/ledgers/items/"
+ITEMS_TABLE = '"tasks_ledger_ledgeritem"'  # quoted: not the counts' table
 
 
 @pytest.fixture(autouse=True)
@@ -619,12 +620,17 @@ def test_progress_reports_accepted_and_returned_by_the_office(world, client):
 
 
 def test_battle_map_cells_and_totals(world, client):
+    """GIVEN items of 甲县, its department and 乙县 WHEN the city office opens the map THEN a
+    row per county sums its whole subtree (甲县住建局's item in 甲县's row) and each cell
+    opens that county and below in the item list."""
     client.force_login(world.org.above)
     html = get(client, "/ledgers/map/")
     assert "挂图作战" in html
     assert "项目建设" in html and "作风建设" in html
-    assert "甲县" in html and "乙县" in html and "甲县住建局" in html
-    assert f"?unit_only={world.org.county_a.pk}&amp;area={world.ledger.area_id}" in html
+    assert "甲县" in html and "乙县" in html and "甲县住建局" not in html
+    county_a = world.org.county_a.pk
+    assert f"?unit={county_a}&amp;area={world.ledger.area_id}" in html
+    assert f"?unit={county_a}&amp;area={world.problems.area_id}" in html  # the department's
     assert "app-map-red" in html and "app-map-yellow" in html
     assert "红1" in html  # 甲县 in 项目建设: one red …
     assert "绿1" in html  # … and one green
@@ -634,18 +640,90 @@ def test_battle_map_cells_and_totals(world, client):
     assert "乙县" in html and "甲县" not in html
 
 
+def test_battle_map_opens_a_unit_and_leads_back_up(world, client):
+    """GIVEN the city office's map WHEN it opens 甲县 THEN 甲县's own items are one row
+    (filtered by that unit only) and its department another, with crumbs back to the city's
+    map; a unit outside the jurisdiction shows the caller's own map instead."""
+    org = world.org
+    client.force_login(org.above)
+    html = get(client, "/ledgers/map/")
+    drill = f"/ledgers/map/?campaign={org.campaign.pk}&amp;unit={org.county_a.pk}"
+    assert drill in html
+    html = get(client, f"/ledgers/map/?campaign={org.campaign.pk}&unit={org.county_a.pk}")
+    assert "甲县（本级）" in html and "甲县住建局" in html and "乙县" not in html
+    assert f"?unit_only={org.county_a.pk}&amp;area={world.ledger.area_id}" in html
+    assert f"?unit={org.county_a_dept.pk}&amp;area={world.problems.area_id}" in html
+    assert f'<a href="/ledgers/map/?campaign={org.campaign.pk}">挂图作战</a>' in html
+    assert "共 3 项" in html  # 甲县's two and its department's one
+    client.force_login(org.outsider)
+    html = get(client, f"/ledgers/map/?unit={org.county_a.pk}")
+    assert "乙县" in html and "甲县" not in html
+
+
+def test_battle_map_of_several_roots_has_a_row_per_root(world, client):
+    """GIVEN a supervisor assigned 甲县 only, and a superuser WHEN each opens the map THEN the
+    supervisor has 甲县's subtree and the superuser a row for the province, all four items."""
+    client.force_login(world.org.supervisor)
+    html = get(client, "/ledgers/map/")
+    assert "甲县" in html and "乙县" not in html and "共 3 项" in html
+    client.force_login(world.org.superuser)
+    html = get(client, "/ledgers/map/")
+    assert "测试省" in html and "共 4 项" in html
+
+
+def test_battle_map_counts_what_the_list_shows(world, client):
+    """GIVEN the stored lights WHEN an item turns red overnight (the morning refresh) THEN
+    the map's red count follows, and equals the item list's red count for the same unit."""
+    org = world.org
+    client.force_login(org.above)
+    url = f"/ledgers/map/?unit={org.county_a.pk}"
+    assert "红1" in get(client, url)
+    with time_machine.travel(dt.datetime(2022, 10, 8, 9, 0, tzinfo=BEIJING), tick=False):
+        lights.lights_refresh_daily()
+        html = get(client, url)
+        listed = get(client, f"{LIST}?unit_only={org.county_a.pk}&light=red")
+    assert "红2" in html  # green_a is past its deadline now
+    assert listed.count("甲县污水管网改造") and listed.count("甲县老旧小区改造")
+
+
 def test_battle_map_query_count_is_fixed(world, client, django_assert_num_queries):
-    # 1 session user + 3 jurisdiction + 1 campaigns + 1 areas + 1 the map (one grouped
-    # query) + 3 session save + 1 unread notifications (the navbar's bell).
+    # 1 session user + 3 jurisdiction + 1 campaigns + 1 areas + 1 the map (one grouped query
+    # over the kept counts) + 1 units of the rows and crumbs + 3 session save + 1 unread
+    # notifications (the navbar's bell). Opening a unit (?unit=) adds 1: that unit.
     client.force_login(world.org.above)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         get(client, "/ledgers/map/")
+    with django_assert_num_queries(13):
+        get(client, f"/ledgers/map/?unit={world.org.county_a.pk}")
     other = make_ledger(world.org.campaign, title="民生实事台账", area="民生保障")
     for number in range(12):
         make_item(other, world.org.township_a, title=f"甲镇实事{number}")
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         html = get(client, "/ledgers/map/")
-    assert "民生保障" in html and "甲镇" in html
+    assert "民生保障" in html and "共 16 项" in html
+    with django_assert_num_queries(13):
+        html = get(client, f"/ledgers/map/?unit={world.org.county_a.pk}")
+    assert "甲镇" in html
+
+
+def test_battle_map_and_tiles_never_read_the_items(world, client):
+    """The map sums the kept counts: no query touches the item table, so it costs no more at
+    a million items than at four. The home page's light tiles sum them too (no count of
+    items; the campaigns' chain count still asks which chains have items of the unit)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(world.org.above)
+    for url in ("/ledgers/map/", f"/ledgers/map/?unit={world.org.county_a.pk}"):
+        with CaptureQueriesContext(connection) as captured:
+            get(client, url)
+        assert not [q for q in captured.captured_queries if ITEMS_TABLE in q["sql"]], url
+    with CaptureQueriesContext(connection) as captured:
+        html = get(client, "/")
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert [q for q in sql if 'SUM("tasks_ledger_ledgeritemcount"."items")' in q]
+    assert not [q for q in sql if 'COUNT("tasks_ledger_ledgeritem"."id")' in q]
+    assert "?light=red" in html
 
 
 def test_queues_only_offer_actions_on_rows_the_user_may_decide(world, client):
