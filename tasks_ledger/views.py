@@ -985,6 +985,8 @@ QUEUES: dict[str, Queue] = {
 }
 #: Rows one bulk approval takes at most (a few pages' worth).
 BULK_LIMIT = 100
+#: Levels of units the queues' unit filter offers, from the top of the jurisdiction.
+QUEUE_UNIT_LEVELS = 3
 
 
 def _queue_filters(request: HttpRequest, user: User) -> QueueFilterSet:
@@ -1006,9 +1008,11 @@ def _queue_filters(request: HttpRequest, user: User) -> QueueFilterSet:
     form.fields["waiting"].choices = WAITING_DAYS
     roots = jurisdiction_for(user).view_roots
     top = min((len(root) for root in roots), default=Unit.steplen) // Unit.steplen
-    form.fields["unit"].label_from_instance = lambda unit: (
-        "\u3000" * max(unit.depth - top, 0) + unit.name
-    )
+    # A province holds thousands of units: offer the top QUEUE_UNIT_LEVELS levels (a city
+    # and its counties, a county and its townships); a choice takes the units under it too.
+    unit_field = form.fields["unit"]
+    unit_field.queryset = unit_field.queryset.filter(depth__lt=top + QUEUE_UNIT_LEVELS)
+    unit_field.label_from_instance = lambda unit: "\u3000" * max(unit.depth - top, 0) + unit.name
     return filterset
 
 

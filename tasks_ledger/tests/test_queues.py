@@ -262,6 +262,21 @@ def test_unit_choice_is_limited_to_the_jurisdiction(queues, client):
     assert badge(html, "signoff") == 60  # the filter is ignored, the scope is not
 
 
+def test_unit_choice_offers_three_levels_and_each_takes_the_units_under_it(queues, client):
+    """GIVEN a village under 甲镇 (four levels below the city) WHEN the city office opens the
+    queues THEN the unit filter offers the city, its counties and their townships, not the
+    village (a province has thousands of units); choosing 甲县 still takes 甲镇's rows."""
+    from accounts.tests.factories import UnitFactory
+
+    org = queues.org
+    UnitFactory.create(parent=org.township_a, name="甲镇幸福村")
+    client.force_login(org.above)
+    html = get(client, URL)
+    assert ">\u3000\u3000甲镇<" in html and "甲镇幸福村" not in html
+    html = get(client, f"{URL}?queue=progress&unit={org.county_a.pk}")
+    assert badge(html, "progress") == 126
+
+
 # --- who sees which button --------------------------------------------------------------------
 
 
