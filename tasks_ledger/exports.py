@@ -6,24 +6,28 @@ the ledger's kind; real Excel dates; the status column with a drop-down of the s
 labels; the traffic light as a filled cell; landscape, one page wide.
 
 :func:`write_items_workbook` takes a queryset from :func:`tasks_ledger.selectors.ledger_items`
-(already scoped to the caller and filtered) and never queries on its own: it only adds the
-annotations its columns need (still one query) and iterates the rows with a server-side
-cursor. The workbook is written in openpyxl's write-only mode, which streams rows to a
-temporary file, so memory stays flat however many rows there are.
+(already scoped to the caller and filtered) and never queries on its own: it adds the
+annotations its columns need and fetches exactly the values the columns show as plain tuples
+(``values_list``, still one query) through a server-side cursor. The workbook is written by
+XlsxWriter in constant-memory mode, which streams each row to a temporary file, so memory
+stays flat however many rows there are, and the only Python per cell is one small closure
+per column (:func:`_cell_writer`). :func:`write_register` gives other records (notices,
+measures, results) the same sheet.
 
 User text is always written as text: a value starting with = + - @ or a tab or line break
-is an inline string with Excel's quote prefix, never a formula.
+is a string cell with Excel's quote prefix, never a formula.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
-from copy import copy
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import IO, Any
 
+import xlsxwriter
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.contrib.postgres.fields import ArrayField
 from django.db.models import OuterRef, QuerySet, Subquery, TextField
@@ -31,19 +35,14 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.properties import PageSetupProperties
-from openpyxl.worksheet.worksheet import Worksheet
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from .models import ItemStatus, LedgerItem, LedgerKind, Light, Measure
 from .selectors import with_project_rates
 
-CHUNK_SIZE = 1000  # rows fetched per round trip of the server-side cursor (held in memory)
+CHUNK_SIZE = 2000  # rows fetched per round trip of the server-side cursor (held in memory)
 EXCEL_MAX_TEXT = 32767  # characters Excel keeps in one cell
 # A cell whose text starts with one of these is a formula in a spreadsheet's eyes.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -178,84 +177,91 @@ def status_labels() -> list[str]:
     return [str(label) for label in ItemStatus.labels]
 
 
-# --- styles --------------------------------------------------------------------------------
-THIN = Side(style="thin", color="FF808080")
-BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-LIGHT_FILLS = {
-    Light.RED: ("FFFF0000", "FFFFFFFF"),
-    Light.YELLOW: ("FFFFFF00", "FF000000"),
-    Light.GREEN: ("FF00B050", "FFFFFFFF"),
-}
+# --- the sheet ------------------------------------------------------------------------------
 CJK_FONT = "宋体"  # what the offices' printers and templates expect
+THIN_GREY = {"border": 1, "border_color": "#808080"}
+BODY_FONT = {"font_name": CJK_FONT, "font_size": 10}
+TOP = {"valign": "vcenter", "text_wrap": True}
+CENTRE = {"align": "center", "valign": "vcenter", "text_wrap": True}
+RIGHT = {"align": "right", "valign": "vcenter"}
+LIGHT_FILLS = {
+    Light.RED: ("#FF0000", "#FFFFFF"),
+    Light.YELLOW: ("#FFFF00", "#000000"),
+    Light.GREEN: ("#00B050", "#FFFFFF"),
+}
+# What a data cell of each column format looks like (besides the body font and border).
+FORMAT_PROPERTIES: dict[str, dict[str, Any]] = {
+    "text": TOP,
+    "date": {**CENTRE, "num_format": DATE_FORMAT},
+    "percent": {**CENTRE, "num_format": '0"%"'},
+    "rate": {**RIGHT, "num_format": "0.0%"},
+    "money": {**RIGHT, "num_format": "#,##0.00"},
+    "code": CENTRE,
+    "status": CENTRE,
+    "person": CENTRE,
+    "light": CENTRE,
+}
+# Text that needs cleaning before it is written: a CR, or a character XML cannot hold.
+_UNCLEAN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\r]")
+_TRIGGER_STARTS = frozenset(FORMULA_TRIGGERS)
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
-class _Styles:
-    """Prototype cells styled once; each data cell copies one's style array (cheap)."""
+class _Formats:
+    """The workbook's cell formats, made once per workbook (XlsxWriter shares them by index),
+    and their quote-prefixed twins for text that would otherwise look like a formula."""
 
-    def __init__(self, ws: Any) -> None:
-        def proto(**attributes: Any) -> Any:
-            cell: Any = WriteOnlyCell(ws)
-            cell.border = BORDER
-            cell.font = attributes.pop("font", Font(name=CJK_FONT, size=10))
-            for name, value in attributes.items():
-                setattr(cell, name, value)
-            return cell._style
-
-        top = Alignment(vertical="center", wrap_text=True)
-        centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        right = Alignment(horizontal="right", vertical="center")
-        self.text = proto(alignment=top)
-        self.centre = proto(alignment=centre)
-        self.date = proto(alignment=centre, number_format=DATE_FORMAT)
-        self.percent = proto(alignment=centre, number_format='0"%"')
-        self.rate = proto(alignment=right, number_format="0.0%")
-        self.money = proto(alignment=right, number_format="#,##0.00")
-        self.header = proto(
-            alignment=centre,
-            font=Font(name=CJK_FONT, size=11, bold=True),
-            fill=PatternFill("solid", fgColor="FFD9E1F2"),
-        )
-        self.lights = {
-            light: proto(
-                alignment=centre,
-                fill=PatternFill("solid", fgColor=fill),
-                font=Font(name=CJK_FONT, size=10, bold=True, color=colour),
+    def __init__(self, workbook: xlsxwriter.Workbook) -> None:
+        self._workbook = workbook
+        self._properties: dict[int, dict[str, Any]] = {}
+        self._quoted: dict[int, Format] = {}
+        self.columns = {
+            fmt: self._add(**THIN_GREY, **BODY_FONT, **properties)
+            for fmt, properties in FORMAT_PROPERTIES.items()
+        }
+        self.text = self.columns["text"]
+        self.header = self._add(
+            **THIN_GREY, **CENTRE, font_name=CJK_FONT, font_size=11, bold=True,
+            pattern=1, bg_color="#D9E1F2",
+        )  # fmt: skip
+        self.lights: dict[str, Format] = {
+            light: self._add(
+                **THIN_GREY,
+                **CENTRE,
+                font_name=CJK_FONT,
+                font_size=10,
+                bold=True,
+                pattern=1,
+                bg_color=fill,
+                font_color=colour,
             )
             for light, (fill, colour) in LIGHT_FILLS.items()
         }
-        title: Any = WriteOnlyCell(ws)
-        title.font = Font(name="黑体", size=16, bold=True)
-        title.alignment = Alignment(horizontal="center", vertical="center")
-        self.title = title._style
-        subtitle: Any = WriteOnlyCell(ws)
-        subtitle.font = Font(name=CJK_FONT, size=10)
-        subtitle.alignment = Alignment(horizontal="left", vertical="center", wrap_text=True)
-        self.subtitle = subtitle._style
-        total: Any = WriteOnlyCell(ws)
-        total.border = BORDER
-        total.font = Font(name=CJK_FONT, size=10, bold=True)
-        total.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        self.total = total._style
+        self.title = self._add(
+            font_name="黑体", font_size=16, bold=True, align="center", valign="vcenter"
+        )
+        self.subtitle = self._add(**BODY_FONT, align="left", valign="vcenter", text_wrap=True)
+        self.total = self._add(**THIN_GREY, **CENTRE, **BODY_FONT, bold=True)
+        self.plain = self._add()
+        # The font run of a rich string (see :meth:`_Sheet.text`): the body font.
+        self.run = workbook.add_format(BODY_FONT)
 
+    def _add(self, **properties: Any) -> Format:
+        cell_format = self._workbook.add_format(properties)
+        self._properties[id(cell_format)] = properties
+        return cell_format
 
-def _cell(ws: Any, value: Any, style: Any) -> Any:
-    cell: Any = WriteOnlyCell(ws)
-    cell._style = copy(style)
-    if isinstance(value, str):
-        return _text_into(cell, value)
-    cell.value = value
-    return cell
+    def column(self, column: Column) -> Format:
+        """The format of a data cell of ``column`` (the light's colour is chosen per row)."""
+        return self.columns.get(column.fmt, self.text)
 
-
-def _text_into(cell: Any, text: str) -> Any:
-    """Write ``text`` as a string cell, never a formula; keep it as typed otherwise."""
-    # XML reads every line ending as LF, so CR LF is written as what it will read back as.
-    text = ILLEGAL_CHARACTERS_RE.sub("", normalise_newlines(text))[:EXCEL_MAX_TEXT]
-    cell.value = text  # openpyxl would take "=..." for a formula ...
-    cell.data_type = "s"  # ... so it is set back to a string
-    if text.startswith(FORMULA_TRIGGERS):
-        cell.quotePrefix = True  # and Excel keeps it text when someone edits the cell
-    return cell
+    def quoted(self, cell_format: Format) -> Format:
+        """``cell_format`` with Excel's quote prefix: the cell stays text when edited."""
+        key = id(cell_format)
+        if key not in self._quoted:
+            properties = {**self._properties.get(key, {}), "quote_prefix": True}
+            self._quoted[key] = self._workbook.add_format(properties)
+        return self._quoted[key]
 
 
 def normalise_newlines(text: str) -> str:
@@ -263,19 +269,207 @@ def normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def text_cell(ws: Any, text: str) -> Any:
-    """An unstyled cell holding ``text`` as text (for callers writing their own sheets)."""
-    return _text_into(WriteOnlyCell(ws), text)
+def clean_text(text: str) -> str:
+    """``text`` as a cell can hold it: line ends as LF, no control character XML cannot hold,
+    at most the characters Excel keeps."""
+    if _UNCLEAN.search(text):
+        text = ILLEGAL_CHARACTERS_RE.sub("", normalise_newlines(text))
+    return text[:EXCEL_MAX_TEXT]
 
 
-# --- values ---------------------------------------------------------------------------------
-def _person(user: Any) -> str:
-    return (user.name or user.username) if user is not None else ""
+def sheet_name(name: str) -> str:
+    """``name`` as Excel accepts it for a sheet: no []:*?/\\, no quote at either end, 31
+    characters at most."""
+    return _SHEET_NAME_FORBIDDEN.sub("", name).strip("'")[:31] or "Sheet1"
 
 
-def _chain_attr(item: LedgerItem, attr: str) -> Any:
-    chain = item.chain if item.chain_id else None
-    return getattr(chain, attr) if chain is not None else None
+class _Sheet:
+    """One worksheet in the official layout, written top to bottom by XlsxWriter in its
+    constant-memory mode: each row goes to a temporary file once the next one starts, so
+    memory stays flat however many rows there are. Rows are numbered from 1 here, as in
+    Excel (XlsxWriter counts from 0)."""
+
+    def __init__(
+        self, workbook: xlsxwriter.Workbook, formats: _Formats, name: str, columns: Sequence[Column]
+    ) -> None:
+        self.ws: Worksheet = workbook.add_worksheet(sheet_name(name))
+        self.formats = formats
+        self.columns = columns
+        self.last_col = len(columns) - 1
+        self._write_string = self.ws.write_string
+        self._quoted = formats.quoted
+
+    def setup(self, *, header_rows: int) -> None:
+        """Widths, frozen header, print titles, landscape one page wide, page numbers."""
+        ws = self.ws
+        for index, column in enumerate(self.columns):
+            ws.set_column(index, index, column.width)
+        ws.freeze_panes(header_rows, 0)
+        ws.repeat_rows(header_rows - 1)
+        ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)
+        ws.center_horizontally()
+        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        ws.set_footer("&C" + _("Page &P of &N"))
+
+    def heading(self, title: str, subtitle: str, *, subtitle_height: float | None = None) -> None:
+        """The merged title and subtitle rows, then the header of column labels."""
+        ws, formats = self.ws, self.formats
+        ws.set_row(TITLE_ROW - 1, 30)
+        if subtitle_height is not None:
+            ws.set_row(SUBTITLE_ROW - 1, subtitle_height)
+        ws.set_row(HEADER_ROW - 1, 30)
+        self.merged(TITLE_ROW, title, formats.title)
+        self.merged(SUBTITLE_ROW, subtitle, formats.subtitle)
+        for col, column in enumerate(self.columns):
+            self.text(HEADER_ROW, col, str(column.label), formats.header)
+
+    def merged(self, row: int, text: str, cell_format: Format) -> None:
+        """``text`` across the whole width of row ``row``."""
+        if self.last_col > 0:
+            self.ws.merge_range(row - 1, 0, row - 1, self.last_col, "", cell_format)
+        self.text(row, 0, text, cell_format)
+
+    def text(self, row: int, col: int, text: str, cell_format: Format) -> None:
+        """``text`` as a string cell, never a formula, kept as typed otherwise."""
+        if _UNCLEAN.search(text) or len(text) > EXCEL_MAX_TEXT:
+            text = clean_text(text)
+        if not text:
+            self.ws.write_blank(row - 1, col, None, cell_format)
+        elif text[0] in _TRIGGER_STARTS:
+            # write_string never makes a formula; the quote prefix keeps Excel from making
+            # one when someone edits the cell.
+            self._write_string(row - 1, col, text, self._quoted(cell_format))
+        elif text.startswith("<r>"):
+            # In constant-memory mode XlsxWriter takes a string that starts with <r> (and
+            # ends with </r>) for the XML of a rich string and writes it unescaped; written
+            # as a rich string of two runs it is escaped like any other.
+            self.ws.write_rich_string(
+                row - 1, col, text[0], self.formats.run, text[1:], cell_format
+            )
+        else:
+            self._write_string(row - 1, col, text, cell_format)
+
+    def value(self, row: int, col: int, value: Any, cell_format: Format) -> None:
+        """Any value: text as text, dates as dates, numbers as numbers, None as a styled
+        blank."""
+        if value is None:
+            self.ws.write_blank(row - 1, col, None, cell_format)
+        elif isinstance(value, str):
+            self.text(row, col, value, cell_format)
+        elif isinstance(value, date):
+            self.ws.write_datetime(row - 1, col, value, cell_format)
+        elif isinstance(value, bool):
+            self.ws.write_boolean(row - 1, col, value, cell_format)
+        elif isinstance(value, int | float | Decimal):
+            self.ws.write_number(row - 1, col, float(value), cell_format)
+        else:
+            self.text(row, col, str(value), cell_format)
+
+    def list_validation(
+        self, col: int, first: int, last: int, source: list[str] | str, **options: Any
+    ) -> None:
+        """A drop-down on column ``col``, rows ``first``..``last`` (at least one row)."""
+        self.ws.data_validation(
+            first - 1,
+            col,
+            max(last, first) - 1,
+            col,
+            {"validate": "list", "source": source, "ignore_blank": True, **options},
+        )
+
+
+def _new_workbook(stream: IO[bytes]) -> xlsxwriter.Workbook:
+    """A workbook written to ``stream`` in constant-memory mode (rows stream to temporary
+    files); nothing typed is ever turned into a formula, number or link."""
+    return xlsxwriter.Workbook(
+        stream,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
+
+
+def write_register(
+    stream: IO[bytes],
+    *,
+    sheet: str,
+    title: str,
+    subtitle: str,
+    columns: Sequence[Column],
+    rows: Iterable[Any],
+    values: Callable[[Any, int], Sequence[Any]],
+) -> int:
+    """A register in the ledger export's official layout, for other records (notices,
+    measures): the title and filter lines, the header, one row per record with ``values``
+    (the record and its serial number from 1) in ``columns`` order, each cell styled by its
+    column's format and guarded against formulas, A4 landscape print set-up. Streamed from
+    ``rows`` (give an ``iterator()`` for long lists) in constant memory. Returns the rows
+    written."""
+    workbook = _new_workbook(stream)
+    formats = _Formats(workbook)
+    out = _Sheet(workbook, formats, sheet, columns)
+    out.setup(header_rows=HEADER_ROW)
+    out.heading(title, subtitle)
+    column_formats = [formats.column(column) for column in columns]
+    written = 0
+    row = HEADER_ROW
+    for record in rows:
+        written += 1
+        row += 1
+        cells = values(record, written)
+        for col, (value, cell_format) in enumerate(zip(cells, column_formats, strict=True)):
+            out.value(row, col, value, cell_format)
+    workbook.close()
+    return written
+
+
+def status_validation(out: _Sheet, first: int, last: int) -> None:
+    """A drop-down of the status labels on the status column, rows ``first``..``last``."""
+    if STATUS not in out.columns:
+        return
+    out.list_validation(
+        out.columns.index(STATUS),
+        first,
+        last,
+        status_labels(),
+        error_title=_("Status"),
+        error_message=_("Choose a status from the list."),
+    )
+
+
+# --- the items ------------------------------------------------------------------------------
+# Where each column's value comes from in the rows fetched (``values_list`` paths); columns
+# not named here read the item's field of their key.
+SOURCES: dict[str, tuple[str, ...]] = {
+    "ledger": ("ledger__title",),
+    "unit": ("unit__name",),
+    "lead_department": ("chain__lead_department__name",),
+    "responsible_person": (
+        "chain__responsible_person__name",
+        "chain__responsible_person__username",
+    ),
+    "measure_list": ("measure_texts",),
+}
+# What the four rates of key projects need besides the columns.
+TOTALS_SOURCES = (
+    "planned_investment",
+    "funds_in_place",
+    "investment_completed",
+    "planned_start",
+    "actual_start",
+    "planned_completion",
+    "actual_completion",
+)
+
+# How a long-term item's empty deadline is written (and read back by the importer).
+LONG_TERM = pgettext_lazy("excel deadline", "long-term")
+
+Put = Callable[[int, tuple[Any, ...]], None]
 
 
 def _fraction(value: Decimal | None) -> float | None:
@@ -287,44 +481,83 @@ def _measure_text(texts: Sequence[str] | None) -> str:
     return "\n".join(f"{n}. {text}" for n, text in enumerate(texts or (), 1))
 
 
-# How a long-term item's empty deadline is written (and read back by the importer).
-LONG_TERM = pgettext_lazy("excel deadline", "long-term")
+def _cell_writer(out: _Sheet, col: int, column: Column, at: int) -> Put:
+    """The function writing ``column``'s cell of a fetched row (its value at ``at``): the
+    only per-cell Python of the export, one small closure per column."""
+    ws, text, cell_format = out.ws, out.text, out.formats.column(column)
+    blank, number, day = ws.write_blank, ws.write_number, ws.write_datetime
+    key, fmt = column.key, column.fmt
 
-VALUES: dict[str, Callable[[Any], Any]] = {  # Any: rows carry annotations
-    "code": lambda i: i.code,
-    "deadline": lambda i: i.deadline if i.deadline is not None else str(LONG_TERM),
-    "ledger": lambda i: i.ledger.title,
-    "unit": lambda i: i.unit.name,
-    "lead_department": lambda i: getattr(_chain_attr(i, "lead_department"), "name", ""),
-    "responsible_person": lambda i: _person(_chain_attr(i, "responsible_person")),
-    "status": lambda i: str(ItemStatus(i.status).label),
-    "light": lambda i: str(Light(i.light).label),
-    "measure_list": lambda i: _measure_text(getattr(i, "measure_texts", None)),
-    "funds_rate": lambda i: _fraction(i.funds_rate),
-    "investment_rate": lambda i: _fraction(i.investment_rate),
-}
+    if key == "status":
+        labels = {value: str(label) for value, label in ItemStatus.choices}
+        return lambda row, values: text(row, col, labels[values[at]], cell_format)
+    if fmt == "light":
+        names = {value: str(label) for value, label in Light.choices}
+        lights = {light: out.formats.lights.get(light, cell_format) for light in names}
+
+        def light(row: int, values: tuple[Any, ...]) -> None:
+            value = values[at]
+            text(row, col, names[value], lights[value])
+
+        return light
+    if key == "deadline":
+        long_term = str(LONG_TERM)
+
+        def deadline(row: int, values: tuple[Any, ...]) -> None:
+            value = values[at]
+            if value is None:
+                text(row, col, long_term, cell_format)
+            else:
+                day(row - 1, col, value, cell_format)
+
+        return deadline
+    if fmt == "date":
+
+        def a_date(row: int, values: tuple[Any, ...]) -> None:
+            value = values[at]
+            if value is None:
+                blank(row - 1, col, None, cell_format)
+            else:
+                day(row - 1, col, value, cell_format)
+
+        return a_date
+    if fmt in ("percent", "money", "rate"):
+        scale = _fraction if fmt == "rate" else float
+
+        def a_number(row: int, values: tuple[Any, ...]) -> None:
+            value = values[at]
+            if value is None:
+                blank(row - 1, col, None, cell_format)
+            else:
+                number(row - 1, col, scale(value), cell_format)
+
+        return a_number
+    if key == "responsible_person":
+        return lambda row, values: text(row, col, values[at] or values[at + 1] or "", cell_format)
+    if key == "measure_list":
+        return lambda row, values: text(row, col, _measure_text(values[at]), cell_format)
+
+    def a_text(row: int, values: tuple[Any, ...]) -> None:
+        value = values[at]
+        if value:
+            text(row, col, value, cell_format)
+        else:
+            blank(row - 1, col, None, cell_format)
+
+    return a_text
 
 
-def _value(column: Column, item: Any) -> Any:
-    getter = VALUES.get(column.key)
-    value = getter(item) if getter else getattr(item, column.key)
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
-
-
-def _style_for(styles: _Styles, column: Column) -> Any:
-    """The style of a data cell of ``column`` (the light's colour is chosen per row)."""
-    return {
-        "date": styles.date,
-        "percent": styles.percent,
-        "rate": styles.rate,
-        "money": styles.money,
-        "code": styles.centre,
-        "status": styles.centre,
-        "person": styles.centre,
-        "light": styles.centre,
-    }.get(column.fmt, styles.text)
+def _fetch_plan(columns: Sequence[Column], *, totals: bool) -> tuple[list[str], list[int]]:
+    """The ``values_list`` paths the columns (and the project totals) read, and where each
+    column's values start in a fetched row."""
+    paths: list[str] = []
+    starts = []
+    for column in columns:
+        starts.append(len(paths))
+        paths.extend(SOURCES.get(column.key, (column.key,)))
+    if totals:
+        paths.extend(TOTALS_SOURCES)
+    return paths, starts
 
 
 def prepare_items(items: QuerySet[LedgerItem], kind: str | None) -> QuerySet[LedgerItem]:
@@ -349,6 +582,16 @@ def prepare_items(items: QuerySet[LedgerItem], kind: str | None) -> QuerySet[Led
     return items
 
 
+def item_rows(
+    items_queryset: QuerySet[LedgerItem], columns: Sequence[Column], kind: str | None
+) -> tuple[QuerySet[Any], list[int], int]:
+    """The rows of the export as plain tuples (one query, no model instances), where each
+    column's values start in a row, and where the project totals' fields start (last)."""
+    paths, starts = _fetch_plan(columns, totals=kind == LedgerKind.KEY_PROJECT)
+    rows = prepare_items(items_queryset, kind).values_list(*paths)
+    return rows, starts, len(paths) - len(TOTALS_SOURCES)
+
+
 @dataclass
 class _ProjectTotals:
     """The four rates (四率) over the exported projects, summed while the rows stream by,
@@ -363,18 +606,18 @@ class _ProjectTotals:
     due_end: int = 0
     on_time: int = 0
 
-    def add(self, item: LedgerItem) -> None:
-        self.planned += item.planned_investment or 0
-        self.funds += item.funds_in_place or 0
-        self.invested += item.investment_completed or 0
-        if item.planned_start and item.planned_start <= self.today:
+    def add(self, values: Sequence[Any]) -> None:
+        """Count one project: ``values`` are its :data:`TOTALS_SOURCES`, in that order."""
+        planned, funds, invested, planned_start, actual_start, planned_end, actual_end = values
+        self.planned += planned or 0
+        self.funds += funds or 0
+        self.invested += invested or 0
+        if planned_start and planned_start <= self.today:
             self.due_start += 1
-            self.started += item.actual_start is not None
-        if item.planned_completion and item.planned_completion <= self.today:
+            self.started += actual_start is not None
+        if planned_end and planned_end <= self.today:
             self.due_end += 1
-            self.on_time += bool(
-                item.actual_completion and item.actual_completion <= item.planned_completion
-            )
+            self.on_time += bool(actual_end and actual_end <= planned_end)
 
     @staticmethod
     def _share(part: Decimal | int, whole: Decimal | int) -> float | None:
@@ -388,86 +631,6 @@ class _ProjectTotals:
             "investment": self._share(self.invested, self.planned),
             "on_time": self._share(self.on_time, self.due_end),
         }
-
-
-def _setup_sheet(ws: Any, columns: Sequence[Column], *, header_rows: int) -> None:
-    """Widths, frozen header, print titles, landscape one page wide, page numbers."""
-    for index, column in enumerate(columns, 1):
-        ws.column_dimensions[get_column_letter(index)].width = column.width
-    ws.freeze_panes = f"A{header_rows + 1}"
-    ws.print_title_rows = f"{header_rows}:{header_rows}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
-    ws.oddFooter.center.text = _("Page &P of &N")
-
-
-def _write_heading(
-    ws: Any, styles: _Styles, columns: Sequence[Column], title: str, subtitle: str
-) -> None:
-    last = get_column_letter(len(columns))
-    ws.merged_cells.add(f"A{TITLE_ROW}:{last}{TITLE_ROW}")
-    ws.merged_cells.add(f"A{SUBTITLE_ROW}:{last}{SUBTITLE_ROW}")
-    ws.row_dimensions[TITLE_ROW].height = 30
-    ws.append([_cell(ws, title, styles.title)])
-    ws.append([_cell(ws, subtitle, styles.subtitle)])
-    ws.row_dimensions[HEADER_ROW].height = 30
-    ws.append([_cell(ws, str(c.label), styles.header) for c in columns])
-
-
-def write_register(
-    stream: IO[bytes],
-    *,
-    sheet: str,
-    title: str,
-    subtitle: str,
-    columns: Sequence[Column],
-    rows: Iterable[Any],
-    values: Callable[[Any, int], Sequence[Any]],
-) -> int:
-    """A register in the ledger export's official layout, for other records (notices,
-    measures): the title and filter lines, the header, one row per record with ``values``
-    (the record and its serial number from 1) in ``columns`` order, each cell styled by its
-    column's format and guarded against formulas, A4 landscape print set-up. Written
-    write-only and streamed from ``rows`` (give an ``iterator()`` for long lists). Returns
-    the rows written."""
-    workbook = Workbook(write_only=True)
-    ws = workbook.create_sheet(title=sheet[:31])
-    styles = _Styles(ws)
-    _setup_sheet(ws, columns, header_rows=HEADER_ROW)
-    _write_heading(ws, styles, columns, title, subtitle)
-    column_styles = [_style_for(styles, column) for column in columns]
-    written = 0
-    for record in rows:
-        written += 1
-        cells = values(record, written)
-        ws.append(
-            [_cell(ws, value, style) for value, style in zip(cells, column_styles, strict=True)]
-        )
-    workbook.save(stream)
-    return written
-
-
-def _status_validation(columns: Sequence[Column], first: int, last: int) -> DataValidation | None:
-    """A drop-down of the status labels on the status column, rows ``first``..``last``."""
-    if STATUS not in columns:
-        return None
-    letter = get_column_letter(columns.index(STATUS) + 1)
-    validation = DataValidation(
-        type="list",
-        formula1='"' + ",".join(status_labels()) + '"',
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle=_("Status"),
-        error=_("Choose a status from the list."),
-    )
-    validation.add(f"{letter}{first}:{letter}{max(last, first)}")
-    return validation
 
 
 def write_items_workbook(
@@ -490,43 +653,40 @@ def write_items_workbook(
     if ledger_column is None:
         ledger_column = kind is None
     columns = columns_for(kind, ledger_column=ledger_column)
-    items = prepare_items(items_queryset, kind)
+    rows_queryset, starts, first_total = item_rows(items_queryset, columns, kind)
     if subtitle is None:
         subtitle = _("Exported on %(date)s") % {"date": today.isoformat()}
 
-    workbook = Workbook(write_only=True)
-    ws = workbook.create_sheet(title=str(_("Ledger"))[:31])
-    styles = _Styles(ws)
-    _setup_sheet(ws, columns, header_rows=HEADER_ROW)
-    _write_heading(ws, styles, columns, title, subtitle)
+    workbook = _new_workbook(stream)
+    formats = _Formats(workbook)
+    out = _Sheet(workbook, formats, str(_("Ledger")), columns)
+    out.setup(header_rows=HEADER_ROW)
+    out.heading(title, subtitle)
 
+    writers = [
+        _cell_writer(out, col, column, at)
+        for col, (column, at) in enumerate(zip(columns, starts, strict=True))
+    ]
     totals = _ProjectTotals(today=today) if kind == LedgerKind.KEY_PROJECT else None
-    column_styles = [_style_for(styles, column) for column in columns]
-    rows = 0
-    item: Any  # a LedgerItem with the selector's annotations
-    for item in items.iterator(chunk_size=CHUNK_SIZE):
-        row = []
-        for column, style in zip(columns, column_styles, strict=True):
-            if column.fmt == "light":
-                style = styles.lights.get(item.light, style)
-            row.append(_cell(ws, _value(column, item), style))
-        ws.append(row)
-        rows += 1
+    row = HEADER_ROW
+    values: tuple[Any, ...]
+    for values in rows_queryset.iterator(chunk_size=CHUNK_SIZE):
+        row += 1
+        for put in writers:
+            put(row, values)
         if totals is not None:
-            totals.add(item)
+            totals.add(values[first_total:])
+    rows = row - HEADER_ROW
     if totals is not None:
-        _write_project_totals(ws, styles, columns, totals, rows)
-    validation = _status_validation(columns, FIRST_DATA_ROW, HEADER_ROW + rows)
-    if validation is not None:
-        ws.data_validations.append(validation)
-    workbook.save(stream)
+        _write_project_totals(out, totals, rows)
+    status_validation(out, FIRST_DATA_ROW, HEADER_ROW + rows)
+    workbook.close()
     return rows
 
 
-def _write_project_totals(
-    ws: Any, styles: _Styles, columns: Sequence[Column], totals: _ProjectTotals, rows: int
-) -> None:
+def _write_project_totals(out: _Sheet, totals: _ProjectTotals, rows: int) -> None:
     """A 合计 row under the projects with the sums, then a line with the four rates."""
+    formats = out.formats
     values: dict[str, Any] = {
         "code": str(_("Total")),
         "title": _("%(count)d projects") % {"count": rows},
@@ -536,12 +696,11 @@ def _write_project_totals(
         "funds_rate": totals.rates()["funds"],
         "investment_rate": totals.rates()["investment"],
     }
-    row = []
-    for column in columns:
-        value = values.get(column.key)
-        style = _style_for(styles, column) if column.fmt in ("money", "rate") else styles.total
-        row.append(_cell(ws, value, style))
-    ws.append(row)
+    total_row = HEADER_ROW + rows + 1
+    for col, column in enumerate(out.columns):
+        money_or_rate = column.fmt in ("money", "rate")
+        cell_format = formats.column(column) if money_or_rate else formats.total
+        out.value(total_row, col, values.get(column.key), cell_format)
     rates = totals.rates()
 
     def pct(value: float | None) -> str:
@@ -551,10 +710,7 @@ def _write_project_totals(
         "Start rate %(start)s · funds in place rate %(funds)s · investment completion rate "
         "%(investment)s · on-time completion rate %(on_time)s"
     ) % {key: pct(value) for key, value in rates.items()}
-    last = get_column_letter(len(columns))
-    summary_row = HEADER_ROW + rows + 2
-    ws.merged_cells.add(f"A{summary_row}:{last}{summary_row}")
-    ws.append([_cell(ws, line, styles.subtitle)])
+    out.merged(total_row + 1, line, formats.subtitle)
 
 
 def write_template(
@@ -569,34 +725,27 @@ def write_template(
     """The import template of ``kind``: title and notes rows, the header the importer
     expects, one example row, and drop-downs for the status and the responsible unit."""
     columns = import_columns(kind)
-    workbook = Workbook(write_only=True)
-    ws = workbook.create_sheet(title=str(_("Ledger"))[:31])
-    lists = workbook.create_sheet(title="lists")
-    lists.sheet_state = "hidden"
-    styles = _Styles(ws)
-    _setup_sheet(ws, columns, header_rows=HEADER_ROW)
-    ws.row_dimensions[SUBTITLE_ROW].height = 48
-    _write_heading(ws, styles, columns, title, notes)
-    row = []
-    for column in columns:
-        row.append(_cell(ws, example.get(column.key), _style_for(styles, column)))
-    ws.append(row)
+    workbook = _new_workbook(stream)
+    formats = _Formats(workbook)
+    out = _Sheet(workbook, formats, str(_("Ledger")), columns)
+    lists = _Sheet(workbook, formats, "lists", ())
+    lists.ws.hide()
+    out.setup(header_rows=HEADER_ROW)
+    out.heading(title, notes, subtitle_height=48)
+    for col, column in enumerate(columns):
+        out.value(FIRST_DATA_ROW, col, example.get(column.key), formats.column(column))
     last_row = HEADER_ROW + TEMPLATE_ROWS
-    validation = _status_validation(columns, FIRST_DATA_ROW, last_row)
-    if validation is not None:
-        ws.data_validations.append(validation)
+    status_validation(out, FIRST_DATA_ROW, last_row)
     count = 0
     for name in unit_names:
-        lists.append([text_cell(lists, name)])
         count += 1
+        lists.text(count, 0, name, formats.plain)
     if count:
-        letter = get_column_letter(columns.index(UNIT) + 1)
-        units = DataValidation(
-            type="list",
-            formula1=f"lists!$A$1:$A${count}",
-            allow_blank=True,
-            showErrorMessage=False,  # a unit can also be written by short name or code
+        out.list_validation(
+            columns.index(UNIT),
+            FIRST_DATA_ROW,
+            last_row,
+            f"=lists!$A$1:$A${count}",
+            show_error=False,  # a unit can also be written by short name or code
         )
-        units.add(f"{letter}{FIRST_DATA_ROW}:{letter}{last_row}")
-        ws.data_validations.append(units)
-    workbook.save(stream)
+    workbook.close()
