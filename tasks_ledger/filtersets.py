@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import django_filters
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +25,10 @@ from campaign.selectors import campaign_list
 
 from . import rules
 from .models import (
+    LIGHT_RANK,
+    SEARCH_TEXT,
     Area,
+    Bigrams,
     ExtensionRequest,
     ItemStatus,
     Ledger,
@@ -38,7 +41,6 @@ from .models import (
     SignOffRequest,
     StatusChangeRequest,
 )
-from .selectors import three_list_filter
 
 
 def _areas(request: Any) -> QuerySet[Area]:
@@ -80,6 +82,36 @@ THREE_LISTS = [
 ]
 
 
+#: Units whose names the keyword matches, at most (a keyword matching more names is no name).
+KEYWORD_UNITS = 200
+
+
+def keyword_filter(items: QuerySet[LedgerItem], value: str) -> QuerySet[LedgerItem]:
+    """Items whose number is ``value``, whose title, measures or problem contain it, or whose
+    unit's name or short name contains it (case aside).
+
+    Served by indexes at any size, so PostgreSQL can OR them in one bitmap: the number by
+    ``item_code_upper_idx``; the text by the GIN index of its two-character grams (every
+    gram of the keyword must be there; the ``icontains`` then checks the order), which
+    pg_trgm's three-character grams could not do for a two-character Chinese word; the units
+    by their ids, read first (one query on the small unit table). A one-character keyword
+    has no gram and is checked row by row along the list's order, stopping at a page.
+    """
+    units = list(
+        Unit.objects.filter(Q(name__icontains=value) | Q(short_name__icontains=value))
+        .order_by()
+        .values_list("pk", flat=True)[:KEYWORD_UNITS]
+    )
+    text = Q(title__icontains=value) | Q(measures__icontains=value) | Q(symptom__icontains=value)
+    if len(value) >= 2:
+        items = items.alias(search_grams=Bigrams(SEARCH_TEXT))
+        text &= Q(search_grams__contains=Bigrams(Value(value)))
+    found = Q(code__iexact=value) | text
+    if units:
+        found |= Q(unit_id__in=units)
+    return items.filter(found)
+
+
 class LedgerItemFilterSet(django_filters.FilterSet):
     """Items by area, ledger, kind, status, light, unit (and below), deadline and keyword."""
 
@@ -90,7 +122,9 @@ class LedgerItemFilterSet(django_filters.FilterSet):
     ledger = django_filters.ModelChoiceFilter(queryset=_ledgers, label=_("ledger"))
     kind = django_filters.ChoiceFilter(choices=LedgerKind.choices, label=_("kind"))
     status = django_filters.MultipleChoiceFilter(choices=ItemStatus.choices, label=_("status"))
-    light = django_filters.MultipleChoiceFilter(choices=Light.choices, label=_("light"))
+    light = django_filters.MultipleChoiceFilter(
+        choices=Light.choices, method="filter_light", label=_("light")
+    )
     unit = django_filters.ModelChoiceFilter(
         queryset=_units, method="filter_unit", label=_("unit (and below)")
     )
@@ -129,14 +163,16 @@ class LedgerItemFilterSet(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(code__iexact=value)
-            | Q(title__icontains=value)
-            | Q(measures__icontains=value)
-            | Q(symptom__icontains=value)
-            | Q(unit__name__icontains=value)
-            | Q(unit__short_name__icontains=value)
-        )
+        return keyword_filter(queryset, value)
+
+    def filter_light(
+        self, queryset: QuerySet[LedgerItem], name: str, value: list[str]
+    ) -> QuerySet[LedgerItem]:
+        """Items showing any of the lights chosen: the light stored on the item (an index
+        serves it), as :func:`tasks_ledger.selectors.with_light` computed it."""
+        if not value:
+            return queryset
+        return queryset.filter(light_rank__in=sorted({LIGHT_RANK[Light(v)] for v in value}))
 
     def filter_unit(
         self, queryset: QuerySet[LedgerItem], name: str, value: Unit | None
@@ -151,8 +187,9 @@ class LedgerItemFilterSet(django_filters.FilterSet):
         self, queryset: QuerySet[LedgerItem], name: str, value: str
     ) -> QuerySet[LedgerItem]:
         """One of the weekly three lists (new, being advanced, signed off), or the items set
-        aside (suspended or cancelled)."""
-        return queryset.filter(three_list_filter(value)) if value else queryset
+        aside (suspended or cancelled): the tab stored on the item, as
+        :func:`tasks_ledger.selectors.three_list_filter` put it."""
+        return queryset.filter(three_list=value) if value else queryset
 
 
 class LedgerFilterSet(django_filters.FilterSet):

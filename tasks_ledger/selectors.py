@@ -260,6 +260,76 @@ def three_list_counts(items: QuerySet[LedgerItem], *, today: date | None = None)
     )
 
 
+#: Filters of the item list that the kept counts can answer (by unit, ledger and light).
+COUNTED_FILTERS = frozenset({"area", "ledger", "kind", "light", "unit", "unit_only"})
+#: Past this many items a filtered tab says "1000+" rather than count a million rows.
+TAB_COUNT_CAP = 1000
+
+
+def item_list_tab_counts(
+    *, user: User, filters: dict[str, Any], items: QuerySet[LedgerItem]
+) -> tuple[dict[str, int], bool]:
+    """The item list's tab badges for the valid ``filters`` (a FilterSet's cleaned data,
+    ``three`` and ``ordering`` aside) and whether they are exact: one query.
+
+    Filters by area, ledger, kind, light and unit are summed from the kept counts
+    (:class:`~tasks_ledger.models.LedgerItemCount`), exactly, whatever the size. A keyword,
+    status or deadline filter counts ``items`` (already filtered) tab by tab, each up to
+    :data:`TAB_COUNT_CAP` + 1 rows, so a badge reads "1000+" instead of counting everything.
+    """
+    from django.db import connection
+
+    from .lights import item_counts
+    from .models import LIGHT_RANK as RANKS
+    from .models import ThreeList
+
+    used = {name for name, value in filters.items() if value not in (None, "", [])}
+    tabs = list(ThreeList.values)
+    if used <= COUNTED_FILTERS:
+        counts = item_counts(user=user)
+        if filters.get("area"):
+            counts = counts.filter(ledger__area=filters["area"])
+        if filters.get("ledger"):
+            counts = counts.filter(ledger=filters["ledger"])
+        if filters.get("kind"):
+            counts = counts.filter(ledger__kind=filters["kind"])
+        if filters.get("light"):
+            counts = counts.filter(light_rank__in=[RANKS[Light(v)] for v in filters["light"]])
+        if filters.get("unit"):
+            counts = counts.filter(unit__path__startswith=filters["unit"].path)
+        if filters.get("unit_only"):
+            counts = counts.filter(unit=filters["unit_only"])
+        sums = counts.aggregate(
+            **{tab: Coalesce(Sum("items", filter=Q(three_list=tab)), 0) for tab in tabs}
+        )
+        exact = True
+    else:
+        parts: list[str] = []
+        params: list[Any] = []
+        for tab in tabs:
+            capped = items.filter(three_list=tab).order_by().values("pk")[: TAB_COUNT_CAP + 1]
+            sql, more = capped.query.sql_with_params()
+            parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS t)")  # noqa: S608 - Django's SQL
+            params.extend(more)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(parts), params)
+            sums = dict(zip(tabs, cursor.fetchone() or (), strict=True))
+        exact = all(value <= TAB_COUNT_CAP for value in sums.values())
+        sums = {tab: min(value, TAB_COUNT_CAP) for tab, value in sums.items()}
+    counted = {tab: int(sums.get(tab) or 0) for tab in tabs}
+    counted["all"] = sum(counted.values())
+    return counted, exact
+
+
+def item_list_rows(*, user: User, ids: list[int], today: date | None = None) -> list[LedgerItem]:
+    """One page of the item list in the order of ``ids`` (from :mod:`tasks_ledger.keyset`),
+    with the light and everything a row shows: one query, as :func:`ledger_items`."""
+    if not ids:
+        return []
+    found = {item.pk: item for item in ledger_items(user=user, today=today).filter(pk__in=ids)}
+    return [found[pk] for pk in ids if pk in found]
+
+
 def ledger_item_detail(*, user: User, pk: int, today: date | None = None) -> LedgerItem:
     """One visible item with everything its page shows; DoesNotExist outside the jurisdiction.
 

@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django_tables2.utils import OrderByTuple
 
 from .models import Ledger, LedgerItem, ReviewMeeting
 
@@ -61,6 +62,24 @@ class LedgerItemTable(tables.Table):
         order_by_field = "ordering"
         attrs = {"class": "table table-sm align-middle app-items mb-0"}
         empty_text = _("No items match these filters.")
+
+    #: The keyset page shown (:class:`tasks_ledger.keyset.KeysetPage`): its cursors draw the
+    #: previous and next links in place of page numbers.
+    keyset: Any = None
+
+    def show_order(self, ordering: Any) -> None:
+        """Mark the columns sorted by the filterset's ``ordering`` (arrows and the next
+        click's direction) without sorting the rows: they come from the keyset query in
+        exactly that order, with the list's natural order among ties."""
+        terms = [ordering] if isinstance(ordering, str) else list(ordering or ())
+        valid = [
+            term
+            for term in terms
+            if term
+            and term.lstrip("-") in self.columns
+            and self.columns[term.lstrip("-")].orderable
+        ]
+        self._order_by = OrderByTuple(valid)
 
 
 class LedgerTable(tables.Table):

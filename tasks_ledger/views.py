@@ -43,7 +43,7 @@ from campaign.models import Campaign, ResponsibilityChain
 from campaign.selectors import campaign_list, chain_detail, chain_list
 from campaign.views import chain_history_tabs
 
-from . import rules, selectors, services
+from . import keyset, rules, selectors, services
 from .filtersets import THREE_LISTS, WAITING_DAYS, LedgerItemFilterSet, QueueFilterSet
 from .forms import (
     DecisionForm,
@@ -179,37 +179,65 @@ def _style_filters(form: Any, user: User) -> None:
 def item_list_view(request: HttpRequest) -> HttpResponse:
     """Items in the caller's jurisdiction: filters, the three lists as tabs, sorting, pages.
 
-    Queries are fixed whatever the page size (see ``test_list_query_count_is_fixed``): the
-    filter choices, one count for the three tabs, the paginator's count and one page.
+    Built for a province's million items (``test_list_query_count_is_fixed``): the filter
+    choices, the tab badges (from the kept counts, or capped counts when a keyword, status
+    or deadline narrows the list), the keys of one page from an index in the list's order
+    after the ``after`` (or before the ``before``) cursor, and its rows by id; a keyword
+    reads the matching unit names first. No page numbers and no total over the table.
     The filter form and the sort and page links ask htmx for the ``results`` partial.
     """
     user = signed_in_user(request)
-    filterset = LedgerItemFilterSet(
-        request.GET, queryset=selectors.ledger_items(user=user), request=request
-    )
+    scoped = LedgerItem.objects.filter(jurisdiction_for(user).q("unit"))
+    filterset = LedgerItemFilterSet(request.GET, queryset=scoped, request=request)
     filterset.is_valid()
+    data = filterset.form.cleaned_data
     # The tabs count every item once: the three lists and the items set aside add up to all.
-    tab_counts = selectors.three_list_counts(_without(filterset, "three", "ordering"))
-    current_three = filterset.form.cleaned_data.get("three") or ""
-    tabs = [{"value": "", "label": _("all"), "count": tab_counts["all"]}]
+    others = {name: value for name, value in data.items() if name not in ("three", "ordering")}
+    narrowed = _without(filterset, "three", "ordering")
+    tab_counts, exact = selectors.item_list_tab_counts(user=user, filters=others, items=narrowed)
+    current_three = data.get("three") or ""
+    capped = {
+        key: not exact and value >= selectors.TAB_COUNT_CAP for key, value in tab_counts.items()
+    }
+    tabs = [{"value": "", "label": _("all"), "count": tab_counts["all"], "more": not exact}]
     tabs += [
-        {"value": value, "label": label, "count": tab_counts[value]} for value, label in THREE_LISTS
+        {"value": value, "label": label, "count": tab_counts[value], "more": capped[value]}
+        for value, label in THREE_LISTS
     ]
-    table = LedgerItemTable(filterset.qs, request=request)
-    RequestConfig(request, paginate={"per_page": ITEMS_PER_PAGE}).configure(table)
+    ordering = request.GET.get("ordering", "") if "ordering" in data else ""
+    listed = (
+        filterset.filters["three"].filter(narrowed, data["three"])
+        if data.get("three")
+        else narrowed
+    )
+    page = keyset.page_ids(
+        listed,
+        keyset.order_for(data.get("ordering")),
+        after=request.GET.get("after") or None,
+        before=request.GET.get("before") or None,
+        size=ITEMS_PER_PAGE,
+    )
+    table = LedgerItemTable(selectors.item_list_rows(user=user, ids=page.ids), request=request)
+    table.show_order(data.get("ordering") or ())
+    table.keyset = page
     form = filterset.form
     _style_filters(form, user)
     more_filters = ("status", "ledger", "deadline_after", "deadline_before")
+    shown = next((tab for tab in tabs if tab["value"] == current_three), tabs[0])
     context = {
         "filter": filterset,
         "form": form,
         "table": table,
         "tabs": tabs,
+        "shown_count": shown,
         "current_three": current_three,
+        "ordering": ordering,
         "light_choices": LIGHT_CHOICES,
         "more_open": any(request.GET.get(name) for name in more_filters),
         "filtered": any(
-            value for name, value in request.GET.items() if name not in ("page", "ordering")
+            value
+            for name, value in request.GET.items()
+            if name not in ("page", "ordering", "after", "before")
         ),
     }
     template = "tasks_ledger/item_list.html"

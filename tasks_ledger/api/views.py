@@ -33,7 +33,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api.base import ScopedReadOnlyViewSet
-from config.api.pagination import KeysetCursorPagination
 from tasks_ledger import rules
 from tasks_ledger.filtersets import (
     AreaFilterSet,
@@ -95,6 +94,7 @@ from tasks_ledger.services import (
     status_change_request_create,
 )
 
+from .pagination import ItemCursorPagination
 from .permissions import REVIEW_ITEM, UPDATE_ITEM, VERIFY_SIGNOFF, LedgerRules, Rule
 from .serializers import (
     AreaSerializer,
@@ -298,17 +298,11 @@ class LedgerItemViewSet(ScopedReadOnlyViewSet):
     # would read the same parameter, so it is left out.
     filter_backends = [DjangoFilterBackend]
     filterset_class = LedgerItemFilterSet
-    pagination_class = KeysetCursorPagination
+    pagination_class = ItemCursorPagination
     # The page's default order (area, ledger, number in natural order: "2" before "10")
-    # spelled as columns and annotations, so the cursor can key on it; the pagination
-    # appends the id.
-    default_ordering = (
-        "ledger__area__sort_order",
-        "ledger__sort_order",
-        "ledger__title",
-        "code_length",
-        "code",
-    )
+    # spelled as the item's own columns and an annotation, so the cursor can key on it and
+    # ``item_list_order_idx`` serves it; the pagination appends the id.
+    default_ordering = ("area_order", "ledger_id", "code_length", "code")
 
     def selector_queryset(self) -> QuerySet[LedgerItem]:
         """Visible items with the light, days left and the projects' rates annotated."""
