@@ -47,3 +47,26 @@ def test_import_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert [(f["rows"], f["unchanged"], f["path"]) for f in figures] == [(30, 30, "web")]
     assert figures[0]["counted"] >= 30 and figures[0]["check_rows_per_s"] > 0
     assert "check rows/s" in capsys.readouterr().out
+
+
+def test_province_pages_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """GIVEN the demo city with 30 benchmark items WHEN the province pages benchmark runs as
+    its office and a county liaison THEN every request answered 200 (it asserts so), each
+    row has its ratio to the trivial page, its own queries and a verdict, the deep pages
+    were reached by following next links, and it printed both tables."""
+    from bench import province_pages
+    from bench._common import bench_ledgers, world
+
+    bench_ledgers(world(), 30)
+    personas = province_pages.personas_named("office", "county_liaison")
+    figures = province_pages.run(personas=personas, repeat=1, deep=2)
+
+    assert {f["who"] for f in figures} == {"provincial office", "county liaison"}
+    requests = {f["request"] for f in figures}
+    assert {"trivial page", "battle map", "home", "office queues", "ranking endpoint"} <= requests
+    assert {"items: deep (next x2)", "API items: deep (next x2)"} <= requests
+    assert all(f["ratio"] > 0 and f["verdict"] for f in figures)
+    assert all(f["own_queries"] == 0 for f in figures if f["request"] == "trivial page")
+    assert all(f["deep_ratio"] for f in figures if "deep" in f["request"])
+    out = capsys.readouterr().out
+    assert out.count("best ms") == 2 and "battle map" in out
