@@ -18,8 +18,15 @@ For each unit assessed in the scheme (one category each):
    the category (rounded down), the best ranked first; the rest move down one grade.
 8. **Movement**: places gained since the unit's rank in the scheme's previous round.
 
-A fixed number of statements, whatever the number of units: one INSERT … SELECT, one
-UPDATE per grade with a quota, one UPDATE for the movement.
+A fixed number of statements, whatever the number of units: the round, its bands and the
+previous round are read, then one DELETE, one INSERT … SELECT that computes and writes every
+row (ranks, tiers and movement included) and one UPDATE per grade with a quota.
+
+The scores are read once. Capped points are summed per unit and source in one pass over the
+scores entered (a source's maximum is the same for every unit, so a missing score simply
+counts 0); the few scores that carry standing deductions are then corrected by what the
+deductions take off them (floored at 0), looked up by key. Sums of decimals are exact, so
+this gives the very numbers a per-score subtraction would.
 """
 
 # The SQL below is built from our own table names and enum values only; every value from
@@ -71,6 +78,13 @@ def _grade_of_rank_sql(expression: str) -> str:
     return f"(CASE {expression} {whens} END)"
 
 
+def _by_source(score: str) -> str:
+    """SQL summing ``score`` (over indicators ``i``) per source, one column each."""
+    return ", ".join(
+        f"SUM({score}) FILTER (WHERE i.source = '{source}') AS {source}" for source in Source.values
+    )
+
+
 def _previous_round(round_: Round) -> Round | None:
     """The scheme's round before this one (by period), if any."""
     return (
@@ -94,10 +108,14 @@ def round_compute(*, round_: Round) -> int:
             % {"total": scheme.weights_total}
         )
     poor = len(Grade.values) - 1
+    bands_by_total = list(GradeBand.objects.filter(scheme=scheme).order_by("-min_total"))
+    bands = sorted(bands_by_total, key=lambda band: Grade.rank_of(band.grade))
+    previous = _previous_round(round_)
     leaders = [Post.PRINCIPAL_LEADER.value, Post.LEADER_IN_CHARGE.value]
     params: dict[str, Any] = {
         "round": round_.pk,
         "scheme": scheme.pk,
+        "previous": previous.pk if previous is not None else None,
         "start": round_.period_start,
         "end": round_.period_end,
         "standing": DeductionStatus.STANDING.value,
@@ -105,13 +123,20 @@ def round_compute(*, round_: Round) -> int:
         "unit_target": LinkageTarget.UNIT.value,
         "leader_target": LinkageTarget.LEADER.value,
         "leaders": leaders,
+        "capped": _("capped by an accountability measure"),
         **{f"w_{source}": scheme.weight_of(source) for source in Source.values},
+        **{f"band_{n}": band.min_total for n, band in enumerate(bands)},
     }
-    # Each source's subtotal out of 100: the unit's points over the source's maximum, which
-    # is the same for every unit (a missing score counts 0), so only scores entered are read.
+    # The grade by score: the best grade whose band's lowest total the unit reaches.
+    whens = " ".join(
+        f"WHEN t.total >= %(band_{n})s THEN {Grade.rank_of(band.grade)}"
+        for n, band in enumerate(bands)
+    )
+    band_rank = f"CASE {whens} ELSE {poor} END" if bands else str(poor)
+    points = "LEAST(e.points, i.max_points)"  # a score counts at most its maximum
     subtotal = {
-        source: f"""COALESCE(100 * SUM(s.score) FILTER (WHERE s.source = '{source}')
-                / NULLIF((SELECT top FROM tops WHERE tops.source = '{source}'), 0), 0)"""
+        source: f"""COALESCE(100 * (raw.{source} + COALESCE(fix.{source}, 0))
+                / NULLIF(tops.{source}, 0), 0)"""
         for source in Source.values
     }
     with connection.cursor() as cursor:
@@ -122,65 +147,63 @@ def round_compute(*, round_: Round) -> int:
                 round_id, unit_id, category_id, unit_code, unit_name, category_name,
                 daily, annual, third_party, public, total,
                 deduction_count, deducted, band_grade, grade, grade_note, rank, tier, movement)
-            WITH members AS (
-                SELECT cm.unit_id, cm.category_id FROM {_t(CategoryMember)} cm
-                WHERE cm.scheme_id = %(scheme)s
-            ), cut AS (
+            WITH cut AS (  -- standing deductions per unit and indicator
                 SELECT d.unit_id, d.indicator_id, SUM(d.points) AS points, COUNT(*) AS n
                 FROM {_t(Deduction)} d
                 WHERE d.round_id = %(round)s AND d.status = %(standing)s
                 GROUP BY d.unit_id, d.indicator_id
             ), cut_unit AS (
                 SELECT unit_id, SUM(n) AS n, SUM(points) AS points FROM cut GROUP BY unit_id
-            ), tops AS (
-                SELECT i.source, SUM(i.max_points) AS top FROM {_t(Indicator)} i
-                WHERE i.scheme_id = %(scheme)s GROUP BY i.source
-            ), s AS (
-                SELECT e.unit_id, i.source,
-                    GREATEST(LEAST(e.points, i.max_points) - COALESCE(cut.points, 0), 0) AS score
+            ), tops AS (  -- each source's maximum, the same for every unit
+                SELECT {_by_source("i.max_points")}
+                FROM {_t(Indicator)} i WHERE i.scheme_id = %(scheme)s
+            ), raw AS (  -- capped points per unit and source: the one pass over the scores
+                SELECT e.unit_id, {_by_source(points)}
                 FROM {_t(ScoreEntry)} e
-                JOIN members m ON m.unit_id = e.unit_id
-                JOIN {_t(Indicator)} i ON i.id = e.indicator_id AND i.scheme_id = %(scheme)s
-                LEFT JOIN cut ON cut.unit_id = e.unit_id AND cut.indicator_id = e.indicator_id
-                WHERE e.round_id = %(round)s
-            ), sub AS (
-                SELECT s.unit_id,
-                    {subtotal["daily"]} AS daily,
-                    {subtotal["annual"]} AS annual,
-                    {subtotal["third_party"]} AS third_party,
-                    {subtotal["public"]} AS public
-                FROM s GROUP BY s.unit_id
+                JOIN {_t(Indicator)} i ON i.id = e.indicator_id
+                WHERE e.round_id = %(round)s AND i.scheme_id = %(scheme)s
+                GROUP BY e.unit_id
+            ), fix AS (  -- what the deductions take off the scores they are on
+                SELECT e.unit_id,
+                    {_by_source(f"GREATEST({points} - cut.points, 0) - {points}")}
+                FROM cut
+                JOIN {_t(ScoreEntry)} e ON e.round_id = %(round)s
+                    AND e.unit_id = cut.unit_id AND e.indicator_id = cut.indicator_id
+                JOIN {_t(Indicator)} i ON i.id = e.indicator_id
+                WHERE i.scheme_id = %(scheme)s
+                GROUP BY e.unit_id
+            ), caps AS (  -- the worst best grade a linkage rule allows, per unit
+                SELECT am.unit_id, MAX({_grade_rank_sql("r.best_grade")}) AS cap_rank
+                FROM {_t(LinkageRule)} r
+                JOIN {_t(AccountabilityMeasure)} am ON am.kind = r.measure_kind
+                WHERE r.scheme_id = %(scheme)s
+                  AND am.decided_on BETWEEN %(start)s AND %(end)s
+                  AND (r.target = %(unit_target)s
+                       OR (r.target = %(leader_target)s AND EXISTS (
+                           SELECT 1 FROM {_t(Membership)} ms
+                           WHERE ms.user_id = am.person_id AND ms.unit_id = am.unit_id
+                             AND ms.post = ANY(%(leaders)s))))
+                GROUP BY am.unit_id
             ), totals AS (
                 SELECT m.unit_id, m.category_id,
-                    ROUND(COALESCE(sub.daily, 0), 2) AS daily,
-                    ROUND(COALESCE(sub.annual, 0), 2) AS annual,
-                    ROUND(COALESCE(sub.third_party, 0), 2) AS third_party,
-                    ROUND(COALESCE(sub.public, 0), 2) AS public,
-                    ROUND((COALESCE(sub.daily, 0) * %(w_daily)s
-                           + COALESCE(sub.annual, 0) * %(w_annual)s
-                           + COALESCE(sub.third_party, 0) * %(w_third_party)s
-                           + COALESCE(sub.public, 0) * %(w_public)s) / 100, 2) AS total,
+                    ROUND({subtotal["daily"]}, 2) AS daily,
+                    ROUND({subtotal["annual"]}, 2) AS annual,
+                    ROUND({subtotal["third_party"]}, 2) AS third_party,
+                    ROUND({subtotal["public"]}, 2) AS public,
+                    ROUND(({subtotal["daily"]} * %(w_daily)s
+                           + {subtotal["annual"]} * %(w_annual)s
+                           + {subtotal["third_party"]} * %(w_third_party)s
+                           + {subtotal["public"]} * %(w_public)s) / 100, 2) AS total,
                     COALESCE(cut_unit.n, 0) AS deduction_count,
                     COALESCE(cut_unit.points, 0) AS deducted
-                FROM members m LEFT JOIN sub ON sub.unit_id = m.unit_id
+                FROM {_t(CategoryMember)} m CROSS JOIN tops
+                LEFT JOIN raw ON raw.unit_id = m.unit_id
+                LEFT JOIN fix ON fix.unit_id = m.unit_id
                 LEFT JOIN cut_unit ON cut_unit.unit_id = m.unit_id
+                WHERE m.scheme_id = %(scheme)s
             ), graded AS (
-                SELECT t.*,
-                    COALESCE((SELECT MIN({_grade_rank_sql("b.grade")})
-                              FROM {_t(GradeBand)} b
-                              WHERE b.scheme_id = %(scheme)s AND t.total >= b.min_total),
-                             {poor}) AS band_rank,
-                    (SELECT MAX({_grade_rank_sql("r.best_grade")})
-                     FROM {_t(LinkageRule)} r
-                     JOIN {_t(AccountabilityMeasure)} am ON am.kind = r.measure_kind
-                     WHERE r.scheme_id = %(scheme)s AND am.unit_id = t.unit_id
-                       AND am.decided_on BETWEEN %(start)s AND %(end)s
-                       AND (r.target = %(unit_target)s
-                            OR (r.target = %(leader_target)s AND EXISTS (
-                                SELECT 1 FROM {_t(Membership)} ms
-                                WHERE ms.user_id = am.person_id AND ms.unit_id = t.unit_id
-                                  AND ms.post = ANY(%(leaders)s))))) AS cap_rank
-                FROM totals t
+                SELECT t.*, {band_rank} AS band_rank, COALESCE(caps.cap_rank, 0) AS cap_rank
+                FROM totals t LEFT JOIN caps ON caps.unit_id = t.unit_id
             ), ranked AS (
                 SELECT g.*, u.code, u.name AS unit_name, c.name AS category_name,
                     row_number() OVER w AS rank,
@@ -190,23 +213,23 @@ def round_compute(*, round_: Round) -> int:
                 WINDOW w AS (PARTITION BY g.category_id
                              ORDER BY g.total DESC, g.deduction_count ASC, u.code ASC)
             )
-            SELECT %(round)s, unit_id, category_id, code, unit_name, category_name,
-                daily, annual, third_party, public, total,
-                deduction_count, deducted,
-                {_grade_of_rank_sql("band_rank")},
-                {_grade_of_rank_sql("GREATEST(band_rank, COALESCE(cap_rank, 0))")},
-                CASE WHEN COALESCE(cap_rank, 0) > band_rank THEN %(capped)s ELSE '' END,
-                rank, tier, NULL
-            FROM ranked
+            SELECT %(round)s, x.unit_id, x.category_id, x.code, x.unit_name, x.category_name,
+                x.daily, x.annual, x.third_party, x.public, x.total,
+                x.deduction_count, x.deducted,
+                {_grade_of_rank_sql("x.band_rank")},
+                {_grade_of_rank_sql("GREATEST(x.band_rank, x.cap_rank)")},
+                CASE WHEN x.cap_rank > x.band_rank THEN %(capped)s ELSE '' END,
+                x.rank, x.tier, p.rank - x.rank
+            FROM ranked x
+            LEFT JOIN {_t(Result)} p ON p.round_id = %(previous)s
+                AND p.unit_id = x.unit_id AND p.category_id = x.category_id
             """,
-            {**params, "capped": _("capped by an accountability measure")},
+            params,
         )
         ranked = cursor.rowcount
-        for band in GradeBand.objects.filter(scheme=scheme, quota_percent__isnull=False).order_by(
-            "-min_total"
-        ):
+        for band in bands_by_total:
             rank = Grade.rank_of(band.grade)
-            if rank == poor:
+            if band.quota_percent is None or rank == poor:
                 continue
             cursor.execute(
                 f"""
@@ -232,16 +255,5 @@ def round_compute(*, round_: Round) -> int:
                     "note": _("over the quota of %(grade)s (%(quota)s%% of the category)")
                     % {"grade": band.get_grade_display(), "quota": band.quota_percent},
                 },
-            )
-        previous = _previous_round(round_)
-        if previous is not None:
-            cursor.execute(
-                f"""
-                UPDATE {_t(Result)} r SET movement = p.rank - r.rank
-                FROM {_t(Result)} p
-                WHERE r.round_id = %(round)s AND p.round_id = %(previous)s
-                  AND p.unit_id = r.unit_id AND p.category_id = r.category_id
-                """,
-                {"round": round_.pk, "previous": previous.pk},
             )
     return ranked
