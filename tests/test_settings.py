@@ -200,3 +200,14 @@ def test_production_answers_anonymous_api_docs_and_unknown_api_paths(tmp_path: P
     assert lines[2].startswith("/api/nope/ 404 - application/json")
     assert lines[3].startswith("/nope/ 404 - text/html")
     assert all(line.endswith(" csp") for line in lines), lines
+
+
+@pytest.mark.django_db
+def test_connections_run_without_jit() -> None:
+    """Every connection turns PostgreSQL's JIT off: at a province's size it compiled short
+    page queries for up to a second before running them for milliseconds."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
