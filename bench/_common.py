@@ -417,3 +417,104 @@ def report(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
 def dump(figures: dict[str, Any]) -> str:
     """The figures as one JSON line."""
     return json.dumps(figures, ensure_ascii=False, default=str)
+
+
+# ---------------------------------------------------------------------------------------------
+# The province (issue 10): a database built once by seed_scale and shared by the benchmarks
+# ---------------------------------------------------------------------------------------------
+
+PROVINCE_DB = os.environ.get("PROVINCE_DB_NAME", "nlzf_province")
+
+
+@dataclass(frozen=True)
+class ProvinceSize:
+    """The sizes ``seed_scale`` builds (its defaults: the province of issue 10)."""
+
+    units: int = 4900
+    cities: int = 13
+    items: int = 1_000_000
+    notices: int = 100_000
+    rounds: int = 4
+    seed: int = 2026
+
+    def arguments(self) -> list[str]:
+        return [
+            f"--units={self.units}",
+            f"--cities={self.cities}",
+            f"--items={self.items}",
+            f"--notices={self.notices}",
+            f"--rounds={self.rounds}",
+            f"--seed={self.seed}",
+        ]
+
+
+def _database_url(name: str) -> str:
+    """The default connection's server, with database ``name``."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    auth = db.get("USER") or "postgres"
+    if db.get("PASSWORD"):
+        auth += f":{db['PASSWORD']}"
+    return f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{name}"
+
+
+def _database_exists(name: str) -> bool:
+    from django.db import connection
+
+    with connection._nodb_cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        return cursor.fetchone() is not None
+
+
+def _manage(name: str, *arguments: str) -> None:
+    """``manage.py`` on database ``name``, in a process of its own."""
+    env = {**os.environ, "DATABASE_URL": _database_url(name)}
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *arguments], env=env, cwd=ROOT, check=True
+    )
+    print(f"{name}: manage.py {arguments[0]} in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def province_database(size: ProvinceSize | None = None, *, name: str = PROVINCE_DB) -> str:
+    """Point Django's default connection at the province database ``name`` and return its
+    name: reused when it exists (it is never written here), else created by ``migrate``,
+    ``seed_demo`` and ``seed_scale`` at ``size`` (about 10 minutes at full size on 2 cores).
+
+    A database that exists without the province (a build that failed half-way leaves none:
+    seed_scale runs in one transaction) is refused: drop it and call again. Benchmarks that
+    write must copy it first (``createdb -T nlzf_province …``).
+    """
+    from django.db import connection
+
+    size = size or ProvinceSize()
+    if not _database_exists(name):
+        from django.db import connection as default
+
+        with default._nodb_cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        try:
+            _manage(name, "migrate", "--verbosity=0")
+            _manage(name, "seed_demo")
+            _manage(name, "seed_scale", *size.arguments())
+        except BaseException:
+            with default._nodb_cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            raise
+    connection.close()
+    connection.settings_dict["NAME"] = name
+    from accounts.models import Unit
+    from campaign.scale import OFFICE_UNIT
+
+    if not Unit.objects.filter(code=OFFICE_UNIT).exists():
+        raise RuntimeError(f"{name} exists but holds no province: drop it and build it again")
+    pending = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "migrate", "--check"],
+        env={**os.environ, "DATABASE_URL": _database_url(name)},
+        cwd=ROOT,
+        capture_output=True,
+    )
+    if pending.returncode:
+        print(f"warning: {name} lacks migrations; run `manage.py migrate` on it", flush=True)
+    return name
