@@ -52,12 +52,13 @@ def _ranking(request: HttpRequest, pk: int) -> selectors.Ranking:
     return ranking
 
 
-def _links(request: HttpRequest, round_: Round) -> dict[str, bool]:
+def _links(request: HttpRequest, ranking: selectors.Ranking) -> dict[str, bool]:
     user = signed_in_user(request)
-    return {
-        "circular": rules.can_view_circular(user, round_),
-        "manage": rules.can_manage_round(user, round_),
-    }
+    round_ = ranking.round
+    manage = rules.can_manage_round(user, round_)
+    # rules.can_view_circular, answered from the ranking at hand instead of another query:
+    # a published round's circular is for its office and whoever sees one of its results.
+    return {"circular": round_.frozen and (manage or ranking.visible > 0), "manage": manage}
 
 
 @login_required
@@ -71,8 +72,9 @@ def round_ranking_view(request: HttpRequest, pk: int) -> HttpResponse:
         "ranking": ranking,
         "round": ranking.round,
         "headline": headline_text(ranking),
-        "links": _links(request, ranking.round),
+        "links": _links(request, ranking),
         "grades": Grade,
+        "cache_seconds": selectors.RANKING_CACHE_SECONDS,
     }
     return render(request, "assessments/ranking_round.html", context)
 
@@ -144,7 +146,8 @@ def ranking_dashboard_view(request: HttpRequest) -> HttpResponse:
         categories = list(UnitCategory.objects.filter(scheme_id=round_.scheme_id))
         category = next((c for c in categories if c.pk == _int(request.GET.get("category"))), None)
         ranking = selectors.round_ranking(user=user, round_=round_, category=category)
-        unit_ids = {r.unit_id for r in ranking.results}
+        units = selectors.ranking_units(ranking, category)
+        unit_ids = {pk for pk, _name in units}
         unit_pk = _int(request.GET.get("unit"))
         unit = Unit.objects.filter(pk=unit_pk).first() if unit_pk in unit_ids else None
         trend = selectors.ranking_trend(user=user, scheme=round_.scheme, unit=unit)
@@ -154,12 +157,11 @@ def ranking_dashboard_view(request: HttpRequest) -> HttpResponse:
                 "category": category,
                 "ranking": ranking,
                 "headline": headline_text(ranking),
-                "units": sorted(
-                    {(r.unit_id, r.unit_name) for r in ranking.results}, key=lambda u: u[1]
-                ),
+                "units": units,
                 "unit": unit,
                 "trend": trend,
                 "trend_rounds": _trend_table(trend),
+                "cache_seconds": selectors.RANKING_CACHE_SECONDS,
             }
         )
     return render(request, "assessments/ranking_dashboard.html", context)

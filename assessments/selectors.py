@@ -7,15 +7,21 @@ record outside the caller's sight, which views answer with 404.
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING
 
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import Avg, Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 
+from accounts.jurisdiction import jurisdiction_for
+from accounts.models import Unit
 from config.documents import chinese_number
 
 from . import rules
@@ -32,7 +38,7 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from accounts.models import Unit, User
+    from accounts.models import User
 
 
 # --- records as the API and the pages list them ------------------------------------------------
@@ -182,25 +188,40 @@ class TierList:
         return len(self.names)
 
 
+class _Rows:
+    """A ranking's result rows, read on first use (one query) and grouped by category: a
+    published ranking seen whole is drawn from the cache and its rows are often never read
+    (the page's tables come from the template cache, the API's body from the cache)."""
+
+    def __init__(self, load: Callable[[], Iterable[Result]]) -> None:
+        self._load = load
+
+    @cached_property
+    def by_category(self) -> dict[int, tuple[Result, ...]]:
+        """The rows of each category, by rank."""
+        grouped: dict[int, list[Result]] = {}
+        for result in self._load():
+            grouped.setdefault(result.category_id, []).append(result)
+        return {category_id: tuple(rows) for category_id, rows in grouped.items()}
+
+
 @dataclass(frozen=True)
 class CategoryRanking:
     """One category's ranking: its results by rank, grade counts and tier lists."""
 
     id: int
     name: str
-    results: tuple[Result, ...]
+    #: How many units are ranked in the category, and how many have a standing deduction.
+    assessed: int
+    with_deductions: int
     grades: tuple[GradeCount, ...]
     tiers: tuple[TierList, ...]
+    rows: _Rows = field(repr=False, compare=False)
 
     @property
-    def assessed(self) -> int:
-        """How many units are ranked in the category."""
-        return len(self.results)
-
-    @property
-    def with_deductions(self) -> int:
-        """How many of them have a standing deduction."""
-        return sum(1 for r in self.results if r.deduction_count)
+    def results(self) -> tuple[Result, ...]:
+        """The category's results by rank (read on first use)."""
+        return self.rows.by_category.get(self.id, ())
 
 
 @dataclass(frozen=True)
@@ -210,7 +231,9 @@ class Ranking:
     ``assessed`` and ``with_deductions`` count the whole round (the headline figures, "共考核N
     家单位，其中M家存在扣分"); ``complete`` says whether the caller sees every result, and
     ``headline`` whether the headline may be shown (published figures are circulated to
-    every unit; before that only to who sees every result).
+    every unit; before that only to who sees every result). ``token`` names the cached
+    snapshot a published ranking seen whole was drawn from (empty otherwise): the page's
+    template cache and the API's cached body are keyed by it.
     """
 
     round: Round
@@ -219,6 +242,7 @@ class Ranking:
     assessed: int
     with_deductions: int
     visible: int
+    token: str = ""
 
     @property
     def complete(self) -> bool:
@@ -280,26 +304,22 @@ def ranked_rounds(*, user: User) -> QuerySet[Round]:
 
 
 def ranking_results(
-    *, user: User, round_: Round, category: UnitCategory | None = None
+    *, user: User | None, round_: Round, category: UnitCategory | None = None
 ) -> QuerySet[Result]:
-    """A round's results the caller may see (:func:`rules.viewable_results_q`), category by
-    category (in the scheme's order), by rank; one query, no joins needed to show them."""
-    results = Result.objects.filter(round=round_).filter(rules.viewable_results_q(user))
+    """A round's results the caller may see (:func:`rules.viewable_results_q`; every one for
+    ``user=None``), category by category (in the scheme's order), by rank; one query, no
+    joins needed to show them."""
+    results = Result.objects.filter(round=round_)
+    if user is not None:
+        results = results.filter(rules.viewable_results_q(user))
     if category is not None:
         results = results.filter(category=category)
     return results.order_by("category__sort_order", "category_id", "rank")
 
 
-def round_ranking(*, user: User, round_: Round, category: UnitCategory | None = None) -> Ranking:
-    """The round's ranking for the caller, in two queries whatever the number of units: the
-    visible results, and the whole round's headline counts."""
-    rows = list(ranking_results(user=user, round_=round_, category=category))
-    figures = Result.objects.filter(round=round_)
-    if category is not None:
-        figures = figures.filter(category=category)
-    totals = figures.aggregate(
-        assessed=Count("pk"), with_deductions=Count("pk", filter=Q(deduction_count__gt=0))
-    )
+def _categories(rows: Sequence[Result]) -> tuple[CategoryRanking, ...]:
+    """Categories with their figures from the rows at hand (in category order, by rank)."""
+    source = _Rows(lambda: rows)
     categories = []
     for category_id, group in itertools.groupby(rows, key=lambda r: r.category_id):
         results = tuple(group)
@@ -307,19 +327,240 @@ def round_ranking(*, user: User, round_: Round, category: UnitCategory | None = 
             CategoryRanking(
                 id=category_id,
                 name=results[0].category_name,
-                results=results,
+                assessed=len(results),
+                with_deductions=sum(1 for r in results if r.deduction_count),
                 grades=grade_counts(results),
                 tiers=_tiers(results),
+                rows=source,
             )
         )
+    return tuple(categories)
+
+
+def round_ranking(*, user: User, round_: Round, category: UnitCategory | None = None) -> Ranking:
+    """The round's ranking for the caller.
+
+    A published (frozen) round is read from its cached snapshot (:func:`published_snapshot`):
+    whoever sees every result gets the snapshot itself, with no query (its rows are read only
+    if something draws them); anyone else one query for the results they see, the headline
+    from the snapshot. A round not yet published takes two queries whatever the number of
+    units: the visible results, and the whole round's headline counts.
+    """
+    if round_.frozen:
+        snapshot = published_snapshot(round_)
+        if sees_whole_snapshot(user, round_, snapshot):
+            return snapshot.ranking(round_, category)
+        rows = list(ranking_results(user=user, round_=round_, category=category))
+        assessed, with_deductions = snapshot.headline(category)
+        return Ranking(
+            round=round_,
+            categories=_categories(rows),
+            grades=grade_counts(rows),
+            assessed=assessed,
+            with_deductions=with_deductions,
+            visible=len(rows),
+        )
+    rows = list(ranking_results(user=user, round_=round_, category=category))
+    figures = Result.objects.filter(round=round_)
+    if category is not None:
+        figures = figures.filter(category=category)
+    totals = figures.aggregate(
+        assessed=Count("pk"), with_deductions=Count("pk", filter=Q(deduction_count__gt=0))
+    )
     return Ranking(
         round=round_,
-        categories=tuple(categories),
+        categories=_categories(rows),
         grades=grade_counts(rows),
         assessed=totals["assessed"],
         with_deductions=totals["with_deductions"],
         visible=len(rows),
     )
+
+
+def ranking_units(ranking: Ranking, category: UnitCategory | None = None) -> list[tuple[int, str]]:
+    """The units of the ranking the caller sees as (id, name), by name: the dashboard's
+    choice of a unit's trend. One query for a published ranking seen whole (its rows are
+    not otherwise read), none when the rows are at hand."""
+    if ranking.token:
+        pairs = ranking_results(user=None, round_=ranking.round, category=category).values_list(
+            "unit_id", "unit_name"
+        )
+        return sorted(pairs, key=lambda pair: pair[1])
+    return sorted({(r.unit_id, r.unit_name) for r in ranking.results}, key=lambda pair: pair[1])
+
+
+# --- the published ranking's cache ---------------------------------------------------------------
+# Every leader opens the same ranking the morning a round is published. A published round is
+# frozen (its results are snapshots, written once by round_publish), so what every reader who
+# sees the whole round is shown is the same: it is read once and kept in the cache (Redis),
+# keyed by the database and the round. What is kept is small: per category its name, counts,
+# grade counts and tier lists, and the common prefix of the assessed units' paths (who sees
+# every result is decided from it without a query). The rows themselves are not kept: the
+# page keeps its rendered tables and the API its rendered body under the snapshot's token,
+# and a reader who sees part of the round reads that part from the database (one query).
+# The services that publish, archive, show or hide a round forget its snapshot
+# (:func:`forget_published_ranking`), and with it everything keyed by its token.
+RANKING_CACHE_SECONDS = 60 * 60
+
+
+@dataclass(frozen=True)
+class _CategoryFigures:
+    id: int
+    name: str
+    assessed: int
+    with_deductions: int
+    grades: tuple[tuple[str, int], ...]
+    tiers: tuple[TierList, ...]
+
+
+@dataclass(frozen=True)
+class PublishedSnapshot:
+    """What the cache keeps of a published round's ranking (see above)."""
+
+    token: str
+    common_path: str
+    categories: tuple[_CategoryFigures, ...]
+
+    def headline(self, category: UnitCategory | None = None) -> tuple[int, int]:
+        """Units assessed and how many have deductions: in the round, or in one category."""
+        chosen = [c for c in self.categories if category is None or c.id == category.pk]
+        return sum(c.assessed for c in chosen), sum(c.with_deductions for c in chosen)
+
+    def ranking(self, round_: Round, category: UnitCategory | None = None) -> Ranking:
+        """The whole ranking (or one category's) as who sees every result sees it; its rows
+        are read only when something draws them."""
+        source = _Rows(lambda: ranking_results(user=None, round_=round_, category=category))
+        chosen = [c for c in self.categories if category is None or c.id == category.pk]
+        counts: Counter[str] = Counter()
+        for c in chosen:
+            counts.update(dict(c.grades))
+        categories = tuple(
+            CategoryRanking(
+                id=c.id,
+                name=c.name,
+                assessed=c.assessed,
+                with_deductions=c.with_deductions,
+                grades=_grade_figures(dict(c.grades)),
+                tiers=c.tiers,
+                rows=source,
+            )
+            for c in chosen
+        )
+        assessed, with_deductions = self.headline(category)
+        return Ranking(
+            round=round_,
+            categories=categories,
+            grades=_grade_figures(counts),
+            assessed=assessed,
+            with_deductions=with_deductions,
+            visible=assessed,
+            token=self.token,
+        )
+
+
+def _grade_figures(counts: Mapping[str, int]) -> tuple[GradeCount, ...]:
+    # Labels are translated when read, never cached: the cache serves every language.
+    return tuple(
+        GradeCount(grade, str(label), counts.get(grade, 0))
+        for grade, label in zip(Grade.values, Grade.labels, strict=True)
+    )
+
+
+def _snapshot_key(round_id: int) -> str:
+    # The database's name keeps two databases on one Redis (tests, a copy) apart.
+    return f"ranking:{connection.settings_dict['NAME']}:{round_id}"
+
+
+def _common_path(paths: Sequence[str]) -> str:
+    """The longest path every one of ``paths`` lies under (their common prefix, cut to whole
+    steps of the unit tree's materialised path); empty when they share none."""
+    if not paths:
+        return ""
+    low, high = min(paths), max(paths)
+    size = 0
+    while size < min(len(low), len(high)) and low[size] == high[size]:
+        size += 1
+    return low[: size - size % Unit.steplen]
+
+
+def _build_snapshot(round_: Round) -> PublishedSnapshot:
+    rows = (
+        Result.objects.filter(round=round_)
+        .order_by("category__sort_order", "category_id", "rank")
+        .values_list(
+            "category_id",
+            "category_name",
+            "grade",
+            "tier",
+            "unit_name",
+            "deduction_count",
+            "unit__path",
+        )
+    )
+    categories: list[_CategoryFigures] = []
+    paths: list[str] = []
+    for category_id, group in itertools.groupby(rows, key=lambda row: row[0]):
+        members = list(group)
+        paths.extend(row[6] for row in members)
+        tiers: dict[int, list[str]] = {}
+        for row in members:
+            tiers.setdefault(row[3], []).append(row[4])
+        categories.append(
+            _CategoryFigures(
+                id=category_id,
+                name=members[0][1],
+                assessed=len(members),
+                with_deductions=sum(1 for row in members if row[5]),
+                grades=tuple(Counter(row[2] for row in members).items()),
+                tiers=tuple(
+                    TierList(t, tier_label(t), tuple(names)) for t, names in sorted(tiers.items())
+                ),
+            )
+        )
+    return PublishedSnapshot(
+        token=uuid.uuid4().hex, common_path=_common_path(paths), categories=tuple(categories)
+    )
+
+
+def published_snapshot(round_: Round) -> PublishedSnapshot:
+    """The published round's snapshot: from the cache, or read (one query) and kept. With
+    Redis down every read is a miss and the page is drawn from the database."""
+    key = _snapshot_key(round_.pk)
+    snapshot: PublishedSnapshot | None = cache.get(key)
+    if snapshot is None:
+        snapshot = _build_snapshot(round_)
+        cache.set(key, snapshot, RANKING_CACHE_SECONDS)
+    return snapshot
+
+
+def sees_whole_snapshot(user: User | None, round_: Round, snapshot: PublishedSnapshot) -> bool:
+    """Whether the caller sees every result of the published round, decided without a query
+    from what the rules already hold: the office over the round (and administrators), or
+    someone whose jurisdiction covers every assessed unit (once a round is published,
+    :func:`rules.viewable_results_q` is exactly that, for the office and for everyone else
+    by the units' paths; ``test_ranking_cache`` checks the two agree)."""
+    if user is None:
+        return True
+    if rules.can_manage_round(user, round_):
+        return True
+    if not snapshot.categories:
+        return True
+    return any(snapshot.common_path.startswith(root) for root in jurisdiction_for(user).view_roots)
+
+
+def forget_published_ranking(round_id: int) -> None:
+    """Drop the round's cached snapshot (and so the page's tables and the API's body kept
+    under its token): called by the services that publish, archive, show or hide a round,
+    at once and again once their transaction commits, so no reader keeps or refills what
+    the transaction changed."""
+    key = _snapshot_key(round_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
+def api_body_key(ranking: Ranking, category: UnitCategory | None, language: str) -> str:
+    """Where the API keeps the rendered body of a published ranking seen whole."""
+    return f"ranking-api:{ranking.token}:{category.pk if category else 0}:{language}"
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ from .models import (
     Source,
 )
 from .results import round_compute
+from .selectors import forget_published_ranking
 
 #: One score to enter: the unit, the indicator, the points and a comment.
 ScoreSpec = tuple[Unit, Indicator, Any, str]
@@ -208,13 +209,17 @@ def round_publish(*, round_: Round, actor: User) -> Round:
     round_.published_at, round_.published_by = timezone.now(), actor
     round_.circular_issue = (latest or 0) + 1
     round_.save(update_fields=["status", "published_at", "published_by", "circular_issue"])
+    forget_published_ranking(round_.pk)
     return round_
 
 
 @transaction.atomic
 def round_archive(*, round_: Round, actor: User) -> Round:
-    """A published round is archived (still frozen)."""
-    return _move(round_, actor, RoundStatus.PUBLISHED, RoundStatus.ARCHIVED)
+    """A published round is archived (still frozen); its cached ranking, which shows its
+    status, is forgotten."""
+    round_ = _move(round_, actor, RoundStatus.PUBLISHED, RoundStatus.ARCHIVED)
+    forget_published_ranking(round_.pk)
+    return round_
 
 
 def _set_public(round_: Round, actor: User, public: bool) -> Round:
@@ -228,6 +233,7 @@ def _set_public(round_: Round, actor: User, public: bool) -> Round:
     if round_.public != public:
         round_.public = public
         round_.save(update_fields=["public"])
+        forget_published_ranking(round_.pk)
     return round_
 
 

@@ -15,12 +15,16 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import path
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.request import Request
@@ -214,11 +218,13 @@ class _FilteredView(ServiceErrorsMixin, generics.GenericAPIView):
         return Result.objects.none()
 
     def cleaned(self, request: Request) -> dict[str, Any]:
-        """The valid filters (the backend has refused anything else with a 400)."""
-        self.filter_queryset(self.get_queryset())
-        form = self.filterset_class(request.query_params, request=request).form
-        form.is_valid()
-        return form.cleaned_data
+        """The valid filters, checked once (anything else is a 400, as the filter backend
+        answers it)."""
+        backend = DjangoFilterBackend()
+        filterset = backend.get_filterset(request, self.get_queryset(), self)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        return filterset.form.cleaned_data
 
 
 class RankingView(_FilteredView):
@@ -228,7 +234,7 @@ class RankingView(_FilteredView):
     filterset_class = RankingFilterSet
 
     @extend_schema(summary="A round's ranking", tags=["assessments"])
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
         """The round's results the caller may see, category by category by rank, with the
         headline figures, the grade distribution and each category's tier lists."""
         filters = self.cleaned(request)
@@ -236,16 +242,34 @@ class RankingView(_FilteredView):
         if category is not None and category.scheme_id != round_.scheme_id:
             raise ValidationError({"category": _("Choose a category of the round's scheme.")})
         ranking = selectors.round_ranking(user=self.caller, round_=round_, category=category)
-        data = {
-            "round": round_,
-            "assessed": ranking.assessed if ranking.headline else None,
-            "with_deductions": ranking.with_deductions if ranking.headline else None,
-            "visible": ranking.visible,
-            "grades": ranking.grades,
-            "categories": ranking.categories,
-            "results": ranking.results,
-        }
-        return Response(RankingSerializer(data).data)
+        renderer = request.accepted_renderer
+        if not ranking.token or renderer.format != "json":
+            return Response(self._data(ranking))
+        # A published ranking seen whole is the same body for every such reader: rendered
+        # once per snapshot (serialising thousands of results takes most of a second) and
+        # kept under the snapshot's token, so it goes when the snapshot is forgotten.
+        key = selectors.api_body_key(ranking, category, get_language())
+        body = cache.get(key)
+        if body is None:
+            body = renderer.render(
+                self._data(ranking), request.accepted_media_type, self.get_renderer_context()
+            )
+            cache.set(key, body, selectors.RANKING_CACHE_SECONDS)
+        return HttpResponse(body, content_type=renderer.media_type)
+
+    @staticmethod
+    def _data(ranking: selectors.Ranking) -> Any:
+        return RankingSerializer(
+            {
+                "round": ranking.round,
+                "assessed": ranking.assessed if ranking.headline else None,
+                "with_deductions": ranking.with_deductions if ranking.headline else None,
+                "visible": ranking.visible,
+                "grades": ranking.grades,
+                "categories": ranking.categories,
+                "results": ranking.results,
+            }
+        ).data
 
 
 class RankingTrendView(_FilteredView):

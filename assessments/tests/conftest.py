@@ -9,6 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
 
 from accountability.models import Notice, NoticeKind, NoticeStatus
 from campaign.tests.factories import CampaignFactory
@@ -27,6 +29,14 @@ from .test_results import World, make_world
 
 #: The last day for appeals in the fixture's review round.
 APPEAL_UNTIL = dt.date(2022, 7, 20)
+
+
+@pytest.fixture(autouse=True)
+def _forget_cached_rankings() -> None:
+    """Published rankings are cached by database and round (:mod:`assessments.selectors`);
+    a test database made afresh numbers its rounds from 1 again, so every test starts
+    without what an earlier run left in Redis."""
+    cache.delete_pattern(f"ranking:{connection.settings_dict['NAME']}:*")
 
 
 def scheme_elsewhere(owner_unit: Any, year: int = 2022) -> Scheme:

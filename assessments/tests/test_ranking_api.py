@@ -120,7 +120,8 @@ def test_the_ranking_runs_a_fixed_number_of_queries(org: Any) -> None:
     checked against the rounds the caller sees, the visible results, the headline counts)."""
     small, large = make_ranked(org, 2, year=2030), make_ranked(org, 25, year=2031)
     client = api(org.assessor)
-    _queries(client, URL, {"round": small.pk})
+    for round_ in (small, large):  # warm the published rankings' cache
+        _queries(client, URL, {"round": round_.pk})
     assert _queries(client, URL, {"round": small.pk}) == _queries(client, URL, {"round": large.pk})
     assert _queries(client, URL, {"round": large.pk}) <= 8
     schemes = [small.scheme_id, large.scheme_id]
