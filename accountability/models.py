@@ -261,6 +261,15 @@ class Notice(models.Model):
         indexes = [
             models.Index(fields=["status", "reply_deadline"]),
             models.Index(fields=["sweep_run", "kind"]),
+            # The registry's keyset orders (accountability.selectors.ORDERS), read either way.
+            models.Index(fields=["drafted_at", "id"], name="notice_drafted_keyset"),
+            models.Index(fields=["reply_deadline", "id"], name="notice_deadline_keyset"),
+            models.Index(
+                models.functions.Coalesce("issued_on", models.Value(date(9999, 12, 31))),
+                "id",
+                name="notice_issued_keyset",
+            ),
+            models.Index(fields=["kind", "drafted_at", "id"], name="notice_kind_keyset"),
         ]
 
     def __str__(self) -> str:
