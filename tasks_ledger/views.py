@@ -848,7 +848,9 @@ def _map_unit(request: HttpRequest) -> Unit | None:
     """The unit asked for (``?unit=``), if any: whether the user may see it is
     :func:`selectors.map_under`'s question."""
     wanted = request.GET.get("unit", "")
-    return Unit.objects.filter(pk=int(wanted)).first() if wanted.isdigit() else None
+    if not wanted.isdigit() or len(wanted) > 18:  # beyond a bigint: no such unit
+        return None
+    return Unit.objects.filter(pk=int(wanted)).first()
 
 
 def map_crumbs(user: User, under: str | None) -> list[str]:

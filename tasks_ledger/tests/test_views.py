@@ -658,6 +658,8 @@ def test_battle_map_opens_a_unit_and_leads_back_up(world, client):
     client.force_login(org.outsider)
     html = get(client, f"/ledgers/map/?unit={org.county_a.pk}")
     assert "乙县" in html and "甲县" not in html
+    for junk in ("x", "-1", "9" * 30):
+        assert "乙县" in get(client, f"/ledgers/map/?unit={junk}")
 
 
 def test_battle_map_of_several_roots_has_a_row_per_root(world, client):
