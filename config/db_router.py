@@ -72,7 +72,8 @@ class ReplicaRouter:
         """``replica`` for a switched-on read outside a transaction; otherwise the default."""
         if not reading_from_replica():
             return None
-        if model._meta.app_label in settings.REPLICA_NEVER_APPS:
+        never = settings.REPLICA_NEVER_APPS
+        if model._meta.app_label in never or model._meta.label_lower in never:
             return None
         if connections[DEFAULT_DB_ALIAS].in_atomic_block:
             return None
@@ -120,8 +121,7 @@ class ReplicaReadMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if not replica_configured():
-            return self.get_response(request)
+        # Whatever the view switched on ends with the request (also without a replica).
         token = _replica_reads.set(False)
         try:
             response = self.get_response(request)
@@ -136,7 +136,7 @@ class ReplicaReadMiddleware:
                 response.streaming_content = _streamed_on_replica(content)
         finally:
             _replica_reads.reset(token)
-        if request.method not in SAFE_METHODS:
+        if request.method not in SAFE_METHODS and replica_configured():
             response.set_cookie(
                 PIN_COOKIE,
                 "1",
@@ -151,7 +151,7 @@ class ReplicaReadMiddleware:
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
     ) -> None:
         """Once the view is known: switch replica reads on when it is a dashboard's GET."""
-        if _replica_view(request):
+        if _replica_view(request) and replica_configured():
             _replica_reads.set(True)
 
 

@@ -400,10 +400,13 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 # after a browser's POST all its requests. Unset: one database, nothing changes.
 DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
 if DATABASE_REPLICA_URL:
+    _replica = environ.Env.db_url_config(DATABASE_REPLICA_URL)
     DATABASES["replica"] = {
         **{k: v for k, v in DATABASES["default"].items() if k not in ("NAME", "TEST")},
-        **environ.Env.db_url_config(DATABASE_REPLICA_URL),
-        "OPTIONS": dict(_DB_OPTIONS),
+        **_replica,
+        "OPTIONS": {**_DB_OPTIONS, **_replica.get("OPTIONS", {})},
+        # Under a test run the replica is the test database, not a second one to create.
+        "TEST": {"MIRROR": "default"},
     }
 DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
 REPLICA_READ_VIEWS = env.list(
