@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,12 +58,23 @@ print(json.dumps({
 
 
 @pytest.fixture
-def sentinel(tmp_path: Path) -> Iterator[tuple[int, int, dict[str, Process]]]:
+def work() -> Iterator[Path]:
+    """A directory of the test's own (pytest's tmp_path may be pruned by a concurrent
+    pytest session of the same user while the servers write there)."""
+    path = Path(tempfile.mkdtemp(prefix="nlzf-sentinel-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def sentinel(work: Path) -> Iterator[tuple[int, int, dict[str, Process]]]:
     """A private Redis master and a Sentinel monitoring it: (redis port, sentinel port)."""
     redis_port, sentinel_port = free_port(), free_port()
-    config = tmp_path / "sentinel.conf"  # Sentinel rewrites its own file: it must be writable
+    config = work / "sentinel.conf"  # Sentinel rewrites its own file: it must be writable
     config.write_text(
-        f"port {sentinel_port}\nbind 127.0.0.1\ndir {tmp_path}\n"
+        f"port {sentinel_port}\nbind 127.0.0.1\ndir {work}\n"
         f"sentinel monitor {MASTER} 127.0.0.1 {redis_port} 1\n"
         f"sentinel down-after-milliseconds {MASTER} 5000\n"
     )
@@ -78,11 +90,11 @@ def sentinel(tmp_path: Path) -> Iterator[tuple[int, int, dict[str, Process]]]:
             "--appendonly",
             "no",
             "--dir",
-            str(tmp_path),
+            str(work),
         ],
         "sentinel": [REDIS_SERVER, str(config), "--sentinel"],
     }
-    with running(specs, child_env(), tmp_path / "logs") as processes:
+    with running(specs, child_env(), work / "logs") as processes:
         probe = redis.Redis(port=sentinel_port, socket_timeout=2)
 
         def master_known() -> bool:
@@ -97,7 +109,7 @@ def sentinel(tmp_path: Path) -> Iterator[tuple[int, int, dict[str, Process]]]:
 
 
 def test_cache_celery_and_health_work_through_sentinel(
-    sentinel: tuple[int, int, dict[str, Process]], tmp_path: Path
+    sentinel: tuple[int, int, dict[str, Process]], work: Path
 ) -> None:
     """GIVEN REDIS_SENTINELS naming a real Sentinel and REDIS_URL pointing nowhere
     WHEN the application sets a cache key, sends a task to a worker configured the same way
@@ -115,7 +127,7 @@ def test_cache_celery_and_health_work_through_sentinel(
         CELERY_TASK_DEFAULT_QUEUE=queue,
         CACHE_KEY_PREFIX=queue,
     )
-    worker = Process("worker", celery_worker_args(queue), env, tmp_path / "worker.log")
+    worker = Process("worker", celery_worker_args(queue), env, work / "worker.log")
     processes["worker"] = worker
     try:
         client = subprocess.run(
