@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 from celery import shared_task
+from django.conf import settings as django_settings
 from django.db import connections, transaction
 from django.db.models import Model
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Unit, User
 from config.db_router import (
@@ -213,3 +214,25 @@ def test_without_a_replica_requests_leave_nothing_switched_on(org: Org) -> None:
         assert not reading_from_replica()
     finally:
         connections.settings[REPLICA] = settings_dict
+
+
+def _view_names(patterns: list[Any], namespace: str = "") -> set[str]:
+    """Every URL name under ``patterns``, with its namespaces (``ledger:map``)."""
+    names: set[str] = set()
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names |= _view_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(f"{namespace}{pattern.name}")
+    return names
+
+
+def test_every_view_sent_to_the_replica_exists() -> None:
+    """GIVEN REPLICA_READ_VIEWS THEN each names a URL of the site, so a renamed dashboard
+    cannot silently fall back to the primary; the map, the rankings and the exports are in.
+    """
+    names = _view_names(get_resolver().url_patterns)
+    assert set(django_settings.REPLICA_READ_VIEWS) <= names
+    for name in ("home", "ledger:map", "ledger:export", "api:ranking", "accountability:stats"):
+        assert name in django_settings.REPLICA_READ_VIEWS
