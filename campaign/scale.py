@@ -37,7 +37,7 @@ the bulk load only (:func:`triggers_off`, which says why not ``pgtrigger.ignore`
 and check constraints stay on, and the foreign keys are checked in bulk after the load.
 Small setup rows (the campaign, its ledgers, schemes and rounds) go through the ORM with
 history on. The stored lights and item counts (:mod:`tasks_ledger.lights`) are recomputed
-once at the end, and the database ANALYZEd.
+once at the end, and the database VACUUMed and ANALYZEd.
 
 Deterministic: the same ``seed`` and as-of date give the same data.
 """
@@ -107,15 +107,18 @@ from assessments.models import (
 )
 from assessments.results import round_compute
 from tasks_ledger.models import (
+    LIGHT_RANK,
     OPEN_STATUSES,
     Area,
     ItemStatus,
     Ledger,
     LedgerItem,
     LedgerKind,
+    Light,
     LightPolicy,
     ProgressReport,
     ReviewStatus,
+    ThreeList,
 )
 
 from .models import (
@@ -268,6 +271,38 @@ class Copier:
         self.count += self.pending
         self.pending = 0
         self.buffer = io.StringIO()
+
+
+@contextmanager
+def indexes_deferred(
+    say: Callable[[str], None], loaded: Sequence[type[models.Model]]
+) -> Iterator[None]:
+    """The plain (non-unique) indexes of the ``loaded`` tables dropped for what runs inside
+    and built again afterwards from their own definitions, in this transaction: building an
+    index once is much faster than updating it for every row (the item table has a dozen,
+    one of them a GIN index of bigrams). Primary keys and unique indexes stay, so uniqueness
+    is enforced throughout. The schema is the same afterwards, index names included."""
+    found: list[tuple[str, str]] = []
+    with connection.cursor() as cursor:
+        for model in loaded:
+            cursor.execute(
+                """
+                SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+                FROM pg_index i
+                WHERE i.indrelid = %s::regclass AND NOT i.indisunique AND NOT i.indisprimary
+                """,
+                [connection.ops.quote_name(model._meta.db_table)],
+            )
+            found += cursor.fetchall()
+        for name, _definition in found:
+            cursor.execute(f"DROP INDEX {name}")
+    yield
+    began = _time.monotonic()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for _name, definition in found:
+            cursor.execute(definition)
+    say(f"  {len(found)} indexes of the loaded tables built in {_time.monotonic() - began:.1f} s")
 
 
 def reserve_ids(model: type[models.Model], count: int) -> int:
@@ -1077,7 +1112,15 @@ def load_items(
     pools = {kind: _titles(kind, rng) for kind in kinds}
     codes = _next_code(world.ledgers.values())
     first = reserve_ids(LedgerItem, sizes.items)
-    items = Copier(LedgerItem, ITEM_COLUMNS, now=now, batch=sizes.batch)
+    # The stored light, tab and area order (tasks_ledger.lights), when the project keeps
+    # them, written as its refresh would so that the refresh after the load rewrites nothing.
+    stored = set(STORED_LIGHT_COLUMNS) <= {f.attname for f in LedgerItem._meta.concrete_fields}
+    policy = LightPolicy.objects.get(campaign=world.campaign)
+    area_order = dict(
+        Ledger.objects.filter(campaign=world.campaign).values_list("kind", "area__sort_order")
+    )
+    columns = ITEM_COLUMNS + (STORED_LIGHT_COLUMNS if stored else ())
+    items = Copier(LedgerItem, columns, now=now, batch=sizes.batch)
     # Reports are sent right after each batch of items (they point at them), never before.
     reports = Copier(ProgressReport, REPORT_COLUMNS, now=now, batch=sizes.batch * 10)
     campaign_days = (today - start).days
@@ -1222,6 +1265,12 @@ def load_items(
         if kind == LedgerKind.PETITION and done_day:
             handling = "已依法依规答复，信访人表示认可。"
         created = clock.moment(begin)
+        kept = (
+            [*stored_light(status, begin, deadline, progress, progress_on, today, policy),
+             str(area_order[kind])]
+            if stored
+            else []
+        )  # fmt: skip
         items.add(
             [
                 str(item_id), str(ledger), kind, str(codes[ledger]), title, unit_text,
@@ -1237,6 +1286,7 @@ def load_items(
                 signed_at or NULL, office if signed_at else NULL,
                 str(1 + (1 if report_text else 0) + (1 if status != ItemStatus.NOT_STARTED else 0)),
                 created, clock.moment(min(last_event, today - timedelta(days=1))),
+                *kept,
             ]
         )  # fmt: skip
         if items.count and items.pending == 0:
@@ -1245,6 +1295,48 @@ def load_items(
     reports.flush()
     world.counts["ledger items"] = items.count
     world.counts["progress reports"] = reports.count
+
+
+STORED_LIGHT_COLUMNS = ("light_rank", "three_list", "area_order")
+
+
+def stored_light(
+    status: str,
+    begin: date,
+    deadline: date | None,
+    progress: int,
+    accepted: date | None,
+    today: date,
+    policy: LightPolicy,
+) -> list[str]:
+    """An item's light rank and tab, as :func:`tasks_ledger.selectors.with_light` and
+    :func:`~tasks_ledger.selectors.three_list_filter` compute them on ``today`` (an item is
+    created on its start day, never within the last week here, so never "new")."""
+    if status in (ItemStatus.SUSPENDED, ItemStatus.CANCELLED):
+        return [str(LIGHT_RANK[Light.NONE]), ThreeList.SET_ASIDE]
+    if status == ItemStatus.SIGNED_OFF:
+        return [str(LIGHT_RANK[Light.GREEN]), ThreeList.SIGNED_OFF]
+    tab = ThreeList.NEW if begin >= today - timedelta(days=7) else ThreeList.IN_PROGRESS
+    if status == ItemStatus.COMPLETED:
+        light = Light.GREEN
+    elif deadline is None:
+        quiet = (today - (accepted or begin)).days
+        if quiet > policy.long_term_red_days:
+            light = Light.RED
+        elif quiet > policy.long_term_yellow_days:
+            light = Light.YELLOW
+        else:
+            light = Light.GREEN
+    elif deadline < today:
+        light = Light.RED
+    elif (deadline - today).days < policy.near_deadline_days + 1:
+        light = Light.YELLOW
+    else:
+        span = max((deadline - begin).days, 1)
+        elapsed = (today - begin).days
+        behind = progress * span < elapsed * 100 - policy.lag_tolerance_percent * span
+        light = Light.YELLOW if behind else Light.GREEN
+    return [str(LIGHT_RANK[light]), tab]
 
 
 def _bisect(cumulative: list[float], value: float) -> int:
@@ -1789,7 +1881,7 @@ def seed_scale(sizes: Sizes, *, say: Callable[[str], None] = print) -> World:
             ResponsibilityChain, ChainCooperation, LedgerItem, ProgressReport, Notice,
             NoticePerson, CategoryMember, ScoreEntry, Deduction,
         ]  # fmt: skip
-        with triggers_off(say, bulk):
+        with triggers_off(say, bulk), indexes_deferred(say, bulk):
             done = step("chains")
             load_chains(world, now=now, batch=sizes.batch)
             done()
@@ -1808,9 +1900,12 @@ def seed_scale(sizes: Sizes, *, say: Callable[[str], None] = print) -> World:
         done = step("results")
         publish_rounds(world, rounds, clock)
         done()
-    done = step("ANALYZE")
+    # Statistics for the planner; outside a transaction also VACUUM, which marks the new
+    # pages all-visible so that index-only scans need not visit the table.
+    statement = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+    done = step(statement)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute(statement)
     done()
     say(f"Province seeded in {_time.monotonic() - started:.0f} s.")
     return world
