@@ -304,7 +304,11 @@ class WebClient:
         self.cookies: dict[str, str] = {}
 
     def request(
-        self, method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        body: str | bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, str], str]:
         """One request: status, headers and the body as text; Set-Cookie lines are kept."""
         from http.client import HTTPConnection
@@ -357,7 +361,70 @@ class WebClient:
         )
         return status, headers.get("Location", body)
 
+    def post_file(
+        self, path: str, data: dict[str, str], files: dict[str, tuple[str, bytes]], form_page: str
+    ) -> tuple[int, str]:
+        """POST a multipart form (``files``: field -> (file name, content)) with the CSRF
+        token of ``form_page``; the status and the Location (a redirect) or the body."""
+        from urllib3.filepost import encode_multipart_formdata
+
+        _, page = self.get(form_page)
+        match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        assert match, f"no CSRF token on {form_page}"
+        fields: dict[str, Any] = {"csrfmiddlewaretoken": match[1], **data, **files}
+        body, content_type = encode_multipart_formdata(fields)
+        status, headers, text = self.request(
+            "POST",
+            path,
+            body=body,
+            headers={
+                "Content-Type": content_type,
+                "Origin": f"http://127.0.0.1:{self.port}",
+                "Referer": f"http://127.0.0.1:{self.port}{form_page}",
+            },
+        )
+        return status, headers.get("Location", text)
+
     def sign_in(self, username: str, password: str) -> None:
         """Sign in through the login form; fail unless it redirects."""
         status, where = self.post("/accounts/login/", {"username": username, "password": password})
         assert status == 302, where[:2000]
+
+
+@contextlib.contextmanager
+def small_disk(folder: Path, size: str = "2m") -> Iterator[Path]:
+    """``folder`` on a file system of its own of ``size`` (a tmpfs; mounting needs root, as
+    CI and `make test` run here), so a test can fill it for real; unmounted afterwards."""
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], check=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "--lazy", str(folder)], check=False)
+
+
+@contextlib.contextmanager
+def disk_filled(folder: Path) -> Iterator[None]:
+    """The file system of ``folder`` full (a file taking every free block) until the block
+    ends: writes there fail with ENOSPC, as on a full disk."""
+    import errno
+
+    filler = folder / "filler.bin"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    try:
+        for chunk in (1 << 20, 1 << 12, 1):
+            with contextlib.suppress(OSError):
+                while True:
+                    os.write(fd, b"\0" * chunk)
+        try:
+            os.write(fd, b"\0")
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC, exc
+        else:
+            raise AssertionError(f"{folder} did not fill up")
+    finally:
+        os.close(fd)
+    try:
+        yield
+    finally:
+        filler.unlink()

@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Records who changed what from which request in every history event.
     "accounts.history.RequestHistoryMiddleware",
+    # A full disk met by an upload: a 507 that says so, not a 500 (config/storage.py).
+    "config.storage.DiskFullMiddleware",
     # Must be last: turns lockouts into responses.
     "axes.middleware.AxesMiddleware",
 ]
@@ -221,7 +223,8 @@ STATICFILES_DIRS = [
     ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
 ]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Django's file system storage, removing a file it could not finish (a full disk).
+    "default": {"BACKEND": "config.storage.UploadStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_URL = "media/"

@@ -33,6 +33,7 @@ from tests.processes import (
     current_database_url,
     free_port,
     running,
+    small_disk,
     unique,
     wait_until,
 )
@@ -131,7 +132,8 @@ class Stack:
         return sum(p.read_text(errors="replace").count("Message-ID:") for p in self.mail.iterdir())
 
 
-def _xlsx(titles: list[str], today: dt.date) -> bytes:
+def xlsx(titles: list[str], today: dt.date) -> bytes:
+    """A ledger import of one row per title, in 甲县, starting ``today``."""
     wb = openpyxl.Workbook()
     ws: Any = wb.active
     ws.append(["序号", "事项", "责任单位", "开始时间", "完成时限", "进度", "最新进展"])
@@ -203,7 +205,7 @@ def _build_world(media: Path) -> World:
         job = imports.import_job_create(
             actor=liaison,
             ledger=ledger,
-            upload=SimpleUploadedFile("导入.xlsx", _xlsx(titles, today)),
+            upload=SimpleUploadedFile("导入.xlsx", xlsx(titles, today)),
         )
     assert job.status == ImportStatus.CHECKED and job.can_apply, job.errors
     return World(liaison.username, office.username, ledger.pk, job.pk, titles)
@@ -215,8 +217,15 @@ def stack(
 ) -> Iterator[Stack]:
     work = tmp_path_factory.mktemp("faults")
     media, mail, logs = work / "media", work / "mail", work / "logs"
-    for folder in (media, mail, logs):
+    for folder in (mail, logs):
         folder.mkdir()
+    with small_disk(media):  # uploads on a small disk of their own, for the full-disk test
+        yield from _stack(work, media, mail, logs, django_db_blocker)
+
+
+def _stack(
+    work: Path, media: Path, mail: Path, logs: Path, django_db_blocker: Any
+) -> Iterator[Stack]:
     pg = PrivatePostgres(work)
     redis = PrivateRedis(work / "redis")
     pg.start()

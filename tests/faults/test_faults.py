@@ -18,14 +18,15 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accountability.escalation import LOCK_KEY
 from accountability.models import Notice, NoticeKind, SweepRun, SweepStatus
 from accounts.models import Notification
 from tasks_ledger.models import ImportJob, LedgerItem
-from tests.processes import pool_children, wait_until
+from tests.processes import disk_filled, pool_children, wait_until
 
-from .conftest import DATABASE, IMPORT_ROWS, OVERDUE, Stack
+from .conftest import DATABASE, IMPORT_ROWS, OVERDUE, Stack, xlsx
 
 # django_db: so that pytest-django sets up this run's test database, where the world is built
 # (the tests themselves talk to the private cluster only).
@@ -282,3 +283,35 @@ def test_two_beats_at_once_write_no_duplicate_notices(fresh: Stack) -> None:
         stack.processes,
     )
     one_clean_sweep(stack)
+
+
+# --- 5. the disk for uploads full ----------------------------------------------------------------
+def test_disk_for_uploads_full_the_upload_is_refused_in_words_and_nothing_is_kept(
+    fresh: Stack,
+) -> None:
+    """GIVEN the disk that holds uploads full WHEN a liaison uploads a workbook to import
+    THEN the answer (507) says in Chinese that the server's storage is full and nothing was
+    saved; no import is recorded and no file, whole or part, is left. Once space is freed
+    the same upload goes through."""
+    stack = fresh
+    liaison = stack.signed_in(stack.world.liaison)
+    upload = reverse("ledger:import")
+    data = xlsx(["磁盘已满时上传"], timezone.localdate())
+    files = {"file": ("台账.xlsx", data)}
+    before = {p for p in stack.media.rglob("*") if p.is_file()}
+    jobs = stack.value(f"SELECT count(*) FROM {JOBS}")
+    with disk_filled(stack.media):
+        status, page = liaison.post_file(
+            upload, {"ledger": str(stack.world.ledger)}, files, form_page=upload
+        )
+        assert status == 507, page[:3000]
+        assert "服务器存储空间已满" in page and "均未保存" in page
+        assert {p for p in stack.media.rglob("*") if p.is_file()} == before | {
+            stack.media / "filler.bin"
+        }
+        assert stack.value(f"SELECT count(*) FROM {JOBS}") == jobs
+    status, where = liaison.post_file(
+        upload, {"ledger": str(stack.world.ledger)}, files, form_page=upload
+    )
+    assert status == 302, where[:3000]
+    assert stack.value(f"SELECT count(*) FROM {JOBS}") == jobs + 1
