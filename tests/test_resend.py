@@ -1,0 +1,89 @@
+"""What the beat sends again from the database when the queue lost it (Redis down, a
+worker killed): the emails and texts not sent, and the long imports left with no worker.
+Each goes once however often the resend runs. The real outage is in tests/faults."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+import openpyxl
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from accounts.models import Notification, NotificationPreference
+from accounts.notifications import notifications_deliver_pending, notify
+from tasks_ledger import imports, tasks
+from tasks_ledger.imports.jobs import LEDGER
+from tasks_ledger.models import ImportStatus, LedgerItem
+from tasks_ledger.tests.factories import make_ledger
+from workbooks.jobs import jobs_resend
+
+pytestmark = pytest.mark.django_db
+
+
+def test_emails_and_texts_not_sent_are_sent_once_by_the_resend(org: Any) -> None:
+    """GIVEN notifications whose queued delivery never ran (on commit never comes in a test
+    transaction, as when Redis was down): to a user who wants each email, one who wants a
+    daily digest, one without an address, and an urgent one to a user who wants texts
+    WHEN the resend runs twice THEN the first email and the text go once; the digest user
+    and the user without an address get nothing by it; notifications younger than the grace
+    period are left to their queued delivery."""
+    inside, above, outsider = org.inside, org.above, org.outsider
+    inside.email = "inside@example.gov.cn"
+    inside.save(update_fields=["email"])
+    above.email = "above@example.gov.cn"
+    above.save(update_fields=["email"])
+    NotificationPreference.objects.create(user=above, email=True, daily_digest=True)
+    outsider.email = ""
+    outsider.save(update_fields=["email"])
+    notify(recipients=[inside, above, outsider], kind="notice", title="督办通知")
+    notify(recipients=[outsider], kind="notice", title="紧急督办", urgent=True)
+    assert not Notification.objects.exclude(emailed_at=None).exists()
+
+    assert notifications_deliver_pending(grace=dt.timedelta(minutes=2)) == {
+        "emailed": 0,
+        "texted": 0,
+    }
+    first = notifications_deliver_pending(grace=dt.timedelta(0))
+    second = notifications_deliver_pending(grace=dt.timedelta(0))
+    assert first == {"emailed": 1, "texted": 1} and second == {"emailed": 0, "texted": 0}
+    assert [m.to for m in mail.outbox] == [["inside@example.gov.cn"]]
+    texted = Notification.objects.exclude(texted_at=None)
+    assert [(n.recipient, n.title) for n in texted] == [(outsider, "紧急督办")]
+
+
+def test_a_long_import_left_applying_is_sent_again_and_applied_once(
+    org: Any, settings: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN a long import claimed for applying whose task never reached a worker
+    WHEN the resend runs THEN it sends the job again; the task applies it, a copy of the
+    task does nothing, and once applied the resend has nothing more to send."""
+    settings.MEDIA_ROOT = tmp_path
+    ledger = make_ledger(org.campaign)
+    wb = openpyxl.Workbook()
+    ws: Any = wb.active
+    ws.append(["序号", "事项", "责任单位", "开始时间", "完成时限"])
+    for n in range(3):
+        ws.append(["", f"补发事项{n}", "甲县", "2022-03-01", "2022-09-30"])
+    out = io.BytesIO()
+    wb.save(out)
+    job = imports.import_job_create(
+        actor=org.inside, ledger=ledger, upload=SimpleUploadedFile("台账.xlsx", out.getvalue())
+    )
+    assert job.can_apply, job.errors
+    settings.LEDGER_IMPORT_ASYNC_ROWS = 2  # three rows: the worker's
+    assert imports.import_job_start_apply(job=job, actor=org.inside)
+    sent: list[int] = []
+    monkeypatch.setattr(tasks.apply_import, "delay", sent.append)
+
+    assert jobs_resend(LEDGER) == 1 and sent == [job.pk]
+    assert tasks.apply_import(job.pk) == ImportStatus.APPLIED
+    assert tasks.apply_import(job.pk) is None  # the copy
+    assert LedgerItem.objects.filter(title__startswith="补发事项").count() == 3
+    assert jobs_resend(LEDGER) == 0 and sent == [job.pk]
+    job.refresh_from_db()
+    assert job.finished_at is not None and job.finished_at <= timezone.now()
