@@ -189,14 +189,15 @@ class _Sweep:
             },
         )
 
-    def _group(self, unit: str) -> str:
-        """SQL for the campaign's supervision group over unit ``unit`` (the deepest)."""
+    def _group(self, unit: str, campaign: str) -> str:
+        """SQL for campaign ``campaign``'s supervision group over unit ``unit`` (the deepest
+        assigned unit at or above it)."""
         link = SupervisionGroup.assigned_units.through
         return f"""(
             SELECT g.id FROM {_t(SupervisionGroup)} g
             JOIN {_t(link)} gu ON gu.group_id = g.id
             JOIN {_t(Unit)} au ON au.id = gu.unit_id
-            WHERE g.campaign_id = c.id AND starts_with({unit}.path, au.path)
+            WHERE g.campaign_id = {campaign} AND starts_with({unit}.path, au.path)
             ORDER BY length(au.path) DESC, g.sort_order, g.id LIMIT 1)"""
 
     _INSERT = """
@@ -206,8 +207,8 @@ class _Sweep:
             reply_deadline, escalated_from_id, sweep_run_id, drafted_at, reply, return_reason)
     """
 
-    def _requirements(self) -> str:
-        return f"format(%(requirements)s, {_chinese_date('(%(today)s::date + p.reply_days)')})"
+    def _requirements(self, reply_days: str = "p.reply_days") -> str:
+        return f"format(%(requirements)s, {_chinese_date(f'(%(today)s::date + {reply_days})')})"
 
     def remind(self) -> int:
         """A reminder for each open item overdue by the policy's days (a long-term item:
@@ -217,37 +218,47 @@ class _Sweep:
         matter answered and closed is not reminded again until its deadline moves (an
         approved extension) or, long-term, new progress is accepted."""
         quiet = "(%(today)s::date - COALESCE(i.progress_accepted_on, i.start_date))"
+        # The items first; then the supervision group over each of their units, looked up
+        # once per campaign and unit (not once per item).
         rows = self.execute(
             self._INSERT.format(notice=_t(Notice))
             + f"""
-            SELECT c.id, %(reminder)s, %(draft)s, '', NULL, NULL, {self._group("u")},
-                c.owner_unit_id, i.unit_id, i.id, '',
+            WITH due AS MATERIALIZED (
+                SELECT i.id, i.unit_id, i.title, i.code, i.deadline, i.progress_accepted_on,
+                    i.start_date, c.id AS campaign_id, c.owner_unit_id, p.reply_days
+                FROM {_t(LedgerItem)} i
+                JOIN {_t(Ledger)} l ON l.id = i.ledger_id
+                JOIN {_t(Campaign)} c ON c.id = l.campaign_id
+                JOIN {_t(EscalationPolicy)} p ON p.campaign_id = c.id
+                WHERE {_under_way()}
+                  AND i.status IN ({_sql_list(OPEN_STATUSES)})
+                  AND CASE WHEN i.deadline IS NULL THEN {quiet} >= p.long_term_days
+                           ELSE %(today)s::date - i.deadline >= p.reminder_after_days END
+                  AND NOT EXISTS (
+                      SELECT 1 FROM {_t(Notice)} n WHERE n.item_id = i.id
+                      AND (n.status <> %(closed)s
+                           OR (n.drafted_at AT TIME ZONE %(zone)s)::date
+                              > COALESCE(i.deadline, i.progress_accepted_on, i.start_date)))
+                  AND NOT EXISTS (
+                      SELECT 1 FROM {_t(Exemption)} e
+                      WHERE e.status = %(approved)s AND (
+                          e.item_id = i.id OR e.notice_id IN (
+                              SELECT n.id FROM {_t(Notice)} n WHERE n.item_id = i.id)))
+            ), over AS MATERIALIZED (
+                SELECT x.campaign_id, x.unit_id, {self._group("u", "x.campaign_id")} AS group_id
+                FROM (SELECT DISTINCT campaign_id, unit_id FROM due) x
+                JOIN {_t(Unit)} u ON u.id = x.unit_id
+            )
+            SELECT i.campaign_id, %(reminder)s, %(draft)s, '', NULL, NULL, o.group_id,
+                i.owner_unit_id, i.unit_id, i.id, '',
                 CASE WHEN i.deadline IS NULL
                     THEN format(%(facts_long_term)s, i.title, i.code, {quiet})
                     ELSE format(%(facts)s, i.title, i.code, {_chinese_date("i.deadline")},
                                 %(today)s::date - i.deadline)
                 END,
-                {self._requirements()}, %(today)s::date + p.reply_days, NULL, %(run)s,
-                %(now)s, '', ''
-            FROM {_t(LedgerItem)} i
-            JOIN {_t(Ledger)} l ON l.id = i.ledger_id
-            JOIN {_t(Campaign)} c ON c.id = l.campaign_id
-            JOIN {_t(EscalationPolicy)} p ON p.campaign_id = c.id
-            JOIN {_t(Unit)} u ON u.id = i.unit_id
-            WHERE {_under_way()}
-              AND i.status IN ({_sql_list(OPEN_STATUSES)})
-              AND CASE WHEN i.deadline IS NULL THEN {quiet} >= p.long_term_days
-                       ELSE %(today)s::date - i.deadline >= p.reminder_after_days END
-              AND NOT EXISTS (
-                  SELECT 1 FROM {_t(Notice)} n WHERE n.item_id = i.id
-                  AND (n.status <> %(closed)s
-                       OR (n.drafted_at AT TIME ZONE %(zone)s)::date
-                          > COALESCE(i.deadline, i.progress_accepted_on, i.start_date)))
-              AND NOT EXISTS (
-                  SELECT 1 FROM {_t(Exemption)} e
-                  WHERE e.status = %(approved)s AND (
-                      e.item_id = i.id OR e.notice_id IN (
-                          SELECT n.id FROM {_t(Notice)} n WHERE n.item_id = i.id)))
+                {self._requirements("i.reply_days")}, %(today)s::date + i.reply_days, NULL,
+                %(run)s, %(now)s, '', ''
+            FROM due i JOIN over o ON o.campaign_id = i.campaign_id AND o.unit_id = i.unit_id
             ORDER BY i.id
             ON CONFLICT DO NOTHING
             RETURNING kind
