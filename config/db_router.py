@@ -13,10 +13,12 @@ current context (a :mod:`contextvars` variable, so threads and requests never sh
 - Celery tasks named in ``REPLICA_READ_TASKS`` run with them on (:func:`_task_starts`);
 - :func:`replica_reads` switches them on for a block of code.
 
-Whatever the switch, these stay on the primary: every write (and so every read of an object
-about to be saved), every read inside a transaction on the primary (it must see its own
-uncommitted rows), and the models of ``REPLICA_NEVER_APPS`` (sessions, lockouts, tokens,
-import jobs: rows that were written a moment ago by another request or by the task's caller).
+Whatever the switch, these stay on the primary: every write (also of an object read from
+the replica), every read after a write in the same request or task (it must see what it
+wrote: the first write switches replica reads off), every read inside a transaction on the
+primary (it must see its own uncommitted rows), and the models of ``REPLICA_NEVER_APPS``
+(sessions, lockouts, tokens, import jobs: rows that were written a moment ago by another
+request or by the task's caller).
 Without a replica alias the router answers nothing and Django uses ``default`` as always.
 Views are not edited for any of this: the list of view names in settings is the whole choice.
 """
@@ -80,7 +82,10 @@ class ReplicaRouter:
         return REPLICA
 
     def db_for_write(self, model: type[Model], **hints: Any) -> str:
-        """Always the primary, also for an object that was read from the replica."""
+        """Always the primary, also for an object that was read from the replica; reads
+        after it in this request or task go to the primary too."""
+        if _replica_reads.get():
+            _replica_reads.set(False)
         return DEFAULT_DB_ALIAS
 
     def allow_relation(self, obj1: Model, obj2: Model, **hints: Any) -> bool:

@@ -147,8 +147,8 @@ def test_after_a_post_the_browser_reads_its_dashboards_from_the_primary(org: Org
 @pytest.mark.django_db(transaction=True, databases=BOTH)
 def test_a_read_inside_a_transaction_and_every_write_go_to_the_primary(org: Org) -> None:
     """GIVEN replica reads switched on WHEN code reads inside a transaction, or saves an
-    object it read from the replica THEN those go to the primary; a plain read goes to the
-    replica, and a model kept on the primary (sessions) never goes there.
+    object it read from the replica and reads again THEN those go to the primary; a plain
+    read goes to the replica, and a model kept on the primary (sessions) never goes there.
     """
     from django.contrib.sessions.models import Session
 
@@ -163,6 +163,8 @@ def test_a_read_inside_a_transaction_and_every_write_go_to_the_primary(org: Org)
         unit.name = "甲县（改）"
         with Reads() as reads:
             unit.save(update_fields=["name"])
+            # After a write, this context reads what it wrote: from the primary.
+            assert Unit.objects.get(pk=org.county_a.pk).name == "甲县（改）"
         assert reads.replica.captured_queries == []
         assert reads.on_primary("accounts_unit")
     assert Unit.objects.get(pk=org.county_a.pk).name == "甲县（改）"
