@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -212,10 +213,19 @@ def _build_world(media: Path) -> World:
 
 
 @pytest.fixture(scope="module")
-def stack(
-    tmp_path_factory: pytest.TempPathFactory, django_db_setup: None, django_db_blocker: Any
-) -> Iterator[Stack]:
-    work = tmp_path_factory.mktemp("faults")
+def stack(django_db_setup: None, django_db_blocker: Any) -> Iterator[Stack]:
+    """The stack, started once for the module (see the module's docstring)."""
+    # A folder of our own, not pytest's numbered one: another pytest session of the same
+    # user (a second shell, a colleague on the machine) deletes old numbered folders while
+    # this cluster still runs in one.
+    work = Path(tempfile.mkdtemp(prefix="nlzf-faults-"))
+    try:
+        yield from _on_disk(work, django_db_blocker)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _on_disk(work: Path, django_db_blocker: Any) -> Iterator[Stack]:
     media, mail, logs = work / "media", work / "mail", work / "logs"
     for folder in (mail, logs):
         folder.mkdir()

@@ -168,7 +168,9 @@ def test_postgres_restarted_the_request_in_flight_fails_politely_and_the_next_su
     stack = fresh
     liaison = stack.signed_in(stack.world.liaison)
     assert liaison.get("/")[0] == 200
-    conn = held(stack, "LOCK TABLE accounts_user IN ACCESS EXCLUSIVE MODE")
+    # Only a web request writes sessions (each request saves its own): the page is drawn
+    # and its session's UPDATE waits here, with no worker task in the queue of waiters.
+    conn = held(stack, "LOCK TABLE django_session IN ACCESS EXCLUSIVE MODE")
     answer: list[tuple[int, str]] = []
     thread = threading.Thread(target=lambda: answer.append(liaison.get("/")))
     thread.start()
