@@ -22,7 +22,6 @@ import secrets
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -38,6 +37,8 @@ from tests.processes import (
     PYTHON,
     ROOT,
     Process,
+    WebClient,
+    _services,
     celery_worker_args,
     child_env,
     current_database_url,
@@ -52,16 +53,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 PASSWORD = secrets.token_urlsafe(16)
 USERNAME = "scale"
 DATABASE = "nlzf"
-
-
-def _services() -> Any:
-    """scripts/services.py: the embedded PostgreSQL that `make run` and `make test` use."""
-    scripts = str(ROOT / "scripts")
-    if scripts not in sys.path:
-        sys.path.insert(0, scripts)
-    import services
-
-    return services
 
 
 @dataclass
@@ -228,7 +219,7 @@ def _processes(work: Path, cluster: Cluster) -> Iterator[Stack]:
             processes[name] = Process(name, args, process_env, work / "logs" / f"{name}.log")
         s = Stack(cluster, web1, web2, queue, processes)
         for port in (web1, web2):
-            wait_until(lambda p=port: Browser(p).get("/healthz")[0] == 200, "gunicorn", processes)
+            wait_until(lambda p=port: WebClient(p).get("/healthz")[0] == 200, "gunicorn", processes)
         for name in ("worker1", "worker2"):
             wait_until(lambda n=name: "ready." in processes[n].output(), f"{name} ready", processes)
         yield s
@@ -241,75 +232,17 @@ def _processes(work: Path, cluster: Cluster) -> Iterator[Stack]:
             process.stop()
 
 
-class Browser:
-    """One browser: cookies kept, forms posted with their CSRF token."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.cookies: dict[str, str] = {}
-
-    def request(
-        self, method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None
-    ) -> tuple[int, dict[str, str], str]:
-        """One request: status, headers, body; Set-Cookie lines are kept."""
-        from http.client import HTTPConnection
-        from http.cookies import SimpleCookie
-
-        conn = HTTPConnection("127.0.0.1", self.port, timeout=60)
-        try:
-            cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-            conn.request(
-                method,
-                path,
-                body=body,
-                headers={"Accept-Language": "zh-hans", "Cookie": cookie, **(headers or {})},
-            )
-            response = conn.getresponse()
-            for line in response.headers.get_all("Set-Cookie") or []:
-                parsed = SimpleCookie()
-                parsed.load(line)
-                self.cookies.update({name: morsel.value for name, morsel in parsed.items()})
-            return response.status, dict(response.getheaders()), response.read().decode()
-        finally:
-            conn.close()
-
-    def get(self, path: str) -> tuple[int, str]:
-        """GET: status and body."""
-        status, _, body = self.request("GET", path)
-        return status, body
-
-    def post(self, path: str, data: dict[str, str], form_page: str) -> int:
-        """POST ``data`` with the CSRF token of ``form_page``; the status."""
-        from urllib.parse import urlencode
-
-        _, page = self.get(form_page)
-        match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-        assert match, f"no CSRF token on {form_page}"
-        status, _, _ = self.request(
-            "POST",
-            path,
-            body=urlencode({"csrfmiddlewaretoken": match[1], **data}),
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Origin": f"http://127.0.0.1:{self.port}",
-            },
-        )
-        return status
-
-    def on(self, port: int) -> Browser:
-        """The same browser (its cookies) talking to another web process."""
-        other = Browser(port)
-        other.cookies = dict(self.cookies)
-        return other
-
-
-def _signed_in(port: int) -> Browser:
-    browser = Browser(port)
-    status = browser.post(
-        "/accounts/login/", {"username": USERNAME, "password": PASSWORD}, "/accounts/login/"
-    )
-    assert status == 302
+def _signed_in(port: int) -> WebClient:
+    browser = WebClient(port)
+    browser.sign_in(USERNAME, PASSWORD)
     return browser
+
+
+def _same_browser(browser: WebClient, port: int) -> WebClient:
+    """The same browser (its cookies) talking to another web process."""
+    other = WebClient(port)
+    other.cookies = dict(browser.cookies)
+    return other
 
 
 def _sms_checked(page: str) -> bool:
@@ -335,14 +268,15 @@ def test_a_write_through_one_web_process_is_seen_on_the_other(stack: Stack) -> N
     THEN web2 serves the same session and shows the setting as saved.
     """
     browser = _signed_in(stack.web1)
-    on_web2 = browser.on(stack.web2)
+    on_web2 = _same_browser(browser, stack.web2)
     status, page = on_web2.get("/accounts/profile/")
     assert status == 200
     before = _sms_checked(page)
 
     # An unchecked box is left out of the form.
     form = {"email": "on"} if before else {"email": "on", "sms": "on"}
-    assert browser.post("/accounts/profile/notifications/", form, "/accounts/profile/") == 302
+    status, _ = browser.post("/accounts/profile/notifications/", form, "/accounts/profile/")
+    assert status == 302
 
     status, page = on_web2.get("/accounts/profile/")
     assert status == 200
@@ -370,7 +304,7 @@ def test_the_dashboards_read_from_the_replica(stack: Stack) -> None:
         assert _greeting(browser.get("/")[1]) == "旧名字"
         assert "新名字" in browser.get("/accounts/profile/")[1]
 
-        metrics = Browser(stack.web1).get("/metrics")[1]
+        metrics = WebClient(stack.web1).get("/metrics")[1]
         assert _metric(metrics, "nlzf_replica_in_recovery") == 1
         assert _metric(metrics, "nlzf_replica_lag_seconds") > 0
         assert _metric(metrics, "nlzf_replication_connected_replicas") == 1
@@ -395,7 +329,7 @@ def test_request_metrics_add_up_every_gunicorn_worker(stack: Stack) -> None:
         "django_http_requests_total_by_view_transport_method_total"
         '{method="GET",transport="http",view="healthz"}'
     )
-    web1 = Browser(stack.web1)
+    web1 = WebClient(stack.web1)
     before = _metric(web1.get("/metrics")[1], name)
     for _ in range(10):
         assert web1.get("/healthz")[0] == 200
