@@ -626,8 +626,14 @@ class Result(models.Model):
     total, grade, rank and tier within its category, and its movement since the previous
     round. Written for all units at once by :func:`assessments.results.round_compute`."""
 
+    # No index of its own on the round: the unique (round, unit) index serves it. Every
+    # index here is written for every unit each time a round's results are computed.
     round = models.ForeignKey(
-        Round, on_delete=models.CASCADE, related_name="results", verbose_name=_("round")
+        Round,
+        on_delete=models.CASCADE,
+        related_name="results",
+        verbose_name=_("round"),
+        db_index=False,
     )
     unit = models.ForeignKey(
         Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
@@ -662,11 +668,11 @@ class Result(models.Model):
         ordering = ["round", "category", "rank"]
         constraints = [
             models.UniqueConstraint(fields=["round", "unit"], name="result_one_per_unit"),
+            # Also the ranking's index (round, category, rank): no second copy of it.
             models.UniqueConstraint(
                 fields=["round", "category", "rank"], name="result_rank_unique"
             ),
         ]
-        indexes = [models.Index(fields=["round", "category", "rank"], name="result_ranking_idx")]
 
     def __str__(self) -> str:
         return f"{self.round} · {self.unit}: {self.total}"
