@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import django_filters
-from django.db.models import Q, QuerySet, Subquery, Value
+from django.db.models import F, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,9 +24,9 @@ from campaign.models import Campaign
 from campaign.selectors import campaign_list
 
 from . import rules
+from .keyset import AmongIds
 from .models import (
     LIGHT_RANK,
-    SEARCH_TEXT,
     Area,
     Bigrams,
     ExtensionRequest,
@@ -104,7 +104,6 @@ def keyword_filter(items: QuerySet[LedgerItem], value: str) -> QuerySet[LedgerIt
     )
     text = Q(title__icontains=value) | Q(measures__icontains=value) | Q(symptom__icontains=value)
     if len(value) >= 2:
-        items = items.alias(search_grams=Bigrams(SEARCH_TEXT))
         text &= Q(search_grams__contains=Bigrams(Value(value)))
     found = Q(code__iexact=value) | text
     if units:
@@ -121,7 +120,11 @@ class LedgerItemFilterSet(django_filters.FilterSet):
     )
     ledger = django_filters.ModelChoiceFilter(queryset=_ledgers, label=_("ledger"))
     kind = django_filters.ChoiceFilter(choices=LedgerKind.choices, label=_("kind"))
-    status = django_filters.MultipleChoiceFilter(choices=ItemStatus.choices, label=_("status"))
+    # A column of the item itself: no DISTINCT (django-filter's default for a multiple
+    # choice), which would sort every match before the list could take a page.
+    status = django_filters.MultipleChoiceFilter(
+        choices=ItemStatus.choices, distinct=False, label=_("status")
+    )
     light = django_filters.MultipleChoiceFilter(
         choices=Light.choices, method="filter_light", label=_("light")
     )
@@ -180,8 +183,10 @@ class LedgerItemFilterSet(django_filters.FilterSet):
         """The chosen unit and every unit under it."""
         if value is None:
             return queryset
-        path = Subquery(Unit.objects.filter(pk=value.pk).values("path")[:1])
-        return queryset.filter(unit__path__startswith=path)
+        # "Among these units" (read once), not a path filter on a join: the planner may loop
+        # over the units for every matching item (see keyset.AmongIds).
+        under = Unit.objects.filter(path__startswith=value.path).values("pk")
+        return queryset.filter(AmongIds(F("unit_id"), Subquery(under)))
 
     def filter_three(
         self, queryset: QuerySet[LedgerItem], name: str, value: str

@@ -54,6 +54,27 @@ class RowAfter(Func):
         return f"(({', '.join(left)}) {self.operator} ({', '.join(right)}))", params
 
 
+class AmongIds(Func):
+    """``column = ANY(ARRAY(subquery))``: the subquery runs once (an InitPlan) and each row
+    is looked up among its ids. A plain ``IN (subquery)`` may be turned into a join, which
+    the planner, expecting few matches, loops over for every matching item (seen with a
+    keyword matching 10,000 items: 0.7 s instead of 10 ms)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: Any, subquery: Any) -> None:
+        super().__init__(column, subquery)
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: Any, connection: Any, **extra: Any
+    ) -> tuple[str, list[Any]]:
+        """The column and the subquery, compiled."""
+        column, subquery = self.get_source_expressions()
+        lhs, lhs_params = compiler.compile(column)
+        rhs, rhs_params = compiler.compile(subquery)
+        return f"({lhs} = ANY(ARRAY{rhs}))", [*lhs_params, *rhs_params]
+
+
 #: The list's natural order after any first key: area, ledger, number (shorter numbers first,
 #: so "2" comes before "10"), then id. Every key ends with it, so keys are unique.
 NATURAL: tuple[Expression | F, ...] = (

@@ -389,7 +389,7 @@ SEARCH_TEXT = Concat(
 )
 
 
-@pghistory.track(*history(), exclude=["light_rank", "three_list", "area_order"])
+@pghistory.track(*history(), exclude=["light_rank", "three_list", "area_order", "search_grams"])
 class LedgerItem(models.Model):
     """One row of a ledger: a key task, problem, hard problem, commitment, petition or project.
 
@@ -529,6 +529,13 @@ class LedgerItem(models.Model):
     area_order = models.PositiveSmallIntegerField(
         _("area sort order (stored)"), default=0, editable=False
     )
+    # The keyword's grams, kept by PostgreSQL from the text whenever a row is written, so a
+    # search reads them (and the GIN index on them) instead of computing them per row.
+    search_grams = models.GeneratedField(
+        expression=Bigrams(SEARCH_TEXT),
+        output_field=ArrayField(models.TextField()),
+        db_persist=True,
+    )
 
     class Meta:
         verbose_name = _("ledger item")
@@ -607,7 +614,7 @@ class LedgerItem(models.Model):
             # item, its measures or problem (Chinese words are mostly two characters, which
             # pg_trgm's three-character grams cannot serve): see filtersets.keyword_q.
             models.Index(Upper("code"), name="item_code_upper_idx"),
-            GinIndex(Bigrams(SEARCH_TEXT), name="item_search_bigrams_idx"),
+            GinIndex(fields=["search_grams"], name="item_search_grams_idx"),
             models.Index(
                 "three_list",
                 "area_order",

@@ -20,7 +20,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Subquery
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -187,7 +187,10 @@ def item_list_view(request: HttpRequest) -> HttpResponse:
     The filter form and the sort and page links ask htmx for the ``results`` partial.
     """
     user = signed_in_user(request)
-    scoped = LedgerItem.objects.filter(jurisdiction_for(user).q("unit"))
+    # The scope as "unit among these units" (read once from the small unit table), not a
+    # join filtered by path, which the planner may loop over for every matching item.
+    units = Subquery(jurisdiction_for(user).units().values("pk"))
+    scoped = LedgerItem.objects.filter(keyset.AmongIds(F("unit_id"), units))
     filterset = LedgerItemFilterSet(request.GET, queryset=scoped, request=request)
     filterset.is_valid()
     data = filterset.form.cleaned_data

@@ -215,17 +215,64 @@ def test_list_numbers_sort_naturally(org, client):
 
 def test_list_query_count_is_fixed(world, client, django_assert_num_queries):
     # 1 session user + 3 jurisdiction (posts, roles, supervised units) + 3 filter choices
-    # (areas, ledgers, units) + 1 three-list counts (one aggregate) + 1 paginator count
-    # + 1 page of items (ledger, area, unit and chain people joined) + 3 session save
-    # + 1 unread notifications (the navbar's bell).
+    # (areas, ledgers, units) + 1 tab badges (summed from the kept counts) + 1 keys of the
+    # page (from an index, after the cursor) + 1 the page's rows (ledger, area, unit and
+    # chain people joined) + 3 session save + 1 unread notifications (the navbar's bell).
     client.force_login(world.org.above)
+    url = f"{LIST}?light=red&light=yellow&ordering=deadline"
     with django_assert_num_queries(14):
-        get(client, f"{LIST}?light=red&light=yellow&ordering=deadline")
-    for number in range(30):
+        get(client, url)
+    for number in range(60):
         make_item(world.ledger, world.org.township_a, title=f"甲镇任务{number}")
     with django_assert_num_queries(14):
-        html = get(client, f"{LIST}?light=red&light=yellow&ordering=deadline")
-    assert "甲镇任务29" in html
+        html = get(client, url)
+    assert "甲镇任务59" in html or "甲镇任务0" in html
+    # A page further on (its cursor from the "next" link) costs the same.
+    after = re.search(r'rel="next" href="\?([^"]+)"', html)
+    assert after is not None
+    with django_assert_num_queries(14):
+        get(client, f"{LIST}?{after.group(1).replace('&amp;', '&')}")
+
+
+def test_list_query_count_with_a_keyword_is_fixed(world, client, django_assert_num_queries):
+    # As above, plus 1 for the units whose names match the keyword; the tab badges are then
+    # capped counts of the matching items (one query for the four tabs).
+    client.force_login(world.org.above)
+    url = f"{LIST}?q=甲&status=not_started&status=in_progress"
+    with django_assert_num_queries(15):
+        before = get(client, url)
+    assert '<tbody id="item-' in before
+    for number in range(60):
+        make_item(world.ledger, world.org.township_a, title=f"甲镇任务{number}")
+    with django_assert_num_queries(15):
+        html = get(client, url)
+    assert "甲镇任务" in html
+
+
+def test_list_pages_by_cursor_without_page_numbers(world, client):
+    """GIVEN 120 more items WHEN the office follows "next" to the end and "previous" back
+    THEN every item is shown once, in the list's order, and no page number appears."""
+    for number in range(120):
+        make_item(world.ledger, world.org.township_a, title=f"甲镇任务{number}")
+    client.force_login(world.org.above)
+    seen: list[str] = []
+    html = get(client, LIST)
+    pages = 1
+    while True:
+        seen += re.findall(r'<tbody id="item-(\d+)"', html)
+        found = re.search(r'rel="next" href="\?([^"]+)"', html)
+        if found is None:
+            break
+        html = get(client, f"{LIST}?{found.group(1).replace('&amp;', '&')}")
+        pages += 1
+    total = LedgerItem.objects.filter(unit__path__startswith=world.org.city.path).count()
+    assert len(seen) == len(set(seen)) == total and pages == -(-total // 50)
+    assert "page=" not in html
+    back = re.search(r'rel="prev" href="\?([^"]+)"', html)
+    assert back is not None
+    previous = get(client, f"{LIST}?{back.group(1).replace('&amp;', '&')}")
+    last = len(seen) % 50 or 50  # rows on the last page
+    assert re.findall(r'<tbody id="item-(\d+)"', previous) == seen[-last - 50 : -last]
 
 
 # --- the in-row update -----------------------------------------------------------------------
