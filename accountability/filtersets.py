@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import Count, F, Q, QuerySet, Subquery, Window
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -21,12 +21,31 @@ from campaign.selectors import campaign_list
 from .models import Notice, NoticeKind, NoticeStatus, overdue_q
 
 KEYWORD_MAX = 50
+#: The most units the registry's unit filter lists (a province holds about 5,000).
+UNIT_CHOICES_MAX = 300
 
 
 def _units(request: Any) -> QuerySet[Unit]:
     if request is None:
         return Unit.objects.none()
     return jurisdiction_for(request.user).units().order_by("path")
+
+
+def unit_choices(user: Any, selected: Unit | None = None) -> tuple[list[Unit], bool]:
+    """The units the registry's unit filter lists, in tree order: every unit of the caller's
+    jurisdiction down to the deepest level at which they number no more than
+    :data:`UNIT_CHOICES_MAX` (a province's office gets its cities and counties, a county its
+    townships), and the chosen unit when it lies deeper; and whether that is every unit of
+    the jurisdiction (one query). The filter still takes any unit of the jurisdiction: a
+    link may name a township."""
+    units = list(
+        jurisdiction_for(user)
+        .units()
+        .annotate(upto=Window(Count("pk"), order_by=F("depth").asc()), total=Window(Count("pk")))
+        .filter(Q(upto__lte=UNIT_CHOICES_MAX) | Q(pk=selected.pk if selected else None))
+        .order_by("path")
+    )
+    return units, all(unit.total <= UNIT_CHOICES_MAX for unit in units)
 
 
 def _groups(request: Any) -> QuerySet[SupervisionGroup]:

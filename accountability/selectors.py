@@ -5,16 +5,19 @@ carrying what their readers show, so the registry page, the API and the Excel ex
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
-from django.db.models import BooleanField, ExpressionWrapper, Prefetch, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, F, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Unit, User
 from campaign.models import Campaign, SupervisionGroup
+from tasks_ledger.keyset import Order
 
 from . import rules
-from .models import Notice, NoticeAttachment, overdue_q
+from .models import Notice, NoticeAttachment, NoticePerson, overdue_q
 
 #: What a row of the registry shows besides the notice's own columns (one join each).
 LIST_RELATED = ("target_unit", "group", "issuing_unit", "item", "campaign")
@@ -29,6 +32,78 @@ def notice_list(*, user: User, today: date | None = None) -> QuerySet[Notice]:
         .select_related(*LIST_RELATED)
         .annotate(overdue=ExpressionWrapper(overdue_q(today), output_field=BooleanField()))
     )
+
+
+# --- the registry at a province's scale --------------------------------------------------------
+# A province writes 100,000 notices a year. The registry shows one page of 50 at a time in keyset
+# pages (tasks_ledger.keyset, shared with the item list): the keys of the page's rows from an
+# index in the order chosen, after a cursor however deep, then those rows with their joins.
+# Its count stops at COUNT_CAP ("1000+"), so no request counts or sorts every notice.
+
+#: How far the registry counts the notices matching its filters.
+COUNT_CAP = 1000
+#: Drafts have no issue date: by issue date they come after every issued notice.
+NOT_ISSUED = date(9999, 12, 31)
+#: The registry's orders (the filterset's ``ordering`` values, "" for newest first), each
+#: served by an index of its keys on the notice table (``Notice.Meta.indexes``).
+ORDERS: dict[str, Order] = {
+    "": Order((F("drafted_at"), F("id")), descending=True),
+    "-drafted_at": Order((F("drafted_at"), F("id")), descending=True),
+    "drafted_at": Order((F("drafted_at"), F("id"))),
+    "reply_deadline": Order((F("reply_deadline"), F("id"))),
+    "-reply_deadline": Order((F("reply_deadline"), F("id")), descending=True),
+    "issued_on": Order((Coalesce(F("issued_on"), Value(NOT_ISSUED)), F("id"))),
+    "-issued_on": Order((Coalesce(F("issued_on"), Value(NOT_ISSUED)), F("id")), descending=True),
+    "kind": Order((F("kind"), F("drafted_at"), F("id"))),
+    "-kind": Order((F("kind"), F("drafted_at"), F("id")), descending=True),
+}
+
+
+def registry_order(ordering: str | Sequence[str] | None) -> Order:
+    """The keyset order for the filterset's ``ordering`` (its first term); newest first for
+    anything else."""
+    first = ordering if isinstance(ordering, str) else (ordering[0] if ordering else "")
+    return ORDERS.get(first or "", ORDERS[""])
+
+
+def notice_rows(*, user: User, ids: Sequence[int], today: date | None = None) -> list[Notice]:
+    """The registry's rows with their joins and ``overdue``, in the order of ``ids`` (one
+    query by primary key)."""
+    found = {notice.pk: notice for notice in notice_list(user=user, today=today).filter(pk__in=ids)}
+    return [found[pk] for pk in ids if pk in found]
+
+
+def registry_scope(*, user: User, unit_ids: Sequence[int]) -> Q:
+    """A filter holding every notice ``user`` may see (:func:`rules.viewable_notices_q`), in
+    terms an index serves: its target among ``unit_ids`` (every unit of the user's
+    jurisdiction), its issuing group one of the user's, or naming the user (one query for
+    the last two). ANDed with the rule, it lets PostgreSQL gather a small jurisdiction's
+    notices by index instead of walking the registry's order past everyone else's."""
+    groups = (
+        SupervisionGroup.objects.filter(Q(members=user) | Q(leader=user))
+        .annotate(tag=Value("g"))
+        .values_list("tag", "pk")
+    )
+    named = (
+        NoticePerson.objects.filter(user=user)
+        .annotate(tag=Value("n"))
+        .values_list("tag", "notice_id")
+    )
+    found: dict[str, set[int]] = {"g": set(), "n": set()}
+    for tag, pk in groups.union(named, all=True):
+        found[tag].add(pk)
+    return (
+        Q(target_unit_id__in=list(unit_ids))
+        | Q(group_id__in=sorted(found["g"]))
+        | Q(pk__in=sorted(found["n"]))
+    )
+
+
+def notice_count(notices: QuerySet[Notice]) -> tuple[int, bool]:
+    """How many ``notices`` there are, counted no further than :data:`COUNT_CAP` (one query
+    that stops there), and whether that is all of them."""
+    counted = notices.order_by().values("pk")[: COUNT_CAP + 1].count()
+    return min(counted, COUNT_CAP), counted <= COUNT_CAP
 
 
 def notice_detail(*, user: User, pk: int, today: date | None = None) -> Notice:

@@ -4,9 +4,12 @@ page, the API and the Excel export read one query string the same way."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from django_tables2.utils import OrderByTuple
 
 from .models import Notice
 
@@ -60,3 +63,21 @@ class NoticeTable(tables.Table):
         order_by_field = "ordering"
         attrs = {"class": "table table-sm table-hover align-middle mb-0 app-notices"}
         empty_text = _("No notices match these filters.")
+        template_name = "accountability/includes/notice_table.html"
+
+    #: The keyset page shown (:class:`tasks_ledger.keyset.KeysetPage`): its cursors draw the
+    #: previous and next links in place of page numbers.
+    keyset: Any = None
+
+    def show_order(self, ordering: Any) -> None:
+        """Mark the columns sorted by the filterset's ``ordering`` (arrows, and the next
+        click's direction) without sorting the rows: the keyset query returns them in that
+        order already (as :meth:`tasks_ledger.tables.LedgerItemTable.show_order`)."""
+        terms = [ordering] if isinstance(ordering, str) else list(ordering or ())
+        self._order_by = OrderByTuple(
+            term
+            for term in terms
+            if term
+            and term.lstrip("-") in self.columns
+            and self.columns[term.lstrip("-")].orderable
+        )

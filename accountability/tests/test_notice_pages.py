@@ -15,6 +15,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from tasks_ledger.tests.factories import make_item, make_ledger
 
@@ -114,23 +116,139 @@ def test_register_marks_overdue_notices(org: Any) -> None:
         assert "app-overdue" in _register(org.above)
 
 
-def test_register_query_count_is_fixed(org: Any, django_assert_num_queries: Any) -> None:
-    """GIVEN 1 notice, then 8 WHEN the office opens the register THEN the same number of
-    queries answers both."""
+def _queries(client: Client, url: str, **params: Any) -> tuple[int, Any]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, params)
+    assert response.status_code == 200
+    return len(ctx.captured_queries), response
+
+
+@pytest.mark.parametrize(("who", "expected"), [("above", 14), ("inside", 15)])
+def test_register_query_count_is_fixed(org: Any, who: str, expected: int) -> None:
+    """GIVEN 1 notice, then 12 over three keyset pages of 5 WHEN the office (or 甲县's
+    liaison) opens the register's first page and its next page THEN the same, fixed number
+    of queries answers each."""
+    import accountability.views
+
     make_notice(org, org.county_a)
-    client = _client(org.above)
+    client = _client(getattr(org, who))
     target = reverse("accountability:notice-list")
-    with CaptureQueriesContext(connection) as one:
-        assert client.get(target).status_code == 200
-    for unit in (org.county_a, org.county_b, org.township_a) * 2 + (org.county_a,):
-        make_notice(org, unit, kind=NoticeKind.SUPERVISION if unit == org.county_b else "reminder")
-    # The user; the jurisdiction (supervised units, memberships, roles); the paginator's
-    # count; the navbar's unread badge; the filter form's units and groups; one page of
-    # rows with their units, group and item joined; the session's save (a savepoint
-    # around it). Asking whether the office may draft costs none (its role says so).
-    with django_assert_num_queries(len(one.captured_queries)):
-        response = client.get(target)
-    assert len(response.context["table"].page.object_list) == 8
+    # The session's user; the jurisdiction (supervised units, posts, roles); the filter's
+    # units (every one of a small jurisdiction, or the top levels of a large one); the
+    # page's keys from the registry's index; the count that stops at COUNT_CAP; the page's
+    # rows by id with their units, group and item; the navbar's unread badge; the filter's
+    # groups; the session saved (in a savepoint here: 3 statements). 甲县's liaison, whose
+    # jurisdiction is small, adds the groups and notices naming them (its notices are then
+    # found by its units' ids) and whether it may draft (the office's role says so).
+    assert _queries(client, target)[0] == expected
+    for unit in (org.county_a, org.township_a, org.county_a_dept) * 4:
+        make_notice(org, unit)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accountability.views, "NOTICES_PER_PAGE", 5)
+        count, first = _queries(client, target)
+        assert count == expected
+        assert len(first.context["table"].rows) == 5
+        cursor = first.context["table"].keyset.next_cursor
+        count, second = _queries(client, target, after=cursor)
+        assert count == expected
+        assert len(second.context["table"].rows) == 5
+
+
+def _walk(client: Client, **params: Any) -> tuple[list[int], list[int]]:
+    """Every notice of the register in order, following its next links to the end and its
+    previous links back to the start."""
+    target = reverse("accountability:notice-list")
+    forward: list[int] = []
+    cursor: dict[str, str] = {}
+    while True:
+        response = client.get(target, {**params, **cursor})
+        page = [row.record.pk for row in response.context["table"].rows]
+        forward += page
+        keyset = response.context["table"].keyset
+        html = response.content.decode()
+        if not keyset.has_next:
+            assert 'rel="next"' not in html
+            break
+        assert 'rel="next"' in html
+        cursor = {"after": keyset.next_cursor}
+    backward = page
+    while keyset.has_previous:
+        response = client.get(target, {**params, "before": keyset.previous_cursor})
+        keyset = response.context["table"].keyset
+        backward = [row.record.pk for row in response.context["table"].rows] + backward
+    return forward, backward
+
+
+@pytest.mark.parametrize(
+    ("ordering", "key"),
+    [
+        ("", lambda n: (-n.drafted_at.timestamp(), -n.pk)),
+        ("reply_deadline", lambda n: (n.reply_deadline, n.pk)),
+        ("-reply_deadline", lambda n: (-n.reply_deadline.toordinal(), -n.pk)),
+        ("-issued_on", lambda n: (-(n.issued_on or dt.date.max).toordinal(), -n.pk)),
+        ("kind", lambda n: (n.kind, n.drafted_at, n.pk)),
+    ],
+)
+def test_register_pages_hold_every_notice_once_in_order(
+    org: Any, ordering: str, key: Any, monkeypatch: Any
+) -> None:
+    """GIVEN 11 notices (drafts among them, several deadlines and kinds) in pages of 3
+    WHEN the office follows the next links to the end and the previous links back THEN
+    every notice comes exactly once, in the order chosen, both ways."""
+    import accountability.views
+
+    monkeypatch.setattr(accountability.views, "NOTICES_PER_PAGE", 3)
+    made = []
+    for n in range(11):
+        made.append(
+            make_notice(
+                org,
+                (org.county_a, org.county_b, org.township_a)[n % 3],
+                NoticeStatus.DRAFT if n % 4 == 0 else NoticeStatus.ISSUED,
+                kind=NoticeKind.SUPERVISION if n % 2 else NoticeKind.REMINDER,
+                deadline=dt.date(2022, 6, 10 + n % 3),
+            )
+        )
+    expected = [n.pk for n in sorted(Notice.objects.filter(pk__in=[m.pk for m in made]), key=key)]
+    forward, backward = _walk(_client(org.above), **({"ordering": ordering} if ordering else {}))
+    assert forward == expected
+    assert backward == expected
+
+
+def test_register_pages_keep_to_the_callers_sight(org: Any, monkeypatch: Any) -> None:
+    """GIVEN notices to 甲县, 甲镇 and 乙县 in pages of 2 WHEN 甲县's liaison walks the
+    register THEN exactly 甲县's and 甲镇's, never 乙县's."""
+    import accountability.views
+
+    monkeypatch.setattr(accountability.views, "NOTICES_PER_PAGE", 2)
+    mine = [make_notice(org, unit).pk for unit in (org.county_a, org.township_a) * 3]
+    for _ in range(3):
+        make_notice(org, org.county_b)
+    forward, backward = _walk(_client(org.inside))
+    assert sorted(forward) == sorted(mine) and backward == forward
+
+
+def test_a_cursor_edited_by_hand_reads_as_the_first_page(org: Any) -> None:
+    notice = make_notice(org, org.county_a)
+    page = _register(org.above, after="not-a-cursor")
+    assert notice.subject_title in page
+
+
+def test_register_counts_no_further_than_its_cap(org: Any, monkeypatch: Any) -> None:
+    """GIVEN 4 notices and a count that stops at 3 WHEN the office opens the register THEN
+    it says "more than 3"; filtered to 2, it says 2 exactly."""
+    from .. import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    for unit in (org.county_a, org.county_a, org.county_b, org.county_b):
+        make_notice(org, unit)
+    client, target = _client(org.above), reverse("accountability:notice-list")
+    response = client.get(target)
+    assert (response.context["count"], response.context["count_exact"]) == (3, False)
+    with translation.override(response.wsgi_request.LANGUAGE_CODE):
+        assert gettext("more than %(n)s notices") % {"n": 3} in response.content.decode()
+    response = client.get(target, {"target_unit": org.county_b.pk})
+    assert (response.context["count"], response.context["count_exact"]) == (2, True)
 
 
 # --- the Excel export is in test_registry_export.py ---------------------------------------------
@@ -374,3 +492,49 @@ def test_draft_page_preselects_the_kind_asked_for(org: Any) -> None:
     target = f"{reverse('accountability:notice-draft')}?unit={org.county_b.pk}&kind=warning"
     form = _client(org.above).get(target).context["form"]
     assert form["kind"].value() == NoticeKind.WARNING
+
+
+def test_the_registrys_index_scope_holds_every_notice_in_sight(org: Any) -> None:
+    """GIVEN notices to every unit, drafts among them, a group's and one naming 乙县's
+    liaison WHEN each persona with a small jurisdiction reads the registry through its
+    index scope (selectors.registry_scope) THEN exactly the notices the rule lets them see."""
+    from ..filtersets import unit_choices
+    from ..models import NoticePerson
+    from ..selectors import notice_list, registry_scope
+
+    for unit in (org.county_a, org.township_a, org.county_b, org.city_dept):
+        make_notice(org, unit)
+        make_notice(org, unit, NoticeStatus.DRAFT)
+    named = make_notice(org, org.county_a)
+    NoticePerson.objects.create(notice=named, user=org.outsider)
+    checked = 0
+    for user in org.personas().values():
+        units, every = unit_choices(user)
+        if not every or user.is_superuser:
+            continue
+        scoped = notice_list(user=user).filter(
+            registry_scope(user=user, unit_ids=[u.pk for u in units])
+        )
+        assert set(scoped) == set(notice_list(user=user)), user
+        checked += 1
+    assert checked >= 4
+
+
+def test_the_unit_filter_lists_the_top_levels_of_a_large_jurisdiction(
+    org: Any, monkeypatch: Any
+) -> None:
+    """GIVEN a unit filter that lists at most 4 units WHEN the city office (7 units) opens
+    the register THEN it lists the city and the levels that fit, plus the unit chosen even
+    when deeper, and still filters by any unit of its jurisdiction."""
+    from .. import filtersets
+
+    monkeypatch.setattr(filtersets, "UNIT_CHOICES_MAX", 4)
+    units, every = filtersets.unit_choices(org.above)
+    assert not every and {u.depth for u in units} == {org.city.depth, org.county_a.depth}
+    units, _every = filtersets.unit_choices(org.above, org.township_a)
+    assert org.township_a in units
+    home = make_notice(org, org.township_a)
+    away = make_notice(org, org.county_b)
+    page = _register(org.above, target_unit=org.township_a.pk)
+    assert home.subject_title in page and away.subject_title not in page
+    assert f'<option value="{org.township_a.pk}" selected>' in page
