@@ -7,7 +7,7 @@ What it builds, under the demo's province (黑龙江省) and beside its city (�
   departments (省直部门), and new prefecture-level cities (the demo city counts as one of
   the 13), each with its Party committee, government, departments, counties (县、区) and under
   each county its departments and townships (乡镇、街道). Paths are laid out as treebeard
-  lays them (``Unit.find_problems()`` finds none), siblings in ``sort_order``. City, county
+  lays them (``Unit.objects.find_problems()`` finds none), siblings in ``sort_order``. City, county
   and township names are invented, like the demo city's.
 - **People** (:func:`load_people`): a liaison (联络员) for every assessed unit, a principal
   leader and a leader in charge for the province, each city and each county, the province's
@@ -237,6 +237,7 @@ class Copier:
             if name not in columns
             and not (f is pk and isinstance(f, models.AutoField))
             and getattr(f, "db_default", NOT_PROVIDED) is NOT_PROVIDED
+            and not getattr(f, "generated", False)  # a GeneratedField: PostgreSQL computes it
         ]
         self.suffix = "".join("\t" + _default_for(model, f, now) for f in others)
         names = [str(by_attname[c].column) for c in columns] + [str(f.column) for f in others]
