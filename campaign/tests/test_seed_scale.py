@@ -32,6 +32,7 @@ from campaign.models import Campaign, ResponsibilityChain
 from tasks_ledger import selectors, services
 from tasks_ledger.models import (
     OPEN_STATUSES,
+    Ledger,
     LedgerItem,
     LedgerItemCount,
     ProgressReport,
@@ -228,6 +229,23 @@ class TestSeedScale:
         assert report.review_status == ReviewStatus.PENDING
         assert ProgressReport.objects.filter(item=item, pk=report.pk).exists()
         assert events.objects.count() == before + 1
+
+    def test_a_new_item_through_the_service_takes_the_next_number(self, seeded: str) -> None:
+        """GIVEN a seeded ledger WHEN the office adds an item through the service without a
+        number THEN it takes one more than the highest seeded number."""
+        ledger = Ledger.objects.filter(campaign=province_campaign()).order_by("pk").first()
+        assert ledger is not None
+        codes = [int(code) for code in ledger.items.values_list("code", flat=True)]
+        assert sorted(codes) == list(range(1, len(codes) + 1))
+        item = services.ledger_item_create(
+            actor=User.objects.get(username=scale.OFFICE_USER),
+            ledger=ledger,
+            unit=ledger.items.first().unit,  # type: ignore[union-attr]
+            title="新增任务",
+            start_date=AS_OF,
+            deadline=AS_OF + dt.timedelta(days=30),
+        )
+        assert item.code == str(len(codes) + 1)
 
     def test_a_second_run_is_refused(self, seeded: str) -> None:
         """GIVEN a seeded province WHEN the command runs again THEN it refuses in words."""
