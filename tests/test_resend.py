@@ -12,15 +12,16 @@ import openpyxl
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Notification, NotificationPreference
 from accounts.notifications import notifications_deliver_pending, notify
 from tasks_ledger import imports, tasks
 from tasks_ledger.imports.jobs import LEDGER
-from tasks_ledger.models import ImportStatus, LedgerItem
+from tasks_ledger.models import ImportJob, ImportStatus, LedgerItem
 from tasks_ledger.tests.factories import make_ledger
-from workbooks.jobs import jobs_resend
+from workbooks.jobs import job_claimed, jobs_resend
 
 pytestmark = pytest.mark.django_db
 
@@ -56,19 +57,14 @@ def test_emails_and_texts_not_sent_are_sent_once_by_the_resend(org: Any) -> None
     assert [(n.recipient, n.title) for n in texted] == [(outsider, "紧急督办")]
 
 
-def test_a_long_import_left_applying_is_sent_again_and_applied_once(
-    org: Any, settings: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """GIVEN a long import claimed for applying whose task never reached a worker
-    WHEN the resend runs THEN it sends the job again; the task applies it, a copy of the
-    task does nothing, and once applied the resend has nothing more to send."""
-    settings.MEDIA_ROOT = tmp_path
+def long_import(org: Any, settings: Any, title: str) -> ImportJob:
+    """A checked, clean import of three rows titled ``title``0…2, which the worker applies."""
     ledger = make_ledger(org.campaign)
     wb = openpyxl.Workbook()
     ws: Any = wb.active
     ws.append(["序号", "事项", "责任单位", "开始时间", "完成时限"])
     for n in range(3):
-        ws.append(["", f"补发事项{n}", "甲县", "2022-03-01", "2022-09-30"])
+        ws.append(["", f"{title}{n}", "甲县", "2022-03-01", "2022-09-30"])
     out = io.BytesIO()
     wb.save(out)
     job = imports.import_job_create(
@@ -76,6 +72,17 @@ def test_a_long_import_left_applying_is_sent_again_and_applied_once(
     )
     assert job.can_apply, job.errors
     settings.LEDGER_IMPORT_ASYNC_ROWS = 2  # three rows: the worker's
+    return job
+
+
+def test_a_long_import_left_applying_is_sent_again_and_applied_once(
+    org: Any, settings: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN a long import claimed for applying whose task never reached a worker
+    WHEN the resend runs THEN it sends the job again; the task applies it, a copy of the
+    task does nothing, and once applied the resend has nothing more to send."""
+    settings.MEDIA_ROOT = tmp_path
+    job = long_import(org, settings, "补发事项")
     assert imports.import_job_start_apply(job=job, actor=org.inside)
     sent: list[int] = []
     monkeypatch.setattr(tasks.apply_import, "delay", sent.append)
@@ -87,3 +94,45 @@ def test_a_long_import_left_applying_is_sent_again_and_applied_once(
     assert jobs_resend(LEDGER) == 0 and sent == [job.pk]
     job.refresh_from_db()
     assert job.finished_at is not None and job.finished_at <= timezone.now()
+
+
+def test_an_import_whose_worker_dies_every_time_fails_after_the_tries_allowed(
+    org: Any, client: Any, settings: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN a long import whose apply dies with its worker each time it is tried (each try
+    counted before it starts, its writes rolled back with the dead worker's transaction)
+    WHEN it has been tried LEDGER_IMPORT_MAX_ATTEMPTS times THEN the next send does not try
+    it: the job fails, nothing written, its page says in Chinese what happened and what to
+    do, and the resend stops sending it. The clerk's "check again" counts afresh, and the
+    job is then applied once."""
+    settings.MEDIA_ROOT = tmp_path
+    settings.LEDGER_IMPORT_MAX_ATTEMPTS = 3
+    job = long_import(org, settings, "崩溃事项")
+    assert imports.import_job_start_apply(job=job, actor=org.inside)
+    sent: list[int] = []
+    monkeypatch.setattr(tasks.apply_import, "delay", sent.append)
+    monkeypatch.setattr(tasks.check_import, "delay", sent.append)
+
+    for _ in range(3):
+        assert jobs_resend(LEDGER) == 1
+        # The try, and its worker dying in it: its transaction rolls back.
+        with pytest.raises(SystemExit), job_claimed(ImportJob, job.pk, "applying") as claimed:
+            assert claimed is not None
+            raise SystemExit("the worker was killed")
+        job.refresh_from_db()
+        assert job.status == ImportStatus.APPLYING
+    assert tasks.apply_import(job.pk) is None  # the fourth send gives up
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED and job.finished_at is not None
+    assert "3 次" in job.message and "管理员" in job.message, job.message
+    assert jobs_resend(LEDGER) == 0
+    assert not LedgerItem.objects.filter(title__startswith="崩溃事项").exists()
+    client.force_login(org.inside)
+    page = client.get(reverse("ledger:import-job", args=[job.pk])).content.decode()
+    assert job.message in page and "重新检查" in page
+
+    imports.import_job_remap(job=job, actor=org.inside)
+    assert tasks.check_import(job.pk) == ImportStatus.CHECKED
+    assert imports.import_job_start_apply(job=job, actor=org.inside)
+    assert tasks.apply_import(job.pk) == ImportStatus.APPLIED
+    assert LedgerItem.objects.filter(title__startswith="崩溃事项").count() == 3

@@ -482,6 +482,11 @@ def uploads_purge(
 
 
 # --- the worker's side ------------------------------------------------------------------------
+#: The key of ``job.plan`` counting the worker's tries at the job's current step (the check
+#: writes a new plan and the clerk's "check again" empties it, so each step counts afresh).
+ATTEMPTS = "attempts"
+
+
 @contextmanager
 def job_claimed(
     model: type[AbstractImportJob], job_id: int, status: str
@@ -495,13 +500,53 @@ def job_claimed(
     moved on. A worker killed mid-apply drops its connection, PostgreSQL rolls back every
     row it wrote and lets go of the job, which is still applying: the next send applies it
     whole.
+
+    Each try is counted first, in a transaction of its own, so the count outlives a worker
+    killed during the try. A job tried ``LEDGER_IMPORT_MAX_ATTEMPTS`` times without
+    finishing (a sheet that kills its worker every time) is not tried again: it fails with a
+    message saying so, and the clerk may check it again later from its page.
     """
+    if not _count_attempt(model, job_id, status):
+        yield None
+        return
     with transaction.atomic():
         yield (
             model._default_manager.select_for_update(skip_locked=True)
             .filter(pk=job_id, status=status)
             .first()
         )
+
+
+def _count_attempt(model: type[AbstractImportJob], job_id: int, status: str) -> bool:
+    """Count one more try at the job (committed); False when it is not to be tried: gone,
+    moved on, held by another worker, or tried too often already (then failed here)."""
+    with transaction.atomic():
+        job = (
+            model._default_manager.select_for_update(skip_locked=True)
+            .filter(pk=job_id, status=status)
+            .first()
+        )
+        if job is None:
+            return False
+        plan = dict(job.plan or {})
+        attempts = int(plan.get(ATTEMPTS, 0))
+        if attempts >= settings.LEDGER_IMPORT_MAX_ATTEMPTS:
+            with translation.override(job.language):
+                finish(
+                    job,
+                    ImportStatus.FAILED,
+                    message=_(
+                        "The server stopped %(attempts)s times while working on this import, "
+                        "so it was not tried again. Try again later with “Check again” below "
+                        "or by uploading the file again; if it stops again, tell the system "
+                        "administrator."
+                    )
+                    % {"attempts": attempts},
+                )
+            return False
+        plan[ATTEMPTS] = attempts + 1
+        model._default_manager.filter(pk=job.pk).update(plan=plan)
+    return True
 
 
 def jobs_resend(importer: Importer) -> int:

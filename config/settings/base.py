@@ -242,6 +242,9 @@ LEDGER_IMPORT_MAX_UNCOMPRESSED_BYTES = env.int(
 LEDGER_IMPORT_MAX_ZIP_ENTRIES = env.int("LEDGER_IMPORT_MAX_ZIP_ENTRIES", default=500)
 LEDGER_IMPORT_MAX_ROWS = env.int("LEDGER_IMPORT_MAX_ROWS", default=50_000)
 LEDGER_IMPORT_ASYNC_ROWS = env.int("LEDGER_IMPORT_ASYNC_ROWS", default=2000)
+# A long import whose worker task was started this many times without finishing (the worker
+# killed each time, or failing) is marked failed instead of being sent again (workbooks.jobs).
+LEDGER_IMPORT_MAX_ATTEMPTS = env.int("LEDGER_IMPORT_MAX_ATTEMPTS", default=3)
 # Uploaded workbooks are kept this long for the preview and the record, then deleted.
 LEDGER_IMPORT_KEEP_DAYS = env.int("LEDGER_IMPORT_KEEP_DAYS", default=30)
 # Ledger dates must lie within the campaign's years widened by this many years on each side:
