@@ -62,7 +62,7 @@ from typing import Any
 import pghistory.trigger
 import pgtrigger
 from django.contrib.auth.hashers import make_password
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models.fields import NOT_PROVIDED
 from django.utils import timezone
 
@@ -169,6 +169,10 @@ class Sizes:
 
 class AlreadySeeded(Exception):
     """The province is there already (a second run would duplicate it)."""
+
+
+class NotAllowed(Exception):
+    """The database user may not switch the triggers off for the load."""
 
 
 class DemoMissing(Exception):
@@ -371,8 +375,14 @@ def triggers_off(
         "triggers; session_replication_role = replica, this transaction only; foreign keys "
         "are checked in bulk afterwards, unique and check constraints stay on)."
     )
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+    except DatabaseError as error:
+        raise NotAllowed(
+            "Switching the triggers off needs a PostgreSQL superuser (or, from PostgreSQL 15, "
+            "GRANT SET ON PARAMETER session_replication_role): " + str(error).strip()
+        ) from error
     yield
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = origin")

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Sum
 from django.test import Client
 from django.urls import reverse
@@ -74,6 +74,22 @@ def test_it_refuses_without_the_demo() -> None:
     """GIVEN an empty database WHEN seeding the province THEN it asks for seed_demo first.
     (Before the module's seeded fixture, which keeps its data until the module ends.)"""
     with pytest.raises(CommandError, match="seed_demo"):
+        seed_scale(**SIZES)
+
+
+def test_it_refuses_a_user_who_may_not_switch_triggers_off() -> None:
+    """GIVEN a database user who is no superuser WHEN seeding THEN it says what it needs,
+    rather than loading with the history triggers on."""
+    province = Unit.objects.add_root(
+        {"code": scale.PROVINCE, "name": "黑龙江省", "level": "province", "kind": "government"}
+    )
+    Campaign.objects.create(
+        name="某活动", year=2026, start_date=AS_OF, end_date=AS_OF, owner_unit=province
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE ROLE nlzf_seed_scale_reader NOLOGIN IN ROLE pg_read_all_data")
+        cursor.execute("SET LOCAL ROLE nlzf_seed_scale_reader")
+    with pytest.raises(CommandError, match="superuser"):
         seed_scale(**SIZES)
 
 

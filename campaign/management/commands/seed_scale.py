@@ -100,6 +100,6 @@ class Command(BaseCommand):
         )
         try:
             world = scale.seed_scale(sizes, say=self.stdout.write)
-        except (scale.DemoMissing, scale.AlreadySeeded, ValueError) as error:
+        except (scale.DemoMissing, scale.AlreadySeeded, scale.NotAllowed, ValueError) as error:
             raise CommandError(str(error)) from error
         self.stdout.write(scale.format_summary(world))
