@@ -13,6 +13,9 @@ current context (a :mod:`contextvars` variable, so threads and requests never sh
 - Celery tasks named in ``REPLICA_READ_TASKS`` run with them on (:func:`_task_starts`);
 - :func:`replica_reads` switches them on for a block of code.
 
+The middleware and the tasks leave them off while the replica is more than
+``REPLICA_MAX_LAG_SECONDS`` behind or does not answer (:func:`replica_usable`).
+
 Whatever the switch, these stay on the primary: every write (also of an object read from
 the replica), every read after a write in the same request or task (it must see what it
 wrote: the first write switches replica reads off), every read inside a transaction on the
@@ -27,14 +30,19 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
+import math
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 
 from celery.signals import task_postrun, task_prerun
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.models import Model
 from django.http import FileResponse, HttpRequest, HttpResponseBase, StreamingHttpResponse
+
+logger = logging.getLogger(__name__)
 
 REPLICA = "replica"
 # Set on the response to any request that may have written; while the browser sends it
@@ -65,6 +73,49 @@ def replica_reads(enabled: bool = True) -> Iterator[None]:
 def reading_from_replica() -> bool:
     """True when reads in this context are switched to the replica (and it exists)."""
     return _replica_reads.get() and replica_configured()
+
+
+# How far the replica's replay is behind, in seconds: 0 when it has replayed all the WAL it
+# received (also on a server that is no standby), else the time since the last transaction
+# it replayed. Also read by /metrics.
+REPLICA_LAG_SQL = """
+    SELECT CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn()
+                THEN 0
+                ELSE EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())
+           END
+"""
+# (time.monotonic() of the last check, whether the replica was usable then), per process.
+_last_check: tuple[float, bool] = (-math.inf, True)
+
+
+def replica_usable() -> bool:
+    """True unless the replica is more than REPLICA_MAX_LAG_SECONDS behind or does not
+    answer; asked of the replica at most every REPLICA_LAG_CHECK_SECONDS per process.
+
+    A dashboard or export that would read a stale or absent replica reads the primary
+    instead: slower, but current (0 switches the check off).
+    """
+    global _last_check
+    max_lag = settings.REPLICA_MAX_LAG_SECONDS
+    if max_lag <= 0:
+        return True
+    checked_at, usable = _last_check
+    now = time.monotonic()
+    if now - checked_at < settings.REPLICA_LAG_CHECK_SECONDS:
+        return usable
+    try:
+        with connections[REPLICA].cursor() as cursor:
+            cursor.execute(REPLICA_LAG_SQL)
+            (lag,) = cursor.fetchone()
+        usable = lag is None or float(lag) <= max_lag
+        if not usable:
+            logger.warning("replica %.0f s behind: dashboards read the primary", lag)
+    except DatabaseError:
+        logger.exception("replica did not answer: dashboards read the primary")
+        connections[REPLICA].close()
+        usable = False
+    _last_check = (now, usable)
+    return usable
 
 
 class ReplicaRouter:
@@ -156,7 +207,7 @@ class ReplicaReadMiddleware:
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
     ) -> None:
         """Once the view is known: switch replica reads on when it is a dashboard's GET."""
-        if _replica_view(request) and replica_configured():
+        if _replica_view(request) and replica_configured() and replica_usable():
             _replica_reads.set(True)
 
 
@@ -167,7 +218,7 @@ _task_tokens: dict[str, contextvars.Token[bool]] = {}
 @task_prerun.connect
 def _task_starts(task_id: str, task: Any, **kwargs: Any) -> None:
     """A task named in REPLICA_READ_TASKS reads from the replica while it runs."""
-    if task.name in settings.REPLICA_READ_TASKS and replica_configured():
+    if task.name in settings.REPLICA_READ_TASKS and replica_configured() and replica_usable():
         _task_tokens[task_id] = _replica_reads.set(True)
 
 

@@ -42,7 +42,7 @@ from django_prometheus.exports import ExportToDjangoView
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from config.db_router import REPLICA, replica_configured
+from config.db_router import REPLICA, REPLICA_LAG_SQL, replica_configured
 from config.proxy import client_ip
 from config.redis_sentinel import redis_client
 
@@ -52,13 +52,6 @@ logger = logging.getLogger(__name__)
 _PRIORITY_SEP = "\x06\x16"
 _PRIORITY_STEPS = (0, 3, 6, 9)
 
-_REPLICA_LAG_SQL = """
-    SELECT pg_is_in_recovery(),
-           CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn()
-                THEN 0
-                ELSE EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())
-           END
-"""
 _REPLICATION_SQL = """
     SELECT count(*),
            COALESCE(MAX(EXTRACT(EPOCH FROM replay_lag)), 0),
@@ -164,8 +157,10 @@ class ScaleCollector(Collector):
         )
         if replica_configured():
             with connections[REPLICA].cursor() as cursor:
-                cursor.execute(_REPLICA_LAG_SQL)
-                in_recovery, lag = cursor.fetchone()
+                cursor.execute("SELECT pg_is_in_recovery()")
+                (in_recovery,) = cursor.fetchone()
+                cursor.execute(REPLICA_LAG_SQL)
+                (lag,) = cursor.fetchone()
             yield GaugeMetricFamily(
                 "nlzf_replica_lag_seconds",
                 "How far the read replica's replay is behind (0: all received WAL replayed).",

@@ -30,6 +30,7 @@ from config.db_router import (
 )
 from conftest import Org
 from tasks_ledger.models import ImportJob
+from tests.processes import free_port
 
 pytestmark = pytest.mark.usefixtures("replica_alias")
 BOTH = ["default", REPLICA]
@@ -51,6 +52,13 @@ def replica_alias() -> Iterator[None]:
             connections[REPLICA].close()
             delattr(connections._connections, REPLICA)
         del connections.settings[REPLICA]
+
+
+@pytest.fixture(autouse=True)
+def lag_checked_each_time(settings: Any) -> None:
+    """Each read decision asks the replica its lag afresh: no test inherits what an earlier
+    one found (a replica down, a mirror answering)."""
+    settings.REPLICA_LAG_CHECK_SECONDS = 0
 
 
 class Reads:
@@ -183,6 +191,7 @@ def test_tasks_listed_read_from_the_replica(settings: Any) -> None:
     """GIVEN REPLICA_READ_TASKS naming a task WHEN it runs THEN it reads the replica; the
     next task, not listed, reads the primary again.
     """
+    settings.REPLICA_MAX_LAG_SECONDS = 0  # no lag check: no database in this test
     settings.REPLICA_READ_TASKS = ["tests.test_db_router.read_alias"]
     assert read_alias.apply().get() == REPLICA
     settings.REPLICA_READ_TASKS = []
@@ -238,3 +247,33 @@ def test_every_view_sent_to_the_replica_exists() -> None:
     assert set(django_settings.REPLICA_READ_VIEWS) <= names
     for name in ("home", "ledger:map", "ledger:export", "api:ranking", "accountability:stats"):
         assert name in django_settings.REPLICA_READ_VIEWS
+
+
+@pytest.fixture
+def replica_down() -> Iterator[None]:
+    """The replica alias pointing where nothing listens, as when its server is down."""
+    saved = connections.settings[REPLICA]
+    if hasattr(connections._connections, REPLICA):
+        connections[REPLICA].close()
+        delattr(connections._connections, REPLICA)
+    connections.settings[REPLICA] = {**saved, "PORT": str(free_port())}
+    try:
+        yield
+    finally:
+        connections[REPLICA].close()
+        delattr(connections._connections, REPLICA)
+        connections.settings[REPLICA] = saved
+
+
+@pytest.mark.django_db(transaction=True, databases=BOTH)
+def test_a_replica_that_does_not_answer_leaves_the_dashboards_on_the_primary(
+    org: Org, settings: Any, replica_down: None
+) -> None:
+    """GIVEN a replica whose server does not answer WHEN an official opens the home page
+    THEN it is served from the primary, not a 500.
+    """
+    client = _signed_in(org.above)
+    with CaptureQueriesContext(connections["default"]) as primary:
+        response = client.get(reverse("home"))
+    assert response.status_code == 200
+    assert any('"accounts_unit"' in q["sql"] for q in primary.captured_queries)

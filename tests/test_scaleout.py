@@ -9,7 +9,8 @@ workers on one queue and exactly one beat. The tests show that:
 - what one web process writes, the other serves at once (sessions and data are shared);
 - the dashboards read from the replica: with its replay paused, a renamed user is greeted
   by the old name on the home page while the profile page (primary) has the new one, the
-  metrics report the lag, and after a POST the browser is pinned to the primary;
+  metrics report the lag, after a POST the browser is pinned to the primary, and a replica
+  left too far behind is no longer read;
 - one beat fires once: each heartbeat beat sends is received by exactly one worker.
 """
 
@@ -173,6 +174,9 @@ def _processes(work: Path, cluster: Cluster) -> Iterator[Stack]:
         CELERY_TASK_DEFAULT_QUEUE=queue,
         METRICS_CELERY_QUEUES=queue,
         BEAT_HEARTBEAT_SECONDS="1",
+        # A replica 8 s behind is not read (checked every second by each process).
+        REPLICA_MAX_LAG_SECONDS="8",
+        REPLICA_LAG_CHECK_SECONDS="1",
         CONN_MAX_AGE="0",
     )
     subprocess.run(
@@ -287,7 +291,8 @@ def test_the_dashboards_read_from_the_replica(stack: Stack) -> None:
     """GIVEN the replica's replay paused WHEN the user is renamed on the primary
     THEN the home page (a dashboard, on web2) still greets the old name while the profile page
     has the new one, the metrics report the replica's lag, a browser that has just posted
-    is pinned to the primary, and once replay resumes the home page has the new name.
+    is pinned to the primary, once the replica is more than REPLICA_MAX_LAG_SECONDS behind
+    the home page reads the primary, and once replay resumes the replica has the new name.
     """
     cluster = stack.cluster
     browser = _signed_in(stack.web2)
@@ -311,10 +316,20 @@ def test_the_dashboards_read_from_the_replica(stack: Stack) -> None:
 
         pinned = _signed_in(stack.web2)  # its POST sets the pin cookie
         assert _greeting(pinned.get("/")[1]) == "新名字"
+
+        # Left paused, the replica falls more than REPLICA_MAX_LAG_SECONDS behind: the
+        # dashboards read the primary rather than show ever older numbers.
+        wait_until(
+            lambda: _greeting(browser.get("/")[1]) == "新名字",
+            "the dashboard to leave the lagging replica",
+            stack.processes,
+            timeout=30,
+        )
     finally:
         cluster.sql(cluster.replica, "SELECT pg_wal_replay_resume()")
+    name = "SELECT name FROM accounts_user WHERE username = %s"
     wait_until(
-        lambda: _greeting(browser.get("/")[1]) == "新名字",
+        lambda: cluster.sql(cluster.replica, name, (USERNAME,)) == ("新名字",),
         "the replica to replay the rename",
         stack.processes,
         timeout=30,

@@ -446,6 +446,10 @@ REPLICA_NEVER_APPS = [
     "assessments.scoreimportjob",
 ]
 REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=15)
+# A replica further behind than this (or not answering) is not read: the primary answers
+# instead. Checked at most every REPLICA_LAG_CHECK_SECONDS per process; 0 never checks.
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=30)
+REPLICA_LAG_CHECK_SECONDS = env.float("REPLICA_LAG_CHECK_SECONDS", default=5)
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
     "config.db_router.ReplicaReadMiddleware",
