@@ -410,7 +410,8 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"] = {
         **{k: v for k, v in DATABASES["default"].items() if k not in ("NAME", "TEST")},
         **_replica,
-        "OPTIONS": {**_DB_OPTIONS, **_replica.get("OPTIONS", {})},
+        # A replica host that is gone must not hang the request that checks its lag.
+        "OPTIONS": {**_DB_OPTIONS, "connect_timeout": 5, **_replica.get("OPTIONS", {})},
         # Under a test run the replica is the test database, not a second one to create.
         "TEST": {"MIRROR": "default"},
     }
