@@ -237,13 +237,24 @@ class SweepRunAdmin(admin.ModelAdmin):
         ]
 
     def run_now(self, request: HttpRequest) -> HttpResponse:
-        """POST: queue a sweep on the worker once this request commits (superusers only)."""
+        """POST: queue a sweep on the worker (superusers only); when the queue cannot be
+        reached, say so at once and start nothing (:func:`queue_sweep`)."""
         if request.method != "POST" or not request.user.is_superuser:
             raise PermissionDenied(_("Only a superuser may start the sweep by hand."))
-        queue_sweep(trigger=SweepTrigger.ADMIN)
-        self.message_user(
-            request,
-            _("The sweep is queued; its run appears here when the worker has done it."),
-            messages.SUCCESS,
-        )
+        if queue_sweep(trigger=SweepTrigger.ADMIN):
+            self.message_user(
+                request,
+                _("The sweep is queued; its run appears here when the worker has done it."),
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                _(
+                    "The task queue cannot be reached, so the sweep was not started. The "
+                    "morning sweep runs as scheduled once the queue is back; to sweep now, run "
+                    "“manage.py escalate” on the server."
+                ),
+                messages.ERROR,
+            )
         return redirect("admin:accountability_sweeprun_changelist")

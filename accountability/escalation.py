@@ -39,7 +39,6 @@ import logging
 import traceback
 from collections import Counter
 from collections.abc import Sequence
-from functools import partial
 from typing import Any
 
 import pghistory
@@ -471,9 +470,26 @@ def sweep(
     return run
 
 
-def queue_sweep(trigger: str = SweepTrigger.ADMIN) -> None:
-    """Queue a sweep on the worker once the current transaction commits (at once outside
-    one), so a sweep is never sent for a change that then rolls back."""
+def queue_sweep(trigger: str = SweepTrigger.ADMIN) -> bool:
+    """Send a sweep to the worker now; False when the queue (Redis) cannot be reached, said
+    within about a second (one try to connect, no retries), with nothing sent.
+
+    The one asking (the admin's button) writes nothing the sweep must wait for, and must
+    learn at once whether it went: Celery's own send would retry for about 20 s and then
+    fail the request. The sweep is not run in the request instead: over a province it takes
+    longer than a web request may, and the beat runs it every morning anyway.
+    """
+    from kombu.exceptions import OperationalError
+
+    from config.celery import app
+
     from .tasks import escalate
 
-    transaction.on_commit(partial(escalate.delay, trigger))
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0)
+            escalate.apply_async((trigger,), connection=conn, retry=False, ignore_result=True)
+    except OperationalError:
+        log.warning("the sweep was not queued: the task queue cannot be reached", exc_info=True)
+        return False
+    return True

@@ -432,25 +432,80 @@ def test_notification_delivery_is_queued_only_when_the_sweep_commits(
     assert set(deliver.args[0]) == ids and ids
 
 
-def test_the_admin_button_queues_a_sweep_on_commit(
-    notices: Notices, client: Any, django_capture_on_commit_callbacks: Any
+def test_the_admin_button_queues_a_sweep(
+    notices: Notices, client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """GIVEN a superuser on the sweep runs' admin page WHEN they press "run now" THEN one
+    sweep (trigger "admin") is in the queue, and the page says it is queued; a city
+    administrator is refused and nothing more is sent."""
+    import json
+    import uuid
+
+    import redis
     from django.urls import reverse
 
+    from config.celery import app
+
+    # The real Redis, under a key prefix of this test's own: no worker takes the sweep.
+    prefix = f"test-{uuid.uuid4().hex}:"
+    monkeypatch.setitem(app.conf, "broker_transport_options", {"global_keyprefix": prefix})
+    queue = f"{prefix}{app.conf.task_default_queue}"
+    store = redis.Redis.from_url(app.conf.broker_url)
     url = reverse("admin:accountability_sweeprun_run_now")
     client.force_login(notices.org.superuser)
     page = client.get(reverse("admin:accountability_sweeprun_changelist"))
     assert "立即运行督办升级巡检" in page.content.decode()
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = client.post(url)
-    assert response.status_code == 302
-    (queued,) = callbacks
-    assert queued.func.__self__.name == "accountability.tasks.escalate"
-    assert queued.args == ("admin",)
-    client.force_login(notices.org.admin)  # a city administrator, not a superuser
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    try:
+        response = client.post(url, follow=True)
+        assert response.status_code == 200
+        assert "巡检已排队" in response.content.decode()
+        (message,) = store.lrange(queue, 0, -1)
+        headers = json.loads(message)["headers"]
+        assert headers["task"] == "accountability.tasks.escalate"
+        assert headers["argsrepr"] == "('admin',)"
+        client.force_login(notices.org.admin)  # a city administrator, not a superuser
         assert client.post(url).status_code == 403
-    assert callbacks == []
+        assert store.llen(queue) == 1
+    finally:
+        store.delete(*store.keys(f"{prefix}*") or [queue])
+        store.close()
+
+
+def test_the_admin_button_says_at_once_when_the_queue_cannot_be_reached(
+    notices: Notices, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN the task queue unreachable (its port closed) WHEN a superuser presses "run
+    now" THEN the sweep runs' page comes back, in the admin's layout, saying in Chinese that
+    the queue cannot be reached and the morning sweep runs as scheduled, with one try to
+    connect and no retries (Celery's own send retried for about 20 s, then gave a 500)."""
+    import socket
+
+    from django.urls import reverse
+
+    from config.celery import app
+
+    with socket.socket() as closed:  # a port nothing listens on once this block ends
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setitem(app.conf, "broker_url", f"redis://127.0.0.1:{port}/0")
+    tries: list[object] = []
+    connect = socket.socket.connect
+
+    def counted(sock: socket.socket, address: Any) -> Any:
+        if address == ("127.0.0.1", port):
+            tries.append(address)
+        return connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", counted)
+    client.force_login(notices.org.superuser)
+    response = client.post(reverse("admin:accountability_sweeprun_run_now"), follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == reverse("admin:accountability_sweeprun_changelist")
+    page = response.content.decode()
+    assert "无法连接任务队列" in page and "早晨的巡检将按计划运行" in page, page
+    assert 'id="changelist"' in page  # the admin's own page, not an error page
+    assert not SweepRun.objects.exists()
+    assert 1 <= len(tries) <= 2, tries
 
 
 # --- the API -------------------------------------------------------------------------------------
