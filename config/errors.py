@@ -331,7 +331,12 @@ class ApiExceptionHandler(ExceptionHandler):
     """
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
-        """Django's 404 and 403 as DRF's, with the message our code gave them."""
+        """Django's 404 and 403 as DRF's, with the message our code gave them; a full disk
+        (an upload's storage) as the 507 that says so (config/storage.py)."""
+        from config.storage import DISK_FULL, InsufficientStorage, is_disk_full
+
+        if is_disk_full(exc):
+            return InsufficientStorage(str(DISK_FULL.reason))
         if isinstance(exc, Http404):
             return exceptions.NotFound(own_message(exc) or None)
         if isinstance(exc, DjangoPermissionDenied):

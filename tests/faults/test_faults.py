@@ -251,6 +251,89 @@ def test_worker_process_killed_during_a_sweep_leaves_what_one_clean_sweep_would(
     one_clean_sweep(stack)
 
 
+def waiting_pids(conn: Any) -> set[int]:
+    """Sessions other than ``conn`` waiting for a lock on a relation."""
+    with conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_locks WHERE NOT granted AND locktype = 'relation' AND pid <> %s",
+            [conn.get_backend_pid()],
+        )
+        return {int(pid) for (pid,) in cursor.fetchall()}
+
+
+def set_server(stack: Stack, setting: str, value: str | None) -> None:
+    """Set (or with None reset) a setting of the private cluster and reload it."""
+    conn = stack.pg.connect(DATABASE)
+    try:
+        with conn.cursor() as cursor:
+            if value is None:
+                cursor.execute(f"ALTER SYSTEM RESET {setting}")
+            else:
+                cursor.execute(f"ALTER SYSTEM SET {setting} = %s", [value])
+            cursor.execute("SELECT pg_reload_conf()")
+    finally:
+        conn.close()
+
+
+def test_an_import_that_kills_its_worker_every_time_fails_visibly_and_can_be_retried(
+    fresh: Stack,
+) -> None:
+    """GIVEN an import whose apply kills its worker process every time (the pool SIGKILLed
+    whenever the apply writes, as a sheet that runs the worker out of memory would)
+    WHEN it has been tried LEDGER_IMPORT_MAX_ATTEMPTS (3) times THEN it is not sent again:
+    its page says in Chinese that the server stopped 3 times, to try again later with
+    "check again" or tell the administrator; none of its rows are kept. WHEN the liaison
+    checks it again from the page and applies it (the worker now well) THEN it is applied,
+    each row once."""
+    stack = fresh
+    # A session whose worker was killed while waiting on a lock ends within 0.1 s (not when
+    # the lock is let go), so the job it held is free for the next try.
+    set_server(stack, "client_connection_check_interval", "100ms")
+    try:
+        liaison = stack.signed_in(stack.world.liaison)
+        conn = held(stack, f"LOCK TABLE {ITEMS} IN EXCLUSIVE MODE")  # the writes wait here
+        apply, job_page = apply_url(stack)
+        assert liaison.post(apply, {}, form_page=job_page)[0] == 302
+        worker, tried = stack.processes["worker"], set[int]()
+
+        def next_try() -> bool:
+            return bool(waiting_pids(conn) - tried) or job_status(stack) != "applying"
+
+        while True:
+            wait_until(next_try, "the next try, or the job given up", stack.processes)
+            if job_status(stack) != "applying":
+                break
+            tried |= waiting_pids(conn)
+            assert len(tried) <= 3, "tried more often than LEDGER_IMPORT_MAX_ATTEMPTS"
+            for pid in pool_children(worker):
+                os.kill(pid, signal.SIGKILL)
+        conn.rollback()
+        conn.close()
+    finally:
+        set_server(stack, "client_connection_check_interval", None)
+    assert len(tried) == 3
+    assert job_status(stack) == "failed"
+    time.sleep(2)  # a few more resends: a failed job is not sent again
+    assert job_status(stack) == "failed" and imported(stack) == 0
+    status, page = liaison.get(job_page)
+    assert status == 200 and "服务器处理此导入时已中断 3 次" in page, page[:3000]
+    assert "系统管理员" in page and "重新检查" in page
+
+    # "Check again" with the form as the page shows it (each column's field, the choices).
+    ((columns, numbering, duplicates),) = stack.sql(
+        f"SELECT columns, numbering, duplicates FROM {JOBS} WHERE id = %s", [stack.world.job]
+    )
+    form = {f"col{c['index']}": c["field"] or "" for c in columns}
+    form.update(numbering=numbering, duplicates=duplicates)
+    mapping = reverse("ledger:import-mapping", args=[stack.world.job])
+    status, where = liaison.post(mapping, form, form_page=job_page)
+    assert status == 302, where[:3000]
+    wait_until(lambda: job_status(stack) == "checked", "the check", stack.processes)
+    assert liaison.post(apply, {}, form_page=job_page)[0] == 302
+    wait_until(lambda: job_status(stack) == "applied", "the import applied", stack.processes)
+    assert imported(stack) == IMPORT_ROWS
+
+
 # --- 4. two beats --------------------------------------------------------------------------------
 def test_two_beats_at_once_write_no_duplicate_notices(fresh: Stack) -> None:
     """GIVEN two beats both sending the sweep every second to a worker of two processes
@@ -316,4 +399,46 @@ def test_disk_for_uploads_full_the_upload_is_refused_in_words_and_nothing_is_kep
         upload, {"ledger": str(stack.world.ledger)}, files, form_page=upload
     )
     assert status == 302, where[:3000]
+    assert stack.value(f"SELECT count(*) FROM {JOBS}") == jobs + 1
+
+
+def test_disk_for_uploads_full_the_api_upload_gets_the_apis_507(fresh: Stack) -> None:
+    """GIVEN the disk that holds uploads full WHEN an API client (signed in) uploads a
+    workbook to import THEN the answer is the API's JSON error shape with 507, code
+    ``insufficient_storage`` and the same Chinese sentence as the page (not DRF's generic
+    500); no import is recorded and no file is left. Once space is freed it goes through."""
+    import json
+
+    from urllib3.filepost import encode_multipart_formdata
+
+    stack = fresh
+    client = stack.signed_in(stack.world.liaison)
+    data = xlsx(["接口上传时磁盘已满"], timezone.localdate())
+    body, content_type = encode_multipart_formdata(
+        {"ledger": str(stack.world.ledger), "file": ("台账.xlsx", data)}
+    )
+    headers = {
+        "Content-Type": content_type,
+        "Accept": "application/json",
+        "X-CSRFToken": client.cookies["csrftoken"],
+        "Origin": f"http://127.0.0.1:{stack.port}",
+        "Referer": f"http://127.0.0.1:{stack.port}/",
+    }
+    upload = reverse("api:import-list")
+    before = {p for p in stack.media.rglob("*") if p.is_file()}
+    jobs = stack.value(f"SELECT count(*) FROM {JOBS}")
+    with disk_filled(stack.media):
+        status, _, text = client.request("POST", upload, body, headers)
+        assert status == 507, text[:3000]
+        answer = json.loads(text)
+        assert answer["type"] == "server_error", answer
+        ((error,),) = [answer["errors"]]
+        assert error["code"] == "insufficient_storage", answer
+        assert "服务器磁盘已满" in error["detail"] and "均未保存" in error["detail"], answer
+        assert {p for p in stack.media.rglob("*") if p.is_file()} == before | {
+            stack.media / "filler.bin"
+        }
+        assert stack.value(f"SELECT count(*) FROM {JOBS}") == jobs
+    status, _, text = client.request("POST", upload, body, headers)
+    assert status == 201, text[:3000]
     assert stack.value(f"SELECT count(*) FROM {JOBS}") == jobs + 1
