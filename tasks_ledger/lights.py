@@ -15,13 +15,18 @@ Public functions:
   ``tasks_ledger.tasks.refresh_lights``): items whose light or tab can change with the date
   alone (not signed off, suspended or cancelled).
 - :func:`counts_rebuild` ``() -> int`` recounts :class:`~tasks_ledger.models.LedgerItemCount`
-  from the items (after a load with triggers off, or to drop rows counted down to 0). The
-  counts are otherwise kept by the statement triggers on the item table, whatever writes it.
+  from the items and :class:`~tasks_ledger.models.LedgerItemRollup` (the same counts summed
+  up the unit tree) from those (after a load with triggers off, or to drop rows counted
+  down to 0). Both are otherwise kept by the statement triggers on the item table,
+  whatever writes it; the roll-up is rebuilt by a trigger when a unit moves in the tree.
 - :func:`item_counts` ``(*, user) -> QuerySet[LedgerItemCount]``: the count rows of the
   units in the user's jurisdiction (join ``ledger`` for area, kind and campaign); sum
   ``items`` grouped by ``light_rank``/``three_list``/``unit``/``ledger__area`` as needed.
-- :func:`tab_counts` ``(*, user) -> dict[str, int]``: ``all`` and one count per tab of the
-  item list, from the counts (one query).
+- :func:`subtree_counts` ``(*, user) -> QuerySet[LedgerItemRollup]``: the roll-up rows of
+  the user's jurisdiction roots (each root's whole subtree, roots never overlap): a few
+  rows whatever the size; sum ``items`` by ``light_rank``/``three_list`` for tiles and tabs.
+- :func:`tab_counts` ``(*, user, lights=None) -> dict[str, int]``: ``all`` and one count per
+  tab of the item list (optionally of some light ranks only), from the roll-up (one query).
 """
 
 # ruff: noqa: S608 - table names are the models' own; values are parameters
@@ -38,7 +43,7 @@ from django.utils import timezone
 from accounts.jurisdiction import jurisdiction_for
 from accounts.models import User
 
-from .models import LedgerItem, LedgerItemCount, ThreeList
+from .models import LedgerItem, LedgerItemCount, LedgerItemRollup, ThreeList
 from .selectors import RUNNING_STATUSES, three_list_filter, with_light
 
 ITEMS = LedgerItem._meta.db_table
@@ -110,7 +115,9 @@ def counts_rebuild() -> int:
             GROUP BY unit_id, ledger_id, light_rank, three_list
             """
         )
-        return cursor.rowcount
+        rows = cursor.rowcount
+        cursor.execute("SELECT tasks_ledger_rollup_rebuild()")  # migration 0011
+        return rows
 
 
 def item_counts(*, user: User) -> QuerySet[LedgerItemCount]:
@@ -119,11 +126,26 @@ def item_counts(*, user: User) -> QuerySet[LedgerItemCount]:
     return LedgerItemCount.objects.filter(jurisdiction_for(user).q("unit"), items__gt=0)
 
 
-def tab_counts(*, user: User) -> dict[str, int]:
+def subtree_counts(*, user: User) -> QuerySet[LedgerItemRollup]:
+    """The roll-up rows of the user's jurisdiction: its roots' subtrees (the top units for
+    everything), rows counted down to 0 left out."""
+    j = jurisdiction_for(user)
+    rows = LedgerItemRollup.objects.filter(items__gt=0)
+    if j.is_global:
+        return rows.filter(unit__depth=1)
+    return rows.filter(unit__path__in=j.view_roots)
+
+
+def tab_counts(*, user: User, lights: list[int] | None = None) -> dict[str, int]:
     """``all`` and one count per tab of the item list (they add up to ``all``), over the
-    user's jurisdiction: one query on the counts."""
-    sums = item_counts(user=user).aggregate(
-        all=Sum("items"),
-        **{which: Sum("items", filter=Q(three_list=which)) for which in ThreeList.values},
+    user's jurisdiction, of the light ranks ``lights`` (None: all): one query on the
+    roll-up, a few rows whatever the size."""
+    rows = subtree_counts(user=user)
+    if lights:
+        rows = rows.filter(light_rank__in=lights)
+    sums = rows.aggregate(
+        **{which: Sum("items", filter=Q(three_list=which)) for which in ThreeList.values}
     )
-    return {key: value or 0 for key, value in sums.items()}
+    counted = {key: int(value or 0) for key, value in sums.items()}
+    counted["all"] = sum(counted.values())
+    return counted

@@ -349,8 +349,9 @@ class ThreeList(models.TextChoices):
 
 def _count_sql(rows: str) -> str:
     """The body of a statement trigger adding ``rows`` (a SELECT of unit, ledger, light rank,
-    tab and a signed count) to :class:`LedgerItemCount`, in key order (so two writers lock
-    the count rows in the same order), skipping keys whose net change is nothing."""
+    tab and a signed count) to :class:`LedgerItemCount` (the unit's own items) and to
+    :class:`LedgerItemRollup` (the unit's and its ancestors' subtrees), in key order (so two
+    writers lock the rows in the same order), skipping keys whose net change is nothing."""
     return f"""
         INSERT INTO tasks_ledger_ledgeritemcount AS c
             (unit_id, ledger_id, light_rank, three_list, items)
@@ -361,6 +362,17 @@ def _count_sql(rows: str) -> str:
         ORDER BY unit_id, ledger_id, light_rank, three_list
         ON CONFLICT (unit_id, ledger_id, light_rank, three_list)
         DO UPDATE SET items = c.items + EXCLUDED.items;
+        INSERT INTO tasks_ledger_ledgeritemrollup AS r (unit_id, light_rank, three_list, items)
+        SELECT a.id, d.light_rank, d.three_list, SUM(d.n)
+        FROM ({rows}) AS d
+        JOIN accounts_unit AS u ON u.id = d.unit_id
+        CROSS JOIN LATERAL generate_series(1, u.depth) AS k
+        JOIN accounts_unit AS a ON a.path = left(u.path, k * {Unit.steplen})
+        GROUP BY a.id, d.light_rank, d.three_list
+        HAVING SUM(d.n) <> 0
+        ORDER BY a.id, d.light_rank, d.three_list
+        ON CONFLICT (unit_id, light_rank, three_list)
+        DO UPDATE SET items = r.items + EXCLUDED.items;
         RETURN NULL;
     """  # noqa: S608 - fixed SQL of our own tables
 
@@ -742,6 +754,35 @@ class LedgerItemCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id}/{self.ledger_id}/{self.light_rank}/{self.three_list}: {self.items}"
+
+
+class LedgerItemRollup(models.Model):
+    """How many items of one unit and every unit under it have one light and sit in one tab
+    of the list: the same counts as :class:`LedgerItemCount`, summed up the unit tree, so a
+    province's tabs and tiles read a handful of rows (its roots') instead of every unit's.
+
+    Kept by the same statement triggers on the items; a unit moved in the tree (its path
+    changes) rebuilds it from the counts (trigger ``tasks_ledger_rollup_on_unit_move``).
+    """
+
+    unit = models.ForeignKey(
+        Unit, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    light_rank = models.PositiveSmallIntegerField()
+    three_list = models.CharField(max_length=12, choices=ThreeList.choices)
+    items = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("item count under a unit")
+        verbose_name_plural = _("item counts under units")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "light_rank", "three_list"], name="item_rollup_unique_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}/{self.light_rank}/{self.three_list}: {self.items}"
 
 
 @pghistory.track(*history())

@@ -272,8 +272,10 @@ def item_list_tab_counts(
     """The item list's tab badges for the valid ``filters`` (a FilterSet's cleaned data,
     ``three`` and ``ordering`` aside) and whether they are exact: one query.
 
-    Filters by area, ledger, kind, light and unit are summed from the kept counts
-    (:class:`~tasks_ledger.models.LedgerItemCount`), exactly, whatever the size. A keyword,
+    Unfiltered (or by light alone) they are the jurisdiction roots' rows of the roll-up
+    (:class:`~tasks_ledger.models.LedgerItemRollup`); filters by area, ledger, kind and unit
+    are summed from the kept counts (:class:`~tasks_ledger.models.LedgerItemCount`) of the
+    units and ledgers concerned; exact either way, whatever the size. A keyword,
     status or deadline filter counts ``items`` (already filtered) tab by tab, each up to
     :data:`TAB_COUNT_CAP` + 1 rows, so a badge reads "1000+" instead of counting everything.
     """
@@ -285,6 +287,12 @@ def item_list_tab_counts(
 
     used = {name for name, value in filters.items() if value not in (None, "", [])}
     tabs = list(ThreeList.values)
+    if used <= {"light"}:
+        # The jurisdiction's roots in the roll-up: a handful of rows at any size.
+        from .lights import tab_counts
+
+        ranks = [RANKS[Light(v)] for v in filters.get("light") or ()]
+        return tab_counts(user=user, lights=ranks or None), True
     if used <= COUNTED_FILTERS:
         counts = item_counts(user=user)
         if filters.get("area"):

@@ -20,6 +20,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Count, F, Value
 from django.urls import reverse
 
+from accounts.models import Unit
 from tasks_ledger import keyset, lights, services, tasks
 from tasks_ledger.models import (
     ImportJob,
@@ -27,6 +28,7 @@ from tasks_ledger.models import (
     ItemStatus,
     LedgerItem,
     LedgerItemCount,
+    LedgerItemRollup,
     StatusChange,
     ThreeList,
 )
@@ -93,9 +95,29 @@ def recounted() -> dict[tuple[int, int, int, str], int]:
     }
 
 
+def rolled_up() -> dict[tuple[int, int, str], int]:
+    """The kept roll-up (rows counted down to 0 left out)."""
+    return {
+        (r.unit_id, r.light_rank, r.three_list): r.items
+        for r in LedgerItemRollup.objects.exclude(items=0)
+    }
+
+
+def rerolled() -> dict[tuple[int, int, str], int]:
+    """The same from the items: each counts for its unit and every unit above it."""
+    by_path = dict(Unit.objects.values_list("path", "pk"))
+    sums: dict[tuple[int, int, str], int] = {}
+    for path, rank, tab in LedgerItem.objects.values_list("unit__path", "light_rank", "three_list"):
+        for end in range(Unit.steplen, len(path) + 1, Unit.steplen):
+            key = (by_path[path[:end]], rank, tab)
+            sums[key] = sums.get(key, 0) + 1
+    return sums
+
+
 def assert_agrees(today: dt.date | None = None) -> None:
     assert mismatches(today) == []
     assert counted() == recounted()
+    assert rolled_up() == rerolled()
 
 
 def stored(item: LedgerItem) -> tuple[int, str]:
@@ -281,9 +303,22 @@ def test_a_full_rebuild_gives_the_counts_the_triggers_kept(org, ledger):
     make_items(ledger, org.county_a, 4)
     make_items(ledger, org.township_a, 2, deadline=dt.date(2022, 5, 1))
     LedgerItem.objects.filter(pk=LedgerItem.objects.order_by("pk").values("pk")[:1]).delete()
-    kept = counted()
+    kept, up = counted(), rolled_up()
     assert lights.counts_rebuild() == len(kept)
     assert counted() == kept == recounted()
+    assert rolled_up() == up == rerolled()
+
+
+def test_the_roll_up_follows_a_unit_moved_in_the_tree(org, ledger):
+    """GIVEN items of 甲镇 (under 甲县) WHEN the township is moved under 乙县 (as the admin's
+    tree does) THEN 甲县's subtree counts lose them and 乙县's gain them."""
+    make_items(ledger, org.township_a, 3)
+    make_items(ledger, org.county_a, 2)
+    tabs = lights.tab_counts
+    assert tabs(user=org.inside)["all"] == 5 and tabs(user=org.outsider)["all"] == 0
+    Unit.objects.get(pk=org.township_a.pk).move(Unit.objects.get(pk=org.county_b.pk), "sorted-child")
+    assert tabs(user=org.inside)["all"] == 2 and tabs(user=org.outsider)["all"] == 3
+    assert rolled_up() == rerolled()
 
 
 # --- keyset pages ----------------------------------------------------------------------------
