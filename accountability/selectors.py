@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from django.db.models import BooleanField, ExpressionWrapper, F, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
@@ -46,16 +47,22 @@ COUNT_CAP = 1000
 NOT_ISSUED = date(9999, 12, 31)
 #: The registry's orders (the filterset's ``ordering`` values, "" for newest first), each
 #: served by an index of its keys on the notice table (``Notice.Meta.indexes``).
+_ORDER_KEYS: dict[str, tuple[tuple[Any, ...], bool]] = {
+    "": ((F("drafted_at"), F("id")), True),
+    "-drafted_at": ((F("drafted_at"), F("id")), True),
+    "drafted_at": ((F("drafted_at"), F("id")), False),
+    "reply_deadline": ((F("reply_deadline"), F("id")), False),
+    "-reply_deadline": ((F("reply_deadline"), F("id")), True),
+    "issued_on": ((Coalesce(F("issued_on"), Value(NOT_ISSUED)), F("id")), False),
+    "-issued_on": ((Coalesce(F("issued_on"), Value(NOT_ISSUED)), F("id")), True),
+    "kind": ((F("kind"), F("drafted_at"), F("id")), False),
+    "-kind": ((F("kind"), F("drafted_at"), F("id")), True),
+}
+# Each order is named after its ``ordering`` value: a cursor of one order means nothing in
+# another, and tasks_ledger.keyset reads it as no cursor.
 ORDERS: dict[str, Order] = {
-    "": Order((F("drafted_at"), F("id")), descending=True),
-    "-drafted_at": Order((F("drafted_at"), F("id")), descending=True),
-    "drafted_at": Order((F("drafted_at"), F("id"))),
-    "reply_deadline": Order((F("reply_deadline"), F("id"))),
-    "-reply_deadline": Order((F("reply_deadline"), F("id")), descending=True),
-    "issued_on": Order((Coalesce(F("issued_on"), Value(NOT_ISSUED)), F("id"))),
-    "-issued_on": Order((Coalesce(F("issued_on"), Value(NOT_ISSUED)), F("id")), descending=True),
-    "kind": Order((F("kind"), F("drafted_at"), F("id"))),
-    "-kind": Order((F("kind"), F("drafted_at"), F("id")), descending=True),
+    name: Order(keys, descending=descending, name=name)
+    for name, (keys, descending) in _ORDER_KEYS.items()
 }
 
 

@@ -228,10 +228,22 @@ def test_register_pages_keep_to_the_callers_sight(org: Any, monkeypatch: Any) ->
     assert sorted(forward) == sorted(mine) and backward == forward
 
 
-def test_a_cursor_edited_by_hand_reads_as_the_first_page(org: Any) -> None:
-    notice = make_notice(org, org.county_a)
-    page = _register(org.above, after="not-a-cursor")
-    assert notice.subject_title in page
+def test_a_cursor_edited_by_hand_or_of_another_order_reads_as_the_first_page(
+    org: Any, monkeypatch: Any
+) -> None:
+    import accountability.views
+
+    monkeypatch.setattr(accountability.views, "NOTICES_PER_PAGE", 2)
+    for unit in (org.county_a, org.county_b, org.township_a):
+        make_notice(org, unit)
+    client, target = _client(org.above), reverse("accountability:notice-list")
+
+    def rows(**params: Any) -> list[int]:
+        return [row.record.pk for row in client.get(target, params).context["table"].rows]
+
+    assert rows(after="not-a-cursor") == rows()
+    newest = client.get(target).context["table"].keyset.next_cursor
+    assert rows(ordering="reply_deadline", after=newest) == rows(ordering="reply_deadline")
 
 
 def test_register_counts_no_further_than_its_cap(org: Any, monkeypatch: Any) -> None:
