@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from accounts.models import Unit
 from accounts.views import signed_in_user
 from config.documents import CSS_FONTS
 from tasks_ledger.excel_views import xlsx_response
@@ -146,10 +145,7 @@ def ranking_dashboard_view(request: HttpRequest) -> HttpResponse:
         categories = list(UnitCategory.objects.filter(scheme_id=round_.scheme_id))
         category = next((c for c in categories if c.pk == _int(request.GET.get("category"))), None)
         ranking = selectors.round_ranking(user=user, round_=round_, category=category)
-        units = selectors.ranking_units(ranking, category)
-        unit_ids = {pk for pk, _name in units}
-        unit_pk = _int(request.GET.get("unit"))
-        unit = Unit.objects.filter(pk=unit_pk).first() if unit_pk in unit_ids else None
+        unit = selectors.ranking_unit(ranking, category, _int(request.GET.get("unit")))
         trend = selectors.ranking_trend(user=user, scheme=round_.scheme, unit=unit)
         context.update(
             {
@@ -157,7 +153,9 @@ def ranking_dashboard_view(request: HttpRequest) -> HttpResponse:
                 "category": category,
                 "ranking": ranking,
                 "headline": headline_text(ranking),
-                "units": units,
+                # Read only when drawn: a published ranking seen whole keeps its list of
+                # units (thousands in a province) in the template cache.
+                "units": lambda: selectors.ranking_units(ranking, category),
                 "unit": unit,
                 "trend": trend,
                 "trend_rounds": _trend_table(trend),

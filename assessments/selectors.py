@@ -389,6 +389,19 @@ def ranking_units(ranking: Ranking, category: UnitCategory | None = None) -> lis
     return sorted({(r.unit_id, r.unit_name) for r in ranking.results}, key=lambda pair: pair[1])
 
 
+def ranking_unit(ranking: Ranking, category: UnitCategory | None, pk: int | None) -> Unit | None:
+    """The unit ``pk`` when it is ranked in what the caller sees of the ranking (the
+    dashboard's choice of a unit's trend), else None; one query at most."""
+    if pk is None:
+        return None
+    if ranking.token:
+        ranked = ranking_results(user=None, round_=ranking.round, category=category)
+        return Unit.objects.filter(pk=pk, pk__in=ranked.values("unit_id")).first()
+    if any(result.unit_id == pk for result in ranking.results):
+        return Unit.objects.filter(pk=pk).first()
+    return None
+
+
 # --- the published ranking's cache ---------------------------------------------------------------
 # Every leader opens the same ranking the morning a round is published. A published round is
 # frozen (its results are snapshots, written once by round_publish), so what every reader who

@@ -234,3 +234,27 @@ def test_with_redis_unreachable_the_ranking_is_read_from_the_database(
 @pytest.fixture
 def published(assessment: Assessment) -> Published:
     return publish_world(assessment)
+
+
+def test_the_dashboard_lists_the_units_from_the_cache_and_keeps_the_choice(org: Any) -> None:
+    """GIVEN a published round of 40 units WHEN the official opens the dashboard, then
+    chooses a unit's trend THEN every unit is offered both times (the list drawn once and
+    kept), the chosen one selected; a unit not ranked is no choice."""
+    round_ = make_ranked(org, 40, year=2031)
+    client = page(org.official)
+    url = reverse("assessments:ranking-dashboard")
+    first = client.get(url, {"round": round_.pk}).content.decode()
+    chosen = Result.objects.filter(round=round_).order_by("rank")[3]
+    with CaptureQueriesContext(connection) as ctx:
+        second = client.get(url, {"round": round_.pk, "unit": chosen.unit_id}).content.decode()
+    # The units offered are not read again: only the chosen one is looked up among them.
+    assert not [
+        q
+        for q in ctx.captured_queries
+        if '"assessments_result"."unit_id", "assessments_result"."unit_name"' in q["sql"]
+    ]
+    for html in (first, second):
+        assert html.count('<option value="') >= 40 + 1
+    assert f'<option value="{chosen.unit_id}" selected>' in second
+    outside = client.get(url, {"round": round_.pk, "unit": org.county_a.pk}).content.decode()
+    assert f'<option value="{org.county_a.pk}" selected>' not in outside
