@@ -10,7 +10,8 @@ What it does, in order:
 1. **Database.** Copies ``--database`` (default ``nlzf_province``, built by
    ``manage.py seed_scale``) to a scratch database with ``createdb -T``, because liaisons
    write progress reports, and drops the copy at the end (``--keep-copy`` keeps it).
-   ``--no-copy`` uses ``--database-url`` as it is (a throw-away test database).
+   ``--no-copy`` uses ``--database-url`` as it is (a throw-away test database). The copy
+   is migrated to this checkout's models first.
 2. **Plan.** Reads from that database who plays whom (``LOAD_PLAN``, a JSON file
    ``bench/locustfile.py`` reads): liaisons of units with open items and those items, the
    officials and API clients (the province's accounts from ``seed_scale`` if there, else the
@@ -133,7 +134,7 @@ def database(options: argparse.Namespace) -> Iterator[str]:
         return
     copy = f"nlzf_load_{uuid.uuid4().hex[:8]}"
     started = time.perf_counter()
-    for attempt in range(30):  # createdb -T needs the template free of other sessions
+    for attempt in range(100):  # createdb -T needs the template free of other sessions
         done = subprocess.run(
             ["createdb", *_psql_args(server), "-T", options.database, copy],
             capture_output=True,
@@ -141,12 +142,26 @@ def database(options: argparse.Namespace) -> Iterator[str]:
         )
         if done.returncode == 0:
             break
-        if "being accessed by other users" not in done.stderr or attempt == 29:
+        if "being accessed by other users" not in done.stderr or attempt == 99:
             raise SystemExit(f"createdb -T {options.database} failed: {done.stderr}")
-        time.sleep(2)
+        time.sleep(3)
     print(f"copied {options.database} to {copy} in {time.perf_counter() - started:.1f} s")
     try:
-        yield _with_database(server, copy)
+        url = _with_database(server, copy)
+        started = time.perf_counter()
+        # The copy takes this checkout's migrations (a no-op when the source is up to date).
+        subprocess.run(
+            [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "DATABASE_URL": url,
+                "DJANGO_SETTINGS_MODULE": "config.settings.base",
+            },
+            check=True,
+        )
+        print(f"migrated {copy} in {time.perf_counter() - started:.1f} s", flush=True)
+        yield url
     finally:
         if options.keep_copy:
             print(f"kept {copy}")
@@ -195,9 +210,12 @@ def _plan() -> dict[str, Any]:
             username__in={*OFFICIALS, *API_CLIENTS, *EXPORTERS}, is_active=True
         ).values_list("username", flat=True)
     )
-    officials = [u for u in OFFICIALS if u in existing]
-    api_clients = [u for u in API_CLIENTS if u in existing]
-    exporter = next(u for u in EXPORTERS if u in existing)
+    # The province's accounts when seed_scale made them, else the demo's.
+    province = any(u.startswith("prov_") for u in existing)
+    wanted = [u for u in existing if u.startswith("prov_") == province]
+    officials = [u for u in OFFICIALS if u in wanted]
+    api_clients = [u for u in API_CLIENTS if u in wanted]
+    exporter = next(u for u in EXPORTERS if u in wanted)
 
     liaisons = []
     memberships = (
@@ -225,6 +243,9 @@ def _plan() -> dict[str, Any]:
     round_id = published.first()
     if round_id is None:
         raise SystemExit("no published round with results: nothing to rank")
+    officials = [u for u in officials if _sees_ranking(u, round_id)]
+    if not officials:
+        raise SystemExit(f"none of {OFFICIALS} may see round {round_id}'s ranking")
     return {
         "password": os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD,
         "liaisons": liaisons,
@@ -235,6 +256,23 @@ def _plan() -> dict[str, Any]:
         "round": round_id,
         "api_pages": 3,
     }
+
+
+def _sees_ranking(username: str, round_id: int) -> bool:
+    """(In the child) whether ``username`` gets round ``round_id``'s ranking page and
+    endpoint (Django's test client, no server needed)."""
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from accounts.models import User
+
+    with contextlib.suppress(RuntimeError):
+        setup_test_environment()  # the test client's host, once
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    page = client.get(f"/assessments/rounds/{round_id}/ranking/")
+    api = client.get(f"/api/v1/ranking/?round={round_id}")
+    return page.status_code == api.status_code == 200
 
 
 # --- processes -------------------------------------------------------------------------------
