@@ -883,6 +883,15 @@ class ProgressReport(models.Model):
                 violation_error_message=_("Give the reason for returning it."),
             ),
         ]
+        indexes = [
+            # The office's queue of reports waiting for review, oldest first: few rows among
+            # a province's many, read without scanning the others.
+            models.Index(
+                fields=["created_at", "id"],
+                name="report_pending_idx",
+                condition=Q(review_status=ReviewStatus.PENDING),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.item.code} {self.percent}%"
