@@ -653,12 +653,12 @@ def meeting_detail(*, user: User, pk: int, today: date | None = None) -> ReviewM
 def ledger_light_counts(*, user: User) -> dict[str, int]:
     """How many items in the user's jurisdiction show each light (``red``, ``yellow``,
     ``green``, and ``none`` for suspended and cancelled items) and ``total``, for the home
-    page's tiles, which add up to the total: one query summing the kept counts
-    (:class:`~tasks_ledger.models.LedgerItemCount`, a few rows per unit and ledger), never
-    the items."""
-    from .lights import item_counts  # lights builds on this module's light definition
+    page's tiles, which add up to the total: one query summing the kept roll-up of the
+    jurisdiction's roots (:class:`~tasks_ledger.models.LedgerItemRollup`, a few rows per
+    root whatever the size), never the items."""
+    from .lights import subtree_counts  # lights builds on this module's light definition
 
-    return item_counts(user=user).order_by().aggregate(**_light_sums())
+    return subtree_counts(user=user).order_by().aggregate(**_light_sums())
 
 
 def import_jobs(*, user: User) -> QuerySet[ImportJob]:

@@ -277,6 +277,34 @@ def test_unit_choice_offers_three_levels_and_each_takes_the_units_under_it(queue
     assert badge(html, "progress") == 126
 
 
+#: The partial index on each request table's waiting rows (pending is a few rows among
+#: the many decided ones a province keeps), and the filter that names those rows.
+PENDING_INDEX = {
+    "signoff": ("signoff_one_pending_per_item", {"status": ReviewStatus.PENDING}),
+    "extension": ("extension_one_pending_per_item", {"status": "pending"}),
+    "status": ("status_change_one_pending_per_item", {"status": "pending"}),
+    "progress": ("report_pending_idx", {"review_status": ReviewStatus.PENDING}),
+}
+
+
+@pytest.mark.parametrize("queue", sorted(PENDING_INDEX))
+def test_waiting_rows_are_found_through_the_partial_index(queues, queue):
+    """Each queue filters its table's waiting rows as a partial index names them, so they
+    are read from that index in the queue's order rather than by reading the whole table
+    (the planner is told scanning a table is dear, as it is at a province's size)."""
+    from django.db import connection
+
+    from tasks_ledger.views import QUEUES
+
+    index, pending = PENDING_INDEX[queue]
+    rows = QUEUES[queue].rows(queues.org.above)
+    assert rows.filter(**pending).count() == rows.count()  # the queue is those rows
+    waiting = rows.model.objects.filter(**pending).order_by(*rows.query.order_by)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    assert index in waiting.explain()
+
+
 # --- who sees which button --------------------------------------------------------------------
 
 

@@ -735,6 +735,24 @@ def test_battle_map_counts_what_the_list_shows(world, client):
     assert listed.count("甲县污水管网改造") and listed.count("甲县老旧小区改造")
 
 
+def test_home_tiles_add_up_the_jurisdiction_and_agree_with_the_map(world, client):
+    """GIVEN four items WHEN the city office, a supervisor of 甲县 and a superuser ask for
+    the tiles THEN each sums its own roots' roll-up: the lights add up to the total, which
+    is the map's grand total."""
+    from tasks_ledger import selectors
+
+    expected = {
+        "above": {"red": 1, "yellow": 2, "green": 1, "none": 0, "total": 4},
+        "supervisor": {"red": 1, "yellow": 1, "green": 1, "none": 0, "total": 3},
+        "superuser": {"red": 1, "yellow": 2, "green": 1, "none": 0, "total": 4},
+    }
+    for persona, counts in expected.items():
+        user = getattr(world.org, persona)
+        assert selectors.ledger_light_counts(user=user) == counts, persona
+        client.force_login(user)
+        assert f"共 {counts['total']} 项" in get(client, "/ledgers/map/"), persona
+
+
 def test_battle_map_query_count_is_fixed(world, client, django_assert_num_queries):
     # 1 session user + 3 jurisdiction + 1 campaigns + 1 areas + 1 the map (one grouped query
     # over the kept counts) + 1 units of the rows and crumbs + 3 session save + 1 unread
@@ -757,8 +775,9 @@ def test_battle_map_query_count_is_fixed(world, client, django_assert_num_querie
 
 def test_battle_map_and_tiles_never_read_the_items(world, client):
     """The map sums the kept counts: no query touches the item table, so it costs no more at
-    a million items than at four. The home page's light tiles sum them too (no count of
-    items; the campaigns' chain count still asks which chains have items of the unit)."""
+    a million items than at four. The home page's light tiles sum the kept roll-up of the
+    jurisdiction's root (no count of items; the campaigns' chain count still asks which
+    chains have items of the unit)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -770,7 +789,7 @@ def test_battle_map_and_tiles_never_read_the_items(world, client):
     with CaptureQueriesContext(connection) as captured:
         html = get(client, "/")
     sql = [q["sql"] for q in captured.captured_queries]
-    assert [q for q in sql if 'SUM("tasks_ledger_ledgeritemcount"."items")' in q]
+    assert [q for q in sql if 'SUM("tasks_ledger_ledgeritemrollup"."items")' in q]
     assert not [q for q in sql if 'COUNT("tasks_ledger_ledgeritem"."id")' in q]
     assert "?light=red" in html
 
