@@ -33,7 +33,7 @@ import html
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -45,10 +45,12 @@ if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import (
+    PROVINCE_DB,
     bench_database,
     bench_ledgers,
     dump,
     machine,
+    province_database,
     report,
     setup_django,
     timed,
@@ -153,47 +155,58 @@ def follow(client: Client, url: str, steps: int) -> tuple[str, int]:
     return url, taken
 
 
-def latest_round_id() -> int | None:
-    """The latest published round (the ranking every leader opens that morning)."""
-    from assessments.models import Round, RoundStatus
+def latest_round_id(user: User) -> int | None:
+    """The latest published round whose results ``user`` may see (the ranking every leader
+    opens that morning; the dashboard's and the ranking API's own choice)."""
+    from assessments.models import RoundStatus
+    from assessments.selectors import ranked_rounds
 
-    return (
-        Round.objects.filter(status=RoundStatus.PUBLISHED)
-        .order_by("-published_at", "-pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
+    rounds = ranked_rounds(user=user).filter(status=RoundStatus.PUBLISHED)
+    return rounds.values_list("pk", flat=True).first()
 
 
-def requests_for(client: Client, *, deep: int) -> tuple[list[Request], dict[str, int]]:
-    """The requests to measure (the deep pages found by following next links) and how
-    many steps each deep page took."""
+def requests_for(
+    client: Client, user: User, *, deep: int, only: Sequence[str] = ()
+) -> list[Request]:
+    """The requests to measure, the deep pages found by following next links; with
+    ``only``, those whose label holds one of its words (and the trivial page)."""
     from django.urls import reverse
+
+    def wanted(label: str) -> bool:
+        return label == TRIVIAL or not only or any(word in label for word in only)
 
     items = reverse("ledger:item-list")
     api = reverse("api:ledger-item-list")
-    deep_page, page_steps = follow(client, items, deep)
-    deep_api, api_steps = follow(client, api, deep)
     chosen = [
         Request(TRIVIAL, reverse("bench-trivial")),
         Request("items: first page", items),
         Request("items: red", f"{items}?light=red"),
         Request("items: keyword", f"{items}?q={KEYWORD}"),
-        Request(f"items: deep (next x{page_steps})", deep_page, first="items: first page"),
-        Request("API items: first page", api),
-        Request(f"API items: deep (next x{api_steps})", deep_api, first="API items: first page"),
+    ]
+    if wanted("items: deep"):
+        deep_page, steps = follow(client, items, deep)
+        chosen.append(Request(f"items: deep (next x{steps})", deep_page, "items: first page"))
+    chosen.append(Request("API items: first page", api))
+    if wanted("API items: deep"):
+        deep_api, steps = follow(client, api, deep)
+        label = f"API items: deep (next x{steps})"
+        chosen.append(Request(label, deep_api, "API items: first page"))
+    chosen += [
         Request("battle map", reverse("ledger:map")),
         Request("home", reverse("home")),
         Request("office queues", reverse("ledger:queues")),
         Request("notice registry", reverse("accountability:notice-list")),
     ]
-    round_id = latest_round_id()
+    round_id = latest_round_id(user)
     if round_id is not None:
         chosen += [
             Request("ranking page", reverse("assessments:round-ranking", args=[round_id])),
             Request("ranking endpoint", f"{reverse('api:ranking')}?round={round_id}"),
         ]
-    return chosen, {"page": page_steps, "api": api_steps}
+    kept = [request for request in chosen if wanted(request.label)]
+    # A deep page is compared with its first page: keep that too.
+    firsts = {request.first for request in kept if request.first}
+    return [request for request in chosen if request in kept or request.label in firsts]
 
 
 def page_queries(client: Client, url: str) -> int:
@@ -221,13 +234,15 @@ def verdict(figure: dict[str, Any]) -> list[str]:
     return misses
 
 
-def measure(persona: Persona, *, repeat: int, deep: int) -> list[dict[str, Any]]:
+def measure(
+    persona: Persona, *, repeat: int, deep: int, only: Sequence[str] = ()
+) -> list[dict[str, Any]]:
     """Every request as ``persona``: best and median time, queries, ratio, verdict."""
     from django.test import Client
 
     client = Client()
     sign_in(client, persona.user)
-    chosen, _steps = requests_for(client, deep=deep)
+    chosen = requests_for(client, persona.user, deep=deep, only=only)
     figures: list[dict[str, Any]] = []
     by_label: dict[str, dict[str, Any]] = {}
     for request in chosen:
@@ -262,7 +277,9 @@ def load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-def run(*, personas: list[Persona], repeat: int, deep: int) -> list[dict[str, Any]]:
+def run(
+    *, personas: list[Persona], repeat: int, deep: int, only: Sequence[str] = ()
+) -> list[dict[str, Any]]:
     """Measure every request for every persona; the figures (also printed as tables)."""
     from django.db import connection
     from django.test import override_settings
@@ -277,7 +294,7 @@ def run(*, personas: list[Persona], repeat: int, deep: int) -> list[dict[str, An
     for persona in personas:
         before = load_average()
         with override_settings(ROOT_URLCONF=URLCONF):
-            rows = measure(persona, repeat=repeat, deep=deep)
+            rows = measure(persona, repeat=repeat, deep=deep, only=only)
         figures += rows
         print()
         print(
@@ -340,7 +357,11 @@ def _options() -> Any:
     import argparse
 
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--database", default="nlzf_province", help="(default: %(default)s)")
+    parser.add_argument(
+        "--database",
+        default=PROVINCE_DB,
+        help="the province (default: %(default)s; seed_scale builds it when missing)",
+    )
     parser.add_argument("--office", default="prov_office", help="(default: %(default)s)")
     parser.add_argument("--county", default="prov_county_liaison", help="(default: %(default)s)")
     parser.add_argument(
@@ -352,6 +373,12 @@ def _options() -> Any:
     )
     parser.add_argument("--keep", action="store_true", help="keep (and reuse) --build's database")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs each (best is kept)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="WORD",
+        help="measure only the requests whose label holds one of these words (e.g. map home)",
+    )
     parser.add_argument("--deep", type=int, default=200, help="next links followed (deep page)")
     parser.add_argument(
         "--jit-off",
@@ -373,7 +400,12 @@ def main() -> None:
 
             with connection.cursor() as cursor:
                 cursor.execute("SET jit = off")
-        return run(personas=personas, repeat=max(options.repeat, 1), deep=options.deep)
+        return run(
+            personas=personas,
+            repeat=max(options.repeat, 1),
+            deep=options.deep,
+            only=options.only or (),
+        )
 
     if options.build:
         with bench_database(keep=options.keep):
@@ -381,9 +413,7 @@ def main() -> None:
             figures = measure_all(personas_named("office", "county_liaison"))
             about = machine()
     else:
-        from django.conf import settings
-
-        settings.DATABASES["default"]["NAME"] = options.database
+        province_database(name=options.database)  # built by seed_scale if missing
         with rolled_back():
             figures = measure_all(personas_named(options.office, options.county))
             about = machine()
