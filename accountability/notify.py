@@ -423,7 +423,7 @@ def notices_due_soon_notify(today: date, days: int | None = None) -> int:
     due = list(
         Notice.objects.annotate(days_left=DaysBetween(F("reply_deadline"), Value(today)))
         .filter(status__in=_AWAITING_REPLY, days_left__gte=0, days_left__lte=window)
-        .select_related("target_unit")
+        .select_related("target_unit", "item")  # the message names the item: not N queries
         .order_by("reply_deadline", "pk")
     )
     links = {notice.pk: notice_link(notice) for notice in due}
