@@ -8,7 +8,8 @@
 What it does, in order:
 
 1. **Database.** Copies ``--database`` (default ``nlzf_province``, built by
-   ``manage.py seed_scale``) to a scratch database with ``createdb -T``, because liaisons
+   ``manage.py seed_scale``) to a scratch database with ``createdb -T`` (or, while others
+   keep sessions open on it, ``pg_dump`` piped into ``psql``), because liaisons
    write progress reports, and drops the copy at the end (``--keep-copy`` keeps it).
    ``--no-copy`` uses ``--database-url`` as it is (a throw-away test database). The copy
    is migrated to this checkout's models first.
@@ -134,7 +135,7 @@ def database(options: argparse.Namespace) -> Iterator[str]:
         return
     copy = f"nlzf_load_{uuid.uuid4().hex[:8]}"
     started = time.perf_counter()
-    for attempt in range(100):  # createdb -T needs the template free of other sessions
+    for _attempt in range(20):  # createdb -T needs the template free of other sessions
         done = subprocess.run(
             ["createdb", *_psql_args(server), "-T", options.database, copy],
             capture_output=True,
@@ -142,9 +143,23 @@ def database(options: argparse.Namespace) -> Iterator[str]:
         )
         if done.returncode == 0:
             break
-        if "being accessed by other users" not in done.stderr or attempt == 99:
+        if "being accessed by other users" not in done.stderr:
             raise SystemExit(f"createdb -T {options.database} failed: {done.stderr}")
         time.sleep(3)
+    else:  # others keep reading it: a dump of one snapshot, restored into the copy
+        print(f"{options.database} is in use: copying it with pg_dump instead", flush=True)
+        subprocess.run(["createdb", *_psql_args(server), copy], check=True)
+        dump = subprocess.Popen(
+            ["pg_dump", *_psql_args(server), "--no-owner", "--no-privileges", options.database],
+            stdout=subprocess.PIPE,
+        )
+        subprocess.run(
+            ["psql", *_psql_args(server), "-q", "-v", "ON_ERROR_STOP=1", "-o", os.devnull, copy],
+            stdin=dump.stdout,
+            check=True,
+        )
+        if dump.wait() != 0:
+            raise SystemExit(f"pg_dump {options.database} failed")
     print(f"copied {options.database} to {copy} in {time.perf_counter() - started:.1f} s")
     try:
         url = _with_database(server, copy)
