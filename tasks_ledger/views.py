@@ -1033,6 +1033,9 @@ QUEUES: dict[str, Queue] = {
 BULK_LIMIT = 100
 #: Levels of units the queues' unit filter offers, from the top of the jurisdiction.
 QUEUE_UNIT_LEVELS = 3
+#: Past this many waiting rows a queue's badge says "1000+" and its pages end there (the
+#: filters narrow it): the count never reads a whole province's waiting rows.
+QUEUE_COUNT_CAP = 1000
 
 
 def _queue_filters(request: HttpRequest, user: User) -> QueueFilterSet:
@@ -1071,12 +1074,18 @@ def queues_view(request: HttpRequest) -> HttpResponse:
     rules let the caller decide (``can_act``, computed in SQL).
 
     Queries are fixed whatever the queues hold (``test_queues.py``): the filter choices, one
-    COUNT per queue (the tab badges: true counts, with the filters), one page of rows and,
+    COUNT per queue (the tab badges: true counts with the filters, up to QUEUE_COUNT_CAP),
+    one page of rows and,
     for sign-offs and reports, their evidence. The filter form asks htmx for ``results``.
     """
     user = signed_in_user(request)
     filterset = _queue_filters(request, user)
-    counts = {key: filterset.filter_queryset(q.rows(user)).count() for key, q in QUEUES.items()}
+    # Each badge reads at most QUEUE_COUNT_CAP + 1 rows (through the table's partial index
+    # on its waiting rows), however long a province's queue grows.
+    counts = {
+        key: filterset.filter_queryset(q.rows(user))[: QUEUE_COUNT_CAP + 1].count()
+        for key, q in QUEUES.items()
+    }
     chosen = request.GET.get("queue", "")
     if chosen not in QUEUES:
         # Open the first queue with something in it.
@@ -1088,17 +1097,26 @@ def queues_view(request: HttpRequest) -> HttpResponse:
         request,
         paginate={
             "per_page": QUEUE_PER_PAGE,
-            "paginator_class": partial(CountedPaginator, count=counts[chosen]),
+            "paginator_class": partial(
+                CountedPaginator, count=min(counts[chosen], QUEUE_COUNT_CAP)
+            ),
         },
     ).configure(table)
     filtered = any(request.GET.get(name) for name in filterset.filters)
     context = {
         "tabs": [
-            {"key": key, "label": q.label, "icon": q.icon, "count": counts[key]}
+            {
+                "key": key,
+                "label": q.label,
+                "icon": q.icon,
+                "count": min(counts[key], QUEUE_COUNT_CAP),
+                "more": counts[key] > QUEUE_COUNT_CAP,
+            }
             for key, q in QUEUES.items()
         ],
         "queue": queue,
         "table": table,
+        "more": counts[chosen] > QUEUE_COUNT_CAP,
         "form": filterset.form,
         "filtered": filtered,
         "may_bulk": any(row.record.can_act for row in table.page.object_list),

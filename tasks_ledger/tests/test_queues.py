@@ -163,6 +163,23 @@ def test_badges_are_true_counts_beyond_the_first_page(queues, client):
     assert (badge(html, "signoff"), badge(html, "progress")) == (60, 126)
 
 
+def test_a_long_queue_counts_up_to_the_cap_and_says_so(queues, client, monkeypatch):
+    """GIVEN 126 reports waiting and a cap of 50 (a province's is 1000) WHEN the office opens
+    the queue THEN its badge says 50+, the bar says more than 50 wait and to filter, its
+    pages end at the cap, and a queue under the cap still shows its true count."""
+    from tasks_ledger import views
+
+    monkeypatch.setattr(views, "QUEUE_COUNT_CAP", 50)
+    client.force_login(queues.org.above)
+    html = get(client, f"{URL}?queue=progress")
+    assert 'data-queue-count="progress">50+<' in html  # 126
+    assert 'data-queue-count="signoff">50+<' in html  # 61
+    assert "待办超过 50 条" in html
+    assert "?queue=progress&amp;page=2" in html and "page=3" not in html
+    assert len(row_ids(get(client, f"{URL}?queue=progress&page=2"))) == 25
+    assert badge(get(client, f"{URL}?queue=extension"), "extension") == 3
+
+
 def test_newest_first_then_sortable_by_age_and_paged(queues, client):
     client.force_login(queues.org.above)
     reports = [r.pk for r in queues.reports]  # newest first
