@@ -140,6 +140,9 @@ def round_compute(*, round_: Round) -> int:
         for source in Source.values
     }
     with connection.cursor() as cursor:
+        # Each unit's four sums are held in memory at once (about 1.5 kB a unit): enough for
+        # a province's units without spilling to disk. For this transaction only.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(f"DELETE FROM {_t(Result)} WHERE round_id = %(round)s", params)
         cursor.execute(
             f"""
