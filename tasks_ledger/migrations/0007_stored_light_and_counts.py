@@ -16,7 +16,17 @@ def fill(apps, schema_editor):
 
     if LedgerItem.objects.exists():
         lights.lights_refresh()
-        lights.counts_rebuild()
+        # The counts as they stood at this migration; lights.counts_rebuild() also rebuilds
+        # the roll-up, whose table and function only come with 0011 (which fills it).
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute("DELETE FROM tasks_ledger_ledgeritemcount")
+            cursor.execute(
+                "INSERT INTO tasks_ledger_ledgeritemcount"
+                " (unit_id, ledger_id, light_rank, three_list, items)"
+                " SELECT unit_id, ledger_id, light_rank, three_list, COUNT(*)"
+                " FROM tasks_ledger_ledgeritem"
+                " GROUP BY unit_id, ledger_id, light_rank, three_list"
+            )
 
 
 class Migration(migrations.Migration):
