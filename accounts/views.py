@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -255,7 +256,13 @@ def home(request: HttpRequest) -> HttpResponse:
     """
     user = signed_in_user(request)
     j = jurisdiction_for(user)
-    profile = user_profile(user=user)
+    # The request's user, its posts and roles loaded onto it (not read again).
+    profile = user
+    prefetch_related_objects(
+        [profile],
+        Prefetch("memberships", queryset=Membership.objects.select_related("unit")),
+        Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("scope")),
+    )
     memberships = list(profile.memberships.all())
     roles = list(profile.role_assignments.all())
     context: dict[str, Any] = {

@@ -1,0 +1,87 @@
+"""The home page's campaign selectors give the rows of the plain rule, in fewer steps."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import Unit, User
+from campaign.models import Campaign
+from campaign.rules import _visible_item_chains
+from campaign.selectors import (
+    campaign_list,
+    campaign_overview_list,
+    chain_involvement_q,
+    chain_list,
+    chains_of,
+)
+from campaign.tests.builders import ChainWorld, build_chain_world
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(org) -> ChainWorld:
+    return build_chain_world(org)
+
+
+def fresh(user: User) -> User:
+    """The user loaded afresh, as a request would (no jurisdiction memo)."""
+    return User.objects.get(pk=user.pk)
+
+
+def own_units(user: User) -> list[Unit]:
+    return [m.unit for m in user.memberships.select_related("unit")]
+
+
+def test_chains_of_are_the_visible_chains_that_involve_the_user(org, world):
+    """GIVEN chains at both levels WHEN every persona asks for their chains THEN they are the
+    visible chains (the rule's filter) that involve them, in the same order."""
+    for persona, user in world.personas(org).items():
+        units = own_units(user)
+        expected = list(
+            chain_list(user=fresh(user))
+            .filter(chain_involvement_q(user=user, units=units))
+            .order_by("unit__path", "subject", "pk")
+            .values_list("pk", flat=True)
+        )
+        got = chains_of(user=fresh(user), units=units).order_by("unit__path", "subject", "pk")
+        assert list(got.values_list("pk", flat=True)) == expected, persona
+        assert list(chains_of(user=fresh(user)).values_list("pk", flat=True)) == list(
+            chains_of(user=fresh(user), units=units).values_list("pk", flat=True)
+        ), persona
+
+
+def test_chains_of_units_outside_the_jurisdiction_keep_the_visibility_filter(org, world):
+    """GIVEN a county liaison WHEN asked with the other county as "their" unit THEN only the
+    chains they may see anyway come back (units they may not see skip no rule)."""
+    user = fresh(org.inside)
+    got = set(chains_of(user=user, units=[org.county_b]).values_list("pk", flat=True))
+    visible = set(chain_list(user=fresh(org.inside)).values_list("pk", flat=True))
+    assert got <= visible
+    assert world.county_b.pk not in got and world.coop_b.pk not in got
+
+
+def test_overview_counts_match_the_lists_for_every_persona(org, world):
+    """GIVEN chains, task forces and groups WHEN every persona reads the overview THEN each
+    campaign's counts are those of the chain list and of :func:`campaign_list`."""
+    for persona, user in world.personas(org).items():
+        plain = {c.pk: c for c in campaign_list(user=fresh(user))}
+        overview = list(campaign_overview_list(user=fresh(user)))
+        assert [c.pk for c in overview] == list(plain), persona
+        for campaign in overview:
+            assert campaign.task_force_count == plain[campaign.pk].task_force_count, persona
+            assert campaign.supervision_group_count == plain[campaign.pk].supervision_group_count, (
+                persona
+            )
+            expected = chain_list(
+                user=fresh(user), campaign=Campaign.objects.get(pk=campaign.pk)
+            ).count()
+            assert campaign.chain_count == expected, persona
+
+
+def test_the_item_rule_carries_no_light_annotations(org):
+    """The rule's item subquery keeps the ledger's filters but none of the list's lights,
+    which every query it nests in would otherwise copy."""
+    ids = _visible_item_chains(fresh(org.inside))
+    assert not ids.query.annotations
+    assert "LIKE" in str(ids.query)  # the jurisdiction's scoping is still there
