@@ -85,3 +85,19 @@ def test_the_item_rule_carries_no_light_annotations(org):
     ids = _visible_item_chains(fresh(org.inside))
     assert not ids.query.annotations
     assert "LIKE" in str(ids.query)  # the jurisdiction's scoping is still there
+
+
+def test_chains_of_load_their_lines_in_two_queries_without_campaign_joins(
+    org, world, django_assert_num_queries
+):
+    """GIVEN a county liaison named in a chain WHEN their lines are shown THEN one query
+    reads the rows (no campaign or task-force join, which cost the planner most) and one
+    their cooperating departments."""
+    user = fresh(org.inside)
+    units = own_units(user)
+    chains = chains_of(user=user, units=units)
+    assert "campaign_campaign" not in str(chains.query)
+    assert "campaign_taskforce" not in str(chains.query)
+    with django_assert_num_queries(2):
+        lines = [chain.as_line() for chain in chains]
+    assert lines and "甲镇" in lines[0]  # the cooperating department, from the prefetch
