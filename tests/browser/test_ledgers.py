@@ -291,13 +291,27 @@ def test_battle_map_clicks_through_to_the_items(
     assert_fits(page)
     shot("ledger-map")
 
+    # A unit's row sums its whole subtree: 甲县's cell opens 甲县's items and 甲镇's under it.
     with page.expect_navigation(wait_until="load"):
         first_cell.get_by_role("link").click()
-    expect(page).to_have_url(re.compile(r"/ledgers/items/\?unit_only=\d+&area=\d+"))
+    expect(page).to_have_url(re.compile(r"/ledgers/items/\?unit=\d+&area=\d+"))
     rows = page.locator("table.app-items > tbody.app-item")
+    expect(rows).to_have_count(3)
+    expect(page.get_by_text("城区污水管网改造工程")).to_be_visible()
+    expect(page.get_by_text("甲镇农村人居环境整治")).to_be_visible()  # a unit under 甲县
+
+    # 甲县's own map has a row of its own items: that cell opens 甲县's items alone.
+    open_page(page, f"{base}/ledgers/map/?unit={ledgers.org.county_a.pk}")
+    own_cell = page.locator(
+        "table.app-map td.app-map-cell", has=page.locator('a[title="甲县 · 项目建设"]')
+    )
+    expect(own_cell.get_by_role("link")).to_have_attribute("href", re.compile("unit_only="))
+    with page.expect_navigation(wait_until="load"):
+        own_cell.get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"/ledgers/items/\?unit_only=\d+&area=\d+"))
     expect(rows).to_have_count(2)
     expect(page.get_by_text("城区污水管网改造工程")).to_be_visible()
-    expect(page.get_by_text("甲镇农村人居环境整治")).to_have_count(0)  # a unit under 甲县
+    expect(page.get_by_text("甲镇农村人居环境整治")).to_have_count(0)
     expect(page.get_by_text("仅甲县本级，不含下级单位")).to_be_visible()
     shot("ledger-map-cell", full_page=False)
 

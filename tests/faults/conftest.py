@@ -96,7 +96,10 @@ class Stack:
         """Send a task to this stack's worker through the private Redis (as beat would)."""
         from celery import Celery
 
-        client = Celery("faults", broker=self.redis.url)
+        # set_as_current=False: a new app otherwise becomes Celery's current app for the rest
+        # of this pytest process, and every later send (shared tasks) goes to this stack's
+        # Redis after it has stopped.
+        client = Celery("faults", broker=self.redis.url, set_as_current=False)
         try:
             client.send_task(name, kwargs=kwargs, queue=self.queue, ignore_result=True)
         finally:
