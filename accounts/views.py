@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -256,13 +255,10 @@ def home(request: HttpRequest) -> HttpResponse:
     """
     user = signed_in_user(request)
     j = jurisdiction_for(user)
-    # The request's user, its posts and roles loaded onto it (not read again).
-    profile = user
-    prefetch_related_objects(
-        [profile],
-        Prefetch("memberships", queryset=Membership.objects.select_related("unit")),
-        Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("scope")),
-    )
+    # Read again through the selector, not taken from the session's user: the home page is
+    # a dashboard that may read the replica (config/db_router.py), and the session's user
+    # always comes from the primary (tests/test_scaleout.py shows the page on the replica).
+    profile = user_profile(user=user)
     memberships = list(profile.memberships.all())
     roles = list(profile.role_assignments.all())
     context: dict[str, Any] = {
