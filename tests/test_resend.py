@@ -136,3 +136,35 @@ def test_an_import_whose_worker_dies_every_time_fails_after_the_tries_allowed(
     assert imports.import_job_start_apply(job=job, actor=org.inside)
     assert tasks.apply_import(job.pk) == ImportStatus.APPLIED
     assert LedgerItem.objects.filter(title__startswith="崩溃事项").count() == 3
+
+
+def test_a_copy_sent_while_another_session_holds_the_job_counts_no_try(
+    org: Any, settings: Any, tmp_path: Any
+) -> None:
+    """GIVEN a long import being applied and another database session holding the job (a
+    worker at it, or a killed worker's session not yet ended) WHEN a second copy of the task
+    arrives THEN it does nothing and counts no try, so the tries allowed are all spent on
+    tries that ran; once that session lets go, the next copy counts one try and gets the job."""
+    import psycopg2
+    from django.db import connection
+
+    settings.MEDIA_ROOT = tmp_path
+    job = long_import(org, settings, "并发副本")
+    assert imports.import_job_start_apply(job=job, actor=org.inside)
+    other = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_lock(hashtextextended(%s, 0))",
+                [f"{ImportJob._meta.db_table}:{job.pk}"],
+            )
+        with job_claimed(ImportJob, job.pk, "applying") as claimed:
+            assert claimed is None
+        job.refresh_from_db()
+        assert "attempts" not in (job.plan or {})
+    finally:
+        other.close()
+    with job_claimed(ImportJob, job.pk, "applying") as claimed:
+        assert claimed is not None and claimed.pk == job.pk
+    job.refresh_from_db()
+    assert job.plan["attempts"] == 1

@@ -33,7 +33,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -505,16 +505,46 @@ def job_claimed(
     killed during the try. A job tried ``LEDGER_IMPORT_MAX_ATTEMPTS`` times without
     finishing (a sheet that kills its worker every time) is not tried again: it fails with a
     message saying so, and the clerk may check it again later from its page.
+
+    A session advisory lock on the job is held from before the count until the try ends, so
+    only the copy that goes on to work counts a try: two copies arriving together (a
+    redelivery and the beat's resend) cannot both count and leave one try unused, and a
+    copy arriving while a killed worker's session still holds the job counts nothing. The
+    lock goes with the session, so a killed worker leaves none behind.
     """
-    if not _count_attempt(model, job_id, status):
+    key = f"{model._meta.db_table}:{job_id}"
+    if not _job_lock(key):
         yield None
         return
-    with transaction.atomic():
-        yield (
-            model._default_manager.select_for_update(skip_locked=True)
-            .filter(pk=job_id, status=status)
-            .first()
-        )
+    try:
+        if not _count_attempt(model, job_id, status):
+            yield None
+            return
+        with transaction.atomic():
+            yield (
+                model._default_manager.select_for_update(skip_locked=True)
+                .filter(pk=job_id, status=status)
+                .first()
+            )
+    finally:
+        _job_unlock(key)
+
+
+def _job_lock(key: str) -> bool:
+    """Take the session advisory lock named ``key`` if no other session holds it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [key])
+        return bool(cursor.fetchone()[0])
+
+
+def _job_unlock(key: str) -> None:
+    """Let go of the lock :func:`_job_lock` took (nothing when the session is gone: so is
+    the lock)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
+    except DatabaseError:
+        pass  # the connection broke during the try: the session, and its lock, are gone
 
 
 def _count_attempt(model: type[AbstractImportJob], job_id: int, status: str) -> bool:
