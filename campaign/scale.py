@@ -1871,7 +1871,9 @@ def seed_scale(sizes: Sizes, *, say: Callable[[str], None] = print) -> World:
                 password=DEFAULT_DEMO_PASSWORD,
             )
             done()
-        campaign.owner_unit_id = nodes[OFFICE_UNIT].id
+        # The province owns it (as the demo city owns its own), so every unit under the province
+        # takes part: a campaign is seen from its owner and from the units below it.
+        campaign.owner_unit_id = nodes[PROVINCE].id
         campaign.full_clean()
         campaign.save()
         world = World(

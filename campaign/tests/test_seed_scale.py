@@ -182,6 +182,16 @@ class TestSeedScale:
         assert seen == expected
         assert len(seen) > 10
 
+    def test_a_county_liaison_takes_part_in_the_provincial_campaign(self, seeded: str) -> None:
+        """GIVEN the seeded province WHEN its county liaison lists their campaigns THEN the
+        provincial campaign is among them (the province owns it, so every unit under the
+        province takes part, as every unit of the demo city takes part in the city's)."""
+        from campaign.selectors import campaign_list
+
+        liaison = User.objects.get(username=scale.COUNTY_LIAISON_USER)
+        assert province_campaign().owner_unit.code == scale.PROVINCE
+        assert province_campaign() in set(campaign_list(user=liaison))
+
     def test_the_round_is_published_with_a_result_for_every_unit(self, seeded: str) -> None:
         """GIVEN the seeded round WHEN it is read THEN it is published (numbered circular,
         public) with a result for every unit assessed in its scheme, and its ranking page
