@@ -41,6 +41,7 @@ from .models import (
     SignOffRequest,
     StatusChangeRequest,
 )
+from .widgets import FastSelect
 
 
 def _areas(request: Any) -> QuerySet[Area]:
@@ -293,17 +294,18 @@ class QueueFilterSet(django_filters.FilterSet):
     (:meth:`filter_queryset` on each), and the tab counts match the rows shown.
     """
 
+    # FastSelect: an office's unit choice holds hundreds of options (see widgets.py).
     unit = django_filters.ModelChoiceFilter(
-        queryset=_units, method="filter_unit", label=_("unit (and below)")
+        queryset=_units, method="filter_unit", label=_("unit (and below)"), widget=FastSelect
     )
     ledger = django_filters.ModelChoiceFilter(
-        field_name="item__ledger", queryset=_ledgers, label=_("ledger")
+        field_name="item__ledger", queryset=_ledgers, label=_("ledger"), widget=FastSelect
     )
     kind = django_filters.ChoiceFilter(
-        field_name="item__kind", choices=LedgerKind.choices, label=_("kind")
+        field_name="item__kind", choices=LedgerKind.choices, label=_("kind"), widget=FastSelect
     )
     waiting = django_filters.ChoiceFilter(
-        choices=WAITING_DAYS, method="filter_waiting", label=_("waiting")
+        choices=WAITING_DAYS, method="filter_waiting", label=_("waiting"), widget=FastSelect
     )
 
     class Meta:
