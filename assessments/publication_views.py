@@ -27,7 +27,7 @@ from tasks_ledger.excel_views import xlsx_response
 from . import rules, selectors
 from .circular import circular_context, circular_docx, circular_filename
 from .exports import headline_text, write_results_workbook
-from .models import Grade, Result, Round, UnitCategory
+from .models import Grade, Round, UnitCategory
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 NOT_FOUND = gettext_lazy("There is no such ranking, or it lies outside your jurisdiction.")
@@ -65,8 +65,21 @@ def _links(request: HttpRequest, ranking: selectors.Ranking) -> dict[str, bool]:
 def round_ranking_view(request: HttpRequest, pk: int) -> HttpResponse:
     """A round's ranking: per category the table (rank, unit, the four subtotals, total,
     points deducted, grade, tier, movement), the tier lists and the grade distribution,
-    under the round's headline figures."""
+    under the round's headline figures and the caller's own units' places.
+
+    A province ranks thousands of units, so the screen shows each category's first rows
+    (a category fitting one page whole) with the way to the rest, and ``?category=`` one
+    category page by page (``page``, or ``unit``: the page holding that unit); the circular
+    and the Excel export keep every row."""
     ranking = _ranking(request, pk)
+    user = signed_in_user(request)
+    category_id = _int(request.GET.get("category"))
+    page = selectors.ranking_page(
+        ranking,
+        category_id,
+        number=_int(request.GET.get("page")),
+        unit_id=_int(request.GET.get("unit")),
+    )
     context = {
         "ranking": ranking,
         "round": ranking.round,
@@ -74,6 +87,9 @@ def round_ranking_view(request: HttpRequest, pk: int) -> HttpResponse:
         "links": _links(request, ranking),
         "grades": Grade,
         "cache_seconds": selectors.RANKING_CACHE_SECONDS,
+        "page": page,
+        "categories": [page.category] if page else ranking.categories,
+        "own": selectors.own_results(user=user, round_=ranking.round),
     }
     return render(request, "assessments/ranking_round.html", context)
 
@@ -215,18 +231,21 @@ def public_round_ranking_view(request: HttpRequest, pk: int) -> HttpResponse:
             {"reason": PUBLIC_NOT_FOUND},
             status=404,
         )
-    rows = list(
-        Result.objects.filter(round=round_)
-        .order_by("category__sort_order", "category_id", "rank")
-        .only("category_id", "category_name", "unit_name", "rank", "grade", "tier")
+    # A public round is published (frozen): its figures come from the cached snapshot and
+    # the screen shows each category's first rows, or one category page by page.
+    ranking = selectors.published_snapshot(round_).ranking(round_)
+    page = selectors.ranking_page(
+        ranking, _int(request.GET.get("category")), number=_int(request.GET.get("page"))
     )
-    categories: list[dict[str, Any]] = []
-    for row in rows:
-        if not categories or categories[-1]["id"] != row.category_id:
-            categories.append({"id": row.category_id, "name": row.category_name, "results": []})
-        categories[-1]["results"].append(row)
     return render(
         request,
         "assessments/public_ranking_round.html",
-        {"round": round_, "categories": categories, "grades": selectors.grade_counts(rows)},
+        {
+            "round": round_,
+            "ranking": ranking,
+            "page": page,
+            "categories": [page.category] if page else ranking.categories,
+            "grades": ranking.grades,
+            "cache_seconds": selectors.RANKING_CACHE_SECONDS,
+        },
     )

@@ -7,6 +7,7 @@ record outside the caller's sight, which views answer with 404.
 from __future__ import annotations
 
 import itertools
+import math
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -18,7 +19,18 @@ from typing import TYPE_CHECKING
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Avg, Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    Avg,
+    Count,
+    Exists,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 
 from accounts.jurisdiction import jurisdiction_for
 from accounts.models import Unit
@@ -188,21 +200,49 @@ class TierList:
         return len(self.names)
 
 
+#: Rows a ranking shows at once on screen: a category holding more is paged (the circular
+#: and the Excel export always hold every row).
+RANKING_PAGE_SIZE = 50
+#: Rows of a paged category shown on the overview of every category, above the way to the rest.
+RANKING_PREVIEW = 10
+#: Names of a tier listed on screen.
+TIER_PREVIEW = 20
+
+
 class _Rows:
     """A ranking's result rows, read on first use (one query) and grouped by category: a
     published ranking seen whole is drawn from the cache and its rows are often never read
-    (the page's tables come from the template cache, the API's body from the cache)."""
+    (the page's tables come from the template cache, the API's body from the cache).
 
-    def __init__(self, load: Callable[[], Iterable[Result]]) -> None:
+    ``preview``, when given, reads only the rows the overview shows (each category's first
+    ones, one query) instead of every row."""
+
+    def __init__(
+        self,
+        load: Callable[[], Iterable[Result]],
+        preview: Callable[[], Iterable[Result]] | None = None,
+    ) -> None:
         self._load = load
+        self._preview = preview
 
     @cached_property
     def by_category(self) -> dict[int, tuple[Result, ...]]:
         """The rows of each category, by rank."""
-        grouped: dict[int, list[Result]] = {}
-        for result in self._load():
-            grouped.setdefault(result.category_id, []).append(result)
-        return {category_id: tuple(rows) for category_id, rows in grouped.items()}
+        return _grouped(self._load())
+
+    @cached_property
+    def previews(self) -> dict[int, tuple[Result, ...]]:
+        """Each category's first rows, by rank (at least those the overview shows)."""
+        if self._preview is None:
+            return {key: rows[:RANKING_PAGE_SIZE] for key, rows in self.by_category.items()}
+        return _grouped(sorted(self._preview(), key=lambda r: (r.category_id, r.rank)))
+
+
+def _grouped(results: Iterable[Result]) -> dict[int, tuple[Result, ...]]:
+    grouped: dict[int, list[Result]] = {}
+    for result in results:
+        grouped.setdefault(result.category_id, []).append(result)
+    return {category_id: tuple(rows) for category_id, rows in grouped.items()}
 
 
 @dataclass(frozen=True)
@@ -222,6 +262,23 @@ class CategoryRanking:
     def results(self) -> tuple[Result, ...]:
         """The category's results by rank (read on first use)."""
         return self.rows.by_category.get(self.id, ())
+
+    @property
+    def paged(self) -> bool:
+        """The category holds more than one page: the overview shows its first rows only."""
+        return self.assessed > RANKING_PAGE_SIZE
+
+    @property
+    def preview(self) -> tuple[Result, ...]:
+        """What the overview shows of the category: every row when they fit one page, else
+        the first :data:`RANKING_PREVIEW` (read on first use, with the other categories')."""
+        rows = self.rows.previews.get(self.id, ())
+        return rows[:RANKING_PREVIEW] if self.paged else rows
+
+    @property
+    def pages(self) -> int:
+        """How many pages the category's rows fill."""
+        return max(1, math.ceil(self.assessed / RANKING_PAGE_SIZE))
 
 
 @dataclass(frozen=True)
@@ -402,6 +459,161 @@ def ranking_unit(ranking: Ranking, category: UnitCategory | None, pk: int | None
     return None
 
 
+def _preview_results(round_: Round, categories: Sequence[_CategoryFigures]) -> list[Result]:
+    """The rows the overview shows of a published round seen whole: each category's first
+    ones by rank (all of a category that fits one page), one query whatever the round's size
+    (a UNION ALL of one short index scan per category)."""
+    parts = [
+        Result.objects.filter(round=round_, category_id=c.id).order_by("rank")[
+            : RANKING_PREVIEW if c.assessed > RANKING_PAGE_SIZE else RANKING_PAGE_SIZE
+        ]
+        for c in categories
+    ]
+    if not parts:
+        return []
+    first, *rest = parts
+    return list(first.union(*rest, all=True) if rest else first)
+
+
+@dataclass(frozen=True)
+class RankingPage:
+    """One page of a category's ranking, by rank: ``number`` of ``count`` pages, each
+    :data:`RANKING_PAGE_SIZE` rows; ``unit_id`` the unit asked for (found on this page)."""
+
+    category: CategoryRanking
+    number: int
+    load: Callable[[], Sequence[Result]] = field(repr=False, compare=False)
+    unit_id: int | None = None
+
+    @property
+    def count(self) -> int:
+        """How many pages the category fills."""
+        return self.category.pages
+
+    @cached_property
+    def results(self) -> tuple[Result, ...]:
+        """The page's rows, by rank (read on first use: a page drawn from the template cache
+        reads none)."""
+        return tuple(self.load())
+
+    @property
+    def has_previous(self) -> bool:
+        """There is a page before this one."""
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        """There is a page after this one."""
+        return self.number < self.count
+
+    @property
+    def previous_number(self) -> int:
+        """The number of the page before."""
+        return self.number - 1
+
+    @property
+    def next_number(self) -> int:
+        """The number of the page after."""
+        return self.number + 1
+
+    @property
+    def first_position(self) -> int:
+        """The place (from 1) of the page's first row in the category."""
+        return (self.number - 1) * RANKING_PAGE_SIZE + 1
+
+    @property
+    def last_position(self) -> int:
+        """The place of the page's last row in the category."""
+        return min(self.number * RANKING_PAGE_SIZE, self.category.assessed)
+
+    @property
+    def numbers(self) -> list[int | None]:
+        """The page numbers the pager offers: the first, the last and two either side of
+        this one, None where numbers are left out."""
+        shown = sorted(
+            {1, self.count, *range(max(1, self.number - 2), min(self.count, self.number + 2) + 1)}
+        )
+        numbers: list[int | None] = []
+        for number in shown:
+            if numbers and number - (numbers[-1] or 0) > 1:
+                numbers.append(None)
+            numbers.append(number)
+        return numbers
+
+
+def _position(ranking: Ranking, category: CategoryRanking, unit_id: int) -> int | None:
+    """The place (from 0) of the unit's row among the category's rows the caller sees, None
+    when it is not one of them; one query for a published ranking seen whole (the rows
+    ranked above it counted on the ranking's unique index), none otherwise."""
+    if not ranking.token:
+        return next(
+            (index for index, r in enumerate(category.results) if r.unit_id == unit_id), None
+        )
+    above = (
+        Result.objects.filter(
+            round_id=OuterRef("round_id"),
+            category_id=OuterRef("category_id"),
+            rank__lt=OuterRef("rank"),
+        )
+        .order_by()
+        .values("round_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        Result.objects.filter(round=ranking.round, category_id=category.id, unit_id=unit_id)
+        .annotate(above=Coalesce(Subquery(above), 0))
+        .values_list("above", flat=True)
+        .first()
+    )
+
+
+def ranking_page(
+    ranking: Ranking,
+    category_id: int | None,
+    *,
+    number: int | None = None,
+    unit_id: int | None = None,
+) -> RankingPage | None:
+    """A page of one category of the ranking, as the caller sees it: page ``number`` (the
+    first or last when out of range), or the page holding the unit ``unit_id`` when it is
+    there; None when the caller sees no such category. Its rows are read on first use: one
+    query for a published ranking seen whole (a short index scan), none otherwise."""
+    category = next((c for c in ranking.categories if c.id == category_id), None)
+    if category is None:
+        return None
+    found = None
+    if unit_id is not None:
+        position = _position(ranking, category, unit_id)
+        if position is not None:
+            number, found = position // RANKING_PAGE_SIZE + 1, unit_id
+    number = min(max(number or 1, 1), category.pages)
+    start = (number - 1) * RANKING_PAGE_SIZE
+    end = start + RANKING_PAGE_SIZE
+
+    def load() -> Sequence[Result]:
+        if not ranking.token:
+            return category.results[start:end]
+        rows = Result.objects.filter(round=ranking.round, category_id=category.id)
+        return list(rows.order_by("rank")[start:end])
+
+    return RankingPage(category=category, number=number, load=load, unit_id=found)
+
+
+def own_results(*, user: User, round_: Round) -> list[Result]:
+    """The results of the caller's own units (those they hold a post in) in the round, one
+    query, none for who holds no post. A unit always sees its own result
+    (:func:`rules.viewable_results_q`), so no further filter is needed."""
+    paths = jurisdiction_for(user).member_paths
+    if not paths:
+        return []
+    return list(
+        Result.objects.filter(round=round_, unit__path__in=paths).order_by(
+            "category__sort_order", "category_id", "rank"
+        )
+    )
+
+
 # --- the published ranking's cache ---------------------------------------------------------------
 # Every leader opens the same ranking the morning a round is published. A published round is
 # frozen (its results are snapshots, written once by round_publish), so what every reader who
@@ -442,8 +654,11 @@ class PublishedSnapshot:
     def ranking(self, round_: Round, category: UnitCategory | None = None) -> Ranking:
         """The whole ranking (or one category's) as who sees every result sees it; its rows
         are read only when something draws them."""
-        source = _Rows(lambda: ranking_results(user=None, round_=round_, category=category))
         chosen = [c for c in self.categories if category is None or c.id == category.pk]
+        source = _Rows(
+            lambda: ranking_results(user=None, round_=round_, category=category),
+            preview=lambda: _preview_results(round_, chosen),
+        )
         counts: Counter[str] = Counter()
         for c in chosen:
             counts.update(dict(c.grades))

@@ -22,6 +22,7 @@ from .. import rules, selectors, services
 from ..models import Result, Round, RoundStatus
 from .conftest import Assessment
 from .test_publication import Published, make_ranked, publish_world
+from .test_ranking_pages import own_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -118,16 +119,17 @@ def test_a_reader_who_sees_part_gets_their_part_and_the_headline(published: Publ
 @pytest.mark.parametrize(
     ("who", "api_queries", "page_queries"),
     [
-        # The session's user; the jurisdiction (supervised units, posts, roles); the
+        # The API: the session's user; the jurisdiction (supervised units, posts, roles); the
         # assessment office's roles; the round checked against the rounds with results the
-        # caller sees (the page reads it instead, and the navbar's unread count); the
-        # session saved (in a savepoint here, the test being one transaction: 3 statements)
-        # — and nothing else: the snapshot and the API's body or the page's tables come
-        # from Redis.
-        ("official", 9, 10),
-        ("assessor", 9, 10),
+        # caller sees; the session saved (in a savepoint here, the test being one
+        # transaction: 3 statements) — and nothing else: the snapshot and the body come from
+        # Redis. The page's own queries (less the trivial signed-in page's): the round, the
+        # assessment office's roles, the caller's own results when they hold a post (the
+        # official does); its tables come from Redis.
+        ("official", 9, 3),
+        ("assessor", 9, 2),
         # The same, and the one query for the results the caller sees.
-        ("part", 10, 11),
+        ("part", 10, 4),
     ],
 )
 def test_the_page_and_the_api_run_a_fixed_number_of_queries_at_two_sizes(
@@ -148,10 +150,13 @@ def test_the_page_and_the_api_run_a_fixed_number_of_queries_at_two_sizes(
     for round_ in (small, large):  # warm: the per-process caches, the snapshot, the body
         client.get(API, {"round": round_.pk})
         client.get(reverse("assessments:round-ranking", args=[round_.pk]))
+    # The API's frame (the session, the jurisdiction) may be cached away: at most the
+    # queries named above, the same at both sizes; the page's own queries exactly.
+    api_counts = {count(client, API, round=round_.pk)[0] for round_ in (small, large)}
+    assert len(api_counts) == 1 and api_counts.pop() <= api_queries
     for round_ in (small, large):
-        assert count(client, API, round=round_.pk)[0] == api_queries
         url = reverse("assessments:round-ranking", args=[round_.pk])
-        assert count(client, url)[0] == page_queries
+        assert own_queries(client, url) == page_queries
 
 
 def test_the_page_draws_the_whole_ranking_from_the_template_cache(org: Any) -> None:
