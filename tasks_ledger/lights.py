@@ -22,7 +22,11 @@ Public functions:
 - :func:`item_counts` ``(*, user) -> QuerySet[LedgerItemCount]``: the count rows of the
   units in the user's jurisdiction (join ``ledger`` for area, kind and campaign); sum
   ``items`` grouped by ``light_rank``/``three_list``/``unit``/``ledger__area`` as needed.
-- :func:`subtree_counts` ``(*, user) -> QuerySet[LedgerItemRollup]``: the roll-up rows of
+- :func:`rollup_fold` ``() -> int``: adds the changes the item triggers append
+  (:class:`~tasks_ledger.models.LedgerItemRollupChange`) to the roll-up's rows (the beat,
+  every minute). Writers only append, so none waits for another on the rows near the top of
+  the tree; readers add the pending changes themselves, so folding changes no sum.
+- :func:`subtree_counts` ``(*, user) -> QuerySet[LedgerItemSubtree]``: the roll-up rows of
   the user's jurisdiction roots (each root's whole subtree, roots never overlap): a few
   rows whatever the size; sum ``items`` by ``light_rank``/``three_list`` for tiles and tabs.
 - :func:`tab_counts` ``(*, user, lights=None) -> dict[str, int]``: ``all`` and one count per
@@ -43,7 +47,7 @@ from django.utils import timezone
 from accounts.jurisdiction import jurisdiction_for
 from accounts.models import User
 
-from .models import LedgerItem, LedgerItemCount, LedgerItemRollup, ThreeList
+from .models import LedgerItem, LedgerItemCount, LedgerItemSubtree, ThreeList
 from .selectors import RUNNING_STATUSES, three_list_filter, with_light
 
 ITEMS = LedgerItem._meta.db_table
@@ -126,14 +130,26 @@ def item_counts(*, user: User) -> QuerySet[LedgerItemCount]:
     return LedgerItemCount.objects.filter(jurisdiction_for(user).q("unit"), items__gt=0)
 
 
-def subtree_counts(*, user: User) -> QuerySet[LedgerItemRollup]:
+def subtree_counts(*, user: User) -> QuerySet[LedgerItemSubtree]:
     """The roll-up rows of the user's jurisdiction: its roots' subtrees (the top units for
-    everything), rows counted down to 0 left out."""
+    everything), with the changes not yet folded into them; sum their ``items``."""
     j = jurisdiction_for(user)
-    rows = LedgerItemRollup.objects.filter(items__gt=0)
+    rows = LedgerItemSubtree.objects.all()
     if j.is_global:
         return rows.filter(unit__depth=1)
     return rows.filter(unit__path__in=j.view_roots)
+
+
+def rollup_fold() -> int:
+    """Add the changes the item triggers appended (:class:`LedgerItemRollupChange`) to the
+    roll-up's rows and drop them, in one statement; returns how many changes were folded.
+
+    Readers see the same sums before and after (they add the changes themselves); folding
+    keeps the changes few. The beat runs it every minute; it waits for a rebuild of the
+    roll-up (and a rebuild for it), never for a writer of items."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT tasks_ledger_rollup_fold()")  # migration 0013
+        return int(cursor.fetchone()[0])
 
 
 def tab_counts(*, user: User, lights: list[int] | None = None) -> dict[str, int]:

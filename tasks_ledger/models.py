@@ -349,9 +349,15 @@ class ThreeList(models.TextChoices):
 
 def _count_sql(rows: str) -> str:
     """The body of a statement trigger adding ``rows`` (a SELECT of unit, ledger, light rank,
-    tab and a signed count) to :class:`LedgerItemCount` (the unit's own items) and to
-    :class:`LedgerItemRollup` (the unit's and its ancestors' subtrees), in key order (so two
-    writers lock the rows in the same order), skipping keys whose net change is nothing."""
+    tab and a signed count) to :class:`LedgerItemCount` (the unit's own items), in key order
+    (so two writers lock the rows in the same order), and appending it for the unit and its
+    ancestors to :class:`LedgerItemRollupChange` (folded into :class:`LedgerItemRollup`
+    later), skipping keys whose net change is nothing.
+
+    The roll-up is appended to, not updated: its rows near the top of the tree are shared by
+    every item below, and a writer updating them holds them until it commits, so every other
+    writer of the province waited behind an import's whole transaction, and two imports
+    updating rows one by one could deadlock on them (``bench/rollup_contention.py``)."""
     return f"""
         INSERT INTO tasks_ledger_ledgeritemcount AS c
             (unit_id, ledger_id, light_rank, three_list, items)
@@ -362,17 +368,14 @@ def _count_sql(rows: str) -> str:
         ORDER BY unit_id, ledger_id, light_rank, three_list
         ON CONFLICT (unit_id, ledger_id, light_rank, three_list)
         DO UPDATE SET items = c.items + EXCLUDED.items;
-        INSERT INTO tasks_ledger_ledgeritemrollup AS r (unit_id, light_rank, three_list, items)
+        INSERT INTO tasks_ledger_ledgeritemrollupchange (unit_id, light_rank, three_list, items)
         SELECT a.id, d.light_rank, d.three_list, SUM(d.n)
         FROM ({rows}) AS d
         JOIN accounts_unit AS u ON u.id = d.unit_id
         CROSS JOIN LATERAL generate_series(1, u.depth) AS k
         JOIN accounts_unit AS a ON a.path = left(u.path, k * {Unit.steplen})
         GROUP BY a.id, d.light_rank, d.three_list
-        HAVING SUM(d.n) <> 0
-        ORDER BY a.id, d.light_rank, d.three_list
-        ON CONFLICT (unit_id, light_rank, three_list)
-        DO UPDATE SET items = r.items + EXCLUDED.items;
+        HAVING SUM(d.n) <> 0;
         RETURN NULL;
     """  # noqa: S608 - fixed SQL of our own tables
 
@@ -761,8 +764,11 @@ class LedgerItemRollup(models.Model):
     of the list: the same counts as :class:`LedgerItemCount`, summed up the unit tree, so a
     province's tabs and tiles read a handful of rows (its roots') instead of every unit's.
 
-    Kept by the same statement triggers on the items; a unit moved in the tree (its path
-    changes) rebuilds it from the counts (trigger ``tasks_ledger_rollup_on_unit_move``).
+    The statement triggers on the items append each change to
+    :class:`LedgerItemRollupChange`; :func:`tasks_ledger.lights.rollup_fold` (the beat, every
+    minute) adds those to these rows. Readers read both at once through
+    :class:`LedgerItemSubtree`. A unit moved in the tree (its path changes) rebuilds these
+    rows from the counts (trigger ``tasks_ledger_rollup_on_unit_move``).
     """
 
     unit = models.ForeignKey(
@@ -780,6 +786,53 @@ class LedgerItemRollup(models.Model):
                 fields=["unit", "light_rank", "three_list"], name="item_rollup_unique_key"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}/{self.light_rank}/{self.three_list}: {self.items}"
+
+
+class LedgerItemRollupChange(models.Model):
+    """A change to :class:`LedgerItemRollup` not yet added to it: one row per unit, light and
+    tab that one statement on the items changed (the unit's and each of its ancestors'),
+    appended by the item table's triggers and taken away by
+    :func:`tasks_ledger.lights.rollup_fold`. Appending takes no lock another writer waits
+    for; readers add these rows to the roll-up's (:class:`LedgerItemSubtree`)."""
+
+    unit = models.ForeignKey(
+        Unit, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    light_rank = models.PositiveSmallIntegerField()
+    three_list = models.CharField(max_length=12, choices=ThreeList.choices)
+    items = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("change to the item counts under a unit")
+        verbose_name_plural = _("changes to the item counts under units")
+        indexes = [models.Index(fields=["unit"], name="item_rollup_change_unit_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}/{self.light_rank}/{self.three_list}: {self.items:+d}"
+
+
+class LedgerItemSubtree(models.Model):
+    """Read only: how many items of a unit and every unit under it have one light and sit in
+    one tab, as of now: the rows of :class:`LedgerItemRollup` and of the changes not yet
+    folded into it (:class:`LedgerItemRollupChange`), side by side (a database view,
+    ``UNION ALL``, made by migration 0013). Sum ``items`` over a unit's rows; a key may have
+    several rows, some negative."""
+
+    unit = models.ForeignKey(
+        Unit, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    light_rank = models.PositiveSmallIntegerField()
+    three_list = models.CharField(max_length=12, choices=ThreeList.choices)
+    items = models.IntegerField()
+
+    class Meta:
+        managed = False
+        db_table = "tasks_ledger_subtree_counts"
+        verbose_name = _("item count under a unit")
+        verbose_name_plural = _("item counts under units")
 
     def __str__(self) -> str:
         return f"{self.unit_id}/{self.light_rank}/{self.three_list}: {self.items}"

@@ -53,3 +53,12 @@ def refresh_lights() -> int:
     from . import lights
 
     return lights.lights_refresh_daily()
+
+
+@shared_task(name="tasks_ledger.tasks.fold_rollup")
+def fold_rollup() -> int:
+    """Fold the changes appended to the item roll-up into its rows (every minute; safe to
+    repeat or to run twice at once: each change is folded once)."""
+    from . import lights
+
+    return lights.rollup_fold()

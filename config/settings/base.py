@@ -511,6 +511,9 @@ _BEAT = [
     # Every night at 00:15, as the date turns: store the lights and list tabs the new day
     # moves (tasks_ledger.lights), long before the escalation sweep and the offices open.
     ("refresh_lights", "tasks_ledger.tasks.refresh_lights", "15 0 * * *", 23 * 3600),
+    # Every minute: fold the changes the item writes appended to the item roll-up into it
+    # (tasks_ledger.lights.rollup_fold), so the dashboards' sums read few rows.
+    ("fold_rollup", "tasks_ledger.tasks.fold_rollup", "* * * * *", 50),
     # Every morning at 06:30: the escalation sweep (reminders for overdue items, notices
     # left unanswered followed by the next kind), before offices open.
     ("escalation_sweep", "accountability.tasks.escalate", "30 6 * * *", 23 * 3600),

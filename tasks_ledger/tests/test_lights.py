@@ -17,7 +17,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db.models import Count, F, Value
+from django.db.models import Count, F, Sum, Value
 from django.urls import reverse
 
 from accounts.models import Unit
@@ -29,6 +29,8 @@ from tasks_ledger.models import (
     LedgerItem,
     LedgerItemCount,
     LedgerItemRollup,
+    LedgerItemRollupChange,
+    LedgerItemSubtree,
     StatusChange,
     ThreeList,
 )
@@ -96,7 +98,18 @@ def recounted() -> dict[tuple[int, int, int, str], int]:
 
 
 def rolled_up() -> dict[tuple[int, int, str], int]:
-    """The kept roll-up (rows counted down to 0 left out)."""
+    """The kept roll-up as readers read it (its rows and the changes not yet folded into
+    them, summed; keys summing to 0 left out)."""
+    rows = LedgerItemSubtree.objects.values("unit_id", "light_rank", "three_list")
+    return {
+        (r["unit_id"], r["light_rank"], r["three_list"]): r["n"]
+        for r in rows.annotate(n=Sum("items")).order_by()
+        if r["n"]
+    }
+
+
+def folded() -> dict[tuple[int, int, str], int]:
+    """The roll-up's own rows (rows counted down to 0 left out)."""
     return {
         (r.unit_id, r.light_rank, r.three_list): r.items
         for r in LedgerItemRollup.objects.exclude(items=0)
@@ -304,9 +317,11 @@ def test_a_full_rebuild_gives_the_counts_the_triggers_kept(org, ledger):
     make_items(ledger, org.township_a, 2, deadline=dt.date(2022, 5, 1))
     LedgerItem.objects.filter(pk=LedgerItem.objects.order_by("pk").values("pk")[:1]).delete()
     kept, up = counted(), rolled_up()
+    assert LedgerItemRollupChange.objects.exists()
     assert lights.counts_rebuild() == len(kept)
     assert counted() == kept == recounted()
-    assert rolled_up() == up == rerolled()
+    assert rolled_up() == up == rerolled() == folded()  # the changes are in the rebuild
+    assert not LedgerItemRollupChange.objects.exists()
 
 
 def test_the_roll_up_follows_a_unit_moved_in_the_tree(org, ledger):
@@ -320,6 +335,60 @@ def test_the_roll_up_follows_a_unit_moved_in_the_tree(org, ledger):
         Unit.objects.get(pk=org.county_b.pk), "sorted-child"
     )
     assert tabs(user=org.inside)["all"] == 2 and tabs(user=org.outsider)["all"] == 3
+    assert rolled_up() == rerolled()
+
+
+def test_the_fold_moves_the_changes_into_the_roll_up_and_no_sum_moves(org, ledger):
+    """GIVEN items written, changed and deleted (each statement appending its change for
+    the unit and every unit above) WHEN the beat's fold runs THEN the changes are gone, the
+    roll-up's own rows hold the sums, and what readers read did not move; a second fold
+    finds nothing."""
+    items = make_items(ledger, org.township_a, 3)
+    make_items(ledger, org.county_a, 2, deadline=dt.date(2022, 5, 1))
+    LedgerItem.objects.filter(pk=items[0].pk).delete()
+    assert LedgerItemRollupChange.objects.exists()
+    before = rolled_up()
+    assert before == rerolled()
+    tabs = lights.tab_counts(user=org.inside)
+    assert tasks.fold_rollup() > 0
+    assert not LedgerItemRollupChange.objects.exists()
+    assert folded() == rolled_up() == before
+    assert lights.tab_counts(user=org.inside) == tabs
+    assert lights.rollup_fold() == 0
+
+
+def test_the_fold_is_on_the_beat_schedule_every_minute():
+    entry = settings.CELERY_BEAT_SCHEDULE["fold_rollup"]
+    assert entry["task"] == "tasks_ledger.tasks.fold_rollup"
+    assert entry["schedule"].minute == set(range(60))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writers_of_two_units_do_not_wait_for_each_other_on_the_roll_up(org, ledger):
+    """GIVEN an item of 甲镇 and one of 乙县 (two units under one city and province, whose
+    roll-up rows both reach) WHEN one transaction changes the first item's light and stays
+    open (an import still writing its rows) THEN another changes the second's at once (it
+    waited, before, for the first to commit: the shared rows were updated in place) and,
+    once both commit, the roll-up agrees with the items."""
+    import psycopg2
+    from django.db import connection
+
+    first = make_item(ledger, org.township_a)
+    second = make_item(ledger, org.county_b)
+    flip = f"UPDATE {LedgerItem._meta.db_table} SET light_rank = 3 - light_rank WHERE id = %s"  # noqa: S608
+    params = connection.get_connection_params()
+    holding, other = psycopg2.connect(**params), psycopg2.connect(**params)
+    try:
+        with holding.cursor() as cursor:
+            cursor.execute(flip, [first.pk])  # not committed
+        with other.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")
+            cursor.execute(flip, [second.pk])  # a lock wait would fail here
+        other.commit()
+        holding.commit()
+    finally:
+        holding.close()
+        other.close()
     assert rolled_up() == rerolled()
 
 

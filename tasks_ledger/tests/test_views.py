@@ -790,7 +790,7 @@ def test_battle_map_and_tiles_never_read_the_items(world, client):
     with CaptureQueriesContext(connection) as captured:
         html = get(client, "/")
     sql = [q["sql"] for q in captured.captured_queries]
-    assert [q for q in sql if 'SUM("tasks_ledger_ledgeritemrollup"."items")' in q]
+    assert [q for q in sql if 'SUM("tasks_ledger_subtree_counts"."items")' in q]
     assert not [q for q in sql if 'COUNT("tasks_ledger_ledgeritem"."id")' in q]
     assert "?light=red" in html
 
