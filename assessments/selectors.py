@@ -528,10 +528,10 @@ class RankingPage:
 
     @property
     def numbers(self) -> list[int | None]:
-        """The page numbers the pager offers: the first, the last and two either side of
-        this one, None where numbers are left out."""
+        """The page numbers the pager offers: the first, the last and one either side of
+        this one (one line on a phone), None where numbers are left out."""
         shown = sorted(
-            {1, self.count, *range(max(1, self.number - 2), min(self.count, self.number + 2) + 1)}
+            {1, self.count, *range(max(1, self.number - 1), min(self.count, self.number + 1) + 1)}
         )
         numbers: list[int | None] = []
         for number in shown:

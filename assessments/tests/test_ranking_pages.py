@@ -222,3 +222,24 @@ def test_a_tier_lists_its_first_names_on_screen() -> None:
     assert tier_names_filter(many[:3]) == "单位0、单位1、单位2"
     shown = tier_names_filter(many)
     assert shown.startswith("单位0、") and shown.endswith(f"单位{selectors.TIER_PREVIEW - 1}等")
+
+
+def test_the_pager_offers_the_ends_and_the_neighbours() -> None:
+    """The pager's numbers: the first, the last, one either side, gaps as None."""
+
+    def numbers(number: int, assessed: int) -> list[int | None]:
+        category = selectors.CategoryRanking(
+            id=1,
+            name="",
+            assessed=assessed,
+            with_deductions=0,
+            grades=(),
+            tiers=(),
+            rows=selectors._Rows(list),
+        )
+        return selectors.RankingPage(category=category, number=number, load=list).numbers
+
+    assert numbers(1, SIZE) == [1]
+    assert numbers(16, 2280) == [1, None, 15, 16, 17, None, 46]
+    assert numbers(2, 4 * SIZE) == [1, 2, 3, 4]
+    assert numbers(46, 2280) == [1, None, 45, 46]
