@@ -11,4 +11,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and organisation")
 
     def ready(self) -> None:
-        from . import auth_log  # noqa: F401  (connects login audit receivers)
+        # auth_log connects the login audit receivers on import.
+        from . import auth_log, receivers  # noqa: F401
+
+        receivers.connect()

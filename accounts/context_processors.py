@@ -23,7 +23,8 @@ def jurisdiction(request: HttpRequest) -> dict[str, Any]:
 
 
 class UnreadNotifications:
-    """The navbar bell's count: one query, made only if a template asks, at most once."""
+    """The navbar bell's count, only if a template asks and at most once: from the cache,
+    else one query (:func:`accounts.notifications.unread_count`)."""
 
     def __init__(self, user: Any) -> None:
         self.user = user
@@ -37,5 +38,5 @@ class UnreadNotifications:
 
 
 def notifications(request: HttpRequest) -> dict[str, Any]:
-    """Expose ``unread_notifications.count`` for the navbar's bell (lazy, one query)."""
+    """Expose ``unread_notifications.count`` for the navbar's bell (lazy, cached)."""
     return {"unread_notifications": UnreadNotifications(getattr(request, "user", None))}

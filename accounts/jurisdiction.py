@@ -16,13 +16,18 @@ Rules:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import zlib
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import PermissionDenied
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from config.db_router import replica_reads
+
+from . import versioned_cache
 from .models import Membership, Role, RoleAssignment, Unit
 
 if TYPE_CHECKING:
@@ -205,13 +210,66 @@ def compute_jurisdiction(user: User) -> Jurisdiction:
     )
 
 
+#: How long a cached jurisdiction may be used at most. Every change it is computed from
+#: drops it at once (:func:`jurisdictions_changed`); the timeout bounds what a change made
+#: while Redis could not be reached leaves behind.
+JURISDICTION_CACHE_SECONDS = 300
+_TOPIC = "jurisdiction"
+# The field names are part of the key: a deployment that changes the class never reads a
+# jurisdiction pickled by the one before.
+_SHAPE = zlib.crc32(",".join(f.name for f in fields(Jurisdiction)).encode())
+
+
+def _generation_key() -> str:
+    return versioned_cache.cache_key(_TOPIC, "generation")
+
+
+def jurisdictions_changed(*, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Drop every cached jurisdiction (now and when the transaction commits).
+
+    Called by the receivers in :mod:`accounts.receivers` when posts, roles, supervision
+    groups or units change, by :meth:`Unit.move <accounts.models.Unit.move>`, and by the
+    bulk writers that pass by those signals (seeding). One generation for all users: these
+    changes are rare, and a moved unit changes the paths of everyone under it.
+    """
+    versioned_cache.bump([_generation_key()], using=using)
+
+
+def _computed_on_primary(user: User) -> Jurisdiction:
+    # A dashboard's reads may go to the replica; a jurisdiction that is kept must not be one
+    # from before a change the replica has not replayed yet.
+    with replica_reads(False):
+        return compute_jurisdiction(user)
+
+
+def cached_jurisdiction(user: User) -> Jurisdiction:
+    """The user's jurisdiction from the cache, or computed (3 queries) and kept there.
+
+    The key holds the user's active and superuser flags, read with the user on every
+    request, so a deactivated account or a withdrawn superuser status never finds the old
+    jurisdiction.
+    """
+    if not user.is_active:
+        return NOBODY
+    key = versioned_cache.cache_key(
+        _TOPIC, _SHAPE, user.pk, int(user.is_active), int(user.is_superuser)
+    )
+    return versioned_cache.cached(
+        version=_generation_key(),
+        key=key,
+        compute=lambda: _computed_on_primary(user),
+        timeout=JURISDICTION_CACHE_SECONDS,
+    )
+
+
 def jurisdiction_for(user: User | AnonymousUser | Any) -> Jurisdiction:
-    """The user's jurisdiction, computed once per user object (i.e. once per request)."""
+    """The user's jurisdiction, looked up once per user object (i.e. once per request):
+    from the cache (:func:`cached_jurisdiction`), or computed."""
     if user is None or not getattr(user, "is_authenticated", False):
         return NOBODY
     cached: Jurisdiction | None = getattr(user, "_jurisdiction_cache", None)
     if cached is None:
-        cached = compute_jurisdiction(cast("User", user))
+        cached = cached_jurisdiction(cast("User", user))
         setattr(user, "_jurisdiction_cache", cached)  # noqa: B010 - a per-object memo
     return cached
 

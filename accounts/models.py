@@ -120,6 +120,17 @@ class UnitManager(MP_NodeManager):
         """Units at or below any of the given tree paths, in one query."""
         return self.get_queryset().within(*paths)
 
+    def move(self, node: Unit, target: Unit, pos: str | None = None) -> None:
+        """Move ``node`` and its subtree (the admin's form and drag and drop come here).
+
+        treebeard rewrites the paths in bulk, past the signals that drop the cached
+        jurisdictions, which are made of paths: they are dropped here.
+        """
+        from .jurisdiction import jurisdictions_changed
+
+        super().move(node, target, pos)
+        jurisdictions_changed(using=self.db)
+
 
 @pghistory.track(*history())
 class Unit(MP_Node):

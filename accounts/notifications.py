@@ -19,16 +19,21 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from . import versioned_cache
 from .models import Notification, NotificationPreference, User, validate_relative_link
 from .sms import get_sms_backend
 
 #: How far back the daily digest looks.
 DIGEST_PERIOD = dt.timedelta(days=1)
+#: How long a cached unread count may be shown at most (every write that changes it drops
+#: it at once: :func:`unread_changed`).
+UNREAD_CACHE_SECONDS = 300
+_UNREAD = "unread"
 
 
 def notify(
@@ -64,6 +69,7 @@ def notify(
         )
         for user_id in user_ids
     )
+    unread_changed(user_ids=user_ids)
     _deliver_on_commit([n.pk for n in notifications])
     return notifications
 
@@ -116,6 +122,7 @@ def notify_many(messages: Iterable[Message]) -> list[int]:
             [timezone.now(), *columns.values()],
         )
         ids = [row[0] for row in cursor.fetchall()]
+    unread_changed(user_ids=columns["recipient"])
     _deliver_on_commit(ids)
     return ids
 
@@ -296,9 +303,30 @@ def notifications_of(*, user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")
 
 
+def _unread_version(user_id: int) -> str:
+    return versioned_cache.cache_key(_UNREAD, "version", user_id)
+
+
+def unread_changed(*, user_ids: Iterable[int], using: str = DEFAULT_DB_ALIAS) -> None:
+    """These users' unread counts changed: drop the cached ones (now and on commit).
+
+    Called by every write here, and for single rows saved or deleted elsewhere (the admin, a
+    test's factory) by :mod:`accounts.receivers`.
+    """
+    versioned_cache.bump([_unread_version(uid) for uid in user_ids], using=using)
+
+
 def unread_count(*, user: User) -> int:
-    """How many of the user's notifications are unread (one query)."""
-    return notifications_of(user=user).filter(read_at=None).count()
+    """How many of the user's notifications are unread: from the cache, or one query (the
+    navbar's bell asks on every page)."""
+    if not user.is_authenticated:
+        return 0
+    return versioned_cache.cached(
+        version=_unread_version(user.pk),
+        key=versioned_cache.cache_key(_UNREAD, user.pk),
+        compute=lambda: notifications_of(user=user).filter(read_at=None).count(),
+        timeout=UNREAD_CACHE_SECONDS,
+    )
 
 
 def notification_mark_read(*, user: User, notification_id: int) -> Notification:
@@ -315,7 +343,10 @@ def notification_mark_read(*, user: User, notification_id: int) -> Notification:
 
 def notifications_mark_all_read(*, user: User) -> int:
     """Mark every unread notification of the user read; how many were."""
-    return notifications_of(user=user).filter(read_at=None).update(read_at=timezone.now())
+    count = notifications_of(user=user).filter(read_at=None).update(read_at=timezone.now())
+    if count:
+        unread_changed(user_ids=[user.pk])
+    return count
 
 
 def notification_preference_of(*, user: User) -> NotificationPreference:

@@ -85,6 +85,7 @@ from accounts.demo import (
     UNIT_SPECS,
 )
 from accounts.history import command_context
+from accounts.jurisdiction import jurisdictions_changed
 from accounts.models import Membership, Post, Role, RoleAssignment, Unit, UnitKind, UnitLevel, User
 from assessments.models import (
     CategoryMember,
@@ -1913,6 +1914,9 @@ def seed_scale(sizes: Sizes, *, say: Callable[[str], None] = print) -> World:
         done = step("results")
         publish_rounds(world, rounds, clock)
         done()
+        # Units, posts, roles and groups went in by COPY and bulk_create, past the signals
+        # that drop the cached jurisdictions: drop them (again when this commits).
+        jurisdictions_changed()
     # Statistics for the planner; outside a transaction also VACUUM, which marks the new
     # pages all-visible so that index-only scans need not visit the table.
     statement = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
