@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Left, Length
+from django.db.models.functions import JSONObject, Left, Length
 
 from .jurisdiction import jurisdiction_for
 from .models import (
@@ -72,6 +75,56 @@ def user_profile(*, user: User) -> User:
         Prefetch("memberships", queryset=Membership.objects.select_related("unit")),
         Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("scope")),
     ).get(pk=user.pk)
+
+
+#: The unit columns read with a post or role in :func:`user_with_posts` (every concrete one).
+_UNIT_COLUMNS = tuple(f.attname for f in Unit._meta.concrete_fields)
+
+
+def _rows_with_unit(rows: QuerySet[Any], unit: str, *columns: str) -> ArraySubquery:
+    """Each of ``rows`` (a user's posts or roles) as one JSON object with its unit's columns."""
+    return ArraySubquery(
+        rows.values(
+            row=JSONObject(
+                **{c: c for c in columns},
+                unit=JSONObject(**{c: f"{unit}__{c}" for c in _UNIT_COLUMNS}),
+            )
+        )
+    )
+
+
+def user_with_posts(*, user: User) -> tuple[User, list[Membership], list[RoleAssignment]]:
+    """The user read again, with their posts and their roles each with its unit, in one
+    query (the lists in the order :func:`user_profile`'s would have)."""
+    posts = Membership.objects.filter(user=OuterRef("pk")).order_by("unit__path", "post", "pk")
+    roles = RoleAssignment.objects.filter(user=OuterRef("pk")).order_by("role", "pk")
+    profile = User.objects.annotate(
+        post_rows=_rows_with_unit(posts, "unit", "id", "post", "title"),
+        role_rows=_rows_with_unit(roles, "scope", "id", "role"),
+    ).get(pk=user.pk)
+    database = profile._state.db or "default"
+
+    def unit_of(row: dict[str, Any]) -> Unit:
+        data = row["unit"]
+        return Unit.from_db(database, _UNIT_COLUMNS, [data[c] for c in _UNIT_COLUMNS])
+
+    memberships = []
+    for row in getattr(profile, "post_rows"):  # noqa: B009 - an annotation
+        membership = Membership.from_db(
+            database,
+            ["id", "user_id", "post", "title"],
+            [row["id"], profile.pk, row["post"], row["title"]],
+        )
+        membership.unit = unit_of(row)
+        memberships.append(membership)
+    roles_held = []
+    for row in getattr(profile, "role_rows"):  # noqa: B009 - an annotation
+        assignment = RoleAssignment.from_db(
+            database, ["id", "user_id", "role"], [row["id"], profile.pk, row["role"]]
+        )
+        assignment.scope = unit_of(row)
+        roles_held.append(assignment)
+    return profile, memberships, roles_held
 
 
 def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:

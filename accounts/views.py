@@ -61,6 +61,7 @@ from .selectors import (
     unit_detail,
     unit_list,
     user_profile,
+    user_with_posts,
 )
 from .services import api_token_revoke, api_tokens_revoke_all
 from .tables import HistoryData, HistoryTable, MembershipTable, history_preview
@@ -258,9 +259,7 @@ def home(request: HttpRequest) -> HttpResponse:
     # Read again through the selector, not taken from the session's user: the home page is
     # a dashboard that may read the replica (config/db_router.py), and the session's user
     # always comes from the primary (tests/test_scaleout.py shows the page on the replica).
-    profile = user_profile(user=user)
-    memberships = list(profile.memberships.all())
-    roles = list(profile.role_assignments.all())
+    profile, memberships, roles = user_with_posts(user=user)
     context: dict[str, Any] = {
         "profile": profile,
         "memberships": memberships,

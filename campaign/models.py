@@ -370,7 +370,11 @@ class ResponsibilityChain(models.Model):
 
     def as_line(self) -> str:
         """The chain as one line of Chinese, e.g. for a table cell or a notice."""
-        cooperating = "、".join(u.display_name for u in self.cooperating_departments.all())
+        # ``cooperating_names`` when the query annotated them (campaign.selectors.chains_of).
+        names = getattr(self, "cooperating_names", None)
+        if names is None:
+            names = [u.display_name for u in self.cooperating_departments.all()]
+        cooperating = "、".join(names)
         parts = [
             gettext("principal leader in overall charge: %s") % self.principal_leader,
             gettext("leader in charge: %s") % self.leader_in_charge,

@@ -127,26 +127,57 @@ def test_home_shows_nothing_outside_the_jurisdiction(org, client):
 
 
 # Each query of the home page, per role. Whatever the data size the number is the same.
-# Every request: 1 user (session auth) + 3 jurisdiction (posts, roles, supervised units)
-# + 3 profile (user, posts with units, roles with scopes: read again, so that the page
-# may read them from the replica) + 1 campaigns with counts (each a subquery, the
+# Every request: 1 user (session auth) + 3 jurisdiction (posts, roles, supervised units: here
+# computed, the test's transaction having changed them; kept in Redis between real requests)
+# + 1 profile (the user with their posts and roles and those units, read again so that the
+# page may read them from the replica) + 1 campaigns with counts (each a subquery, the
 # chains' counted once a campaign)
 # + 1 ledger items by light (one aggregate) + 3 session save (SAVEPOINT, UPDATE
 # django_session, RELEASE; the savepoints are the test's transaction) + 1 unread
-# notifications (the navbar's bell). Then per role:
+# notifications (the navbar's bell, computed here too). Then per role:
 HOME_QUERIES = {
-    # + 1 visible sub-units of my units + 1 my chains + 1 their cooperating departments
-    "inside": 13 + 3,
+    # + 1 visible sub-units of my units + 1 my chains with their cooperating departments
+    "inside": 11 + 2,
     # + 1 unit counts by level (one aggregate)
-    "above": 13 + 1,
+    "above": 11 + 1,
     # + 1 my groups + 1 their visible assigned units + 1 their members
-    "supervisor": 13 + 3,
-    # + 1 unit counts + 1 sub-units of the city + 1 my chains + 1 cooperating departments
-    "official": 13 + 4,
+    "supervisor": 11 + 3,
+    # + 1 unit counts + 1 sub-units of the city + 1 my chains with cooperating departments
+    "official": 11 + 3,
     # + 1 unit counts + 3 permissions for the admin links (the user's own, their groups',
     # those their roles give), loaded once and cached on the user
-    "admin": 13 + 1 + 3,
+    "admin": 11 + 1 + 3,
 }
+
+
+def test_home_reads_posts_and_roles_with_their_units_in_one_query(org, django_assert_num_queries):
+    """GIVEN an official with two posts and a role WHEN home reads the profile THEN one query
+    gives the user, the posts and the roles each with its unit, the same as the profile's
+    own prefetches, in their order."""
+    from accounts.selectors import user_profile, user_with_posts
+    from accounts.tests.factories import MembershipFactory
+
+    MembershipFactory(user=org.official, unit=org.township_a, post=Post.LIAISON, title="联络员")
+
+    def shown(rows, field):
+        def one(row):
+            unit = getattr(row, field)
+            kept = (unit.pk, unit.display_name, unit.level, unit.kind, unit.is_active, unit.path)
+            held = getattr(row, "post", None) or row.role
+            return (row.pk, held, getattr(row, "title", None), *kept)
+
+        return [one(row) for row in rows]
+
+    with django_assert_num_queries(1):
+        profile, posts, roles = user_with_posts(user=org.official)
+        got = (profile.name, shown(posts, "unit"), shown(roles, "scope"))
+    expected = user_profile(user=org.official)
+    assert len(posts) == 2 and len(roles) == 1
+    assert got == (
+        expected.name,
+        shown(expected.memberships.all(), "unit"),
+        shown(expected.role_assignments.all(), "scope"),
+    )
 
 
 @pytest.mark.parametrize("persona", sorted(HOME_QUERIES))
