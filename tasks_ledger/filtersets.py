@@ -87,6 +87,22 @@ THREE_LISTS = [
 KEYWORD_UNITS = 200
 
 
+def grams_are_exact(value: str) -> bool:
+    """Whether "the item's grams hold the keyword's grams" is exactly "its title, measures or
+    problem contain the keyword, case aside", so no ``icontains`` need check it.
+
+    True for two characters without a space (the grams never hold one, and a gram spanning
+    two fields holds the space joining them), each either uncased or ASCII: the grams are
+    ``lower()``-ed by PostgreSQL and ``icontains`` compares ``UPPER()``, which agree on those
+    (not on, say, the Kelvin sign or a dotless i). Longer keywords need the check: holding
+    the grams "ab" and "bc" does not make a text contain "abc"."""
+    return (
+        len(value) == 2
+        and " " not in value
+        and all(char.isascii() or char.lower() == char.upper() for char in value)
+    )
+
+
 def keyword_filter(items: QuerySet[LedgerItem], value: str) -> QuerySet[LedgerItem]:
     """Items whose number is ``value``, whose title, measures or problem contain it, or whose
     unit's name or short name contains it (case aside).
@@ -97,15 +113,26 @@ def keyword_filter(items: QuerySet[LedgerItem], value: str) -> QuerySet[LedgerIt
     pg_trgm's three-character grams could not do for a two-character Chinese word; the units
     by their ids, read first (one query on the small unit table). A one-character keyword
     has no gram and is checked row by row along the list's order, stopping at a page.
+
+    A keyword of two characters (most Chinese words) is its own single gram, and the grams
+    test alone is exact (:func:`grams_are_exact`): it is not checked again with ``icontains``.
+    That check, besides costing a comparison per row, made PostgreSQL misjudge how many items
+    match: it multiplies the grams' frequency (known from the GIN column's statistics) by a
+    guess for each ``LIKE``, so a word in half the items looked rare, and the list and its
+    tab counts read a bitmap of every match (hundreds of thousands of rows at a province)
+    instead of walking an index in the list's order until a page is full.
     """
     units = list(
         Unit.objects.filter(Q(name__icontains=value) | Q(short_name__icontains=value))
         .order_by()
         .values_list("pk", flat=True)[:KEYWORD_UNITS]
     )
+    grams = Q(search_grams__contains=Bigrams(Value(value)))
     text = Q(title__icontains=value) | Q(measures__icontains=value) | Q(symptom__icontains=value)
-    if len(value) >= 2:
-        text &= Q(search_grams__contains=Bigrams(Value(value)))
+    if grams_are_exact(value):
+        text = grams
+    elif len(value) >= 2:
+        text &= grams
     found = Q(code__iexact=value) | text
     if units:
         found |= Q(unit_id__in=units)

@@ -284,7 +284,8 @@ def item_list_tab_counts(
     are summed from the kept counts (:class:`~tasks_ledger.models.LedgerItemCount`) of the
     units and ledgers concerned; exact either way, whatever the size. A keyword,
     status or deadline filter counts ``items`` (already filtered) tab by tab, each up to
-    :data:`TAB_COUNT_CAP` + 1 rows, so a badge reads "1000+" instead of counting everything.
+    :data:`TAB_COUNT_CAP` + 1 rows, so a badge reads "1000+" instead of counting everything
+    (all four from one scan of the matches when fewer than four caps' worth match).
     """
     from django.db import connection
 
@@ -319,15 +320,28 @@ def item_list_tab_counts(
         )
         exact = True
     else:
+        # First up to one capped count per tab of the matches, whatever their tab (one
+        # scan, stopping there): when fewer match, as for a rare keyword or a county's
+        # items, the tabs are counted from those rows. Only past that is each tab counted
+        # apart, up to its cap (PostgreSQL runs a CASE's subquery only when it is chosen).
+        sample_size = len(tabs) * (TAB_COUNT_CAP + 1)
+        sample = items.order_by().values("three_list")[:sample_size]
+        sample_sql, sample_params = sample.query.sql_with_params()
+        params: list[Any] = list(sample_params)
         parts: list[str] = []
-        params: list[Any] = []
         for tab in tabs:
             capped = items.filter(three_list=tab).order_by().values("pk")[: TAB_COUNT_CAP + 1]
             sql, more = capped.query.sql_with_params()
-            parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS t)")  # noqa: S608 - Django's SQL
-            params.extend(more)
+            parts.append(
+                f"CASE WHEN (SELECT COUNT(*) FROM sample) < {sample_size}"  # noqa: S608
+                " THEN (SELECT COUNT(*) FROM sample WHERE three_list = %s)"
+                f" ELSE (SELECT COUNT(*) FROM ({sql}) AS t) END"
+            )
+            params.extend([tab, *more])
         with connection.cursor() as cursor:
-            cursor.execute("SELECT " + ", ".join(parts), params)
+            cursor.execute(
+                f"WITH sample AS MATERIALIZED ({sample_sql}) SELECT " + ", ".join(parts), params
+            )
             sums = dict(zip(tabs, cursor.fetchone() or (), strict=True))
         exact = all(value <= TAB_COUNT_CAP for value in sums.values())
         sums = {tab: min(value, TAB_COUNT_CAP) for tab, value in sums.items()}
