@@ -16,10 +16,11 @@ Every row is compared with a trivial signed-in page measured in the same run
 (``bench/trivial_urls.py``: the site's layout with nothing in it, so the session, the user,
 the jurisdiction, the menus and the notifications badge, which every page pays), and
 marked OK or OVER against issue 10's goals: at most 5x the trivial page's time, a deep page
-at most 1.5x its first page, and at most 8 queries of its own. "Queries" counts every
-statement but transaction control (BEGIN, COMMIT, savepoints); "own" is that less the
-trivial page's (the frame every signed-in page runs: the session's user, three for the
-jurisdiction, the badge, the session saved). The goal is judged on "own".
+at most 1.5x its first page, and at most 8 queries in all. "Queries" counts every statement
+but transaction control (BEGIN, COMMIT, savepoints), the frame included, and the goal is
+judged on it; "own" is that less the trivial page's (the frame every signed-in page runs:
+the session's user and the session saved; the jurisdiction and the badge come from Redis,
+and a cold cache is filled by the warm-up request).
 
 The province database is never written: the script signs in without the login signal (no
 last-login or sign-in log write) and runs everything inside one transaction that it rolls
@@ -62,7 +63,7 @@ if TYPE_CHECKING:
 
     from accounts.models import User
 
-#: Issue 10's goals.
+#: Issue 10's goals (queries: in all, the frame included).
 MAX_RATIO = 5.0
 MAX_DEEP_RATIO = 1.5
 MAX_QUERIES = 8
@@ -229,7 +230,7 @@ def verdict(figure: dict[str, Any]) -> list[str]:
         misses.append(f">{MAX_RATIO:g}x trivial")
     if figure["deep_ratio"] is not None and figure["deep_ratio"] > MAX_DEEP_RATIO:
         misses.append(f">{MAX_DEEP_RATIO:g}x first")
-    if figure["own_queries"] > MAX_QUERIES:
+    if figure["queries"] > MAX_QUERIES:
         misses.append(f">{MAX_QUERIES} queries")
     return misses
 

@@ -3,7 +3,10 @@
 
 The trivial page is what every signed-in page costs before it reads anything of its own:
 the session and its user, the jurisdiction, the layout with its menus and the unread
-notifications badge, the session saved. Every page's time is compared with it.
+notifications badge, the session saved. Every page's time is compared with it. Two queries:
+the session's user and the session saved; the jurisdiction and the badge's count are read
+from Redis (``accounts.versioned_cache``), and computed (four queries more) only when a
+change has dropped them or Redis is down.
 """
 
 from __future__ import annotations
