@@ -44,50 +44,77 @@ def cache_key(*parts: object) -> str:
 
 
 class _Committed:
-    """The on-commit callback of a change: bump the versions again. While it waits, the
-    open transaction is one that changed a kept value's inputs (:func:`changed_here`)."""
+    """The on-commit callback of a transaction's changes: bump their versions again. While
+    it waits, the open transaction is one that changed a kept value's inputs
+    (:func:`changed_here`)."""
 
-    def __init__(self, keys: list[str]) -> None:
+    def __init__(self, keys: set[str]) -> None:
         self.keys = keys
 
     def __call__(self) -> None:
         _write_versions(self.keys)
 
 
-def _pending(using: str) -> list[_Committed]:
-    """The callbacks of changes waiting for the open transaction to commit.
+#: Where a connection remembers its waiting callback: (the ``run_on_commit`` list it was
+#: seen in, its index there or -1 for none, the callback or None).
+_SEEN = "_versioned_cache_pending"
 
-    Django's ``run_on_commit`` (private, but stable since Django 1.9) holds them only while
-    the transaction, or the savepoint they were made in, stands: a commit runs and clears
-    them, a rollback drops them.
+
+def _pending(using: str) -> tuple[_Committed, set[str]] | None:
+    """The callback waiting for the open transaction to commit, with the savepoints it was
+    made in; None when the transaction changed nothing kept.
+
+    Django's ``run_on_commit`` (private, but the same since Django 4.2) holds it only while
+    the transaction, or the savepoint it was made in, stands: a commit runs the list and a
+    rollback drops entries, both into a new list. What was found is remembered with the list
+    it was found in, so a transaction with thousands of callbacks (a sweep) is not searched
+    on every call: only when the list is another one.
     """
     connection = connections[using]
     if not connection.in_atomic_block:
-        return []
-    return [entry[1] for entry in connection.run_on_commit if isinstance(entry[1], _Committed)]
+        return None
+    entries: list[Any] = connection.run_on_commit
+    seen: tuple[list[Any], int, _Committed | None] | None = getattr(connection, _SEEN, None)
+    if seen is None or seen[0] is not entries:
+        found = [(i, e[1]) for i, e in enumerate(entries) if isinstance(e[1], _Committed)]
+        seen = (entries, *found[0]) if found else (entries, -1, None)
+        setattr(connection, _SEEN, seen)
+    _entries, index, callback = seen
+    if callback is None or index >= len(entries) or entries[index][1] is not callback:
+        return None
+    savepoints: set[str] = entries[index][0]
+    return callback, savepoints
 
 
 def changed_here(using: str = DEFAULT_DB_ALIAS) -> bool:
     """Whether the open transaction changed what any kept value is computed from."""
-    return bool(_pending(using))
+    return _pending(using) is not None
 
 
-def _write_versions(keys: list[str]) -> None:
+def _write_versions(keys: Iterable[str]) -> None:
     cache.set_many({key: secrets.token_hex(8) for key in keys}, VERSION_SECONDS)
 
 
 def bump(version_keys: Iterable[str], *, using: str = DEFAULT_DB_ALIAS) -> None:
     """What the values under these version keys are computed from has changed: drop them
-    now and again when the transaction commits (one callback per key set and transaction)."""
-    keys = sorted(set(version_keys))
+    now and again when the transaction commits (one callback a transaction)."""
+    keys = set(version_keys)
     if not keys:
         return
     _write_versions(keys)
-    if not connections[using].in_atomic_block:
+    connection = connections[using]
+    if not connection.in_atomic_block:
         return
-    if any(callback.keys == keys for callback in _pending(using)):
+    pending = _pending(using)
+    # The waiting callback takes these keys too unless it was made in a savepoint that is
+    # no longer open around us: that one's rollback would drop our bump with it.
+    if pending is not None and pending[1] <= set(connection.savepoint_ids):
+        pending[0].keys |= keys
         return
-    transaction.on_commit(_Committed(keys), using=using, robust=True)
+    callback = _Committed(keys)
+    transaction.on_commit(callback, using=using, robust=True)
+    entries = connection.run_on_commit
+    setattr(connection, _SEEN, (entries, len(entries) - 1, callback))
 
 
 def cached(*, version: str, key: str, compute: Callable[[], T], timeout: int) -> T:

@@ -187,3 +187,32 @@ def test_with_redis_unreachable_pages_compute_the_frame(org: Any, settings: Any)
         assert reads_jurisdiction(sql)
     assert unread_count(user=fresh(org.inside)) == 1
     assert cached_jurisdiction(fresh(org.inside)).can_manage(org.township_a)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_waits_with_one_callback_and_a_savepoint_rollback_drops_its_own() -> None:
+    """GIVEN a transaction WHEN a savepoint that changed something rolls back THEN the cache is
+    used again; WHEN later changes follow (also in a released savepoint) THEN one callback
+    waits for the commit with all their keys (a sweep's thousands of changes are not
+    thousands of callbacks to search)."""
+    a, b, c, d = (versioned_cache.cache_key("test", name) for name in "abcd")
+    with transaction.atomic():
+        assert not versioned_cache.changed_here()
+        with transaction.atomic():
+            versioned_cache.bump([a])
+            assert versioned_cache.changed_here()
+            transaction.set_rollback(True)
+        assert not versioned_cache.changed_here()
+        versioned_cache.bump([b])
+        versioned_cache.bump([c])
+        with transaction.atomic():
+            versioned_cache.bump([d])
+        assert versioned_cache.changed_here()
+        waiting = [
+            entry[1]
+            for entry in connection.run_on_commit
+            if isinstance(entry[1], versioned_cache._Committed)
+        ]
+        assert len(waiting) == 1 and waiting[0].keys == {b, c, d}
+        transaction.set_rollback(True)
+    assert not versioned_cache.changed_here()
