@@ -147,21 +147,38 @@ def _typed(value: Any) -> Any:
     return value
 
 
-def encode(key: Sequence[Any], order: str) -> str:
-    """A key of the order named ``order`` as a URL-safe token."""
-    raw = json.dumps({"o": order, "k": [_plain(v) for v in key]}, separators=(",", ":"))
+def encode(key: Sequence[Any], order: str, *, backwards: bool = False) -> str:
+    """A key of the order named ``order`` as a URL-safe token; ``backwards`` marks it as
+    the edge of the rows *before* it (a "previous" link), for the API's single cursor."""
+    data: dict[str, Any] = {"o": order, "k": [_plain(v) for v in key]}
+    if backwards:
+        data["b"] = 1
+    raw = json.dumps(data, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode("ascii").rstrip("=")
+
+
+def _data(token: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, TypeError, UnicodeError, binascii.Error):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def is_backwards(token: str) -> bool:
+    """Whether ``token`` points at the rows before its key (see :func:`encode`)."""
+    data = _data(token)
+    return bool(data and data.get("b"))
 
 
 def decode(token: str, order: str, width: int) -> list[Any] | None:
     """The key in ``token``, or None when it is not one of ours or of another order."""
+    data = _data(token)
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        data = json.loads(raw)
-        if data["o"] != order or not isinstance(data["k"], list):
+        if data is None or data["o"] != order or not isinstance(data["k"], list):
             return None
         key = [_typed(value) for value in data["k"]]
-    except (ValueError, TypeError, KeyError, UnicodeError, binascii.Error):
+    except (ValueError, TypeError, KeyError):
         return None
     if len(key) != width:
         return None
@@ -192,18 +209,28 @@ class KeysetPage:
         return self.previous_cursor is not None
 
 
+def valid(token: str, order: Order) -> bool:
+    """Whether ``token`` is a cursor of ``order`` (the API refuses others; the page reads
+    them as no cursor)."""
+    return decode(token, order.name, len(order.keys)) is not None
+
+
 def page_ids(
     items: QuerySet[Any],
     order: Order,
     *,
     after: str | None = None,
     before: str | None = None,
+    cursor: str | None = None,
     size: int = 50,
 ) -> KeysetPage:
     """The ids of the ``size`` rows of ``items`` after the cursor ``after`` (or before
-    ``before``; neither: the first page) in ``order``: one query of keys only.
+    ``before``; neither: the first page) in ``order``: one query of keys only. ``cursor``
+    is either, as its token says (:func:`is_backwards`): the API's one parameter.
 
     A cursor that does not decode (edited by hand, or from another order) reads as none."""
+    if cursor:
+        after, before = (None, cursor) if is_backwards(cursor) else (cursor, None)
     names = [f"k{index}" for index in range(len(order.keys))]
     keyed = items.order_by().annotate(**dict(zip(names, order.keys, strict=True)))
     token = before or after
@@ -227,8 +254,19 @@ def page_ids(
         has_previous, has_next = more, True
     else:
         has_previous, has_next = key is not None, more
+    if not rows and key is not None:
+        # An empty page (its rows went away): the way back is the cursor followed here.
+        return KeysetPage(
+            ids=[],
+            next_cursor=encode(key, order.name) if backwards else None,
+            previous_cursor=None if backwards else encode(key, order.name, backwards=True),
+        )
     return KeysetPage(
         ids=ids,
         next_cursor=encode(last, order.name) if last is not None and has_next else None,
-        previous_cursor=encode(first, order.name) if first is not None and has_previous else None,
+        previous_cursor=(
+            encode(first, order.name, backwards=True)
+            if first is not None and has_previous
+            else None
+        ),
     )

@@ -1,45 +1,90 @@
-"""The item list's API cursor: the project's keyset cursor, with the rows after a key read as
-one row comparison when the key allows it, so a deep page is an index range like the first."""
+"""The item list's API pages: DRF's cursor pagination as a thin adapter around
+:mod:`tasks_ledger.keyset`, the page's own keyset, so the page and the API read the same keys
+from the same indexes in the same orders (``ordering`` as the page takes it).
+
+A page is the keys of its rows (one narrow query, an index range however deep) and then its
+rows by id (the view's second query). The response keeps DRF's cursor shape: ``next``,
+``previous`` and ``results``, the links carrying one ``cursor`` parameter whose token says
+which way it reads (:func:`tasks_ledger.keyset.is_backwards`). A cursor that is not one of
+ours, or was made for another ordering, is 404.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F, Q, Value
+from django.db.models import QuerySet
+from rest_framework import pagination
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.utils.urls import replace_query_param
 
-from config.api.pagination import KeysetCursorPagination
-from tasks_ledger.keyset import RowAfter
-
-#: Key terms that are never NULL (a row comparison with a NULL would drop rows): the
-#: columns and annotations of the item list's default order and the light.
-NOT_NULL_TERMS = frozenset(
-    {"area_order", "ledger_id", "code_length", "code", "pk", "id", "light_rank", "progress"}
-)
+from tasks_ledger import keyset
 
 
-class ItemCursorPagination(KeysetCursorPagination):
-    """:class:`~config.api.pagination.KeysetCursorPagination` for ledger items.
+def order_of(request: Request) -> keyset.Order:
+    """The keyset order for the request's ``ordering`` (its first term, as the page)."""
+    value = str(request.query_params.get("ordering") or "")
+    return keyset.order_for(value.split(",")[0].strip())
 
-    When every term of the key runs in one direction and none can be NULL (the default
-    order: area, ledger, number, id), the rows after the cursor are
-    ``ROW(terms) > ROW(values)`` (``<`` descending), which PostgreSQL serves as one range of
-    ``item_list_order_idx`` however deep the page. Other keys compare term by term.
+
+def rows_in_order(queryset: QuerySet[Any], ids: list[int]) -> list[Any]:
+    """The rows of ``queryset`` with these ids, in their order: one query."""
+    found = {row.pk: row for row in queryset.order_by().filter(pk__in=ids)} if ids else {}
+    return [found[pk] for pk in ids if pk in found]
+
+
+class ItemCursorPagination(pagination.CursorPagination):
+    """Cursor pages of ledger items through :func:`tasks_ledger.keyset.page_ids`.
+
+    :meth:`paginate_ids` takes the filtered items (without joins: only their keys are read)
+    and gives the ids of one page in order; the view loads those rows.
     """
 
-    @staticmethod
-    def after(terms: tuple[str, ...], values: list[Any]) -> Q:
-        """Rows strictly after ``values`` in the order ``terms``."""
-        names = [term.lstrip("-") for term in terms]
-        descending = {term.startswith("-") for term in terms}
-        if (
-            len(descending) == 1
-            and None not in values
-            and all(name in NOT_NULL_TERMS for name in names)
-        ):
-            row = RowAfter(
-                [F("pk" if name == "pk" else name) for name in names],
-                [Value(value) for value in values],
-                before=descending == {True},
-            )
-            return Q(row)
-        return KeysetCursorPagination.after(terms, values)
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    ordering = ("area_order",)  # unused: the order is keyset's (schema generation reads it)
+
+    page_keys: keyset.KeysetPage
+
+    def paginate_ids(self, items: QuerySet[Any], request: Request) -> list[int] | None:
+        """The ids of the page the request's cursor points at (the first without one), in
+        the request's ``ordering``; None when the request turns paging off."""
+        size = self.get_page_size(request)
+        if not size:
+            return None
+        self.request = request
+        self.page_size = size
+        self.base_url = request.build_absolute_uri()
+        order = order_of(request)
+        token = request.query_params.get(self.cursor_query_param)
+        if token is not None and not keyset.valid(token, order):
+            raise NotFound(self.invalid_cursor_message)
+        self.page_keys = keyset.page_ids(items, order, cursor=token or None, size=size)
+        self.has_next = self.page_keys.has_next
+        self.has_previous = self.page_keys.has_previous
+        return self.page_keys.ids
+
+    def paginate_queryset(  # type: ignore[override]
+        self, queryset: QuerySet[Any], request: Request, view: Any = None
+    ) -> list[Any] | None:
+        """One page of ``queryset``: its keys, then its rows by id (two queries). The item
+        list's view reads the keys from a queryset without joins instead (see
+        :meth:`paginate_ids`)."""
+        ids = self.paginate_ids(queryset, request)
+        if ids is None:
+            return None
+        return rows_in_order(queryset, ids)
+
+    def _link(self, token: str | None) -> str | None:
+        if token is None:
+            return None
+        return replace_query_param(self.base_url or "", self.cursor_query_param, token)
+
+    def get_next_link(self) -> str | None:
+        """Rows after the last one of this page."""
+        return self._link(self.page_keys.next_cursor)
+
+    def get_previous_link(self) -> str | None:
+        """Rows before the first one of this page (the first page has none)."""
+        return self._link(self.page_keys.previous_cursor)

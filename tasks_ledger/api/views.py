@@ -32,6 +32,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.jurisdiction import jurisdiction_for
 from config.api.base import ScopedReadOnlyViewSet
 from tasks_ledger import rules
 from tasks_ledger.filtersets import (
@@ -94,7 +95,7 @@ from tasks_ledger.services import (
     status_change_request_create,
 )
 
-from .pagination import ItemCursorPagination
+from .pagination import ItemCursorPagination, rows_in_order
 from .permissions import REVIEW_ITEM, UPDATE_ITEM, VERIFY_SIGNOFF, LedgerRules, Rule
 from .serializers import (
     AreaSerializer,
@@ -300,14 +301,34 @@ class LedgerItemViewSet(ScopedReadOnlyViewSet):
     filterset_class = LedgerItemFilterSet
     pagination_class = ItemCursorPagination
     # The page's default order (area, ledger, number in natural order: "2" before "10")
-    # spelled as the item's own columns and an annotation, so the cursor can key on it and
-    # ``item_list_order_idx`` serves it; the pagination appends the id.
+    # spelled as the item's own columns and an annotation; pages follow the page's keyset
+    # orders (tasks_ledger.keyset), which end with the id.
     default_ordering = ("area_order", "ledger_id", "code_length", "code")
 
     def selector_queryset(self) -> QuerySet[LedgerItem]:
         """Visible items with the light, days left and the projects' rates annotated."""
         items = with_project_rates(ledger_items(user=self.caller))
         return items.annotate(code_length=Length("code")).order_by(*self.default_ordering)
+
+    def keyset_items(self) -> QuerySet[LedgerItem]:
+        """The items in the caller's jurisdiction, nothing joined or annotated: what the
+        FilterSet narrows and a page's keys are read from, as the page reads them. The
+        jurisdiction's units are read first as ids (one query on the unit table), so
+        PostgreSQL knows how many items they hold (a join by path made it guess "few", and
+        sort a county's every item with all the row's joins: about 0.2 s at a province)."""
+        units = jurisdiction_for(self.caller).units().order_by().values_list("pk", flat=True)
+        return LedgerItem.objects.filter(unit_id__in=list(units))
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """One page: the keys of its rows after the cursor (an index range however deep),
+        then those rows with everything a row shows, by id."""
+        paginator = self.paginator
+        assert isinstance(paginator, ItemCursorPagination)
+        ids = paginator.paginate_ids(self.filter_queryset(self.keyset_items()), request)
+        if ids is None:  # no page size at all (never, with the settings' PAGE_SIZE)
+            return super().list(request, *args, **kwargs)
+        rows = rows_in_order(self.get_queryset(), ids)
+        return paginator.get_paginated_response(self.get_serializer(rows, many=True).data)
 
     def detail_object(self, pk: int) -> LedgerItem:
         """The item with everything its page shows; a key project with its four rates."""
