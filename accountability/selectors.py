@@ -6,6 +6,7 @@ carrying what their readers show, so the registry page, the API and the Excel ex
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -73,19 +74,49 @@ def registry_order(ordering: str | Sequence[str] | None) -> Order:
     return ORDERS.get(first or "", ORDERS[""])
 
 
-def notice_rows(*, user: User, ids: Sequence[int], today: date | None = None) -> list[Notice]:
-    """The registry's rows with their joins and ``overdue``, in the order of ``ids`` (one
-    query by primary key)."""
-    found = {notice.pk: notice for notice in notice_list(user=user, today=today).filter(pk__in=ids)}
+#: What a registry row shows (accountability.tables.NoticeCells), and no more: a notice's
+#: facts, requirements and reply are long texts the page never reads.
+ROW_FIELDS = (
+    "kind",
+    "status",
+    "number",
+    "subject_title",
+    "reply_deadline",
+    "target_unit__name",
+    "item__title",
+)
+
+
+def notice_rows(*, ids: Sequence[int], today: date | None = None) -> list[Notice]:
+    """The registry's rows in the order of ``ids``, with ``overdue``, their target unit's
+    name and their item's title (the matter of a notice without its own): one query by
+    primary key.
+
+    ``ids`` are the page's keys, read from :func:`notice_list` (scoped to the caller, then
+    filtered); they are not scoped again, which joined every unit of a province to the 50
+    rows to test the rule a second time."""
+    today = today or timezone.localdate()
+    rows = (
+        Notice.objects.filter(pk__in=ids)
+        .select_related("target_unit", "item")
+        .only(*ROW_FIELDS)
+        .annotate(overdue=ExpressionWrapper(overdue_q(today), output_field=BooleanField()))
+    )
+    found = {notice.pk: notice for notice in rows}
     return [found[pk] for pk in ids if pk in found]
 
 
-def registry_scope(*, user: User, unit_ids: Sequence[int]) -> Q:
-    """A filter holding every notice ``user`` may see (:func:`rules.viewable_notices_q`), in
-    terms an index serves: its target among ``unit_ids`` (every unit of the user's
-    jurisdiction), its issuing group one of the user's, or naming the user (one query for
-    the last two). ANDed with the rule, it lets PostgreSQL gather a small jurisdiction's
-    notices by index instead of walking the registry's order past everyone else's."""
+@dataclass(frozen=True)
+class Reach:
+    """What a user's sight holds beyond their units: the supervision groups they lead or
+    belong to, and the notices naming them."""
+
+    groups: frozenset[int]
+    named: frozenset[int]
+
+
+def registry_reach(*, user: User) -> Reach:
+    """The user's groups and the notices naming them (one query)."""
     groups = (
         SupervisionGroup.objects.filter(Q(members=user) | Q(leader=user))
         .annotate(tag=Value("g"))
@@ -99,10 +130,23 @@ def registry_scope(*, user: User, unit_ids: Sequence[int]) -> Q:
     found: dict[str, set[int]] = {"g": set(), "n": set()}
     for tag, pk in groups.union(named, all=True):
         found[tag].add(pk)
+    return Reach(groups=frozenset(found["g"]), named=frozenset(found["n"]))
+
+
+def registry_scope(*, user: User, unit_ids: Sequence[int], reach: Reach | None = None) -> Q:
+    """A filter holding every notice ``user`` may see (:func:`rules.viewable_notices_q`), in
+    terms an index serves: its target among ``unit_ids`` (every unit of the user's
+    jurisdiction), its issuing group one of the user's, or naming the user (``reach``, read
+    by :func:`registry_reach` when not given). ANDed with the rule, it lets PostgreSQL
+    gather a small jurisdiction's notices by index instead of walking the registry's order
+    past everyone else's. The groups and notices are constants, not subqueries: PostgreSQL
+    then knows how few they are and reads the notices by index (as ``= ANY(ARRAY(...))`` it
+    guessed thousands and walked the registry's order instead, 10 times slower)."""
+    reach = reach or registry_reach(user=user)
     return (
         Q(target_unit_id__in=list(unit_ids))
-        | Q(group_id__in=sorted(found["g"]))
-        | Q(pk__in=sorted(found["n"]))
+        | Q(group_id__in=sorted(reach.groups))
+        | Q(pk__in=sorted(reach.named))
     )
 
 

@@ -20,7 +20,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -120,33 +119,29 @@ def notice_list_view(request: HttpRequest) -> HttpResponse:
     units, every_unit = unit_choices(user, filterset.form.cleaned_data.get("target_unit"))
     notices = filterset.qs
     small = every_unit and not jurisdiction_for(user).is_global
+    reach = None
     if small:
         # A small jurisdiction (a county, a township): its notices are found by its units'
         # ids through an index, not by walking the whole registry in order.
+        reach = selectors.registry_reach(user=user)
         notices = notices.filter(
-            selectors.registry_scope(user=user, unit_ids=[u.pk for u in units])
+            selectors.registry_scope(user=user, unit_ids=[u.pk for u in units], reach=reach)
         )
 
-    def keys() -> keyset.KeysetPage:
-        return keyset.page_ids(
-            notices,
-            selectors.registry_order(ordering),
-            after=request.GET.get("after") or None,
-            before=request.GET.get("before") or None,
-            size=NOTICES_PER_PAGE,
-        )
-
-    if small:
-        page = keys()
-    else:
-        with transaction.atomic(), connection.cursor() as cursor:
-            # A large jurisdiction's page walks the registry's index backwards until 51 keys
-            # pass its scope: PostgreSQL plans that as a parallel scan whose workers took 5 s
-            # to start on the province's database for 8 ms of work (EXPLAIN ANALYZE).
-            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-            page = keys()
+    # A large jurisdiction's page walks the registry's index backwards until 51 keys pass the
+    # rule: a serial walk of a few dozen rows, no parallel scan (the rule reads the caller's
+    # groups and named notices once, see rules._groups_q).
+    page = keyset.page_ids(
+        notices,
+        selectors.registry_order(ordering),
+        after=request.GET.get("after") or None,
+        before=request.GET.get("before") or None,
+        size=NOTICES_PER_PAGE,
+    )
     count, exact = selectors.notice_count(notices)
-    table = NoticeTable(selectors.notice_rows(user=user, ids=page.ids), request=request)
+    # No ``request=``: django-tables2 would then paginate the rows by 25 and sort them in
+    # Python (the table showed only the first 25 of a page's 50 notices on a wide screen).
+    table = NoticeTable(selectors.notice_rows(ids=page.ids))
     table.show_order(ordering or ())
     table.keyset = page
     form = filterset.form
@@ -158,7 +153,7 @@ def notice_list_view(request: HttpRequest) -> HttpResponse:
         "count": count,
         "count_exact": exact,
         "today": timezone.localdate(),
-        "may_draft": _may_draft_somewhere(user),
+        "may_draft": _may_draft_somewhere(user, reach),
         "filtered": any(
             value
             for name, value in request.GET.items()
@@ -171,11 +166,14 @@ def notice_list_view(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _may_draft_somewhere(user: User) -> bool:
-    """Whether the registry offers "draft a notice": the office, or a group's people."""
+def _may_draft_somewhere(user: User, reach: selectors.Reach | None = None) -> bool:
+    """Whether the registry offers "draft a notice": the office, or a group's people (the
+    groups in ``reach`` when the page has read them already)."""
     j = jurisdiction_for(user)
     if j.is_global or (j.has_role(*rules.OFFICE_ROLES) and not j.is_read_only):
         return True
+    if reach is not None:
+        return bool(reach.groups)
     return SupervisionGroup.objects.filter(Q(members=user) | Q(leader=user)).exists()
 
 

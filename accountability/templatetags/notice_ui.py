@@ -1,5 +1,5 @@
-"""Small pieces of the notice pages: the kind's badge colour, and the notices of a ledger
-item on its page (with the link to draft one, when the rules allow)."""
+"""Small pieces of the notice pages: the kind's badge colour, the status's badge, and the
+notices of a ledger item on its page (with the link to draft one, when the rules allow)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 
 from ..selectors import may_draft_to, notice_list
-from ..tables import KIND_BADGES
+from ..tables import KIND_BADGES, status_badge
 
 register = template.Library()
 
@@ -17,6 +17,12 @@ register = template.Library()
 def kind_badge(kind: str) -> str:
     """The Bootstrap classes of a notice kind's badge (more serious, darker)."""
     return KIND_BADGES.get(kind, "text-bg-secondary")
+
+
+@register.simple_tag
+def notice_status_badge(notice: Any) -> str:
+    """The notice's status as a badge (:func:`accountability.tables.status_badge`)."""
+    return status_badge(notice)
 
 
 @register.inclusion_tag("accountability/includes/item_notices.html", takes_context=True)
