@@ -89,7 +89,7 @@ def round_ranking_view(request: HttpRequest, pk: int) -> HttpResponse:
         "cache_seconds": selectors.RANKING_CACHE_SECONDS,
         "page": page,
         "categories": [page.category] if page else ranking.categories,
-        "own": selectors.own_results(user=user, round_=ranking.round),
+        "own": selectors.own_results(user=user, ranking=ranking),
     }
     return render(request, "assessments/ranking_round.html", context)
 

@@ -23,6 +23,7 @@ from django.db.models import (
     Avg,
     Count,
     Exists,
+    F,
     Max,
     OuterRef,
     Prefetch,
@@ -368,7 +369,9 @@ def ranking_results(
     joins needed to show them."""
     results = Result.objects.filter(round=round_)
     if user is not None:
-        results = results.filter(rules.viewable_results_q(user))
+        # The unit's path comes with the join the rules' filter makes: the caller's own
+        # results are then found among the rows (:func:`own_results`) without a query.
+        results = results.filter(rules.viewable_results_q(user)).annotate(unit_path=F("unit__path"))
     if category is not None:
         results = results.filter(category=category)
     return results.order_by("category__sort_order", "category_id", "rank")
@@ -600,15 +603,18 @@ def ranking_page(
     return RankingPage(category=category, number=number, load=load, unit_id=found)
 
 
-def own_results(*, user: User, round_: Round) -> list[Result]:
-    """The results of the caller's own units (those they hold a post in) in the round, one
-    query, none for who holds no post. A unit always sees its own result
-    (:func:`rules.viewable_results_q`), so no further filter is needed."""
-    paths = jurisdiction_for(user).member_paths
+def own_results(*, user: User, ranking: Ranking) -> list[Result]:
+    """The results of the caller's own units (those they hold a post in) in the ranking:
+    found among the rows at hand when the caller sees part of it, else one query; none for
+    who holds no post. A unit always sees its own result (:func:`rules.viewable_results_q`),
+    so no further filter is needed."""
+    paths = set(jurisdiction_for(user).member_paths)
     if not paths:
         return []
+    if not ranking.token:
+        return [r for r in ranking.results if getattr(r, "unit_path", None) in paths]
     return list(
-        Result.objects.filter(round=round_, unit__path__in=paths).order_by(
+        Result.objects.filter(round=ranking.round, unit__path__in=paths).order_by(
             "category__sort_order", "category_id", "rank"
         )
     )
