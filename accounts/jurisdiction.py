@@ -12,6 +12,9 @@ Rules:
 - an official sees their scope read only: holding the official role removes change rights
   that posts would otherwise give (a Party secretary's post does not make them an editor);
 - a superuser sees and changes everything.
+
+A jurisdiction is computed in 3 queries and kept in Redis for the next requests
+(:func:`cached_jurisdiction`); every change of what it is computed from drops it at once.
 """
 
 from __future__ import annotations
@@ -228,7 +231,7 @@ def jurisdictions_changed(*, using: str = DEFAULT_DB_ALIAS) -> None:
     """Drop every cached jurisdiction (now and when the transaction commits).
 
     Called by the receivers in :mod:`accounts.receivers` when posts, roles, supervision
-    groups or units change, by :meth:`Unit.move <accounts.models.Unit.move>`, and by the
+    groups or units change, by :meth:`accounts.models.UnitManager.move`, and by the
     bulk writers that pass by those signals (seeding). One generation for all users: these
     changes are rare, and a moved unit changes the paths of everyone under it.
     """
@@ -251,6 +254,8 @@ def cached_jurisdiction(user: User) -> Jurisdiction:
     """
     if not user.is_active:
         return NOBODY
+    if user.pk is None:  # not saved: nothing to key it by
+        return compute_jurisdiction(user)
     key = versioned_cache.cache_key(
         _TOPIC, _SHAPE, user.pk, int(user.is_active), int(user.is_superuser)
     )
