@@ -201,6 +201,54 @@ def run_phase(
     return phase
 
 
+def run(
+    *, writers: int = 4, seconds: float = 5.0, long_rows: list[int], row_by_row: int
+) -> list[dict[str, Any]]:
+    """Every phase over the items of the database Django points at (committed ones: the
+    writers are connections of their own); prints the table and returns its rows."""
+    from accounts.models import Unit
+    from tasks_ledger.models import LedgerItem
+
+    by_unit: dict[int, list[int]] = {}
+    for pk, unit in LedgerItem.objects.values_list("pk", "unit_id").order_by("pk"):
+        by_unit.setdefault(unit, []).append(pk)
+    units = sorted(by_unit, key=lambda u: -len(by_unit[u]))
+    rng = random.Random(7)
+    # Each writer its own units; the long writes take items of every unit not written.
+    shares = [
+        [pk for u in units[i :: writers * 2] for pk in by_unit[u][:50]] for i in range(writers)
+    ]
+    taken = {u for i in range(writers) for u in units[i :: writers * 2]}
+    rest = [pk for u in units if u not in taken for pk in by_unit[u]]
+    phases = [run_phase("alone", shares, seconds)]
+    for rows in long_rows:
+        picked = rng.sample(rest, min(rows, len(rest)))
+        phases.append(run_phase(f"beside 1 statement of {rows:,} rows", shares, seconds, [picked]))
+    # An import updating its rows one by one (one statement each, one transaction), and
+    # two such imports at once (each over its own items).
+    picked = rng.sample(rest, min(2 * row_by_row, len(rest)))
+    first, second = picked[:row_by_row], picked[row_by_row:]
+    phases.append(run_phase(f"beside {row_by_row:,} rows one by one", shares, seconds, [first]))
+    phases.append(
+        run_phase(f"beside 2 × {row_by_row:,} rows one by one", shares, seconds, [first, second])
+    )
+    header = [
+        "phase", "writes", "writes/s", "p50 ms", "p95 ms", "max ms",
+        "deadlocks", "errors", "long write ms",
+    ]  # fmt: skip
+    top = Unit.objects.filter(depth=1).count()
+    print(
+        report(
+            f"Light changes through the kept counts ({LedgerItem.objects.count():,} items, "
+            f"{len(by_unit)} units under {top} top units; {writers} writers, "
+            f"{seconds:g} s a phase)",
+            header,
+            [p.row() for p in phases],
+        )
+    )
+    return [dict(zip(header, p.row(), strict=True)) for p in phases]
+
+
 def main() -> None:
     import argparse
 
@@ -217,11 +265,10 @@ def main() -> None:
     args = parser.parse_args()
     setup_django()
 
-    from accounts.models import Unit
     from tasks_ledger.lights import counts_rebuild, lights_refresh
     from tasks_ledger.models import LedgerItem
 
-    with bench_database(keep=args.keep) as name:
+    with bench_database(keep=args.keep):
         w = world()
         if not LedgerItem.objects.filter(ledger__title__startswith="基准测试台账").exists():
             started = time.perf_counter()
@@ -229,56 +276,14 @@ def main() -> None:
             lights_refresh()
             counts_rebuild()
             print(f"{args.sizes[0]:,} items ready in {time.perf_counter() - started:.1f} s")
-        by_unit: dict[int, list[int]] = {}
-        for pk, unit in LedgerItem.objects.values_list("pk", "unit_id").order_by("pk"):
-            by_unit.setdefault(unit, []).append(pk)
-        units = sorted(by_unit, key=lambda u: -len(by_unit[u]))
-        rng = random.Random(7)
-        # Each writer its own units; the long write takes items of every unit not written.
-        shares = [
-            [pk for u in units[i :: args.writers * 2] for pk in by_unit[u][:50]]
-            for i in range(args.writers)
-        ]
-        taken = {u for i in range(args.writers) for u in units[i :: args.writers * 2]}
-        rest = [pk for u in units if u not in taken for pk in by_unit[u]]
-        top = Unit.objects.filter(depth=1).count()
-        phases = [run_phase("alone", shares, args.seconds, None)]
-        for rows in args.long_rows:
-            picked = rng.sample(rest, min(rows, len(rest)))
-            phases.append(
-                run_phase(f"beside 1 statement of {rows:,} rows", shares, args.seconds, [picked])
-            )
-        # An import updating its rows one by one (one statement each, one transaction), and
-        # two such imports at once (each over its own items, in a different order).
-        rows = args.row_by_row
-        picked = rng.sample(rest, min(2 * rows, len(rest)))
-        first, second = picked[:rows], picked[rows:]
-        phases.append(run_phase(f"beside {rows:,} rows one by one", shares, args.seconds, [first]))
-        phases.append(
-            run_phase(f"beside 2 × {rows:,} rows one by one", shares, args.seconds, [first, second])
-        )
-        header = [
-            "phase", "writes", "writes/s", "p50 ms", "p95 ms", "max ms",
-            "deadlocks", "errors", "long write ms",
-        ]  # fmt: skip
-        print(
-            report(
-                f"Light changes through the kept counts ({name}: "
-                f"{LedgerItem.objects.count():,} items, {len(by_unit)} units under {top} "
-                f"top units; {args.writers} writers, {args.seconds:.0f} s a phase)",
-                header,
-                [p.row() for p in phases],
-            )
+        phases = run(
+            writers=args.writers,
+            seconds=args.seconds,
+            long_rows=args.long_rows,
+            row_by_row=args.row_by_row,
         )
         if args.json:
-            print(
-                dump(
-                    {
-                        "machine": machine(),
-                        "phases": [dict(zip(header, p.row(), strict=True)) for p in phases],
-                    }
-                )
-            )
+            print(dump({"machine": machine(), "phases": phases}))
 
 
 if __name__ == "__main__":

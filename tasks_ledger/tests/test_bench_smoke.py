@@ -72,3 +72,26 @@ def test_province_pages_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> No
     assert all(f["deep_ratio"] for f in figures if "deep" in f["request"])
     out = capsys.readouterr().out
     assert out.count("best ms") == 2 and "battle map" in out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rollup_contention_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """GIVEN the demo city with 60 benchmark items (committed: the writers are connections
+    of their own) WHEN the contention benchmark runs short phases THEN every phase wrote,
+    the long writes were timed, no write failed otherwise than by a deadlock, and it
+    printed its table."""
+    from bench import rollup_contention
+    from bench._common import bench_ledgers, world
+
+    bench_ledgers(world(), 60)
+    phases = rollup_contention.run(writers=2, seconds=0.4, long_rows=[10], row_by_row=5)
+
+    assert [p["phase"] for p in phases] == [
+        "alone",
+        "beside 1 statement of 10 rows",
+        "beside 5 rows one by one",
+        "beside 2 × 5 rows one by one",
+    ]
+    assert all(p["writes"] > 0 and p["errors"] == 0 for p in phases)
+    assert all(p["long write ms"] != "-" for p in phases[1:])
+    assert "long write ms" in capsys.readouterr().out
