@@ -24,8 +24,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import BooleanField, Expression, F, Func, QuerySet, Value
+from django.db.models import BooleanField, Count, Expression, F, Func, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Length
+
+from accounts.jurisdiction import jurisdiction_for
+from accounts.models import Unit
 
 from .models import Negated
 
@@ -73,6 +76,52 @@ class AmongIds(Func):
         lhs, lhs_params = compiler.compile(column)
         rhs, rhs_params = compiler.compile(subquery)
         return f"({lhs} = ANY(ARRAY{rhs}))", [*lhs_params, *rhs_params]
+
+
+class AnyOf(Func):
+    """``column = ANY(%s)``: the values as one array parameter. PostgreSQL reads ``IN (…)``
+    as that array, so the plan is the same; Django compiles one parameter instead of one
+    per value (the 5,000 units of a province cost 70 ms a request as ``__in``)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: Any, values: list[int]) -> None:
+        super().__init__(column)
+        self.values = values
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: Any, connection: Any, **extra: Any
+    ) -> tuple[str, list[Any]]:
+        """The column compiled, the values as one list (psycopg sends it as an array)."""
+        column, params = compiler.compile(self.get_source_expressions()[0])
+        return f"({column} = ANY(%s))", [*params, self.values]
+
+
+def scope_unit_ids(user: Any, under: Unit | None = None) -> list[int] | None:
+    """The ids of the units whose items the list (the page and the API) shows: the
+    jurisdiction's, or those of the chosen unit and below within it; None when that is
+    every unit, so the list needs no filter by unit. One query (two for a scope at a
+    tree's root next to other trees).
+
+    The ids are read first, from the small unit table: PostgreSQL then knows how many items
+    they hold, and walks the list's index for a province's office or a unit's own items for
+    a township's liaison. (A join by path, or ids from a subquery, left it guessing "few"
+    for the office: a bitmap over all million items, 10 s.)
+    """
+    j = jurisdiction_for(user)
+    if under is None and j.is_global:
+        return None
+    inside = j.q("")
+    if under is not None:
+        inside &= Q(path__startswith=under.path)
+    roots = (under.path,) if under is not None else j.view_roots
+    if any(len(root) == Unit.steplen for root in roots):
+        # At a tree's root: every unit, unless another tree lies beside it (its root is
+        # enough to tell; the depth compares fast, the path would be 5,000 LIKEs).
+        outside = Unit.objects.filter(depth=1).aggregate(count=Count("pk", filter=~inside))
+        if not outside["count"]:
+            return None
+    return list(Unit.objects.filter(inside).order_by().values_list("pk", flat=True))
 
 
 #: The list's natural order after any first key: area, ledger, number (shorter numbers first,

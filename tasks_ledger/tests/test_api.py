@@ -25,9 +25,9 @@ from pghistory.models import Events
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
-from accounts.models import Post, User
+from accounts.models import Post, Role, User
 from accounts.services import api_token_create
-from accounts.tests.factories import MembershipFactory, UserFactory
+from accounts.tests.factories import MembershipFactory, RoleAssignmentFactory, UserFactory
 from campaign.services import chain_create
 from campaign.tests.factories import CampaignFactory
 from config.api.pagination import KeysetCursorPagination
@@ -438,6 +438,21 @@ def test_api_pages_are_the_pages_keyset_pages(org, ledger, client):
     assert len(keys) == 2 and ") > (" in keys[1] and "JOIN" not in keys[1]
     back = api(org.inside).get(body["previous"]).json()
     assert [r["id"] for r in back["results"]] == api_ids(api(org.inside), {})[:3]
+
+
+def test_api_keys_are_scoped_as_the_pages(org, ledger):
+    """GIVEN a county's liaison and an office over the whole tree WHEN each lists items THEN
+    the county's keys are among its units' ids, read first, and the office's keys carry no
+    unit filter at all (every unit: 5,000 ids at a province would exclude nothing)."""
+    make_item(ledger, org.county_a)
+    make_item(ledger, org.county_b)
+    whole = UserFactory(username="province_office")
+    RoleAssignmentFactory(user=whole, role=Role.CAMPAIGN_OFFICE, scope=org.province)
+    for user, filtered, seen in ((org.inside, True, 1), (whole, False, 2)):
+        with CaptureQueriesContext(connection) as captured:
+            rows = results(api(user).get(reverse("api:ledger-item-list")))
+        keys = next(q["sql"] for q in captured.captured_queries if ' AS "k0"' in q["sql"])
+        assert ('"unit_id" = ANY(' in keys) is filtered and len(rows) == seen, keys
 
 
 def test_invalid_filter_value_is_400(org, a):
