@@ -350,12 +350,87 @@ def item_list_tab_counts(
     return counted, exact
 
 
-def item_list_rows(*, user: User, ids: list[int], today: date | None = None) -> list[LedgerItem]:
-    """One page of the item list in the order of ``ids`` (from :mod:`tasks_ledger.keyset`),
-    with the light and everything a row shows: one query, as :func:`ledger_items`."""
+class RowPart:
+    """A related record of a list row: the attributes the row shows, nothing else."""
+
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)
+
+
+class ListRow(RowPart):
+    """One item of the item list as its row shows it (``item_row.html``, which draws a
+    :class:`LedgerItem` the same way): its fields, light and days left, ``ledger.title``
+    and ``ledger.area.name``, ``unit`` (``name``, ``display_name``, ``path``) and
+    ``chain`` (``lead_department.display_name``, ``responsible_person``) or None."""
+
+    pk: int
+
+
+#: What a row reads of the item itself, and of its relations (one query).
+ITEM_VALUES = (
+    "pk",
+    "code",
+    "title",
+    "status",
+    "signoff_pending",
+    "progress",
+    "pending_progress",
+    "version",
+    "latest_report",
+    "deadline",
+    "days_left",
+    "light",
+)
+ROW_VALUES = (
+    *ITEM_VALUES,
+    "ledger__title",
+    "ledger__area__name",
+    "unit__name",
+    "unit__short_name",
+    "unit__path",
+    "chain_id",
+    "chain__lead_department__name",
+    "chain__lead_department__short_name",
+    "chain__responsible_person__name",
+    "chain__responsible_person__username",
+)
+
+
+def _list_row(values: dict[str, Any]) -> ListRow:
+    chain = None
+    if values["chain_id"] is not None:
+        lead = RowPart(
+            display_name=values["chain__lead_department__short_name"]
+            or values["chain__lead_department__name"]
+        )
+        person = (
+            values["chain__responsible_person__name"]
+            or values["chain__responsible_person__username"]
+        )
+        chain = RowPart(lead_department=lead, responsible_person=person or "")
+    return ListRow(
+        **{name: values[name] for name in ITEM_VALUES},
+        ledger=RowPart(
+            title=values["ledger__title"], area=RowPart(name=values["ledger__area__name"])
+        ),
+        unit=RowPart(
+            name=values["unit__name"],
+            display_name=values["unit__short_name"] or values["unit__name"],
+            path=values["unit__path"],
+        ),
+        chain=chain,
+    )
+
+
+def item_list_rows(*, ids: list[int], today: date | None = None) -> list[ListRow]:
+    """One page of the item list in the order of ``ids`` (from :mod:`tasks_ledger.keyset`,
+    read from the caller's scope), with the light and everything a row shows: one query of
+    those values only. Model instances of the item and its six relations, and their SQL
+    built for every column, were a third of the page's time at 50 rows."""
     if not ids:
         return []
-    found = {item.pk: item for item in ledger_items(user=user, today=today).filter(pk__in=ids)}
+    items = with_light(LedgerItem.objects.filter(pk__in=ids), today=today).order_by()
+    found = {values["pk"]: _list_row(values) for values in items.values(*ROW_VALUES)}
     return [found[pk] for pk in ids if pk in found]
 
 

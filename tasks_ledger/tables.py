@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django_tables2.data import TableQuerysetData
 from django_tables2.utils import OrderByTuple
 
+from .item_rows import NO_ROW_ERRORS
 from .models import Ledger, LedgerItem, ReviewMeeting
 
 NUMBER = {"td": {"class": "text-end"}, "th": {"class": "text-end"}}
@@ -69,6 +70,12 @@ class LedgerItemTable(tables.Table):
     #: The keyset page shown (:class:`tasks_ledger.keyset.KeysetPage`): its cursors draw the
     #: previous and next links in place of page numbers.
     keyset: Any = None
+    #: What every row repeats (``item_rows.row_labels``) and the address its update form
+    #: returns to: ``render_table`` draws the rows in a context of its own.
+    labels: dict[str, str] = {}
+    next_url = ""
+    #: The update form's errors: none on the list (the template's names all resolve).
+    row_errors = NO_ROW_ERRORS
 
     def show_order(self, ordering: Any) -> None:
         """Mark the columns sorted by the filterset's ``ordering`` (arrows and the next
