@@ -16,7 +16,7 @@ from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_tables2.utils import OrderByTuple
 
-from .models import Notice
+from .models import Notice, NoticeKind, NoticeStatus
 
 #: Notices per page of the registry.
 NOTICES_PER_PAGE = 50
@@ -40,34 +40,36 @@ STATUS_BADGES = {
 }
 
 
-def kind_badge(notice: Notice) -> SafeString:
-    """The notice's kind as a badge, darker as it is more serious."""
+def kind_badge(notice: Notice, label: str | None = None) -> SafeString:
+    """The notice's kind as a badge, darker as it is more serious (``label``: the kind's
+    name, when the caller has it translated already)."""
     return format_html(
         '<span class="badge {}">{}</span>',
         KIND_BADGES.get(notice.kind, "text-bg-secondary"),
-        notice.get_kind_display(),
+        notice.get_kind_display() if label is None else label,
     )
 
 
-def status_badge(notice: Notice) -> SafeString:
+def status_badge(notice: Notice, label: str | None = None) -> SafeString:
     """The notice's status as a badge (the registry, a notice's page, an item's notices)."""
     return format_html(
         '<span class="badge {}">{}</span>',
         STATUS_BADGES.get(notice.status, "text-bg-secondary"),
-        notice.get_status_display(),
+        notice.get_status_display() if label is None else label,
     )
 
 
-def number_cell(notice: Notice, url: str) -> SafeString:
+def number_cell(notice: Notice, url: str, not_issued: str | None = None) -> SafeString:
     """The number, a link to the notice; a draft's "not yet issued"."""
     if notice.number:
         return format_html('<a class="text-nowrap" href="{}">{}</a>', url, notice.number)
     return format_html(
-        '<span class="text-body-secondary small">{}</span>', gettext("not yet issued")
+        '<span class="text-body-secondary small">{}</span>',
+        gettext("not yet issued") if not_issued is None else not_issued,
     )
 
 
-def deadline_cell(notice: Notice) -> SafeString:
+def deadline_cell(notice: Notice, overdue: str | None = None) -> SafeString:
     """The reply deadline, and a red "overdue" when ``notice.overdue`` (annotated)."""
     deadline = format_html(
         '<span class="text-nowrap">{}</span>', notice.reply_deadline.strftime("%Y-%m-%d")
@@ -77,38 +79,92 @@ def deadline_cell(notice: Notice) -> SafeString:
     return format_html(
         '{} <span class="badge text-bg-danger app-overdue">{}</span>',
         deadline,
-        pgettext("notice", "overdue"),
+        pgettext("notice", "overdue") if overdue is None else overdue,
     )
+
+
+#: A notice id no notice has: its detail URL, reversed once, gives every row's by replacing it.
+_SOME_ID = 9_876_543_210
+
+
+@dataclass(frozen=True)
+class Words:
+    """What every row of a page says alike, translated once for the page: the kinds' and
+    statuses' names (``get_kind_display`` rebuilds its choices and translates for every
+    call), "not yet issued", "overdue", and the detail URL's pattern (one ``reverse``)."""
+
+    kinds: dict[str, str]
+    statuses: dict[str, str]
+    not_issued: str
+    overdue: str
+    deadline: str
+    detail: str
+
+    @classmethod
+    def now(cls) -> Words:
+        """In the active language."""
+        return cls(
+            kinds={value: str(label) for value, label in NoticeKind.choices},
+            statuses={value: str(label) for value, label in NoticeStatus.choices},
+            not_issued=gettext("not yet issued"),
+            overdue=pgettext("notice", "overdue"),
+            deadline=gettext("reply deadline"),
+            detail=reverse("accountability:notice-detail", args=[_SOME_ID]),
+        )
+
+    def url(self, pk: int) -> str:
+        """The notice's page."""
+        return self.detail.replace(str(_SOME_ID), str(pk))
+
+
+#: A registry row in the wide screen's table (the columns of :class:`NoticeTable`).
+ROW_HTML = (
+    "<tr><td>{number}</td><td>{kind}</td>"
+    '<td class="text-break"><a class="fw-semibold" href="{url}">{subject}</a></td>'
+    "<td>{unit}</td><td>{deadline}</td><td>{status}</td></tr>"
+)
+#: The same notice as a phone's card.
+CARD_HTML = (
+    '<li class="list-group-item">'
+    '<div class="d-flex flex-wrap align-items-center gap-2 mb-1">'
+    '{kind} {number} <span class="ms-auto">{status}</span></div>'
+    '<a class="fw-semibold d-block text-break" href="{url}">{subject}</a>'
+    '<div class="small text-body-secondary">{unit} · {deadline_label} {deadline}</div>'
+    "</li>"
+)
 
 
 @dataclass(frozen=True)
 class NoticeCells:
-    """One registry row drawn once in Python, for the table and for the phone's card alike:
-    50 rows of six cells, each a template render of its own, cost the page about 100 ms at a
-    province (cProfile); these are the same markup, built with ``format_html``."""
+    """One registry row drawn once in Python, as the wide screen's table row (``tr``) and
+    the phone's card (``card``) alike: through templates, 50 rows of six cells and their
+    cards cost the page over a thousand template renders and most of its time at a province
+    (cProfile); these are the same markup, built with ``format_html``."""
 
     record: Notice
     url: str
-    number: SafeString
-    kind: SafeString
-    subject: str
-    unit: str
-    deadline: SafeString
-    status: SafeString
+    tr: SafeString
+    card: SafeString
 
     @classmethod
-    def of(cls, notice: Notice) -> NoticeCells:
-        """The cells of ``notice`` (its target unit and item loaded with it)."""
-        url = reverse("accountability:notice-detail", args=[notice.pk])
+    def of(cls, notice: Notice, words: Words | None = None) -> NoticeCells:
+        """The row of ``notice`` (its target unit and item loaded with it)."""
+        words = words or Words.now()
+        url = words.url(notice.pk)
+        cells = {
+            "url": url,
+            "number": number_cell(notice, url, words.not_issued),
+            "kind": kind_badge(notice, words.kinds.get(notice.kind)),
+            "subject": notice.subject,
+            "unit": notice.target_unit.name,
+            "deadline": deadline_cell(notice, words.overdue),
+            "status": status_badge(notice, words.statuses.get(notice.status)),
+        }
         return cls(
             record=notice,
             url=url,
-            number=number_cell(notice, url),
-            kind=kind_badge(notice),
-            subject=notice.subject,
-            unit=notice.target_unit.name,
-            deadline=deadline_cell(notice),
-            status=status_badge(notice),
+            tr=format_html(ROW_HTML, **cells),
+            card=format_html(CARD_HTML, deadline_label=words.deadline, **cells),
         )
 
 
@@ -167,7 +223,8 @@ class NoticeTable(tables.Table):
     @cached_property
     def cells(self) -> list[NoticeCells]:
         """The page's rows, drawn once (:class:`NoticeCells`)."""
-        return [NoticeCells.of(notice) for notice in self.data]
+        words = Words.now()
+        return [NoticeCells.of(notice, words) for notice in self.data]
 
     #: The keyset page shown (:class:`tasks_ledger.keyset.KeysetPage`): its cursors draw the
     #: previous and next links in place of page numbers.
