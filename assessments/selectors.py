@@ -6,6 +6,7 @@ record outside the caller's sight, which views answer with 404.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import uuid
@@ -291,7 +292,10 @@ class Ranking:
     ``headline`` whether the headline may be shown (published figures are circulated to
     every unit; before that only to who sees every result). ``token`` names the cached
     snapshot a published ranking seen whole was drawn from (empty otherwise): the page's
-    template cache and the API's cached body are keyed by it.
+    template cache and the API's cached body are keyed by it. ``scope`` names what of a
+    published ranking the caller sees (the snapshot's token, and the jurisdiction's roots
+    for who sees part of it; empty before publication): what the screen shows of it is the
+    same for everyone with that scope, and the page's template cache is keyed by it.
     """
 
     round: Round
@@ -301,6 +305,7 @@ class Ranking:
     with_deductions: int
     visible: int
     token: str = ""
+    scope: str = ""
 
     @property
     def complete(self) -> bool:
@@ -419,6 +424,7 @@ def round_ranking(*, user: User, round_: Round, category: UnitCategory | None = 
             assessed=assessed,
             with_deductions=with_deductions,
             visible=len(rows),
+            scope=_part_scope(snapshot, user),
         )
     rows = list(ranking_results(user=user, round_=round_, category=category))
     figures = Result.objects.filter(round=round_)
@@ -435,6 +441,15 @@ def round_ranking(*, user: User, round_: Round, category: UnitCategory | None = 
         with_deductions=totals["with_deductions"],
         visible=len(rows),
     )
+
+
+def _part_scope(snapshot: PublishedSnapshot, user: User) -> str:
+    """What of a published round someone who does not see it whole sees, as a name: once a
+    round is published, :func:`rules.viewable_results_q` gives whoever does not run it the
+    results under their jurisdiction's roots (their own units lie under them too), so
+    everyone with the same roots sees the same rows."""
+    roots = "|".join(sorted(jurisdiction_for(user).view_roots))
+    return f"{snapshot.token}:{hashlib.sha256(roots.encode()).hexdigest()[:24]}"
 
 
 def ranking_units(ranking: Ranking, category: UnitCategory | None = None) -> list[tuple[int, str]]:
@@ -689,6 +704,7 @@ class PublishedSnapshot:
             with_deductions=with_deductions,
             visible=assessed,
             token=self.token,
+            scope=self.token,
         )
 
 

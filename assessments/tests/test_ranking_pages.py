@@ -243,3 +243,28 @@ def test_the_pager_offers_the_ends_and_the_neighbours() -> None:
     assert numbers(16, 2280) == [1, None, 15, 16, 17, None, 46]
     assert numbers(2, 4 * SIZE) == [1, 2, 3, 4]
     assert numbers(46, 2280) == [1, None, 45, 46]
+
+
+def test_who_sees_the_same_part_is_served_the_same_cached_tables(org: Any) -> None:
+    """GIVEN a published round and two liaisons of the unit ranked 7th (the same
+    jurisdiction) and one of the unit ranked 9th WHEN the first opens the ranking, a name in
+    the results then changes behind the cache's back, and the others open it THEN the
+    second liaison is served the tables drawn for the first (the old name), the third its
+    own unit's tables: what a reader sees of a published round depends on their
+    jurisdiction's roots only."""
+    round_ = make_ranked(org, 60, year=2031)
+    first, second = liaison_of(round_, 7), UserFactory(username="second")
+    liaison_of(round_, 7, also=second)
+    third = liaison_of(round_, 9)
+    seventh = Result.objects.get(round=round_, rank=7)
+    assert page_rows(client_for(first).get(ranking_url(round_)).content.decode()) == [
+        seventh.unit_name
+    ]
+    Result.objects.filter(pk=seventh.pk).update(unit_name="改名单位")
+    assert page_rows(client_for(second).get(ranking_url(round_)).content.decode()) == [
+        seventh.unit_name
+    ]
+    ninth = Result.objects.get(round=round_, rank=9)
+    assert page_rows(client_for(third).get(ranking_url(round_)).content.decode()) == [
+        ninth.unit_name
+    ]
