@@ -10,7 +10,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import BooleanField, ExpressionWrapper, F, Prefetch, Q, QuerySet, Value
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -87,10 +97,25 @@ ROW_FIELDS = (
 )
 
 
-def notice_rows(*, ids: Sequence[int], today: date | None = None) -> list[Notice]:
+class CappedCount(Subquery):
+    """``(SELECT COUNT(*) FROM (the first cap + 1 of a queryset's rows))``: a count that
+    stops past ``cap``, as an expression, so that another query carries it."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS capped)"
+    empty_result_set_value = 0
+
+    def __init__(self, queryset: QuerySet[Any], cap: int) -> None:
+        super().__init__(queryset.order_by().values("pk")[: cap + 1], output_field=IntegerField())
+
+
+def notice_rows(
+    *, ids: Sequence[int], today: date | None = None, counting: QuerySet[Notice] | None = None
+) -> list[Notice]:
     """The registry's rows in the order of ``ids``, with ``overdue``, their target unit's
     name and their item's title (the matter of a notice without its own): one query by
-    primary key.
+    primary key. With ``counting``, each row also carries ``counted``, how many notices
+    ``counting`` holds up to one past :data:`COUNT_CAP` (read once, an InitPlan: the
+    registry's count costs no round trip of its own; see :func:`page_count`).
 
     ``ids`` are the page's keys, read from :func:`notice_list` (scoped to the caller, then
     filtered); they are not scoped again, which joined every unit of a province to the 50
@@ -101,9 +126,22 @@ def notice_rows(*, ids: Sequence[int], today: date | None = None) -> list[Notice
         .select_related("target_unit", "item")
         .only(*ROW_FIELDS)
         .annotate(overdue=ExpressionWrapper(overdue_q(today), output_field=BooleanField()))
+        .order_by()
     )
+    if counting is not None:
+        rows = rows.annotate(counted=CappedCount(counting, COUNT_CAP))
     found = {notice.pk: notice for notice in rows}
     return [found[pk] for pk in ids if pk in found]
+
+
+def page_count(rows: Sequence[Notice], notices: QuerySet[Notice]) -> tuple[int, bool]:
+    """How many ``notices`` there are (capped, as :func:`notice_count`), read from the
+    ``counted`` that the page's rows carry (:func:`notice_rows` with ``counting``); counted
+    apart only for a page without rows (past the end, or nothing matches)."""
+    if not rows:
+        return notice_count(notices)
+    counted = int(rows[0].counted)  # type: ignore[attr-defined]
+    return min(counted, COUNT_CAP), counted <= COUNT_CAP
 
 
 @dataclass(frozen=True)

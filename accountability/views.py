@@ -138,10 +138,11 @@ def notice_list_view(request: HttpRequest) -> HttpResponse:
         before=request.GET.get("before") or None,
         size=NOTICES_PER_PAGE,
     )
-    count, exact = selectors.notice_count(notices)
     # No ``request=``: django-tables2 would then paginate the rows by 25 and sort them in
     # Python (the table showed only the first 25 of a page's 50 notices on a wide screen).
-    table = NoticeTable(selectors.notice_rows(ids=page.ids))
+    rows = selectors.notice_rows(ids=page.ids, counting=notices)
+    count, exact = selectors.page_count(rows, notices)
+    table = NoticeTable(rows)
     table.show_order(ordering or ())
     table.keyset = page
     form = filterset.form
