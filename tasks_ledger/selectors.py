@@ -322,8 +322,9 @@ def item_list_tab_counts(
     else:
         # First up to one capped count per tab of the matches, whatever their tab (one
         # scan, stopping there): when fewer match, as for a rare keyword or a county's
-        # items, the tabs are counted from those rows. Only past that is each tab counted
-        # apart, up to its cap (PostgreSQL runs a CASE's subquery only when it is chosen).
+        # items, the tabs are counted from those rows. Only past that is a tab counted
+        # apart, up to its cap, and only if those rows did not already pass its cap
+        # (PostgreSQL runs a CASE's subquery only when it is chosen).
         sample_size = len(tabs) * (TAB_COUNT_CAP + 1)
         sample = items.order_by().values("three_list")[:sample_size]
         sample_sql, sample_params = sample.query.sql_with_params()
@@ -335,9 +336,11 @@ def item_list_tab_counts(
             parts.append(
                 f"CASE WHEN (SELECT COUNT(*) FROM sample) < {sample_size}"  # noqa: S608
                 " THEN (SELECT COUNT(*) FROM sample WHERE three_list = %s)"
+                f" WHEN (SELECT COUNT(*) FROM sample WHERE three_list = %s) > {TAB_COUNT_CAP}"
+                f" THEN {TAB_COUNT_CAP + 1}"
                 f" ELSE (SELECT COUNT(*) FROM ({sql}) AS t) END"
             )
-            params.extend([tab, *more])
+            params.extend([tab, tab, *more])
         with connection.cursor() as cursor:
             cursor.execute(
                 f"WITH sample AS MATERIALIZED ({sample_sql}) SELECT " + ", ".join(parts), params

@@ -94,6 +94,12 @@ def test_keyword_tab_counts_from_one_scan_or_each_tab_capped(org, monkeypatch):
     with CaptureQueriesContext(connection) as captured:
         tabs, exact = counts(org, items)
     assert len(captured.captured_queries) == 1
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) " + captured.captured_queries[0]["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    # The tab holding the 15 running items passed its cap in the first scan: not counted
+    # again; the three others are.
+    assert plan.count("Limit (never executed)") == 1, plan
     assert ({tab: tabs[tab] for tab in selectors.THREE_LISTS}, exact) == expected(2)
     assert tabs["set_aside"] == 1 and tabs["all"] == 3
 
