@@ -97,11 +97,14 @@ class AnyOf(Func):
         return f"({column} = ANY(%s))", [*params, self.values]
 
 
-def scope_unit_ids(user: Any, under: Unit | None = None) -> list[int] | None:
+def scope_unit_ids(
+    user: Any, under: Unit | None = None, *, manage: bool = False
+) -> list[int] | None:
     """The ids of the units whose items the list (the page and the API) shows: the
     jurisdiction's, or those of the chosen unit and below within it; None when that is
     every unit, so the list needs no filter by unit. One query (two for a scope at a
-    tree's root next to other trees).
+    tree's root next to other trees). With ``manage``, the units the user manages (the
+    office's queues) instead of those they see.
 
     The ids are read first, from the small unit table: PostgreSQL then knows how many items
     they hold, and walks the list's index for a province's office or a unit's own items for
@@ -111,10 +114,11 @@ def scope_unit_ids(user: Any, under: Unit | None = None) -> list[int] | None:
     j = jurisdiction_for(user)
     if under is None and j.is_global:
         return None
-    inside = j.q("")
+    inside = j.q("", manage=manage)
+    roots = j.manage_roots if manage else j.view_roots
     if under is not None:
         inside &= Q(path__startswith=under.path)
-    roots = (under.path,) if under is not None else j.view_roots
+        roots = (under.path,)
     if any(len(root) == Unit.steplen for root in roots):
         # At a tree's root: every unit, unless another tree lies beside it (its root is
         # enough to tell; the depth compares fast, the path would be 5,000 LIKEs).

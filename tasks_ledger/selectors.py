@@ -39,6 +39,7 @@ from campaign.models import Campaign, ResponsibilityChain
 from campaign.selectors import campaign_list
 
 from . import rules
+from .keyset import AnyOf
 from .models import (
     DEFAULT_LAG_TOLERANCE_PERCENT,
     DEFAULT_LONG_TERM_RED_DAYS,
@@ -618,58 +619,96 @@ def rule_column(q: Q) -> Any:
     return Coalesce(ExpressionWrapper(q, output_field=BooleanField()), Value(False))
 
 
-def signoff_queue(*, user: User) -> QuerySet[SignOffRequest]:
+#: A queue's scope left to the jurisdiction's rule (its units joined by path), the default;
+#: the office's page passes the managed units' ids read first (``keyset.scope_unit_ids``).
+BY_RULE: Any = object()
+
+
+def _managed_items(queryset: QuerySet[Any], user: User, unit_ids: Any) -> QuerySet[Any]:
+    """``queryset``'s rows on items of units the user manages: by the rule (a join to the
+    units by path), by ids read first (one array parameter), or none at all for None (every
+    unit: a province's office; the join made PostgreSQL look up the item and unit of each of
+    a thousand waiting reports to count them)."""
+    if unit_ids is BY_RULE:
+        return queryset.filter(jurisdiction_for(user).q("item__unit", manage=True))
+    if unit_ids is None:
+        return queryset
+    return queryset.filter(AnyOf("item__unit_id", unit_ids))
+
+
+def _review_column(user: User, unit_ids: Any) -> Any:
+    """``can_act`` of a queue the office reviews: the rule's list form, in SQL. For a user
+    who manages every unit (``unit_ids`` None) its unit test holds on every row: only
+    whether it holds at all is left, so nothing joins the units for it (the badges' counts
+    would otherwise look up each waiting row's item and unit)."""
+    rule = rules.reviewable_items_q(user, "item__")
+    if unit_ids is None and rule != rules.NOTHING:
+        return Value(True)
+    return rule_column(rule)
+
+
+def _verify_column(user: User, unit_ids: Any) -> Any:
+    """``can_act`` of the sign-off queue (:func:`tasks_ledger.rules.verifiable_signoffs_q`).
+    For a user who manages every unit, a lead department's share is theirs already: they
+    may verify any request but their own if they review items at all."""
+    if unit_ids is None and not jurisdiction_for(user).is_global:
+        reviews = rules.reviewable_items_q(user, "item__") != rules.NOTHING
+        return rule_column(~Q(requested_by=user.pk) if reviews else rules.NOTHING)
+    return rule_column(rules.verifiable_signoffs_q(user))
+
+
+def signoff_queue(*, user: User, unit_ids: Any = BY_RULE) -> QuerySet[SignOffRequest]:
     """Pending sign-off requests on items the user may see or whose lead department they
     are in, oldest first.
 
     ``can_act`` says per row whether the user may verify it (the list form of
     :func:`tasks_ledger.rules.can_verify_signoff`, in SQL); ``waiting_since`` is when it was
-    asked, as every queue names it. Evidence comes in one more query.
+    asked, as every queue names it. Evidence comes in one more query. ``unit_ids`` None
+    (the user manages every unit, so sees every item) leaves the rows unfiltered; else the
+    rule decides (a lead department's items lie outside the units).
     """
+    rows = SignOffRequest.objects.filter(status=ReviewStatus.PENDING)
     return (
-        SignOffRequest.objects.filter(status=ReviewStatus.PENDING)
-        .filter(_signoff_scope(user))
+        (rows if unit_ids is None else rows.filter(_signoff_scope(user)))
         .select_related(
             "item__unit", "item__ledger", "item__chain__lead_department", "requested_by"
         )
         .prefetch_related("evidence")
-        .annotate(
-            waiting_since=F("requested_at"), can_act=rule_column(rules.verifiable_signoffs_q(user))
-        )
+        .annotate(waiting_since=F("requested_at"), can_act=_verify_column(user, unit_ids))
         .order_by("requested_at", "pk")
     )
 
 
-def extension_queue(*, user: User) -> QuerySet[ExtensionRequest]:
+def extension_queue(*, user: User, unit_ids: Any = BY_RULE) -> QuerySet[ExtensionRequest]:
     """Pending extension requests on items of units the user manages, oldest first;
     ``can_act`` (:func:`tasks_ledger.rules.can_review_item` in SQL) and ``waiting_since``
-    as in :func:`signoff_queue`."""
-    j = jurisdiction_for(user)
+    as in :func:`signoff_queue`; ``unit_ids`` as in :func:`_managed_items`."""
     return (
-        ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING)
-        .filter(j.q("item__unit", manage=True))
+        _managed_items(
+            ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING), user, unit_ids
+        )
         .select_related("item__unit", "item__ledger", "requested_by")
         .annotate(
             waiting_since=F("requested_at"),
-            can_act=rule_column(rules.reviewable_items_q(user, "item__")),
+            can_act=_review_column(user, unit_ids),
         )
         .order_by("requested_at", "pk")
     )
 
 
-def report_queue(*, user: User) -> QuerySet[ProgressReport]:
+def report_queue(*, user: User, unit_ids: Any = BY_RULE) -> QuerySet[ProgressReport]:
     """Progress reports waiting for the campaign office on units the user manages, oldest
     first; ``can_act`` and ``waiting_since`` (when it was reported) as in
-    :func:`signoff_queue`."""
-    j = jurisdiction_for(user)
+    :func:`signoff_queue`; ``unit_ids`` as in :func:`_managed_items`."""
     return (
-        ProgressReport.objects.filter(review_status=ReviewStatus.PENDING)
-        .filter(j.q("item__unit", manage=True))
+        _managed_items(
+            ProgressReport.objects.filter(review_status=ReviewStatus.PENDING), user, unit_ids
+        )
         .select_related("item__unit", "item__ledger", "reporter")
         .prefetch_related("evidence")
         .annotate(
             waiting_since=F("created_at"),
-            can_act=rule_column(rules.reviewable_items_q(user, "item__")),
+            can_act=_review_column(user, unit_ids),
         )
         .order_by("created_at", "pk")
     )
@@ -702,17 +741,18 @@ def extension_request_list(*, user: User) -> QuerySet[ExtensionRequest]:
     )
 
 
-def status_change_queue(*, user: User) -> QuerySet[StatusChangeRequest]:
+def status_change_queue(*, user: User, unit_ids: Any = BY_RULE) -> QuerySet[StatusChangeRequest]:
     """Pending suspension, cancellation and resumption requests on units the user manages,
-    oldest first; ``can_act`` and ``waiting_since`` as in :func:`signoff_queue`."""
-    j = jurisdiction_for(user)
+    oldest first; ``can_act`` and ``waiting_since`` as in :func:`signoff_queue`, ``unit_ids``
+    as in :func:`_managed_items`."""
     return (
-        StatusChangeRequest.objects.filter(status=ExtensionStatus.PENDING)
-        .filter(j.q("item__unit", manage=True))
+        _managed_items(
+            StatusChangeRequest.objects.filter(status=ExtensionStatus.PENDING), user, unit_ids
+        )
         .select_related("item__unit", "item__ledger", "requested_by")
         .annotate(
             waiting_since=F("requested_at"),
-            can_act=rule_column(rules.reviewable_items_q(user, "item__")),
+            can_act=_review_column(user, unit_ids),
         )
         .order_by("requested_at", "pk")
     )

@@ -1113,13 +1113,14 @@ def capped_counts(querysets: dict[str, QuerySet[Any]], limit: int) -> dict[str, 
 @dataclass(frozen=True)
 class Queue:
     """One of the office's queues: its waiting rows (a selector scoped to the caller, with
-    ``can_act`` and ``waiting_since``), every row whatever its state (to name a row decided
-    meanwhile), its table, and its one approving service."""
+    ``can_act`` and ``waiting_since``; given the managed units' ids, or None for every
+    unit, it filters by those instead of joining the units by path), every row whatever its
+    state (to name a row decided meanwhile), its table, and its one approving service."""
 
     key: str
     label: Any
     icon: str
-    rows: Callable[[User], QuerySet[Any]]
+    rows: Callable[..., QuerySet[Any]]
     every: Callable[[User], QuerySet[Any]]
     table: type[QueueTable]
     approve: Callable[[Any, User], Any]
@@ -1133,7 +1134,9 @@ QUEUES: dict[str, Queue] = {
             key="signoff",
             label=gettext_lazy("Sign-off requests"),
             icon="bi-patch-check",
-            rows=lambda user: selectors.signoff_queue(user=user),
+            rows=lambda user, units=selectors.BY_RULE: selectors.signoff_queue(
+                user=user, unit_ids=units
+            ),
             every=lambda user: selectors.signoff_request_list(user=user),
             table=SignOffQueueTable,
             approve=lambda row, user: services.signoff_approve(request=row, verifier=user),
@@ -1143,7 +1146,9 @@ QUEUES: dict[str, Queue] = {
             key="extension",
             label=gettext_lazy("Extension requests"),
             icon="bi-calendar-plus",
-            rows=lambda user: selectors.extension_queue(user=user),
+            rows=lambda user, units=selectors.BY_RULE: selectors.extension_queue(
+                user=user, unit_ids=units
+            ),
             every=lambda user: selectors.extension_request_list(user=user),
             table=ExtensionQueueTable,
             approve=lambda row, user: services.extension_approve(request=row, approver=user),
@@ -1153,7 +1158,9 @@ QUEUES: dict[str, Queue] = {
             key="status",
             label=gettext_lazy("Suspension and cancellation requests"),
             icon="bi-pause-circle",
-            rows=lambda user: selectors.status_change_queue(user=user),
+            rows=lambda user, units=selectors.BY_RULE: selectors.status_change_queue(
+                user=user, unit_ids=units
+            ),
             every=lambda user: selectors.status_change_request_list(user=user),
             table=StatusChangeQueueTable,
             approve=lambda row, user: services.status_change_approve(request=row, approver=user),
@@ -1163,7 +1170,9 @@ QUEUES: dict[str, Queue] = {
             key="progress",
             label=gettext_lazy("Progress reports to review"),
             icon="bi-clipboard-check",
-            rows=lambda user: selectors.report_queue(user=user),
+            rows=lambda user, units=selectors.BY_RULE: selectors.report_queue(
+                user=user, unit_ids=units
+            ),
             every=lambda user: selectors.progress_report_list(user=user),
             table=ProgressQueueTable,
             approve=lambda row, user: services.progress_report_accept(report=row, reviewer=user),
@@ -1223,10 +1232,15 @@ def queues_view(request: HttpRequest) -> HttpResponse:
     """
     user = signed_in_user(request)
     filterset = _queue_filters(request, user)
+    # The managed units' ids, read first (None for every unit: a province's office filters
+    # by none); a unit chosen in the filter joins the units by path anyway.
+    units = selectors.BY_RULE
+    if not filterset.form.cleaned_data.get("unit"):
+        units = keyset.scope_unit_ids(user, manage=True)
     # Each badge reads at most QUEUE_COUNT_CAP + 1 rows (through the table's partial index
     # on its waiting rows), however long a province's queue grows.
     counts = capped_counts(
-        {key: filterset.filter_queryset(q.rows(user)) for key, q in QUEUES.items()},
+        {key: filterset.filter_queryset(q.rows(user, units)) for key, q in QUEUES.items()},
         QUEUE_COUNT_CAP + 1,
     )
     chosen = request.GET.get("queue", "")
@@ -1235,7 +1249,7 @@ def queues_view(request: HttpRequest) -> HttpResponse:
         chosen = next((key for key, count in counts.items() if count), "signoff")
     queue = QUEUES[chosen]
     # No request= here: the table would paginate itself first, with a COUNT of its own.
-    rows = filterset.filter_queryset(queue.rows(user))
+    rows = filterset.filter_queryset(queue.rows(user, units))
     table = queue.table(KeyedPages(rows, count=min(counts[chosen], QUEUE_COUNT_CAP)))
     RequestConfig(
         request,

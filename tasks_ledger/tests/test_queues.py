@@ -20,7 +20,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from campaign.tests.builders import add_chain
-from tasks_ledger import rules, selectors, services
+from tasks_ledger import keyset, rules, selectors, services
 from tasks_ledger.models import (
     ExtensionRequest,
     ItemStatus,
@@ -331,9 +331,9 @@ def test_an_items_waiting_reports_are_found_through_their_own_index(queues):
     from django.db import connection
 
     item = queues.reports[0].item
-    waiting = ProgressReport.objects.filter(
-        review_status=ReviewStatus.PENDING, item=item
-    ).order_by("created_at", "id")
+    waiting = ProgressReport.objects.filter(review_status=ReviewStatus.PENDING, item=item).order_by(
+        "created_at", "id"
+    )
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_bitmapscan = off")
@@ -376,6 +376,43 @@ def test_buttons_only_where_the_rule_allows(queues, client):
     assert "/ledgers/reports/" not in html
 
 
+def province_office(org: Any) -> Any:
+    """The campaign office over the whole tree (every unit: the page filters by none)."""
+    from accounts.models import Role
+    from accounts.tests.factories import RoleAssignmentFactory, UserFactory
+
+    user = UserFactory(username="province_office")
+    RoleAssignmentFactory(user=user, role=Role.CAMPAIGN_OFFICE, scope=org.province)
+    return user
+
+
+def test_an_office_over_every_unit_counts_and_shows_without_joining_units(queues, client):
+    """GIVEN the office over the whole tree WHEN it opens the queues THEN the tabs count
+    what the rule's join by path counts, the rows and buttons are the same, and neither the
+    counts nor the rows join the units (every unit is the office's: a province's office
+    looked up the item and unit of each of a thousand waiting reports to count them)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tasks_ledger.views import QUEUES
+
+    office = province_office(queues.org)
+    assert keyset.scope_unit_ids(office, manage=True) is None
+    client.force_login(office)
+    for key, queue in QUEUES.items():
+        with CaptureQueriesContext(connection) as ctx:
+            html = get(client, f"{URL}?queue={key}")
+        by_rule = queue.rows(office)
+        assert badge(html, key) == by_rule.count(), key
+        assert row_ids(html) == [row.pk for row in by_rule.order_by("-waiting_since", "-pk")[:25]]
+        assert html.count('name="select"') == len(row_ids(html)), key
+        counted = [q["sql"] for q in ctx.captured_queries if "SELECT COUNT(*) FROM" in q["sql"]]
+        shown = [q["sql"] for q in ctx.captured_queries if "waiting_since" in q["sql"]]
+        assert len(counted) == 1 and shown, key
+        for sql in (*counted, *shown):
+            assert '"path"' not in sql.split(" FROM ", 1)[1], key
+
+
 def test_the_sql_rule_agrees_with_the_predicate(queues, org):
     """``can_act`` (the rule's Q form, in SQL) says what the predicate says, for every persona
     and row, the superuser included."""
@@ -386,16 +423,20 @@ def test_the_sql_rule_agrees_with_the_predicate(queues, org):
         files=[pdf()],
         expected_version=1,
     )
-    for name, user in org.personas().items():
-        for signoff in selectors.signoff_queue(user=user):
-            assert signoff.can_act == rules.can_verify_signoff(user, signoff), (name, signoff.pk)
-        rows: list[Any] = [
-            *selectors.extension_queue(user=user),
-            *selectors.status_change_queue(user=user),
-            *selectors.report_queue(user=user)[:5],
-        ]
-        for row in rows:
-            assert row.can_act == rules.can_review_item(user, row.item), (name, row.pk)
+    # The page scopes by the managed units' ids read first (None for an office over every
+    # unit: no join at all); the rule's join by path is the selectors' default.
+    personas = org.personas() | {"province office": province_office(org)}
+    for name, user in personas.items():
+        for units in (selectors.BY_RULE, keyset.scope_unit_ids(user, manage=True)):
+            for signoff in selectors.signoff_queue(user=user, unit_ids=units):
+                assert signoff.can_act == rules.can_verify_signoff(user, signoff), (name, units)
+            rows: list[Any] = [
+                *selectors.extension_queue(user=user, unit_ids=units),
+                *selectors.status_change_queue(user=user, unit_ids=units),
+                *selectors.report_queue(user=user, unit_ids=units)[:5],
+            ]
+            for row in rows:
+                assert row.can_act == rules.can_review_item(user, row.item), (name, units)
     assert all(row.can_act for row in selectors.signoff_queue(user=org.superuser)[:5])
 
 
@@ -591,6 +632,7 @@ SAVEPOINTS = re.compile(r"\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK)")
         # tab's is also the paginator's) + 1 page of rows (item, unit, ledger, requester
         # and lead department joined; can_act and waiting_since in the same SELECT) + 1
         # evidence (sign-offs and reports only) + 2 filter choices drawn (units, ledgers).
+        # (A unit chosen scopes by its path: no managed units' ids are read first.)
         ("signoff", 6),
         ("extension", 5),
         ("status", 5),
@@ -620,8 +662,10 @@ def test_query_count_is_the_same_past_the_cap_for_the_office_and_a_county(
     org, client, monkeypatch, persona
 ):
     """GIVEN a cap of 30 WHEN the city office or 甲县's liaison opens the reports with one
-    waiting, then with 41 (past the cap: the badge says 30+) THEN the page runs the same 5
-    queries of its own: those above less the unit filter's choice (none is chosen)."""
+    waiting, then with 41 (past the cap: the badge says 30+) THEN the page runs the same 6
+    queries of its own: those above less the unit filter's choice (none is chosen), plus the
+    managed units' ids read first (for an office over every unit: whether there is another
+    tree)."""
     from tasks_ledger import views
 
     monkeypatch.setattr(views, "QUEUE_COUNT_CAP", 30)
@@ -630,11 +674,11 @@ def test_query_count_is_the_same_past_the_cap_for_the_office_and_a_county(
     client.force_login(getattr(org, persona))
     url = f"{URL}?queue=progress"
     own, html = own_queries(client, url)
-    assert own == 5
+    assert own == 6
     assert len(row_ids(html)) == 1 and badge(html, "progress") == 1
     pending_reports(make_items(problems, org.township_a, 40, title="第二批"), org.inside)
     own, html = own_queries(client, url)
-    assert own == 5
+    assert own == 6
     assert len(row_ids(html)) == 25 and 'data-queue-count="progress">30+<' in html
 
 
