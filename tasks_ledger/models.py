@@ -754,6 +754,14 @@ class LedgerItemCount(models.Model):
                 name="item_count_unique_key",
             ),
         ]
+        indexes = [
+            # A ledger's rows (the ledger list sums them per ledger), read from the index.
+            models.Index(
+                fields=["ledger", "three_list", "unit"],
+                include=["items"],
+                name="item_count_ledger_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.unit_id}/{self.ledger_id}/{self.light_rank}/{self.three_list}: {self.items}"
