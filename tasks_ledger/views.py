@@ -21,7 +21,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import EmptyResultSet, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import BooleanField, Count, F, Func, Q, QuerySet, Value, Window
+from django.db.models import F, Q, QuerySet, Value, Window
 from django.db.models.functions import RowNumber
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -151,51 +151,6 @@ def _without(filterset: LedgerItemFilterSet, *skip: str) -> QuerySet[LedgerItem]
     return items
 
 
-class AnyOf(Func):
-    """``column = ANY(%s)``: the values as one array parameter. PostgreSQL reads ``IN (…)``
-    as that array, so the plan is the same; Django compiles one parameter instead of one
-    per value (the 5,000 units of a province cost 70 ms a request as ``__in``)."""
-
-    output_field = BooleanField()
-
-    def __init__(self, column: Any, values: list[int]) -> None:
-        super().__init__(column)
-        self.values = values
-
-    def as_sql(  # type: ignore[override]
-        self, compiler: Any, connection: Any, **extra: Any
-    ) -> tuple[str, list[Any]]:
-        """The column compiled, the values as one list (psycopg sends it as an array)."""
-        column, params = compiler.compile(self.get_source_expressions()[0])
-        return f"({column} = ANY(%s))", [*params, self.values]
-
-
-def _scope_unit_ids(user: User, under: Unit | None) -> list[int] | None:
-    """The ids of the units whose items the list shows: the jurisdiction's, or those of the
-    chosen unit and below within it; None when that is every unit, so the list needs no
-    filter by unit. One query (two for a scope at a tree's root next to other trees).
-
-    The ids are read first, from the small unit table: PostgreSQL then knows how many items
-    they hold, and walks the list's index for a province's office or a unit's own items for
-    a township's liaison. (A join by path, or ids from a subquery, left it guessing "few"
-    for the office: a bitmap over all million items, 10 s.)
-    """
-    j = jurisdiction_for(user)
-    if under is None and j.is_global:
-        return None
-    inside = j.q("")
-    if under is not None:
-        inside &= Q(path__startswith=under.path)
-    roots = (under.path,) if under is not None else j.view_roots
-    if any(len(root) == Unit.steplen for root in roots):
-        # At a tree's root: every unit, unless another tree lies beside it (its root is
-        # enough to tell; the depth compares fast, the path would be 5,000 LIKEs).
-        outside = Unit.objects.filter(depth=1).aggregate(count=Count("pk", filter=~inside))
-        if not outside["count"]:
-            return None
-    return list(Unit.objects.filter(inside).order_by().values_list("pk", flat=True))
-
-
 #: The light filter's toggles, worst first, with their Bootstrap colour.
 LIGHT_CHOICES = [
     (Light.RED, Light.RED.label, "danger"),
@@ -309,9 +264,9 @@ def item_list_view(request: HttpRequest) -> HttpResponse:
     # The scope (and the chosen unit and below) as the ids of its units; none when it is
     # every unit (a province's office): the planner spent 25 ms weighing 5,000 ids that
     # excluded nothing.
-    scope = _scope_unit_ids(user, data.get("unit"))
+    scope = keyset.scope_unit_ids(user, data.get("unit"))
     items = LedgerItem.objects.all()
-    filterset.queryset = items if scope is None else items.filter(AnyOf(F("unit_id"), scope))
+    filterset.queryset = items if scope is None else items.filter(keyset.AnyOf(F("unit_id"), scope))
     # The tabs count every item once: the three lists and the items set aside add up to all.
     others = {name: value for name, value in data.items() if name not in ("three", "ordering")}
     narrowed = _without(filterset, "three", "ordering", "unit")
