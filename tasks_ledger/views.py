@@ -160,14 +160,17 @@ LIGHT_CHOICES = [
 ]
 
 
-def _filter_options(user: User, top: int) -> dict[str, list[tuple[int, str]]]:
+def _filter_options(
+    user: User, top: int, levels: int | None = None
+) -> dict[str, list[tuple[int, str]]]:
     """The options of the area, ledger and unit filters, each in the order its select shows
     them, as one query (three selects read one by one were three, each through a cursor).
 
     Areas and ledgers are those of the caller's campaigns, in their models' order; units
     are the caller's in tree order, the top :data:`LIST_UNIT_LEVELS` levels (a province
     holds thousands; a choice takes the units under it too, as the queues' filter does),
-    each indented by its depth under the caller's top level ``top``.
+    each indented by its depth under the caller's top level ``top`` (``levels``: another
+    number of levels, as the queues' :data:`QUEUE_UNIT_LEVELS`).
     """
     campaigns = campaign_list(user=user).values("pk")
     columns = ("part", "pk", "label", "depth", "place")
@@ -198,7 +201,7 @@ def _filter_options(user: User, top: int) -> dict[str, list[tuple[int, str]]]:
     units = (
         jurisdiction_for(user)
         .units()
-        .filter(depth__lt=top + LIST_UNIT_LEVELS)
+        .filter(depth__lt=top + (levels or LIST_UNIT_LEVELS))
         .annotate(part=Value(2), label=F("name"), place=Window(RowNumber(), order_by=[F("path")]))
         .values_list(*columns)
     )
@@ -1167,7 +1170,15 @@ def _queue_filters(request: HttpRequest, user: User) -> QueueFilterSet:
     # and its counties, a county and its townships); a choice takes the units under it too.
     unit_field = form.fields["unit"]
     unit_field.queryset = unit_field.queryset.filter(depth__lt=top + QUEUE_UNIT_LEVELS)
-    unit_field.label_from_instance = lambda unit: "\u3000" * max(unit.depth - top, 0) + unit.name
+    # The unit and ledger selects' options as the item list reads them (one query for both,
+    # drawn from values, not from 300 model instances); the fields' own querysets only
+    # validate a chosen value.
+    options = _filter_options(user, top, QUEUE_UNIT_LEVELS)
+    for name in ("unit", "ledger"):
+        form.fields[name].widget = FastSelect(
+            attrs={"class": "form-select form-select-sm"},
+            choices=[("", form.fields[name].empty_label), *options[name]],
+        )
     return filterset
 
 
