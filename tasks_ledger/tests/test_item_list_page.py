@@ -163,3 +163,18 @@ def test_rows_are_drawn_without_a_template_per_cell(org, client):
     assert names.count("tasks_ledger/includes/item_row.html") == 20
     for part in ("light_badge", "status_badge", "progress_bar"):
         assert not [name for name in names if part in (name or "")], part
+
+
+def test_a_units_items_of_one_light_are_read_from_their_own_index(org):
+    """The red filter of a county: its units' red items come straight from the index on
+    (unit, light rank), not from every item of its units read to find the red ones (a
+    province's county holds 6,757 items and 700 red: 35 ms against 2 ms)."""
+    from tasks_ledger.models import LedgerItem
+
+    ledger = make_ledger(org.campaign)
+    make_item(ledger, org.county_a)
+    red = LedgerItem.objects.filter(unit=org.county_a, light_rank=3).values("pk")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+    assert "item_unit_light_idx" in red.explain()
