@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.jurisdiction import jurisdiction_for
 from accounts.models import Unit, User
 from accounts.selectors import user_list
+from tasks_ledger.widgets import FastSelect
 
 from . import rules
 from .models import (
@@ -62,11 +63,15 @@ class MeasureFilterSet(django_filters.FilterSet):
     """Measures by kind, unit (and below), year of decision and person."""
 
     kind = django_filters.ChoiceFilter(choices=MeasureKind.choices, label=_("measure"))
-    unit = UnitAndBelowFilter(queryset=_units, label=_("unit (and below)"))
+    # FastSelect: at a province's office the units and the people are 5,000 options each,
+    # drawn by a template apiece they took seconds (tasks_ledger/widgets.py).
+    unit = UnitAndBelowFilter(queryset=_units, label=_("unit (and below)"), widget=FastSelect)
     year = YearFilter(
         field_name="decided_on", lookup_expr="year", label=_("year"), min_value=1, max_value=9999
     )
-    person = django_filters.ModelChoiceFilter(queryset=_people, label=_("person"))
+    person = django_filters.ModelChoiceFilter(
+        queryset=_people, label=_("person"), widget=FastSelect
+    )
 
     class Meta:
         model = AccountabilityMeasure
