@@ -465,3 +465,27 @@ def test_the_queue_filters_say_all_in_words(client: Any, assessment: Assessment)
     text = page(client, assessment.org.assessor, "appeal-queue").content.decode()
     assert "---------" not in text and text.count(">全部</option>") == 3
     assert client.get(reverse("assessments:appeal-queue") + "?status=bogus").status_code == 200
+
+
+def test_the_queue_draws_its_unit_choices_without_a_template_per_option(
+    client: Any, assessment: Assessment
+) -> None:
+    """GIVEN the assessor WHEN the appeals queue is drawn THEN its unit filter lists the units
+    but no template was rendered for them (a province's 5,000 units took seconds so)."""
+    from django.test.signals import template_rendered
+
+    rendered: list[str] = []
+
+    def seen(sender: Any, template: Any, **kwargs: Any) -> None:
+        rendered.append(template.name)
+
+    template_rendered.connect(seen)
+    try:
+        text = page(client, assessment.org.assessor, "appeal-queue").content.decode()
+    finally:
+        template_rendered.disconnect(seen)
+
+    units = text.split('name="unit"', 1)[1].split("</select>", 1)[0].count("<option")
+    assert units > 2
+    drawn = rendered.count("django/forms/widgets/select_option.html")
+    assert drawn <= text.count("<option") - units
