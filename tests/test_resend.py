@@ -162,6 +162,11 @@ def test_a_copy_sent_while_another_session_holds_the_job_counts_no_try(
             assert claimed is None
         job.refresh_from_db()
         assert "attempts" not in (job.plan or {})
+        with other.cursor() as cursor:  # let go now: a closed session's lock goes a moment later
+            cursor.execute(
+                "SELECT pg_advisory_unlock(hashtextextended(%s, 0))",
+                [f"{ImportJob._meta.db_table}:{job.pk}"],
+            )
     finally:
         other.close()
     with job_claimed(ImportJob, job.pk, "applying") as claimed:

@@ -361,7 +361,7 @@ def test_the_fold_moves_the_changes_into_the_roll_up_and_no_sum_moves(org, ledge
 
 
 def test_the_fold_is_on_the_beat_schedule_every_minute():
-    entry = settings.CELERY_BEAT_SCHEDULE["fold_rollup"]
+    entry: Any = settings.CELERY_BEAT_SCHEDULE["fold_rollup"]
     assert entry["task"] == "tasks_ledger.tasks.fold_rollup"
     assert entry["schedule"].minute == set(range(60))
 
