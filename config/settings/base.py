@@ -166,7 +166,7 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "config.sessions"  # cached_db, a failed database kept apart from a deleted session
 
 # django-axes: lock a username from an address after repeated failures; every attempt logged.
 # Locking the pair, not the username, keeps five bad passwords from one address from
