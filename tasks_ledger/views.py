@@ -28,10 +28,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
@@ -952,6 +954,32 @@ def map_crumbs(user: User, under: str | None) -> list[str]:
     return [under[:end] for end in range(top, len(under) + 1, Unit.steplen)]
 
 
+#: A map cell's counts by light: (key, CSS class suffix, short label's msgid).
+MAP_COUNTS = (("red", "red"), ("yellow", "yellow"), ("green", "green"), ("none", "none"))
+
+
+def map_counts_html(counts: dict[str, Any]) -> SafeString:
+    """A map cell's counts as HTML (each light's short label and number, then the total),
+    drawn here once per cell: a template include per cell was most of a county's map."""
+    labels = {
+        "red": pgettext("short", "red"),
+        "yellow": pgettext("short", "yellow"),
+        "green": pgettext("short", "green"),
+        "none": pgettext("short", "set aside"),
+    }
+    parts = format_html_join(
+        "",
+        '<span class="app-n-{}">{}{}</span>',
+        ((css, labels[key], counts[key]) for key, css in MAP_COUNTS if counts[key]),
+    )
+    total = ngettext("%(counter)s item", "%(counter)s items", counts["total"]) % {
+        "counter": counts["total"]
+    }
+    return format_html(
+        '<span class="app-map-counts">{}</span><span class="app-map-total">{}</span>', parts, total
+    )
+
+
 def build_map(
     cells: list[dict[str, Any]], areas: list[Any], units: dict[str, Unit], under: str | None
 ) -> dict[str, Any]:
@@ -986,9 +1014,15 @@ def build_map(
             grand[key] += cell[key]
     for row in rows.values():
         row.totals["worst"] = _worst(row.totals)
+        row.totals["html"] = map_counts_html(row.totals)
+        for _area, counts in row.cells:
+            if counts:
+                counts["html"] = map_counts_html(counts)
     for totals in column_totals:
         totals["worst"] = _worst(totals)
+        totals["html"] = map_counts_html(totals)
     grand["worst"] = _worst(grand)
+    grand["html"] = map_counts_html(grand)
     return {
         "rows": list(rows.values()),
         "column_totals": list(zip(areas, column_totals, strict=True)),

@@ -178,3 +178,22 @@ def test_a_units_items_of_one_light_are_read_from_their_own_index(org):
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_bitmapscan = off")
     assert "item_unit_light_idx" in red.explain()
+
+
+def test_the_battle_map_draws_its_cells_without_a_template_per_cell(org, client):
+    """GIVEN items of two units in two areas WHEN the map is drawn THEN the battle map's own
+    template is the only one of the page's body (each cell's counts are drawn once in
+    Python; an include per cell was most of a county's map at a province) and the counts
+    read as before: each light's short label and number, then the total."""
+    first = make_ledger(org.campaign, title="甲台账")
+    second = make_ledger(org.campaign, title="乙台账", area="第二领域")
+    make_item(first, org.county_a)
+    make_item(second, org.township_a)
+    make_item(second, org.county_b, deadline=dt.date(2022, 5, 1))
+    client.force_login(org.above)
+    response = client.get("/ledgers/map/")
+    names = [template.name for template in response.templates]
+    assert not [name for name in names if "map_counts" in (name or "")]
+    html = response.content.decode()
+    assert '<span class="app-n-red">红1</span>' in html
+    assert '<span class="app-map-total">共 1 项</span>' in html
