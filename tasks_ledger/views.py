@@ -1015,9 +1015,9 @@ def build_map(
     for row in rows.values():
         row.totals["worst"] = _worst(row.totals)
         row.totals["html"] = map_counts_html(row.totals)
-        for _area, counts in row.cells:
-            if counts:
-                counts["html"] = map_counts_html(counts)
+        for _area, drawn in row.cells:
+            if drawn:
+                drawn["html"] = map_counts_html(drawn)
     for totals in column_totals:
         totals["worst"] = _worst(totals)
         totals["html"] = map_counts_html(totals)
