@@ -2,8 +2,8 @@
 
 The item table sorts through the :class:`~tasks_ledger.filtersets.LedgerItemFilterSet`'s own
 ``ordering`` parameter (its column names are the filterset's ordering names), so the page,
-the API and the Excel export read one query string the same way. Its rows are rendered by
-``tasks_ledger/includes/item_row.html``, the template an htmx update answers with, so a row
+the API and the Excel export read one query string the same way. Its rows are drawn by
+:class:`tasks_ledger.item_rows.RowDrawer`, which an htmx update answers with too, so a row
 looks the same whether the page drew it or a swap replaced it.
 """
 
@@ -24,7 +24,6 @@ from django.utils.translation import gettext_lazy as _
 from django_tables2.data import TableQuerysetData
 from django_tables2.utils import OrderByTuple
 
-from .item_rows import NO_ROW_ERRORS
 from .models import Ledger, LedgerItem, ReviewMeeting
 
 NUMBER = {"td": {"class": "text-end"}, "th": {"class": "text-end"}}
@@ -73,12 +72,9 @@ class LedgerItemTable(tables.Table):
     #: The keyset page shown (:class:`tasks_ledger.keyset.KeysetPage`): its cursors draw the
     #: previous and next links in place of page numbers.
     keyset: Any = None
-    #: What every row repeats (``item_rows.row_labels``) and the address its update form
-    #: returns to: ``render_table`` draws the rows in a context of its own.
-    labels: dict[str, str] = {}
-    next_url = ""
-    #: The update form's errors: none on the list (the template's names all resolve).
-    row_errors = NO_ROW_ERRORS
+    #: The page's rows, drawn by :class:`tasks_ledger.item_rows.RowDrawer` (the template
+    #: language took half of a province's page to draw them).
+    drawn_rows: SafeString | str = ""
 
     def show_order(self, ordering: Any) -> None:
         """Mark the columns sorted by the filterset's ``ordering`` (arrows and the next

@@ -298,12 +298,11 @@ def item_list_view(request: HttpRequest) -> HttpResponse:
         before=request.GET.get("before") or None,
         size=ITEMS_PER_PAGE,
     )
-    rows = item_rows.dress(selectors.item_list_rows(ids=page.ids), user)
+    rows = selectors.item_list_rows(ids=page.ids)
     table = LedgerItemTable(rows, request=request)
     table.show_order(data.get("ordering") or ())
     table.keyset = page
-    table.labels = item_rows.row_labels()
-    table.next_url = request.get_full_path()
+    table.drawn_rows = item_rows.RowDrawer(request, user, request.get_full_path()).rows(rows)
     form = filterset.form
     _style_filters(form, user)
     more_filters = ("status", "ledger", "deadline_after", "deadline_before")
@@ -417,17 +416,23 @@ def conflict_since(item: LedgerItem, seen_version: int) -> Conflict:
 def _row(
     request: HttpRequest, item: LedgerItem, *, status: int = 200, **extra: Any
 ) -> HttpResponse:
-    """One row of the item list, as an htmx update answers with it."""
-    item_rows.dress([item], signed_in_user(request))
+    """One row of the item list, as an htmx update answers with it: the form sent
+    (``row_form``) and its errors, a ``row_error`` of the whole row, a ``conflict``, the form
+    left open (``row_open``) or the row just ``saved``."""
     form = extra.get("row_form")
-    context = {
-        "item": item,
-        "next_url": _next_url(request, reverse("ledger:item-list")),
-        "labels": item_rows.row_labels(),
-        "row_errors": form.errors if form is not None else item_rows.NO_ROW_ERRORS,
-        **extra,
-    }
-    return render(request, "tasks_ledger/includes/item_row.html", context, status=status)
+    drawer = item_rows.RowDrawer(
+        request, signed_in_user(request), _next_url(request, reverse("ledger:item-list"))
+    )
+    drawn = drawer.row(
+        item,
+        conflict=extra.get("conflict"),
+        form=form,
+        errors=form.errors if form is not None else item_rows.NO_ROW_ERRORS,
+        error=extra.get("row_error", ""),
+        open_=extra.get("row_open", False),
+        saved=extra.get("saved", False),
+    )
+    return HttpResponse(drawn, status=status)
 
 
 @login_required

@@ -152,17 +152,21 @@ def test_the_filter_selects_offer_the_callers_areas_ledgers_and_units(org, clien
 
 
 def test_rows_are_drawn_without_a_template_per_cell(org, client):
-    """GIVEN 20 items WHEN the list is drawn THEN the row template is rendered once a row
-    and no badge, bar or cell template at all."""
+    """GIVEN 20 items WHEN the list is drawn THEN every row is there, each with its update
+    form, and no template was rendered for a row, a badge, a bar or a cell (the rows are
+    drawn in Python: through templates they were half of a province's page)."""
     ledger = make_ledger(org.campaign)
     for number in range(20):
-        make_item(ledger, org.township_a, title=f"甲镇任务{number}")
-    client.force_login(org.above)
+        make_item(ledger, org.county_a, title=f"甲县任务{number}")
+    client.force_login(org.inside)
     response = client.get(LIST)
     names = [template.name for template in response.templates]
-    assert names.count("tasks_ledger/includes/item_row.html") == 20
-    for part in ("light_badge", "status_badge", "progress_bar"):
+    for part in ("item_row", "row_conflict", "light_badge", "status_badge", "progress_bar"):
         assert not [name for name in names if part in (name or "")], part
+    html = response.content.decode()
+    assert html.count('<tbody id="item-') == 20
+    assert html.count('<tr id="item-') == 20  # the county's liaison may report on each
+    assert all(f"甲县任务{number}</a>" in html for number in range(20))
 
 
 def test_a_units_items_of_one_light_are_read_from_their_own_index(org):
