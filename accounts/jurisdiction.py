@@ -19,9 +19,11 @@ A jurisdiction is computed in 3 queries and kept in Redis for the next requests
 
 from __future__ import annotations
 
+import hashlib
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import DEFAULT_DB_ALIAS
@@ -32,6 +34,8 @@ from config.db_router import replica_reads
 
 from . import versioned_cache
 from .models import Membership, Role, RoleAssignment, Unit
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -236,6 +240,26 @@ def jurisdictions_changed(*, using: str = DEFAULT_DB_ALIAS) -> None:
     changes are rare, and a moved unit changes the paths of everyone under it.
     """
     versioned_cache.bump([_generation_key()], using=using)
+
+
+def kept_beside_jurisdictions(
+    name: str, jurisdiction: Jurisdiction, compute: Callable[[], T], *parts: object
+) -> T:
+    """A value computed from the units a jurisdiction sees and the campaigns, areas and
+    ledgers among them (the item list's filter options), kept in the cache and shared by
+    everyone who sees the same units (``name`` and ``parts`` tell such values apart).
+
+    Kept under the jurisdictions' generation, so what drops every kept jurisdiction drops it
+    too: posts, roles, groups and units change it (:mod:`accounts.receivers`), and so do
+    campaigns, areas and ledgers (``CATALOGUE_SOURCES`` there)."""
+    seen = repr((jurisdiction.is_global, jurisdiction.view_roots))
+    roots = hashlib.sha256(seen.encode()).hexdigest()[:24]
+    return versioned_cache.cached(
+        version=_generation_key(),
+        key=versioned_cache.cache_key(name, roots, *parts),
+        compute=compute,
+        timeout=JURISDICTION_CACHE_SECONDS,
+    )
 
 
 def _computed_on_primary(user: User) -> Jurisdiction:

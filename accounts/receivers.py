@@ -1,7 +1,8 @@
 """Receivers that drop cached values when what they are computed from changes.
 
-Not workflow (that is always an explicit service call): these only keep two caches true,
-the users' jurisdictions (:func:`accounts.jurisdiction.cached_jurisdiction`) and their unread
+Not workflow (that is always an explicit service call): these only keep the caches true,
+the users' jurisdictions (:func:`accounts.jurisdiction.cached_jurisdiction`) and what is kept
+beside them (:func:`accounts.jurisdiction.kept_beside_jurisdictions`), and their unread
 counts (:func:`accounts.notifications.unread_count`), whatever path writes the rows: a
 service, the admin, a factory in a test. Writes that pass by signals call the same functions
 themselves: bulk inserts and updates of notifications (:mod:`accounts.notifications`), unit
@@ -28,6 +29,10 @@ JURISDICTION_SOURCES = (
     "campaign.SupervisionGroupMember",
     "campaign.SupervisionGroupUnit",
 )
+#: What values kept beside the jurisdictions are computed from besides the units
+#: (:func:`accounts.jurisdiction.kept_beside_jurisdictions`: the item list's filter options
+#: name the campaigns, areas and ledgers a user sees). Rarely written: an office's edit.
+CATALOGUE_SOURCES = ("campaign.Campaign", "tasks_ledger.Area", "tasks_ledger.Ledger")
 #: The groups' members and assigned units changed through their relations (``.set()``,
 #: ``.add()``, ``.clear()``...) rather than row by row: sent with the through model.
 JURISDICTION_M2M = ("campaign.SupervisionGroupMember", "campaign.SupervisionGroupUnit")
@@ -56,7 +61,7 @@ def _user_created(sender: Any, instance: Any, created: bool, using: str, **kwarg
 
 def connect() -> None:
     """Connect the receivers (from :meth:`accounts.apps.AccountsConfig.ready`)."""
-    for label in JURISDICTION_SOURCES:
+    for label in JURISDICTION_SOURCES + CATALOGUE_SOURCES:
         post_save.connect(_jurisdiction_source_changed, sender=label, weak=False)
         post_delete.connect(_jurisdiction_source_changed, sender=label, weak=False)
     for label in JURISDICTION_M2M:

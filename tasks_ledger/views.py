@@ -38,7 +38,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_tables2 import RequestConfig
 
 from accounts.history import HistoryScope, scope_of, scope_of_records
-from accounts.jurisdiction import jurisdiction_for
+from accounts.jurisdiction import jurisdiction_for, kept_beside_jurisdictions
 from accounts.models import Unit, User
 from accounts.selectors import unit_detail
 from accounts.tables import history_preview
@@ -173,7 +173,23 @@ def _filter_options(
     holds thousands; a choice takes the units under it too, as the queues' filter does),
     each indented by its depth under the caller's top level ``top`` (``levels``: another
     number of levels, as the queues' :data:`QUEUE_UNIT_LEVELS`).
+
+    Kept in the cache for everyone who sees the same units, until a unit, campaign, area or
+    ledger changes (:func:`accounts.jurisdiction.kept_beside_jurisdictions`): its planning
+    alone was 3 ms of every list page at a province.
     """
+    return kept_beside_jurisdictions(
+        "ledger-filter-options",
+        jurisdiction_for(user),
+        lambda: _read_filter_options(user, top, levels),
+        top,
+        levels,
+    )
+
+
+def _read_filter_options(
+    user: User, top: int, levels: int | None
+) -> dict[str, list[tuple[int, str]]]:
     campaigns = campaign_list(user=user).values("pk")
     columns = ("part", "pk", "label", "depth", "place")
     in_campaign = (F("campaign__year").desc(), F("campaign__name"))

@@ -201,3 +201,38 @@ def test_the_battle_map_draws_its_cells_without_a_template_per_cell(org, client)
     html = response.content.decode()
     assert '<span class="app-n-red">红1</span>' in html
     assert '<span class="app-map-total">共 1 项</span>' in html
+
+
+def _select_labels(html: str, name: str) -> list[str]:
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S)
+    assert select, name
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select[1])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_filter_options_are_kept_until_a_ledger_area_or_unit_changes(org, client):
+    """GIVEN the county's liaison has opened the list once WHEN it opens it again THEN the
+    filter selects' options come from the cache (their one query is not run), and WHEN a
+    ledger is renamed, an area added or a unit created THEN the next list names them at once
+    (the same kept options serve another county user seeing the same units)."""
+    ledger = make_ledger(org.campaign, title="甲台账")
+    make_item(ledger, org.county_a)
+    client.force_login(org.inside)
+    assert client.get(LIST).status_code == 200
+    with CaptureQueriesContext(connection) as again:
+        html = client.get(LIST).content.decode()
+    options = [q for q in again.captured_queries if 'AS "part"' in q["sql"]]
+    assert not options, options
+    assert "甲台账" in _select_labels(html, "ledger")
+
+    ledger.title = "甲台账（改）"
+    ledger.save()
+    html = client.get(LIST).content.decode()
+    assert "甲台账（改）" in _select_labels(html, "ledger")
+    make_ledger(org.campaign, title="乙台账", area="新领域")
+    html = client.get(LIST).content.decode()
+    assert "乙台账" in _select_labels(html, "ledger")
+    assert "新领域" in _select_labels(html, "area")
+    UnitFactory.create(parent=org.county_a, name="甲县新设局")
+    html = client.get(LIST).content.decode()
+    assert "\u3000甲县新设局" in _select_labels(html, "unit")
