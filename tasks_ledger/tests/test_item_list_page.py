@@ -236,3 +236,31 @@ def test_filter_options_are_kept_until_a_ledger_area_or_unit_changes(org, client
     UnitFactory.create(parent=org.county_a, name="甲县新设局")
     html = client.get(LIST).content.decode()
     assert "\u3000甲县新设局" in _select_labels(html, "unit")
+
+
+def test_what_a_unit_wrote_is_escaped_in_its_row(org, client):
+    """GIVEN an item whose title, number, latest report and unit name hold markup WHEN the
+    list and an htmx update (refused: nothing filled in) draw its row THEN it reads as text:
+    no tag of theirs, every attribute still closed."""
+    from accounts.models import Unit
+    from tasks_ledger.models import LedgerItem
+
+    hostile = '<script>alert("x")</script>'
+    Unit.objects.filter(pk=org.county_a.pk).update(name=f'甲县"{hostile}')
+    ledger = make_ledger(org.campaign, title=f"台账{hostile}")
+    item = make_item(ledger, org.county_a, title=f"事项{hostile}", code="1'&")
+    LedgerItem.objects.filter(pk=item.pk).update(latest_report=f'进展"{hostile}')
+    client.force_login(org.inside)
+    listed = client.get(LIST).content.decode()
+    answered = client.post(
+        f"/ledgers/items/{item.pk}/progress/",
+        {"version": item.version, "percent": "", "text": ""},
+        headers={"HX-Request": "true", "HX-Target": f"item-{item.pk}"},
+    )
+    assert answered.status_code == 422
+    for html in (listed, answered.content.decode()):
+        assert "<script>alert" not in html
+        assert "事项&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</a>" in html
+        assert 'title="进展&quot;&lt;script&gt;' in html
+        assert 'title="甲县&quot;&lt;script&gt;' in html
+        assert ">1&#x27;&amp;</td>" in html
