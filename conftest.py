@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 
 from accounts.models import Post, Role, Unit, UnitKind, UnitLevel, User
 from accounts.tests.factories import (
@@ -31,6 +32,17 @@ from accounts.tests.factories import (
 )
 from campaign.models import Campaign, SupervisionGroup
 from campaign.tests.factories import CampaignFactory, SupervisionGroupFactory
+from config.migrated_template import ensure_template
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """Each test database is created as a copy of the migrated template
+    (config/migrated_template.py, built once per set of migrations), so Django's migrate
+    on it has nothing to do: about 3 s instead of about 55 s per xdist worker. With
+    ``--reuse-db`` a kept test database is used as it is, as before."""
+    default = settings.DATABASES["default"]
+    default.setdefault("TEST", {})["TEMPLATE"] = ensure_template(default)
 
 
 @dataclass
