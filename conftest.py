@@ -34,6 +34,30 @@ from campaign.models import Campaign, SupervisionGroup
 from campaign.tests.factories import CampaignFactory, SupervisionGroupFactory
 from config.migrated_template import ensure_template
 
+#: Markers of the tests that take minutes: real processes, a browser, faults of services.
+HEAVY_MARKERS = ("slow", "browser", "faults")
+
+
+def heavy_modules_first(items: list[pytest.Item]) -> list[pytest.Item]:
+    """``items`` with the modules holding a test marked with a HEAVY_MARKERS marker first;
+    each module's tests stay together and in their order, as does the order of modules
+    within either group (a stable sort)."""
+    heavy = {
+        item.nodeid.split("::", 1)[0]
+        for item in items
+        if any(item.get_closest_marker(name) for name in HEAVY_MARKERS)
+    }
+    return sorted(items, key=lambda item: item.nodeid.split("::", 1)[0] not in heavy)
+
+
+@pytest.hookimpl(trylast=True)  # after tests/browser/conftest.py has marked its tests
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the heavy modules first. ``make test`` hands whole modules to its 2 xdist
+    workers in collection order (``--dist loadscope``); a heavy module handed out last kept
+    one worker busy for minutes after the other had finished. Started first, the long
+    scopes overlap and the short ones fill the gaps at the end."""
+    items[:] = heavy_modules_first(items)
+
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
