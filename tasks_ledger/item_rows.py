@@ -5,7 +5,7 @@ Drawn through the template language, a page of 50 rows (each with its hidden upd
 was some 3,000 variable look-ups and tags and half of the page's time at a province's
 office. :class:`RowDrawer` works out once per page what every row says alike (the words,
 the URL patterns, the CSRF field) and joins each row's values into the markup, each
-escaped (:func:`_html`, ``format_html`` without its wrappers). Labels come from the same
+escaped (:func:`config.markup.format_html_fast`). Labels come from the same
 helpers as the templates' filters (:mod:`tasks_ledger.templatetags.ledger_ui`), so a light
 or a status reads the same wherever it is shown; the words are ``gettext`` messages like
 any other. The rare conflict notice of an update refused (two people editing one item)
@@ -14,7 +14,6 @@ stays a template, ``tasks_ledger/includes/row_conflict.html``.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -24,6 +23,9 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
+
+from config.markup import format_html_fast as _html
+from config.markup import join_safe
 
 from .templatetags.ledger_ui import (
     days_left_label,
@@ -161,25 +163,6 @@ _INVALID = " is-invalid"
 _DESCRIBED = ' aria-describedby="item-{}-{}-error"'
 
 
-def _escape(value: Any) -> str:
-    """``conditional_escape`` without its lazy-string wrapper: the same characters escaped
-    (``html.escape``), HTML already safe kept."""
-    if hasattr(value, "__html__"):
-        return str(value.__html__())
-    return html.escape(str(value))
-
-
-def _html(template: str, *args: Any, **kwargs: Any) -> SafeString:
-    """``format_html`` for the rows: each value escaped by :func:`_escape` (through Django's
-    wrappers, escaping was a third of drawing 50 rows)."""
-    return mark_safe(  # noqa: S308 - every value escaped
-        template.format(
-            *(_escape(arg) for arg in args),
-            **{name: _escape(value) for name, value in kwargs.items()},
-        )
-    )
-
-
 def _days_left_class(item: Any) -> str:
     """The colour of "3 days left" / "5 days overdue" under the deadline."""
     days = getattr(item, "days_left", None)
@@ -227,7 +210,7 @@ class RowDrawer:
 
     def rows(self, items: Iterable[Any]) -> SafeString:
         """The list's rows, every update form hidden, as one string."""
-        return mark_safe("".join(self.row(item) for item in items))  # noqa: S308 - escaped
+        return join_safe(self.row(item) for item in items)
 
     def row(
         self,
@@ -383,4 +366,4 @@ class RowDrawer:
     def _errors(key: str, field: str, errors: Sequence[str] | None) -> str:
         if not errors:
             return ""
-        return mark_safe("".join(_html(_ERROR, key, field, error) for error in errors))  # noqa: S308
+        return join_safe(_html(_ERROR, key, field, error) for error in errors)

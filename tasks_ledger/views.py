@@ -28,7 +28,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
@@ -46,6 +45,8 @@ from accounts.views import history_page, signed_in_user, unit_history_tabs, want
 from campaign.models import Campaign, ResponsibilityChain
 from campaign.selectors import campaign_list, chain_detail, chain_list
 from campaign.views import chain_history_tabs
+from config.markup import format_html_fast as html_fast
+from config.markup import join_safe
 
 from . import item_rows, keyset, rules, selectors, services
 from .filtersets import THREE_LISTS, WAITING_DAYS, LedgerItemFilterSet, QueueFilterSet
@@ -979,34 +980,110 @@ def map_crumbs(user: User, under: str | None) -> list[str]:
 MAP_COUNTS = (("red", "red"), ("yellow", "yellow"), ("green", "green"), ("none", "none"))
 
 
-def map_counts_html(counts: dict[str, Any]) -> SafeString:
-    """A map cell's counts as HTML (each light's short label and number, then the total),
-    drawn here once per cell: a template include per cell was most of a county's map."""
-    labels = {
-        "red": pgettext("short", "red"),
-        "yellow": pgettext("short", "yellow"),
-        "green": pgettext("short", "green"),
-        "none": pgettext("short", "set aside"),
-    }
-    parts = format_html_join(
-        "",
-        '<span class="app-n-{}">{}{}</span>',
-        ((css, labels[key], counts[key]) for key, css in MAP_COUNTS if counts[key]),
-    )
-    total = ngettext("%(counter)s item", "%(counter)s items", counts["total"]) % {
-        "counter": counts["total"]
-    }
-    return format_html(
-        '<span class="app-map-counts">{}</span><span class="app-map-total">{}</span>', parts, total
-    )
+class MapCells:
+    """Draws the battle map's body in Python, its words translated and its addresses
+    reversed once a page: through the template, a county's 37 rows by 6 areas were most of
+    its map's time at a province (a cell's counts, its link and its title each a handful of
+    look-ups and tags)."""
+
+    def __init__(self, campaign_pk: int) -> None:
+        self.short = {
+            "red": pgettext("short", "red"),
+            "yellow": pgettext("short", "yellow"),
+            "green": pgettext("short", "green"),
+            "none": pgettext("short", "set aside"),
+        }
+        self.items_url = reverse("ledger:item-list")
+        self.map_url = f"{reverse('ledger:map')}?campaign={campaign_pk}&unit="
+        self.no_items = _("no items")
+        self.empty = html_fast(_MAP_EMPTY, label=self.no_items)
+
+    def counts(self, counts: dict[str, Any]) -> SafeString:
+        """A cell's counts: each light's short label and number, then the total."""
+        parts = join_safe(
+            html_fast(_MAP_COUNT, css, self.short[key], counts[key])
+            for key, css in MAP_COUNTS
+            if counts[key]
+        )
+        total = ngettext("%(counter)s item", "%(counter)s items", counts["total"]) % {
+            "counter": counts["total"]
+        }
+        return html_fast(_MAP_CELL_COUNTS, parts, total)
+
+    def row(self, row: MapRow) -> SafeString:
+        """One unit's ``<tr>``: its name (to its items, or to its own map when units lie
+        under it), a cell per area and its total."""
+        unit = row.unit
+        name = unit.short_name or unit.name
+        param = "unit_only" if row.own else "unit"
+        if row.own:
+            head = html_fast(
+                _MAP_LINK,
+                f"{self.items_url}?unit_only={unit.pk}",
+                _("%(name)s (own items)") % {"name": name},
+            )
+        elif row.drill:
+            head = html_fast(
+                _MAP_DRILL,
+                url=f"{self.map_url}{unit.pk}",
+                title=_("Battle map of %(name)s and the units under it") % {"name": unit.name},
+                name=name,
+            )
+        else:
+            head = html_fast(_MAP_LINK, f"{self.items_url}?unit={unit.pk}", name)
+        cells = join_safe(
+            html_fast(
+                _MAP_CELL,
+                worst=counts["worst"],
+                url=f"{self.items_url}?{param}={unit.pk}&area={area.pk}",
+                title=f"{unit.name} · {area.name}",
+                counts=counts["html"],
+            )
+            if counts
+            else self.empty
+            for area, counts in row.cells
+        )
+        return html_fast(
+            _MAP_ROW,
+            name=unit.name,
+            head=head,
+            cells=cells,
+            worst=row.totals["worst"],
+            url=f"{self.items_url}?{param}={unit.pk}",
+            totals=row.totals["html"],
+        )
+
+
+_MAP_COUNT = '<span class="app-n-{}">{}{}</span>'
+_MAP_CELL_COUNTS = '<span class="app-map-counts">{}</span><span class="app-map-total">{}</span>'
+_MAP_EMPTY = '<td class="app-map-cell app-map-empty"><span aria-label="{label}">—</span></td>'
+_MAP_LINK = '<a href="{}">{}</a>'
+_MAP_DRILL = (
+    '<a href="{url}" title="{title}">{name} <i class="bi bi-chevron-right small"'
+    ' aria-hidden="true"></i></a>'
+)
+_MAP_CELL = (
+    '<td class="app-map-cell app-map-{worst}">\n<a href="{url}" title="{title}">{counts}</a></td>'
+)
+_MAP_ROW = """<tr>
+<th scope="row" class="app-map-unit" title="{name}">{head}</th>
+{cells}
+<td class="app-map-cell app-map-sum app-map-{worst}"><a href="{url}" title="{name}">{totals}\
+</a></td>
+</tr>
+"""
 
 
 def build_map(
-    cells: list[dict[str, Any]], areas: list[Any], units: dict[str, Unit], under: str | None
+    cells: list[dict[str, Any]],
+    areas: list[Any],
+    units: dict[str, Unit],
+    under: str | None,
+    draw: MapCells,
 ) -> dict[str, Any]:
     """Arrange :func:`selectors.battle_map` cells as rows (the shown unit's own items first,
     then each unit under it, its subtree summed) under area columns, with totals per row,
-    per area and overall (no queries)."""
+    per area and overall (no queries); the rows drawn (``body``) by ``draw``."""
     column = {area.pk: index for index, area in enumerate(areas)}
     rows: dict[str, MapRow] = {}
     column_totals: list[dict[str, Any]] = [dict.fromkeys(LIGHT_KEYS, 0) for _area in areas]
@@ -1035,17 +1112,18 @@ def build_map(
             grand[key] += cell[key]
     for row in rows.values():
         row.totals["worst"] = _worst(row.totals)
-        row.totals["html"] = map_counts_html(row.totals)
+        row.totals["html"] = draw.counts(row.totals)
         for _area, drawn in row.cells:
             if drawn:
-                drawn["html"] = map_counts_html(drawn)
+                drawn["html"] = draw.counts(drawn)
     for totals in column_totals:
         totals["worst"] = _worst(totals)
-        totals["html"] = map_counts_html(totals)
+        totals["html"] = draw.counts(totals)
     grand["worst"] = _worst(grand)
-    grand["html"] = map_counts_html(grand)
+    grand["html"] = draw.counts(grand)
     return {
         "rows": list(rows.values()),
+        "body": join_safe(draw.row(row) for row in rows.values()),
         "column_totals": list(zip(areas, column_totals, strict=True)),
         "grand": grand,
     }
@@ -1072,7 +1150,7 @@ def battle_map_view(request: HttpRequest) -> HttpResponse:
         cells = selectors.battle_map(user=user, campaign=campaign, under=under)
         crumbs = map_crumbs(user, under)
         units = selectors.map_units(user=user, paths=[c["branch"] for c in cells] + crumbs)
-        context.update(build_map(cells, areas, units, under))
+        context.update(build_map(cells, areas, units, under, MapCells(campaign.pk)))
         context["areas"] = areas
         context["under"] = units.get(under) if under else None
         context["crumbs"] = [units[path] for path in crumbs if path in units]

@@ -264,3 +264,20 @@ def test_what_a_unit_wrote_is_escaped_in_its_row(org, client):
         assert 'title="进展&quot;&lt;script&gt;' in html
         assert 'title="甲县&quot;&lt;script&gt;' in html
         assert ">1&#x27;&amp;</td>" in html
+
+
+def test_the_battle_map_draws_names_as_text(org, client):
+    """GIVEN a unit and an area whose names hold markup WHEN the map is drawn THEN they read
+    as text in the row's heading, the cell's title and the column's heading."""
+    from accounts.models import Unit
+
+    hostile = '<script>alert("x")</script>'
+    Unit.objects.filter(pk=org.county_a.pk).update(name=f"甲县{hostile}", short_name="")
+    make_item(make_ledger(org.campaign, area=f"领域{hostile}"), org.county_a)
+    client.force_login(org.above)
+    html = client.get("/ledgers/map/").content.decode()
+    assert "<script>alert" not in html
+    escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"
+    assert f'title="甲县{escaped}"' in html
+    assert f'title="甲县{escaped} · 领域{escaped}"' in html
+    assert f">领域{escaped}</th>" in html

@@ -1,0 +1,36 @@
+"""Markup drawn in Python for the pages' biggest tables (the item list's rows, the battle
+map's cells), where the template language's per-variable cost was most of a page at a
+province: ``format_html`` with the same escaping (``html.escape``: & < > " ') but without
+Django's lazy-string wrappers around each value, which were a third of the drawing time.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from django.utils.safestring import SafeString, mark_safe
+
+
+def escape(value: Any) -> str:
+    """``conditional_escape`` without its wrapper: HTML already safe kept as it is, anything
+    else as text with & < > " ' escaped."""
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    return html.escape(str(value))
+
+
+def format_html_fast(template: str, *args: Any, **kwargs: Any) -> SafeString:
+    """``format_html``: ``template`` (trusted markup) with every value escaped by
+    :func:`escape`."""
+    return mark_safe(  # noqa: S308 - every value escaped
+        template.format(
+            *(escape(arg) for arg in args),
+            **{name: escape(value) for name, value in kwargs.items()},
+        )
+    )
+
+
+def join_safe(parts: Any) -> SafeString:
+    """Parts drawn by :func:`format_html_fast` (or otherwise safe) as one safe string."""
+    return mark_safe("".join(parts))  # noqa: S308 - safe parts only
