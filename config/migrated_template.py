@@ -12,8 +12,11 @@ Django's migrate on the copy then finds nothing to do.
 - :func:`ensure_template` builds it under a PostgreSQL advisory lock, so two xdist workers
   or two processes never build it twice (the second waits and then finds it). It runs
   ``manage.py migrate`` in a subprocess, and only then marks the database complete with a
-  comment; a build that died half-way is dropped and built again. After a build, templates
-  of other hashes are dropped where nobody is using them.
+  comment; a build that died half-way is dropped and built again. The comment also says
+  when the template was last asked for (updated at most every 10 minutes). After a build,
+  templates of other hashes that nobody asked for in :data:`STALE_SECONDS` are dropped:
+  another checkout on the same server (a branch with other migrations, a CI run) may still
+  be copying its own.
 - A finished template refuses connections (``ALLOW_CONNECTIONS false``): PostgreSQL
   refuses to copy a database anyone is connected to, so nobody must be.
 
@@ -41,6 +44,10 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "nlzf_tpl_"
 COMPLETE = "nlzf migrated template: complete"
+#: A template of other migrations is dropped once nobody has asked for it for this long.
+STALE_SECONDS = 6 * 3600
+#: How often the last-asked time is written (a catalog write, not on every test process).
+TOUCH_SECONDS = 600
 # One lock for all template builds on a server (pg_advisory_lock takes a bigint).
 LOCK_KEY = zlib.crc32(b"nlzf migrated template")
 
@@ -148,8 +155,10 @@ def ensure_template(
         settings_dict = settings.DATABASES["default"]
     name = name or template_name()
     with _server(settings_dict) as conn, conn.cursor() as cursor:
-        if _state(cursor, name) == "complete":
-            return name  # the common case: no lock needed
+        if _state(cursor, name) == "complete":  # the common case: no lock needed
+            if time.time() - _used_at(_comment(cursor, name)) > TOUCH_SECONDS:
+                _mark(cursor, name)
+            return name
         cursor.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
         try:
             state = _state(cursor, name)
@@ -165,7 +174,7 @@ def ensure_template(
                     sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(database)
                 )
                 _wait_for_no_sessions(cursor, name)
-                cursor.execute(sql.SQL("COMMENT ON DATABASE {} IS %s").format(database), [COMPLETE])
+                _mark(cursor, name)
             except BaseException:
                 cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(database))
                 raise
@@ -195,16 +204,38 @@ def migrated_copy(settings_dict: dict[str, Any], name: str) -> Iterator[str]:
             cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(database))
 
 
-def _state(cursor: Any, name: str) -> str:
-    """``missing``, ``partial`` (no completion mark) or ``complete``."""
+def _comment(cursor: Any, name: str) -> str | None:
+    """The database's comment ("" for none); None when there is no such database."""
     cursor.execute(
         "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
         [name],
     )
     row = cursor.fetchone()
-    if row is None:
+    return None if row is None else row[0] or ""
+
+
+def _state(cursor: Any, name: str) -> str:
+    """``missing``, ``partial`` (no completion mark) or ``complete``."""
+    comment = _comment(cursor, name)
+    if comment is None:
         return "missing"
-    return "complete" if row[0] == COMPLETE else "partial"
+    return "complete" if comment.startswith(COMPLETE) else "partial"
+
+
+def _mark(cursor: Any, name: str) -> None:
+    """Mark the template complete, asked for now."""
+    from psycopg2 import sql
+
+    cursor.execute(
+        sql.SQL("COMMENT ON DATABASE {} IS %s").format(sql.Identifier(name)),
+        [f"{COMPLETE}; asked for at {int(time.time())}"],
+    )
+
+
+def _used_at(comment: str | None) -> float:
+    """When a template was last asked for, from its comment (0 when it does not say)."""
+    _, _, stamp = (comment or "").rpartition(" at ")
+    return float(stamp) if stamp.isdigit() else 0.0
 
 
 def _wait_for_no_sessions(cursor: Any, name: str, timeout: float = 30.0) -> None:
@@ -219,13 +250,18 @@ def _wait_for_no_sessions(cursor: Any, name: str, timeout: float = 30.0) -> None
 
 
 def _drop_stale(cursor: Any, *, keep: str) -> None:
-    """Drop the templates of other hashes; one being copied right now stays."""
+    """Drop the templates of other hashes that nobody asked for in :data:`STALE_SECONDS`
+    (a half-built one too: builds hold the lock we hold); one being copied stays."""
     import psycopg2
     from psycopg2 import sql
 
-    cursor.execute("SELECT datname FROM pg_database")
-    for (datname,) in cursor.fetchall():
-        if datname.startswith(PREFIX) and datname != keep:
+    cursor.execute(
+        "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database"
+        " WHERE datname LIKE %s",
+        [PREFIX.replace("_", r"\_") + "%"],
+    )
+    for datname, comment in cursor.fetchall():
+        if datname != keep and time.time() - _used_at(comment) > STALE_SECONDS:
             # One in use (another checkout's run) stays; a later build drops it.
             with contextlib.suppress(psycopg2.Error):
                 cursor.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(datname)))
