@@ -294,13 +294,18 @@ def test_unit_choice_offers_three_levels_and_each_takes_the_units_under_it(queue
     assert badge(html, "progress") == 126
 
 
-#: The partial index on each request table's waiting rows (pending is a few rows among
-#: the many decided ones a province keeps), and the filter that names those rows.
+#: The partial indexes on each request table's waiting rows (pending is a few rows among
+#: the many decided ones a province keeps), and the filter that names those rows. Waiting
+#: reports have two (in the queue's order, and by item for a county's queue): on a test's
+#: few rows the planner may take either, and both read only waiting rows.
 PENDING_INDEX = {
-    "signoff": ("signoff_one_pending_per_item", {"status": ReviewStatus.PENDING}),
-    "extension": ("extension_one_pending_per_item", {"status": "pending"}),
-    "status": ("status_change_one_pending_per_item", {"status": "pending"}),
-    "progress": ("report_pending_idx", {"review_status": ReviewStatus.PENDING}),
+    "signoff": (("signoff_one_pending_per_item",), {"status": ReviewStatus.PENDING}),
+    "extension": (("extension_one_pending_per_item",), {"status": "pending"}),
+    "status": (("status_change_one_pending_per_item",), {"status": "pending"}),
+    "progress": (
+        ("report_pending_idx", "report_pending_item_idx"),
+        {"review_status": ReviewStatus.PENDING},
+    ),
 }
 
 
@@ -313,14 +318,15 @@ def test_waiting_rows_are_found_through_the_partial_index(queues, queue):
 
     from tasks_ledger.views import QUEUES
 
-    index, pending = PENDING_INDEX[queue]
+    indexes, pending = PENDING_INDEX[queue]
     rows = QUEUES[queue].rows(queues.org.above)
     assert rows.filter(**pending).count() == rows.count()  # the queue is those rows
     waiting = rows.model.objects.filter(**pending).order_by(*rows.query.order_by)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_bitmapscan = off")
-    assert index in waiting.explain()
+    plan = waiting.explain()
+    assert any(f"using {index} on" in plan for index in indexes), plan
 
 
 def test_an_items_waiting_reports_are_found_through_their_own_index(queues):

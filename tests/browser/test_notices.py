@@ -159,7 +159,13 @@ def test_a_reminder_is_issued_signed_for_answered_and_closed(
         row = office_page.locator(f"[data-notice='{notice.pk}']")
         expect(row).to_contain_text("管网主干已完工")
         row.get_by_role("link", name="审核反馈").click()
-        office_page.locator(f"form[action$='/notices/{notice.pk}/accept/'] button").click()
+        accepted = f"/notices/{notice.pk}/accept/"
+        # Wait for the decision's answer: "办结" may be on the page before it (a legend).
+        with office_page.expect_response(
+            lambda response: response.url.endswith(accepted) and response.request.method == "POST"
+        ):
+            office_page.locator(f"form[action$='{accepted}'] button").click()
+        office_page.wait_for_load_state()
         expect(office_page.get_by_text(re.compile("办结")).first).to_be_visible()
         snap(office_page, "closed")
     finally:
