@@ -10,11 +10,12 @@ from typing import Any
 
 import django_tables2 as tables
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_tables2.utils import OrderByTuple
+
+from config.markup import format_html_fast as format_html
 
 from .models import Notice, NoticeKind, NoticeStatus
 
@@ -139,7 +140,7 @@ class NoticeCells:
     """One registry row drawn once in Python, as the wide screen's table row (``tr``) and
     the phone's card (``card``) alike: through templates, 50 rows of six cells and their
     cards cost the page over a thousand template renders and most of its time at a province
-    (cProfile); these are the same markup, built with ``format_html``."""
+    (cProfile); these are the same markup, built with :func:`config.markup.format_html_fast`."""
 
     record: Notice
     url: str

@@ -16,13 +16,15 @@ import django_tables2 as tables
 from django.db.models import QuerySet, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_tables2.data import TableQuerysetData
 from django_tables2.utils import OrderByTuple
+
+from config.markup import escape, format_html_fast
 
 from .models import Ledger, LedgerItem, ReviewMeeting
 
@@ -343,7 +345,8 @@ _EVIDENCE = (
 class QueueRows:
     """Draws a queue table's rows as ``queue_table.html`` drew them, the same markup: what
     every row says alike (labels, URL patterns, the CSRF field, the status badges) is worked
-    out once per page, each row's values are escaped and joined with ``format_html``."""
+    out once per page, each row's values are escaped and joined with
+    :func:`config.markup.format_html_fast`."""
 
     def __init__(self, table: QueueTable, request: Any | None) -> None:
         from django.middleware.csrf import get_token
@@ -353,7 +356,7 @@ class QueueRows:
         # Without a request (the bulk confirmation's table) no row has buttons to post.
         self.here = request.get_full_path() if request else ""
         self.csrf = (
-            format_html(
+            format_html_fast(
                 '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
             )
             if request
@@ -369,7 +372,7 @@ class QueueRows:
         self.no_evidence = gettext("no evidence attached")
         self.now = gettext("now")
         self.lowering = gettext("reason for lowering progress")
-        self.waiting = format_html(
+        self.waiting = format_html_fast(
             '<span class="small text-body-secondary">{}</span>', table.waiting_text
         )
         self.badges: dict[str, str] = {}
@@ -406,11 +409,13 @@ class QueueRows:
     def evidence(self, record: Any, *, empty: bool) -> str:
         """The record's files, linked; "no evidence attached" when ``empty`` says so."""
         files = [
-            format_html(_EVIDENCE, self._url(self.evidence_url, file.pk), file.original_name)
+            format_html_fast(_EVIDENCE, self._url(self.evidence_url, file.pk), file.original_name)
             for file in record.evidence.all()
         ]
         if not files and empty:
-            return format_html('<div class="small text-body-secondary">{}</div>', self.no_evidence)
+            return format_html_fast(
+                '<div class="small text-body-secondary">{}</div>', self.no_evidence
+            )
         return "".join(files)
 
     def cell(self, name: str, record: Any) -> str:
@@ -420,7 +425,7 @@ class QueueRows:
             if not record.can_act:
                 return ""
             label = self.select_label % {"code": escape(item.code), "title": escape(item.title)}
-            return format_html(
+            return format_html_fast(
                 '<input type="checkbox" class="form-check-input" name="select" value="{}"'
                 ' form="queue-bulk" data-select-row\n       aria-label="{}">\n',
                 record.pk,
@@ -429,7 +434,7 @@ class QueueRows:
         if name == "code":
             return escape(item.code)
         if name == "title":
-            return format_html(
+            return format_html_fast(
                 '\n<a href="{}{}" class="fw-semibold">{}</a>\n'
                 '<div class="small text-body-secondary">{}</div>\n',
                 self._url(self.item_url, item.pk),
@@ -441,27 +446,27 @@ class QueueRows:
             return escape(item.unit.display_name)
         if name == "requested":
             who = getattr(record, "requested_by", None) or getattr(record, "reporter", None)
-            return format_html(
+            return format_html_fast(
                 '\n{}\n<div class="text-body-secondary">{}</div>\n',
                 who or "",
                 timezone.localtime(record.waiting_since).strftime("%Y-%m-%d %H:%M"),
             )
         if name == "note":
-            return format_html(
+            return format_html_fast(
                 '\n<div class="small text-break app-queue-text">{}</div>\n{}\n',
                 Truncator(record.note).chars(120),
                 mark_safe(self.evidence(record, empty=True)),  # noqa: S308 - drawn escaped
             )
         if name == "deadline":
-            return format_html(
+            return format_html_fast(
                 "\n{} → <strong>{}</strong>\n",
                 _day(record.old_deadline),
                 _day(record.new_deadline),
             )
         if name == "reason":
-            return format_html("\n{}\n", Truncator(record.reason).chars(120))
+            return format_html_fast("\n{}\n", Truncator(record.reason).chars(120))
         if name == "change":
-            return format_html(
+            return format_html_fast(
                 '\n<span class="badge text-bg-light border">{}</span>\n'
                 '<div class="small text-body-secondary">{} {}</div>\n',
                 record.get_change_display(),
@@ -469,18 +474,18 @@ class QueueRows:
                 mark_safe(self.badge(item.status)),  # noqa: S308 - a template's
             )
         if name == "percent":
-            return format_html(
+            return format_html_fast(
                 "\n{}% → <strong>{}%</strong>\n", record.previous_percent, record.percent
             )
         if name == "text":
             lowered = ""
             if record.lower_reason:
-                lowered = format_html(
+                lowered = format_html_fast(
                     '<div class="small text-warning-emphasis">{}: {}</div>',
                     self.lowering,
                     Truncator(record.lower_reason).chars(80),
                 )
-            return format_html(
+            return format_html_fast(
                 '\n<div class="small text-break app-queue-text">{}</div>\n{}\n{}\n',
                 Truncator(record.text).chars(120),
                 lowered,
@@ -502,8 +507,8 @@ class QueueRows:
             "approve_class": table.approve_class,
             **self.labels,
         }
-        approve = format_html(_APPROVE_CONFIRM if table.confirm_text else _APPROVE, **words)
-        return format_html(
+        approve = format_html_fast(_APPROVE_CONFIRM if table.confirm_text else _APPROVE, **words)
+        return format_html_fast(
             _ACTIONS,
             approve=approve,
             refuse_url=self._url(self.refuse_url, record.pk),
