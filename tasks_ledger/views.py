@@ -29,10 +29,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
@@ -45,10 +44,8 @@ from accounts.views import history_page, signed_in_user, unit_history_tabs, want
 from campaign.models import Campaign, ResponsibilityChain
 from campaign.selectors import campaign_list, chain_detail, chain_list
 from campaign.views import chain_history_tabs
-from config.markup import format_html_fast as html_fast
-from config.markup import join_safe
 
-from . import item_rows, keyset, rules, selectors, services
+from . import battle_map, item_rows, keyset, rules, selectors, services
 from .filtersets import THREE_LISTS, WAITING_DAYS, LedgerItemFilterSet, QueueFilterSet
 from .forms import (
     DecisionForm,
@@ -925,30 +922,6 @@ def stored_file_response(stored: StoredDownload) -> FileResponse:
 # --- the battle map --------------------------------------------------------------------------
 
 
-@dataclass
-class MapRow:
-    """One row of the battle map: a unit's own items (``own``) or the whole subtree under a
-    unit, with an (area, cell) per area and its totals. ``drill``: its own map opens (units
-    lie under it)."""
-
-    unit: Unit
-    own: bool
-    drill: bool
-    cells: list[tuple[Any, dict[str, Any] | None]]
-    totals: dict[str, Any]
-
-
-LIGHT_KEYS = selectors.LIGHT_KEYS
-
-
-def _worst(counts: dict[str, Any]) -> str:
-    """The worst light among counts ("" for an empty cell)."""
-    for light in ("red", "yellow", "green"):
-        if counts.get(light):
-            return light
-    return "none" if counts.get("total") else ""
-
-
 def _pick_campaign(request: HttpRequest, campaigns: list[Campaign]) -> Campaign | None:
     wanted = request.GET.get("campaign", "")
     for campaign in campaigns:
@@ -976,159 +949,6 @@ def map_crumbs(user: User, under: str | None) -> list[str]:
     return [under[:end] for end in range(top, len(under) + 1, Unit.steplen)]
 
 
-#: A map cell's counts by light: (key, CSS class suffix, short label's msgid).
-MAP_COUNTS = (("red", "red"), ("yellow", "yellow"), ("green", "green"), ("none", "none"))
-
-
-class MapCells:
-    """Draws the battle map's body in Python, its words translated and its addresses
-    reversed once a page: through the template, a county's 37 rows by 6 areas were most of
-    its map's time at a province (a cell's counts, its link and its title each a handful of
-    look-ups and tags)."""
-
-    def __init__(self, campaign_pk: int) -> None:
-        self.short = {
-            "red": pgettext("short", "red"),
-            "yellow": pgettext("short", "yellow"),
-            "green": pgettext("short", "green"),
-            "none": pgettext("short", "set aside"),
-        }
-        self.items_url = reverse("ledger:item-list")
-        self.map_url = f"{reverse('ledger:map')}?campaign={campaign_pk}&unit="
-        self.no_items = _("no items")
-        self.empty = html_fast(_MAP_EMPTY, label=self.no_items)
-
-    def counts(self, counts: dict[str, Any]) -> SafeString:
-        """A cell's counts: each light's short label and number, then the total."""
-        parts = join_safe(
-            html_fast(_MAP_COUNT, css, self.short[key], counts[key])
-            for key, css in MAP_COUNTS
-            if counts[key]
-        )
-        total = ngettext("%(counter)s item", "%(counter)s items", counts["total"]) % {
-            "counter": counts["total"]
-        }
-        return html_fast(_MAP_CELL_COUNTS, parts, total)
-
-    def row(self, row: MapRow) -> SafeString:
-        """One unit's ``<tr>``: its name (to its items, or to its own map when units lie
-        under it), a cell per area and its total."""
-        unit = row.unit
-        name = unit.short_name or unit.name
-        param = "unit_only" if row.own else "unit"
-        if row.own:
-            head = html_fast(
-                _MAP_LINK,
-                f"{self.items_url}?unit_only={unit.pk}",
-                _("%(name)s (own items)") % {"name": name},
-            )
-        elif row.drill:
-            head = html_fast(
-                _MAP_DRILL,
-                url=f"{self.map_url}{unit.pk}",
-                title=_("Battle map of %(name)s and the units under it") % {"name": unit.name},
-                name=name,
-            )
-        else:
-            head = html_fast(_MAP_LINK, f"{self.items_url}?unit={unit.pk}", name)
-        cells = join_safe(
-            html_fast(
-                _MAP_CELL,
-                worst=counts["worst"],
-                url=f"{self.items_url}?{param}={unit.pk}&area={area.pk}",
-                title=f"{unit.name} · {area.name}",
-                counts=counts["html"],
-            )
-            if counts
-            else self.empty
-            for area, counts in row.cells
-        )
-        return html_fast(
-            _MAP_ROW,
-            name=unit.name,
-            head=head,
-            cells=cells,
-            worst=row.totals["worst"],
-            url=f"{self.items_url}?{param}={unit.pk}",
-            totals=row.totals["html"],
-        )
-
-
-_MAP_COUNT = '<span class="app-n-{}">{}{}</span>'
-_MAP_CELL_COUNTS = '<span class="app-map-counts">{}</span><span class="app-map-total">{}</span>'
-_MAP_EMPTY = '<td class="app-map-cell app-map-empty"><span aria-label="{label}">—</span></td>'
-_MAP_LINK = '<a href="{}">{}</a>'
-_MAP_DRILL = (
-    '<a href="{url}" title="{title}">{name} <i class="bi bi-chevron-right small"'
-    ' aria-hidden="true"></i></a>'
-)
-_MAP_CELL = (
-    '<td class="app-map-cell app-map-{worst}">\n<a href="{url}" title="{title}">{counts}</a></td>'
-)
-_MAP_ROW = """<tr>
-<th scope="row" class="app-map-unit" title="{name}">{head}</th>
-{cells}
-<td class="app-map-cell app-map-sum app-map-{worst}"><a href="{url}" title="{name}">{totals}\
-</a></td>
-</tr>
-"""
-
-
-def build_map(
-    cells: list[dict[str, Any]],
-    areas: list[Any],
-    units: dict[str, Unit],
-    under: str | None,
-    draw: MapCells,
-) -> dict[str, Any]:
-    """Arrange :func:`selectors.battle_map` cells as rows (the shown unit's own items first,
-    then each unit under it, its subtree summed) under area columns, with totals per row,
-    per area and overall (no queries); the rows drawn (``body``) by ``draw``."""
-    column = {area.pk: index for index, area in enumerate(areas)}
-    rows: dict[str, MapRow] = {}
-    column_totals: list[dict[str, Any]] = [dict.fromkeys(LIGHT_KEYS, 0) for _area in areas]
-    grand: dict[str, Any] = dict.fromkeys(LIGHT_KEYS, 0)
-    for cell in cells:
-        index = column.get(cell["ledger__area"])
-        unit = units.get(cell["branch"])
-        if index is None or unit is None:
-            continue
-        row = rows.get(unit.path)
-        if row is None:
-            own = unit.path == under
-            row = rows[unit.path] = MapRow(
-                unit=unit,
-                own=own,
-                drill=not own and unit.numchild > 0,
-                cells=[(area, None) for area in areas],
-                totals=dict.fromkeys(LIGHT_KEYS, 0),
-            )
-        counts = {key: cell[key] for key in LIGHT_KEYS}
-        counts["worst"] = _worst(counts)
-        row.cells[index] = (areas[index], counts)
-        for key in LIGHT_KEYS:
-            row.totals[key] += cell[key]
-            column_totals[index][key] += cell[key]
-            grand[key] += cell[key]
-    for row in rows.values():
-        row.totals["worst"] = _worst(row.totals)
-        row.totals["html"] = draw.counts(row.totals)
-        for _area, drawn in row.cells:
-            if drawn:
-                drawn["html"] = draw.counts(drawn)
-    for totals in column_totals:
-        totals["worst"] = _worst(totals)
-        totals["html"] = draw.counts(totals)
-    grand["worst"] = _worst(grand)
-    grand["html"] = draw.counts(grand)
-    return {
-        "rows": list(rows.values()),
-        "body": join_safe(draw.row(row) for row in rows.values()),
-        "column_totals": list(zip(areas, column_totals, strict=True)),
-        "grand": grand,
-    }
-
-
 @login_required
 @require_GET
 def battle_map_view(request: HttpRequest) -> HttpResponse:
@@ -1150,7 +970,9 @@ def battle_map_view(request: HttpRequest) -> HttpResponse:
         cells = selectors.battle_map(user=user, campaign=campaign, under=under)
         crumbs = map_crumbs(user, under)
         units = selectors.map_units(user=user, paths=[c["branch"] for c in cells] + crumbs)
-        context.update(build_map(cells, areas, units, under, MapCells(campaign.pk)))
+        context.update(
+            battle_map.build_map(cells, areas, units, under, battle_map.MapCells(campaign.pk))
+        )
         context["areas"] = areas
         context["under"] = units.get(under) if under else None
         context["crumbs"] = [units[path] for path in crumbs if path in units]
