@@ -5,7 +5,7 @@ has already scoped to the caller; its choices (units, supervision groups) are sc
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import django_filters
 from django.db.models import F, Q, QuerySet, Subquery, Value
@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from accounts.jurisdiction import jurisdiction_for
+from accounts.jurisdiction import jurisdiction_for, kept_beside_jurisdictions
 from accounts.models import Unit
 from campaign.models import SupervisionGroup
 from campaign.selectors import campaign_list
@@ -35,29 +35,65 @@ def _units(request: Any) -> QuerySet[Unit]:
     return jurisdiction_for(request.user).units().order_by("path")
 
 
-def unit_choices(user: Any, selected: Unit | None = None) -> tuple[list[Unit], bool]:
+class UnitChoice(NamedTuple):
+    """A unit as the registry's unit filter lists it."""
+
+    pk: int
+    path: str
+    depth: int
+    name: str
+
+
+def unit_choices(user: Any, selected: Unit | None = None) -> tuple[list[UnitChoice], bool]:
     """The units the registry's unit filter lists, in tree order: every unit of the caller's
     jurisdiction down to the deepest level at which they number no more than
     :data:`UNIT_CHOICES_MAX` (a province's office gets its cities and counties, a county its
     townships), and the chosen unit when it lies deeper; and whether that is every unit of
-    the jurisdiction (one query). The filter still takes any unit of the jurisdiction: a
-    link may name a township.
+    the jurisdiction. The filter still takes any unit of the jurisdiction: a link may name a
+    township.
+
+    Kept in the cache for everyone who sees the same units, until a unit or a post changes
+    (:func:`accounts.jurisdiction.kept_beside_jurisdictions`): read anew, a province office's
+    few hundred units were a query and as many model instances on every registry page."""
+    listed, every = kept_beside_jurisdictions(
+        "registry-units", jurisdiction_for(user), lambda: _read_unit_choices(user), UNIT_CHOICES_MAX
+    )
+    units = [UnitChoice._make(unit) for unit in listed]
+    if selected is not None and all(unit.pk != selected.pk for unit in units):
+        chosen = UnitChoice(selected.pk, selected.path, selected.depth, selected.name)
+        units = sorted([*units, chosen], key=lambda unit: unit.path)
+    return units, every
+
+
+def _read_unit_choices(user: Any) -> tuple[list[tuple[int, str, int, str]], bool]:
+    """:func:`unit_choices` read from the database (one query), as plain tuples.
 
     The levels that fit are those above the unit that would come one past the limit in
     depth order (read by a top-N sort, once): no count or sort by path of every unit, which
     took 20-30 ms for a province's 5,000 units."""
     in_sight = jurisdiction_for(user).units().order_by()
     beyond = in_sight.order_by("depth").values("depth")[UNIT_CHOICES_MAX : UNIT_CHOICES_MAX + 1]
-    units = list(
+    rows = list(
         in_sight.annotate(beyond=Subquery(beyond))
-        .filter(
-            Q(depth__lt=Coalesce(F("beyond"), Value(DEEPER_THAN_ANY)))
-            | Q(pk=selected.pk if selected else None)
-        )
-        .only("path", "depth", "name")
+        .filter(depth__lt=Coalesce(F("beyond"), Value(DEEPER_THAN_ANY)))
+        .values_list("pk", "path", "depth", "name", "beyond")
         .order_by("path")
     )
-    return units, all(unit.beyond is None for unit in units)
+    return [row[:4] for row in rows], all(row[4] is None for row in rows)
+
+
+def group_choices(user: Any) -> list[tuple[int, str]]:
+    """The registry's issuing-group filter's options: the groups of the caller's campaigns,
+    kept in the cache beside the jurisdiction (groups change it)."""
+    return kept_beside_jurisdictions(
+        "registry-groups",
+        jurisdiction_for(user),
+        lambda: list(
+            SupervisionGroup.objects.filter(campaign__in=campaign_list(user=user).values("pk"))
+            .order_by("campaign", "name")
+            .values_list("pk", "name")
+        ),
+    )
 
 
 def _groups(request: Any) -> QuerySet[SupervisionGroup]:

@@ -57,7 +57,7 @@ from .documents import (
     notice_filename,
 )
 from .exports import write_notices_workbook
-from .filtersets import NoticeFilterSet, unit_choices
+from .filtersets import NoticeFilterSet, UnitChoice, group_choices, unit_choices
 from .forms import EscalateForm, NoticeDraftForm, ReplyForm, ReturnForm
 from .models import SENT_STATUSES, Notice, NoticeAttachment, NoticeKind, NoticePerson, NoticeStatus
 from .tables import NOTICES_PER_PAGE, NoticeTable
@@ -84,14 +84,14 @@ def _registry(request: HttpRequest) -> NoticeFilterSet:
     return NoticeFilterSet(request.GET, queryset=selectors.notice_list(user=user), request=request)
 
 
-def _style_filters(form: Any, units: list[Unit]) -> None:
+def _style_filters(form: Any, units: list[UnitChoice], user: User) -> None:
     for name in ("kind", "status", "target_unit", "group"):
         form.fields[name].widget.attrs["class"] = "form-select form-select-sm"
     form.fields["kind"].empty_label = _("All kinds")
     form.fields["kind"].choices = NoticeKind.choices
     form.fields["status"].empty_label = _("All statuses")
     form.fields["status"].choices = NoticeStatus.choices
-    form.fields["group"].empty_label = _("All issuers")
+    form.fields["group"].widget.choices = [("", _("All issuers")), *group_choices(user)]
     # The units listed are cut to a few hundred (filtersets.unit_choices); the field still
     # takes any unit of the caller's jurisdiction.
     top = min((unit.depth for unit in units), default=1)
@@ -146,7 +146,7 @@ def notice_list_view(request: HttpRequest) -> HttpResponse:
     table.show_order(ordering or ())
     table.keyset = page
     form = filterset.form
-    _style_filters(form, units)
+    _style_filters(form, units, user)
     context = {
         "filter": filterset,
         "form": form,

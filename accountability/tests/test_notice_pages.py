@@ -590,6 +590,41 @@ def test_the_registrys_index_scope_holds_every_notice_in_sight(org: Any) -> None
     assert checked >= 4
 
 
+def _options_of(html: str, name: str) -> list[str]:
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S)
+    assert select, name
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select[1])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_filters_units_and_groups_are_kept_until_a_unit_or_group_changes(org: Any) -> None:
+    """GIVEN the office has opened the registry once WHEN it opens it again THEN the unit
+    and group filters' options come from the cache (neither query runs), and WHEN a unit is
+    created or a group added THEN the next registry lists it at once."""
+    from accounts.tests.factories import UnitFactory
+    from campaign.tests.factories import SupervisionGroupFactory
+
+    make_notice(org, org.county_a)
+    client = _client(org.above)
+    target = reverse("accountability:notice-list")
+    assert client.get(target).status_code == 200
+    with CaptureQueriesContext(connection) as again:
+        html = client.get(target).content.decode()
+    kept = [
+        q["sql"]
+        for q in again.captured_queries
+        if 'AS "beyond"' in q["sql"] or '"campaign_supervisiongroup"."name" AS "name"' in q["sql"]
+    ]
+    assert not kept, kept
+    assert org.county_a.name in " ".join(_options_of(html, "target_unit"))
+
+    UnitFactory.create(parent=org.county_a, name="甲县新设局")
+    SupervisionGroupFactory.create(campaign=org.campaign, name="新设督查组")
+    html = client.get(target).content.decode()
+    assert any(label.endswith("甲县新设局") for label in _options_of(html, "target_unit"))
+    assert "新设督查组" in _options_of(html, "group")
+
+
 def test_the_unit_filter_lists_the_top_levels_of_a_large_jurisdiction(
     org: Any, monkeypatch: Any
 ) -> None:
@@ -602,7 +637,7 @@ def test_the_unit_filter_lists_the_top_levels_of_a_large_jurisdiction(
     units, every = filtersets.unit_choices(org.above)
     assert not every and {u.depth for u in units} == {org.city.depth, org.county_a.depth}
     units, _every = filtersets.unit_choices(org.above, org.township_a)
-    assert org.township_a in units
+    assert org.township_a.pk in {unit.pk for unit in units}
     home = make_notice(org, org.township_a)
     away = make_notice(org, org.county_b)
     page = _register(org.above, target_unit=org.township_a.pk)
