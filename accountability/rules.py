@@ -26,7 +26,7 @@ from django.db.models import F, Q, QuerySet, Subquery
 from accounts.jurisdiction import Jurisdiction, jurisdiction_for
 from accounts.models import Role
 from campaign.models import SupervisionGroup
-from tasks_ledger.keyset import AmongIds
+from config.expressions import AmongIds
 
 from .models import SENT_STATUSES, NoticeKind, NoticeStatus
 

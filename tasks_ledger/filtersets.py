@@ -22,9 +22,9 @@ from accounts.jurisdiction import jurisdiction_for
 from accounts.models import Unit
 from campaign.models import Campaign
 from campaign.selectors import campaign_list
+from config.expressions import AmongIds
 
 from . import rules
-from .keyset import AmongIds
 from .models import (
     LIGHT_RANK,
     Area,
@@ -212,7 +212,7 @@ class LedgerItemFilterSet(django_filters.FilterSet):
         if value is None:
             return queryset
         # "Among these units" (read once), not a path filter on a join: the planner may loop
-        # over the units for every matching item (see keyset.AmongIds).
+        # over the units for every matching item (see config.expressions.AmongIds).
         under = Unit.objects.filter(path__startswith=value.path).values("pk")
         return queryset.filter(AmongIds(F("unit_id"), Subquery(under)))
 

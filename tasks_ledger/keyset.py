@@ -57,46 +57,6 @@ class RowAfter(Func):
         return f"(({', '.join(left)}) {self.operator} ({', '.join(right)}))", params
 
 
-class AmongIds(Func):
-    """``column = ANY(ARRAY(subquery))``: the subquery runs once (an InitPlan) and each row
-    is looked up among its ids. A plain ``IN (subquery)`` may be turned into a join, which
-    the planner, expecting few matches, loops over for every matching item (seen with a
-    keyword matching 10,000 items: 0.7 s instead of 10 ms)."""
-
-    output_field = BooleanField()
-
-    def __init__(self, column: Any, subquery: Any) -> None:
-        super().__init__(column, subquery)
-
-    def as_sql(  # type: ignore[override]
-        self, compiler: Any, connection: Any, **extra: Any
-    ) -> tuple[str, list[Any]]:
-        """The column and the subquery, compiled."""
-        column, subquery = self.get_source_expressions()
-        lhs, lhs_params = compiler.compile(column)
-        rhs, rhs_params = compiler.compile(subquery)
-        return f"({lhs} = ANY(ARRAY{rhs}))", [*lhs_params, *rhs_params]
-
-
-class AnyOf(Func):
-    """``column = ANY(%s)``: the values as one array parameter. PostgreSQL reads ``IN (…)``
-    as that array, so the plan is the same; Django compiles one parameter instead of one
-    per value (the 5,000 units of a province cost 70 ms a request as ``__in``)."""
-
-    output_field = BooleanField()
-
-    def __init__(self, column: Any, values: list[int]) -> None:
-        super().__init__(column)
-        self.values = values
-
-    def as_sql(  # type: ignore[override]
-        self, compiler: Any, connection: Any, **extra: Any
-    ) -> tuple[str, list[Any]]:
-        """The column compiled, the values as one list (psycopg sends it as an array)."""
-        column, params = compiler.compile(self.get_source_expressions()[0])
-        return f"({column} = ANY(%s))", [*params, self.values]
-
-
 def scope_unit_ids(
     user: Any, under: Unit | None = None, *, manage: bool = False
 ) -> list[int] | None:

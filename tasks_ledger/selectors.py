@@ -37,9 +37,9 @@ from accounts.jurisdiction import jurisdiction_for
 from accounts.models import Unit, User
 from campaign.models import Campaign, ResponsibilityChain
 from campaign.selectors import campaign_list
+from config.expressions import AnyOf
 
 from . import rules
-from .keyset import AnyOf
 from .models import (
     DEFAULT_LAG_TOLERANCE_PERCENT,
     DEFAULT_LONG_TERM_RED_DAYS,

@@ -44,6 +44,7 @@ from accounts.views import history_page, signed_in_user, unit_history_tabs, want
 from campaign.models import Campaign, ResponsibilityChain
 from campaign.selectors import campaign_list, chain_detail, chain_list
 from campaign.views import chain_history_tabs
+from config.expressions import AnyOf
 
 from . import battle_map, item_rows, keyset, rules, selectors, services
 from .filtersets import THREE_LISTS, WAITING_DAYS, LedgerItemFilterSet, QueueFilterSet
@@ -285,7 +286,7 @@ def item_list_view(request: HttpRequest) -> HttpResponse:
     # excluded nothing.
     scope = keyset.scope_unit_ids(user, data.get("unit"))
     items = LedgerItem.objects.all()
-    filterset.queryset = items if scope is None else items.filter(keyset.AnyOf(F("unit_id"), scope))
+    filterset.queryset = items if scope is None else items.filter(AnyOf(F("unit_id"), scope))
     # The tabs count every item once: the three lists and the items set aside add up to all.
     others = {name: value for name, value in data.items() if name not in ("three", "ordering")}
     narrowed = _without(filterset, "three", "ordering", "unit")
