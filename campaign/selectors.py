@@ -12,11 +12,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
 
 from accounts.jurisdiction import Jurisdiction, jurisdiction_for
 from accounts.models import Unit, User
+from config.expressions import AmongIds
 
 from .models import (
     Campaign,
@@ -177,18 +178,25 @@ def chain_involvement_q(*, user: User, units: Iterable[Unit]) -> Q:
     The user in person as principal leader, leader in charge or responsible person; one of
     ``units`` (the user's own units) or a unit under it as the chain's unit, its lead
     department or a cooperating department.
+
+    As one filter on the chain's id: among the ids the four ways find, each by its own
+    index, read once as a union (an InitPlan). Written as six conditions joined by OR, the
+    planner walked every unit of a province in path order to find a county's few chains
+    (4-8 ms of the home page).
     """
     # The user's own units as a set of subtree roots: the jurisdiction's prefix filter.
     own = Jurisdiction(user_id=user.pk, view_roots=tuple(sorted({u.path for u in units})))
-    cooperating = ChainCooperation._default_manager.filter(own.q("unit")).values("chain_id")
-    return (
-        Q(principal_leader=user)
-        | Q(leader_in_charge=user)
-        | Q(responsible_person=user)
-        | own.q("unit")
-        | own.q("lead_department")
-        | Q(pk__in=cooperating)
+    chains = ResponsibilityChain._default_manager.order_by()  # no part of a union is sorted
+    in_person = chains.filter(
+        Q(principal_leader=user) | Q(leader_in_charge=user) | Q(responsible_person=user)
     )
+    ids = in_person.values("pk").union(
+        chains.filter(own.q("unit")).values("pk"),
+        chains.filter(own.q("lead_department")).values("pk"),
+        ChainCooperation._default_manager.filter(own.q("unit")).order_by().values("chain_id"),
+        all=True,
+    )
+    return Q(AmongIds(F("pk"), Subquery(ids)))
 
 
 def chains_of(*, user: User, units: Iterable[Unit] | None = None) -> QuerySet[ResponsibilityChain]:
