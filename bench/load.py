@@ -4,6 +4,7 @@
     python bench/load.py [--database nlzf_province] [--users 40] [--spawn-rate 5]
                          [--duration 150s] [--workers 5] [--json]
     python bench/load.py --database-url postgres://.../nlzf_x --no-copy --duration 15s
+    python bench/load.py ... --static-root DIR   # serve the files collected in DIR
 
 What it does, in order:
 
@@ -17,10 +18,14 @@ What it does, in order:
    ``bench/locustfile.py`` reads): liaisons of units with open items and those items, the
    officials and API clients (the province's accounts from ``seed_scale`` if there, else the
    demo's), the exporter, and the latest published round with results.
-3. **Processes.** Collects the static files, then starts, as ``tests/test_smoke_processes.py``
-   does and compose would: gunicorn (``config.wsgi``, ``config.settings.production``, a
-   fresh secret, SECURE_SSL_REDIRECT off behind the proxy whose ``X-Forwarded-Proto`` the
-   users send) with ``--workers`` sync workers, and a Celery worker on a queue of its own.
+3. **Processes.** Collects the static files (``collectstatic`` under production settings,
+   WhiteNoise's compression included: about a minute of CPU; ``--static-root DIR`` serves
+   the files already collected in ``DIR`` instead, as ``tests/test_load_script.py`` does
+   with the collection it shares with the smoke test), then starts, as
+   ``tests/test_smoke_processes.py`` does and compose would: gunicorn (``config.wsgi``,
+   ``config.settings.production``, a fresh secret, SECURE_SSL_REDIRECT off behind the
+   proxy whose ``X-Forwarded-Proto`` the users send) with ``--workers`` sync workers, and a
+   Celery worker on a queue of its own.
    The default of 5 workers is gunicorn's own rule, 2 x cores + 1 on this 2-core machine:
    a request is Python on one core at a time, and while some wait on PostgreSQL (on the
    same machine) or on the export's few seconds the others keep both cores busy; more
@@ -109,6 +114,13 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--port", type=int, default=0, help="gunicorn's port (default: free)")
     parser.add_argument("--out", default=None, help="directory for logs and CSV (default: tmp)")
+    parser.add_argument(
+        "--static-root",
+        default=None,
+        metavar="DIR",
+        help="serve the static files already collected in this directory (collectstatic under"
+        " production settings) instead of collecting them (default: collect into --out)",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     return parser.parse_args(argv)
 
@@ -304,6 +316,8 @@ class Stack:
         self.port = options.port or _free_port()
         self.work = work
         self.queue = f"load-{uuid.uuid4().hex[:8]}"
+        self.collect = options.static_root is None
+        self.static_root = work / "static" if self.collect else Path(options.static_root)
         env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
         self.env = {
             **env,
@@ -311,7 +325,7 @@ class Stack:
             "SECRET_KEY": secrets.token_urlsafe(64),
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "SECURE_SSL_REDIRECT": "false",
-            "STATIC_ROOT": str(work / "static"),
+            "STATIC_ROOT": str(self.static_root),
             "MEDIA_ROOT": str(work / "media"),
             "DATABASE_URL": database_url,
             "CACHE_KEY_PREFIX": self.queue,
@@ -322,12 +336,15 @@ class Stack:
 
     def start(self) -> None:
         started = time.perf_counter()
-        subprocess.run(
-            [PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"],
-            cwd=ROOT,
-            env=self.env,
-            check=True,
-        )
+        if self.collect:
+            subprocess.run(
+                [PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+                cwd=ROOT,
+                env=self.env,
+                check=True,
+            )
+        elif not (self.static_root / "staticfiles.json").is_file():
+            raise SystemExit(f"--static-root {self.static_root}: no collected files there")
         self._spawn(
             "web",
             [
