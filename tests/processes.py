@@ -7,8 +7,11 @@ its output goes to a log file that is printed when a test fails while waiting fo
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import re
+import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,10 +20,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from django.db import connection
+
+if TYPE_CHECKING:
+    import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -57,6 +63,48 @@ def current_database_url() -> str:
     if s.get("PASSWORD"):
         auth += ":" + quote(s["PASSWORD"], safe="")
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def collected_static(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A STATIC_ROOT holding the static files as the image build collects them:
+    ``manage.py collectstatic`` under ``config.settings.production`` (WhiteNoise's manifest,
+    and the gzip and Brotli copies of every file: some 55 s of CPU).
+
+    Collected once per test session, shared by its xdist workers (the smoke test and the
+    load test read the same files; nothing writes there afterwards): in the session's
+    base directory, under a file lock, so a second worker waits for the first and then
+    finds the files. A collection that died half-way has no completion mark and is done
+    again. Without xdist the directory is this session's, so another session (another
+    checkout of the static files) never reads it.
+    """
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the session's directory, above each worker's own
+    root = base / "static-production"
+    complete = base / "static-production.complete"
+    with open(base / "static-production.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not complete.exists():
+                shutil.rmtree(root, ignore_errors=True)
+                done = subprocess.run(
+                    [PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+                    cwd=ROOT,
+                    env=child_env(
+                        DJANGO_SETTINGS_MODULE="config.settings.production",
+                        SECRET_KEY=secrets.token_urlsafe(64),
+                        ALLOWED_HOSTS="127.0.0.1,localhost",
+                        STATIC_ROOT=str(root),
+                    ),
+                    capture_output=True,
+                    text=True,
+                    timeout=600,
+                )
+                assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+                complete.touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return root
 
 
 @contextlib.contextmanager

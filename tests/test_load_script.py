@@ -4,10 +4,11 @@ A database of its own, a copy of the migrated template (config/migrated_template
 seeded with the demo (``seed_demo``: the city, its people, ledgers and a published round);
 the runner loads it as it is (``--no-copy``: the database is thrown away afterwards, so
 there is nothing to protect from the liaisons' writes), starts gunicorn and a Celery worker
-under production settings, plays ``bench/locustfile.py``'s users for 15 seconds with short
-think times, and prints its figures as JSON. The figures themselves
-are not judged here (the machine is shared); that every kind of request was made and none
-failed is.
+under production settings (with ``--static-root``, serving the static files the smoke test
+serves, collected once per test session by :func:`tests.processes.collected_static`),
+plays ``bench/locustfile.py``'s users for 15 seconds with short think times, and prints
+its figures as JSON. The figures themselves are not judged here (the machine is shared);
+that every kind of request was made and none failed is.
 """
 
 from __future__ import annotations
@@ -21,15 +22,18 @@ from django.db import connection
 
 from bench.load import KINDS, RANKING, TRIVIAL
 from config.migrated_template import migrated_copy
-from tests.processes import PYTHON, ROOT, child_env, unique
+from tests.processes import PYTHON, ROOT, child_env, collected_static, unique
 
 pytestmark = pytest.mark.slow
 
 
-def test_a_short_load_run_makes_every_kind_of_request_without_an_error(tmp_path: Path) -> None:
+def test_a_short_load_run_makes_every_kind_of_request_without_an_error(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """GIVEN the demo in a database WHEN the runner plays 16 users for 15 s against gunicorn
     THEN it exits 0, every kind of request was made, no request failed, and it printed the
     ratio of the ranking endpoint's requests per second to the trivial view's."""
+    static_root = collected_static(tmp_path_factory)
     with migrated_copy(connection.settings_dict, unique("nlzf_load").replace("-", "_")) as (
         database_url
     ):
@@ -53,7 +57,8 @@ def test_a_short_load_run_makes_every_kind_of_request_without_an_error(tmp_path:
             [
                 PYTHON, "bench/load.py", "--database-url", database_url, "--no-copy",
                 "--users", "16", "--spawn-rate", "16", "--duration", "15s", "--think", "0.2",
-                "--workers", "3", "--out", str(tmp_path), "--json",
+                "--workers", "3", "--out", str(tmp_path), "--static-root", str(static_root),
+                "--json",
             ],
             cwd=ROOT,
             env=env,

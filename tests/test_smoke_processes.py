@@ -31,6 +31,7 @@ from tests.processes import (
     Process,
     celery_worker_args,
     child_env,
+    collected_static,
     free_port,
     running,
     scratch_database,
@@ -92,15 +93,19 @@ class Stack:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """A database of its own, then what the image and compose do, natively.
 
-    collectstatic (the image build), migrate and createsuperuser (the operator's first
-    steps), then gunicorn, a worker and beat (the compose services).
+    collectstatic (the image build: :func:`tests.processes.collected_static`, once per test
+    session and shared with the load test), migrate and createsuperuser (the operator's
+    first steps), then gunicorn, a worker and beat (the compose services).
     """
     with scratch_database("nlzf_smoke") as database_url:
-        yield from _stack(tmp_path_factory.mktemp("smoke"), database_url)
+        yield from _stack(
+            tmp_path_factory.mktemp("smoke"), database_url, collected_static(tmp_path_factory)
+        )
 
 
-def _stack(work: Path, database_url: str) -> Iterator[Stack]:
-    """Run the production processes on ``database_url``; stop them all afterwards."""
+def _stack(work: Path, database_url: str, static_root: Path) -> Iterator[Stack]:
+    """Run the production processes on ``database_url``, serving the static files of
+    ``static_root``; stop them all afterwards."""
     port = free_port()
     queue = unique("smoke")
     env = {
@@ -109,7 +114,7 @@ def _stack(work: Path, database_url: str) -> Iterator[Stack]:
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",
-        "STATIC_ROOT": str(work / "static"),
+        "STATIC_ROOT": str(static_root),
         "DATABASE_URL": database_url,
         "REDIS_URL": settings.REDIS_URL,
         "CACHE_KEY_PREFIX": queue,
@@ -117,7 +122,6 @@ def _stack(work: Path, database_url: str) -> Iterator[Stack]:
         "BEAT_HEARTBEAT_SECONDS": "1",
     }
     for command in (
-        ["collectstatic", "--noinput", "-v", "0"],
         ["migrate", "--noinput", "-v", "0"],
         ["createsuperuser", "--noinput", "--username", "smoke"],
     ):
@@ -158,7 +162,7 @@ def _stack(work: Path, database_url: str) -> Iterator[Stack]:
         ],
     }
     with running(specs, env, work / "logs") as processes:
-        s = Stack(port, queue, queue, work / "static", processes, env)
+        s = Stack(port, queue, queue, static_root, processes, env)
 
         def web_up() -> bool:
             status = s.request("GET", "/healthz")[0]
@@ -229,7 +233,8 @@ def test_login_page_renders_in_chinese_with_its_static_assets(stack: Stack) -> N
 
 
 def test_vendor_assets_from_npm_are_collected_and_served(stack: Stack) -> None:
-    """GIVEN npm's Bootstrap, icons, htmx and ECharts THEN each is served under vendor/."""
+    """GIVEN npm's Bootstrap, icons, htmx and ECharts THEN each is served under vendor/,
+    and compressed (Brotli or gzip, the copies collectstatic made) to a client that asks."""
     manifest = json.loads((stack.static_root / "staticfiles.json").read_text())["paths"]
     for name in (
         "vendor/bootstrap/css/bootstrap.min.css",
@@ -238,9 +243,17 @@ def test_vendor_assets_from_npm_are_collected_and_served(stack: Stack) -> None:
         "vendor/htmx/htmx.min.js",
         "vendor/echarts/echarts.min.js",
     ):
-        status, _, body, _ = stack.request("GET", f"/static/{manifest[name]}")
+        status, headers, body, _ = stack.request("GET", f"/static/{manifest[name]}")
         assert status == 200, name
         assert len(body) > 1000, name
+        assert "Content-Encoding" not in headers, name
+        for encoding in ("br", "gzip"):
+            status, headers, compressed, _ = stack.request(
+                "GET", f"/static/{manifest[name]}", headers={"Accept-Encoding": encoding}
+            )
+            assert status == 200, (name, encoding)
+            assert headers.get("Content-Encoding") == encoding, (name, encoding, headers)
+            assert len(compressed) < len(body) / 2, (name, encoding)
 
 
 def test_a_user_signs_in_through_gunicorn(stack: Stack) -> None:
