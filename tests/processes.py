@@ -107,39 +107,6 @@ def collected_static(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@contextlib.contextmanager
-def scratch_database(prefix: str) -> Iterator[str]:
-    """An empty database of its own on the test server; dropped (forcibly) afterwards."""
-    import psycopg2
-    from psycopg2 import sql
-
-    s = connection.settings_dict
-    name = unique(prefix).replace("-", "_")
-    params = {
-        "host": s["HOST"] or "127.0.0.1",
-        "port": s["PORT"] or 5432,
-        "user": s["USER"],
-        "password": s["PASSWORD"] or None,
-        "dbname": "postgres",
-    }
-
-    def execute(statement: sql.Composable) -> None:
-        conn = psycopg2.connect(**params)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cursor:
-                cursor.execute(statement)
-        finally:
-            conn.close()
-
-    execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        base = current_database_url()
-        yield base[: base.rindex("/") + 1] + name
-    finally:
-        execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
 class Process:
     """A child process with a log file."""
 

@@ -2,7 +2,7 @@
 
 gunicorn serves ``config.wsgi`` under ``config.settings.production`` (a real secret, its own
 ALLOWED_HOSTS, static files collected into a temporary STATIC_ROOT and served by WhiteNoise),
-beside a Celery worker and Celery beat, all on this run's test database and the real Redis.
+beside a Celery worker and Celery beat, on a database of its own and the real Redis.
 Only SECURE_SSL_REDIRECT is off, as behind the TLS-terminating proxy; requests say
 ``X-Forwarded-Proto: https`` as that proxy would.
 """
@@ -23,7 +23,9 @@ from pathlib import Path
 import pytest
 import redis
 from django.conf import settings
+from django.db import connection
 
+from config.migrated_template import migrated_copy
 from config.tasks import HEARTBEAT_KEY, ping
 from tests.processes import (
     PYTHON,
@@ -34,7 +36,6 @@ from tests.processes import (
     collected_static,
     free_port,
     running,
-    scratch_database,
     unique,
     wait_until,
 )
@@ -96,8 +97,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     collectstatic (the image build: :func:`tests.processes.collected_static`, once per test
     session and shared with the load test), migrate and createsuperuser (the operator's
     first steps), then gunicorn, a worker and beat (the compose services).
+
+    The database is a copy of the migrated template (config/migrated_template.py), so
+    ``migrate`` under production settings is a no-op here, and is checked to be one: it
+    proves the production settings load and migrate, and that no migration is pending.
+    Migrating from an empty database is exercised where the template is built, and by
+    tasks_ledger/tests/test_migrations.py; here it cost some 35 s of every run.
     """
-    with scratch_database("nlzf_smoke") as database_url:
+    name = unique("nlzf_smoke").replace("-", "_")
+    with migrated_copy(connection.settings_dict, name) as database_url:
         yield from _stack(
             tmp_path_factory.mktemp("smoke"), database_url, collected_static(tmp_path_factory)
         )
@@ -121,17 +129,22 @@ def _stack(work: Path, database_url: str, static_root: Path) -> Iterator[Stack]:
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "BEAT_HEARTBEAT_SECONDS": "1",
     }
+    outputs = []
     for command in (
-        ["migrate", "--noinput", "-v", "0"],
+        ["migrate", "--noinput", "-v", "1"],
         ["createsuperuser", "--noinput", "--username", "smoke"],
     ):
-        subprocess.run(
+        done = subprocess.run(
             [PYTHON, "manage.py", *command],
             cwd=ROOT,
             env={**env, "DJANGO_SUPERUSER_PASSWORD": PASSWORD, "DJANGO_SUPERUSER_NAME": "冒烟测试"},
-            check=True,
+            capture_output=True,
+            text=True,
             timeout=300,
         )
+        assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+        outputs.append(done.stdout)
+    assert "No migrations to apply." in outputs[0], outputs[0][-4000:]
     specs = {
         "worker": celery_worker_args(queue, pool="prefork"),
         "beat": [
