@@ -222,13 +222,19 @@ def ledger_items(
     department and responsible person come by join.
     """
     scope = rules.viewable_items_q(user) if with_led else jurisdiction_for(user).q("unit")
-    items = LedgerItem.objects.filter(scope).select_related(
-        "ledger__area",
-        "ledger__campaign",
-        "unit",
-        "chain__lead_department",
-        "chain__responsible_person",
-        "chain__leader_in_charge",
+    items = (
+        LedgerItem.objects.filter(scope)
+        .select_related(
+            "ledger__area",
+            "ledger__campaign",
+            "unit",
+            "chain__lead_department",
+            "chain__responsible_person",
+            "chain__leader_in_charge",
+        )
+        # The keyword's grams are for the search's index, never shown: two dozen strings an
+        # item that psycopg2 would parse into a list for every row.
+        .defer("search_grams")
     )
     # Numbers are text: shorter first puts "2" before "10" (natural order for numeric codes).
     return with_light(items, today=today).order_by(

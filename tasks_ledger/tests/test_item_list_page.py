@@ -246,6 +246,22 @@ def test_filter_options_are_kept_until_a_ledger_area_or_unit_changes(org, client
     assert "\u3000甲县新设局" in _select_labels(html, "unit")
 
 
+def test_the_rows_are_read_without_the_keywords_grams(org, client):
+    """GIVEN items WHEN the list and the API list are read THEN no statement fetches the
+    items' keyword grams (kept for the search's index, never shown), and a keyword search
+    still finds by them."""
+    ledger = make_ledger(org.campaign, title="甲台账")
+    make_item(ledger, org.county_a, title="推进道路建设")
+    make_item(ledger, org.county_a, title="其他事项")
+    client.force_login(org.inside)
+    for url in (LIST, "/api/v1/items/"):
+        with CaptureQueriesContext(connection) as read:
+            assert client.get(url).status_code == 200
+        assert not [q["sql"] for q in read.captured_queries if "search_grams" in q["sql"]], url
+    found = client.get("/api/v1/items/", {"q": "道路"}).json()["results"]
+    assert [item["title"] for item in found] == ["推进道路建设"]
+
+
 def test_what_a_unit_wrote_is_escaped_in_its_row(org, client):
     """GIVEN an item whose title, number, latest report and unit name hold markup WHEN the
     list and an htmx update (refused: nothing filled in) draw its row THEN it reads as text:
