@@ -22,8 +22,10 @@ Django's migrate on the copy then finds nothing to do.
 
 Users: the root ``conftest.py`` (each test database is a copy, pytest-django's
 ``--reuse-db`` still keeps one across runs), ``tests/test_load_script.py`` (a scratch copy
-from :func:`migrated_copy`) and ``bench/_common.py``. ``tests/test_smoke_processes.py``
-still migrates an empty database, as a deployment does.
+from :func:`migrated_copy`), ``tests/test_smoke_processes.py`` (a copy too, on which the
+operator's ``migrate`` then finds nothing to apply) and ``bench/_common.py``. Migrating an
+empty database is what building the template does (and ``tasks_ledger/tests/test_migrations.py``
+walks the migrations step by step).
 """
 
 from __future__ import annotations
