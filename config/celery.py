@@ -28,6 +28,45 @@ class HistoryContextTask(Task):
             return super().__call__(*args, **kwargs)
 
 
+def closed_broker_channel_raises_connection_error() -> None:
+    """Make a kombu Redis channel whose connection is closed raise a *connection* error
+    (redis-py's ``ConnectionError``) when it needs a new Redis client, instead of an
+    ``AttributeError`` on the missing connection details.
+
+    With Celery 5.7 and kombu 5.7, when Redis goes away the worker's consumer first
+    ``collect()``s its broker connection and then ``close()``s it. ``collect()`` tries to close
+    the default channel, which can fail before the channel is marked closed (one waiting in
+    BRPOP first reads the reply, which raises ``ConnectionError``, swallowed), then detaches
+    the transport (``transport.client = None``). ``close()`` closes that channel again, and now goes on to
+    restore the unacknowledged messages (with ``acks_late``, any task still running), which
+    builds a new client from ``transport.client``: ``AttributeError: 'NoneType' object has no
+    attribute 'hostname'``. Celery only survives connection and channel errors there, so the
+    worker exited ("Unrecoverable error") on every Redis restart or outage that came while a
+    task ran; the acknowledgement of such a task, on the same channel, fails the same way.
+
+    As a connection error, the restore is given up (Redis is unreachable anyway; kombu restores
+    unacknowledged messages left in Redis after its visibility timeout), the failed
+    acknowledgement is logged, and the consumer reconnects when Redis is back.
+    """
+    from kombu.transport import redis as kombu_redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    connparams = kombu_redis.Channel._connparams
+    if getattr(connparams, "closed_raises_connection_error", False):
+        return
+
+    def _connparams(self: Any, asynchronous: bool = False) -> Any:
+        if getattr(self.connection, "client", None) is None:
+            raise RedisConnectionError("the connection to the broker has been closed")
+        return connparams(self, asynchronous=asynchronous)
+
+    _connparams.closed_raises_connection_error = True  # type: ignore[attr-defined]
+    # The Sentinel channel is a subclass: it inherits this.
+    kombu_redis.Channel._connparams = _connparams  # type: ignore[method-assign]
+
+
+closed_broker_channel_raises_connection_error()
+
 app = Celery("nlzf", task_cls=HistoryContextTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -113,6 +114,8 @@ class Process:
     def __init__(self, name: str, args: list[str], env: dict[str, str], log: Path) -> None:
         self.name = name
         self.log = log
+        # Where this run's output starts: a process started again appends to the same log.
+        self.log_start = log.stat().st_size if log.exists() else 0
         with open(log, "ab") as out:
             self.proc = subprocess.Popen(
                 args,
@@ -125,8 +128,10 @@ class Process:
             )
 
     def output(self) -> str:
-        """Everything the process printed so far."""
-        return self.log.read_text(errors="replace")
+        """Everything the process printed so far (since this start)."""
+        with open(self.log, "rb") as log:
+            log.seek(self.log_start)
+            return log.read().decode(errors="replace")
 
     def alive(self) -> bool:
         """True while the process runs."""
@@ -172,14 +177,50 @@ def wait_until(
         dead = [p for p in processes.values() if not p.alive()]
         if dead:
             raise AssertionError(
-                f"{dead[0].name} exited while waiting for {what}:\n" + dead[0].output()[-4000:]
+                f"{dead[0].name} exited (status {dead[0].proc.returncode}) while waiting for"
+                f" {what} (its whole output: {kept(dead[0])}):\n{trouble(dead[0].output())}"
             )
         with contextlib.suppress(OSError):
             if condition():
                 return
         time.sleep(0.2)
-    logs = "\n".join(f"--- {p.name} ---\n{p.output()[-3000:]}" for p in processes.values())
+    logs = "\n".join(
+        f"--- {p.name} (whole output: {kept(p)}) ---\n{trouble(p.output())}"
+        for p in processes.values()
+    )
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{logs}")
+
+
+def trouble(output: str, limit: int = 24000) -> str:
+    """A process's output for a failure message: all of it when short. Else where the trouble
+    began, which the end of a long log (a shutdown's own tracebacks) hides: from a few lines
+    before the first CRITICAL line (Celery's "Unrecoverable error", why a worker exits), or
+    failing that the first ERROR or traceback, or WARNING (two thirds of ``limit``, for
+    its whole traceback); and the end (the rest)."""
+    if len(output) <= limit:
+        return output
+    half = limit * 2 // 3
+    for level in (r"\bCRITICAL\b", r"\bERROR\b|^Traceback", r"\bWARNING\b"):
+        first = re.search(rf"^.*(?:{level}).*$", output, re.MULTILINE)
+        if first is not None:
+            break
+    if first is None or first.start() >= len(output) - limit + half:
+        return output[-limit:]
+    begin = first.start()
+    for _ in range(3):  # the lines just before it: what the process was doing
+        begin = output.rfind("\n", 0, max(begin - 1, 0)) + 1
+    head, tail = output[begin : begin + half], max(begin + half, len(output) - limit + half)
+    gap = f"\n[… {tail - begin - half} characters left out …]\n" if tail > begin + half else ""
+    return head + gap + output[tail:]
+
+
+def kept(process: Process) -> str:
+    """The process's whole output copied to a file that outlives the test's folders (a fault
+    stack's is removed at teardown); where it is, for a failure message."""
+    fd, path = tempfile.mkstemp(prefix=f"nlzf-{process.name}-", suffix=".log")
+    with os.fdopen(fd, "w") as out:
+        out.write(process.output())
+    return path
 
 
 def celery_worker_args(

@@ -395,6 +395,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# When Redis goes away the tasks already running finish (their work is in PostgreSQL; their
+# acknowledgement, which cannot reach Redis, is only logged), rather than being cancelled as
+# Celery 6 will do by default. The worker itself survives it: see config/celery.py.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Lets a test (or a second deployment on one Redis) keep its tasks to its own worker.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 

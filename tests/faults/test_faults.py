@@ -158,6 +158,39 @@ def test_redis_stopped_pages_and_sign_in_go_on_and_queued_work_is_sent_when_it_r
     assert "导入完成" in liaison.get(job_page)[1]
 
 
+def test_redis_stopped_while_a_task_runs_the_worker_lives_on_and_works_when_it_returns(
+    fresh: Stack,
+) -> None:
+    """GIVEN the worker applying an import (a late-acknowledged task, its message not yet
+    acknowledged) WHEN Redis stops THEN the worker does not exit: the apply finishes and its
+    acknowledgement, which cannot reach Redis, is only logged; and WHEN Redis is back THEN the
+    same worker consumes again (a sweep's emails are sent)."""
+    stack = fresh
+    worker = stack.processes["worker"]
+    liaison = stack.signed_in(stack.world.liaison)
+    conn = held(stack, f"LOCK TABLE {ITEMS} IN EXCLUSIVE MODE")  # the writes wait here
+    apply, job_page = apply_url(stack)
+    assert liaison.post(apply, {}, form_page=job_page)[0] == 302
+    wait_until(lambda: waiting_on(conn, "relation") > 0, "the apply writing", stack.processes)
+    lost = worker.output().count("Connection to broker lost")
+    stack.redis.stop()
+    wait_until(
+        lambda: worker.output().count("Connection to broker lost") > lost,
+        "the worker to notice Redis gone",
+        stack.processes,
+    )
+    conn.rollback()  # the apply goes on and finishes while Redis is down
+    conn.close()
+    wait_until(lambda: job_status(stack) == "applied", "the import applied", stack.processes)
+
+    stack.redis.start()
+    sweep = stack.manage("escalate")
+    assert sweep.returncode == 0, sweep.stdout + sweep.stderr
+    wait_until(lambda: stack.emails() > 0, "the sweep's emails sent", stack.processes)
+    assert worker.alive() and "Unrecoverable error" not in worker.output()
+    assert imported(stack) == IMPORT_ROWS
+
+
 # --- 2. PostgreSQL restarted ---------------------------------------------------------------------
 def test_postgres_restarted_the_request_in_flight_fails_politely_and_the_next_succeeds(
     fresh: Stack,
