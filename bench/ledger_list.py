@@ -170,7 +170,7 @@ def run(*, sizes: list[int], repeat: int) -> list[dict[str, Any]]:
                         client.get(url, headers=headers)
                     count = _statements(queries)
                     timing, response = timed(
-                        partial(client.get, url, headers=headers), repeat=repeat
+                        partial(client.get, url, headers=headers), repeat=repeat, collect_each=False
                     )
                     best = timing.best * 1000
                     if label == TRIVIAL:

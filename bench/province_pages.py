@@ -250,7 +250,9 @@ def measure(
         warm = client.get(request.url)  # sessions, caches, plans
         assert warm.status_code == 200, (request.url, warm.status_code)
         queries = page_queries(client, request.url)
-        timing, response = timed(partial(client.get, request.url), repeat=repeat)
+        timing, response = timed(
+            partial(client.get, request.url), repeat=repeat, collect_each=False
+        )
         figure = {
             "who": persona.label,
             "request": request.label,
