@@ -122,3 +122,55 @@ def test_meetings_seen_by_hosts_attendees_and_those_below_the_host(org, world):
     )
     assert [m.title for m in selectors.meeting_list(user=org.inside)] == ["全市调度会"]
     assert {m.title for m in selectors.meeting_list(user=org.above)} == {"县级推进会", "全市调度会"}
+
+
+def test_list_rows_show_what_the_orm_reads_for_each_day(org):
+    """GIVEN items with and without a chain, in several states WHEN a page's rows are read
+    (their statement compiled once a day) THEN each row says what the items and their
+    relations say, with the light and days left of the day asked for, in the order asked;
+    a later day gets its own lights."""
+    from tasks_ledger.tests.test_api import make_chain
+
+    ledger = make_ledger(org.campaign)
+    chained = make_item(ledger, org.county_a, chain=make_chain(org), progress=40)
+    plain = make_item(ledger, org.county_b, deadline=dt.date(2022, 6, 10))
+    lasting = make_item(ledger, org.township_a, deadline=None)
+    done = make_item(ledger, org.county_a, title="已完成事项")
+    LedgerItem.objects.filter(pk=done.pk).update(status=ItemStatus.COMPLETED, progress=100)
+    ids = [lasting.pk, done.pk, plain.pk, chained.pk]
+    for today in (TODAY, dt.date(2022, 7, 5)):
+        rows = selectors.item_list_rows(ids=ids, today=today)
+        expected = selectors.with_light(
+            LedgerItem.objects.select_related(
+                "ledger__area", "unit", "chain__lead_department", "chain__responsible_person"
+            ),
+            today=today,
+        ).in_bulk(ids)
+        assert [row.pk for row in rows] == ids
+        for row in rows:
+            item = expected[row.pk]
+            assert (row.code, row.title, row.status, row.progress, row.deadline) == (
+                item.code,
+                item.title,
+                item.status,
+                item.progress,
+                item.deadline,
+            )
+            assert (row.light, row.days_left) == (item.light, item.days_left), today
+            assert (row.ledger.title, row.ledger.area.name) == (
+                item.ledger.title,
+                item.ledger.area.name,
+            )
+            assert (row.unit.name, row.unit.path) == (item.unit.name, item.unit.path)
+            if item.chain is None:
+                assert row.chain is None
+            else:
+                assert (
+                    row.chain.lead_department.display_name
+                    == item.chain.lead_department.display_name
+                )
+                assert row.chain.responsible_person == item.chain.responsible_person.name
+    assert {row.light for row in selectors.item_list_rows(ids=ids, today=dt.date(2022, 7, 5))} >= {
+        "red"
+    }
+    assert selectors.item_list_rows(ids=[], today=TODAY) == []
