@@ -436,31 +436,48 @@ def item_list_rows(*, ids: list[int], today: date | None = None) -> list[ListRow
     if not ids:
         return []
     using = LedgerItem.objects.all().db  # the database the router reads the items from
-    statement = _rows_statement(today or timezone.localdate(), using)
-    params = list(statement.params)
-    params[statement.ids_at] = list(ids)
-    with connections[using].cursor() as cursor:
-        cursor.execute(statement.sql, params)
-        rows = cursor.fetchall()
-    found = {}
-    for row in rows:
-        values = dict(zip(statement.names, row, strict=True))
-        for name in ("unit_shown", "chain_shown"):
-            if isinstance(values[name], str):  # jsonb comes as text (Django asks psycopg2)
-                values[name] = json.loads(values[name])
-        found[values["pk"]] = _list_row(values)
+    values = _rows_statement(today or timezone.localdate(), using).run(ids, using)
+    found = {row["pk"]: _list_row(row) for row in values}
     return [found[pk] for pk in ids if pk in found]
 
 
 @dataclass(frozen=True)
 class RowsStatement:
-    """The item list rows' SQL for one day: its parameters (``ids_at``: where the page's
-    ids go) and its columns' names in order."""
+    """A values() query of items by id, compiled once (for a day: the light's conditions
+    hold the date) and run with each page's ids: its SQL, its parameters (``ids_at``: where
+    the page's ids go) and its columns' names in order."""
 
     sql: str
     params: tuple[Any, ...]
     ids_at: int
     names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, items: QuerySet[Any], ids: list[int], using: str) -> RowsStatement:
+        """``items`` (a values() query filtered by ``AnyOf(F("pk"), ids)``) compiled."""
+        query = items.query
+        sql, params = query.get_compiler(using=using).as_sql()
+        # The columns in the order values() was given them, as Django's ValuesIterable
+        # reads them.
+        names = tuple(query.selected or ())
+        ids_at = next(index for index, param in enumerate(params) if param is ids)
+        return cls(sql=sql, params=tuple(params), ids_at=ids_at, names=names)
+
+    def run(self, ids: list[int], using: str) -> list[dict[str, Any]]:
+        """The rows of these ids (in no order), jsonb columns decoded."""
+        params = list(self.params)
+        params[self.ids_at] = list(ids)
+        with connections[using].cursor() as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        found = []
+        for row in rows:
+            values = dict(zip(self.names, row, strict=True))
+            for name, value in values.items():
+                if name.endswith("_shown") and isinstance(value, str):
+                    values[name] = json.loads(value)  # jsonb comes as text (Django asks so)
+            found.append(values)
+        return found
 
 
 @functools.lru_cache(maxsize=4)
@@ -494,12 +511,7 @@ def _rows_statement(today: date, using: str) -> RowsStatement:
         .order_by()
         .values(*ITEM_VALUES, "unit_shown", "chain_shown")
     )
-    query = items.query
-    sql, params = query.get_compiler(using=using).as_sql()
-    # The columns in the order values() was given them, as Django's ValuesIterable reads them.
-    names = tuple(query.selected or ())
-    ids_at = next(index for index, param in enumerate(params) if param is marker)
-    return RowsStatement(sql=sql, params=tuple(params), ids_at=ids_at, names=tuple(names))
+    return RowsStatement.of(items, marker, using)
 
 
 def ledger_item_detail(*, user: User, pk: int, today: date | None = None) -> LedgerItem:

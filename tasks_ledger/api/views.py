@@ -95,8 +95,9 @@ from tasks_ledger.services import (
     status_change_request_create,
 )
 
-from .pagination import ItemCursorPagination, rows_in_order
+from .pagination import ItemCursorPagination
 from .permissions import REVIEW_ITEM, UPDATE_ITEM, VERIFY_SIGNOFF, LedgerRules, Rule
+from .rows import item_rows, own_columns
 from .serializers import (
     AreaSerializer,
     ConflictResponseSerializer,
@@ -123,6 +124,10 @@ from .serializers import (
     StatusChangeRequestSerializer,
     StatusChangeWriteSerializer,
 )
+
+#: The item's own columns the list serializer writes (its relations and annotations come
+#: with them: api/rows.py).
+LIST_COLUMNS = own_columns(LedgerItemListSerializer.Meta.fields)
 
 WRITE_PERMISSIONS = [permissions.IsAuthenticated, LedgerRules]
 
@@ -328,7 +333,9 @@ class LedgerItemViewSet(ScopedReadOnlyViewSet):
         ids = paginator.paginate_ids(self.filter_queryset(self.keyset_items()), request)
         if ids is None:  # no page size at all (never, with the settings' PAGE_SIZE)
             return super().list(request, *args, **kwargs)
-        rows = rows_in_order(self.get_queryset(), ids)
+        # The rows as plain objects from one query compiled once a day (api/rows.py), which
+        # the list serializer writes as it writes items.
+        rows = item_rows(ids=ids, columns=LIST_COLUMNS)
         return paginator.get_paginated_response(self.get_serializer(rows, many=True).data)
 
     def detail_object(self, pk: int) -> LedgerItem:

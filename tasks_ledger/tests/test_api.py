@@ -316,6 +316,54 @@ def test_key_project_carries_its_rates(org):
     assert rates["on_time_rate"] is None  # not due yet
 
 
+def test_list_rows_are_written_as_the_items_themselves_would_be(org):
+    """GIVEN items of every shape (a key project with amounts and dates, a problem, one in a
+    chain, one signed off, one with no deadline) WHEN the list writes them from its plain
+    rows (api/rows.py: no model instances) THEN the JSON is byte for byte what the same
+    serializer writes from the items loaded as models, in Chinese as in English."""
+    from rest_framework.renderers import JSONRenderer
+
+    from tasks_ledger.api.pagination import rows_in_order
+    from tasks_ledger.api.rows import item_rows
+    from tasks_ledger.api.serializers import LedgerItemListSerializer
+    from tasks_ledger.api.views import LIST_COLUMNS
+
+    projects = make_ledger(org.campaign, kind=LedgerKind.KEY_PROJECT, title="重点项目台账")
+    problems = make_ledger(org.campaign, kind=LedgerKind.PROBLEM, title="问题清单", area="作风")
+    tasks = make_ledger(org.campaign)
+    made = [
+        make_item(
+            projects,
+            org.county_a,
+            planned_investment=Decimal("1000.5"),
+            funds_in_place=Decimal(800),
+            investment_completed=Decimal("250.25"),
+            planned_start=dt.date(2022, 3, 1),
+            actual_start=dt.date(2022, 3, 10),
+            planned_completion=dt.date(2022, 12, 31),
+        ),
+        make_item(problems, org.county_b, symptom="推诿扯皮", rectification="限期整改"),
+        make_item(tasks, org.county_a, chain=make_chain(org), progress=30),
+        make_item(tasks, org.township_a, deadline=None),
+        make_item(projects, org.county_a_dept, title="已销号项目"),
+    ]
+    LedgerItem.objects.filter(pk=made[-1].pk).update(
+        status=ItemStatus.SIGNED_OFF, progress=100, signed_off_at=NOW
+    )
+    keys = [item.pk for item in reversed(made)]
+    models = rows_in_order(
+        selectors.with_project_rates(selectors.ledger_items(user=org.above)), keys
+    )
+    for language in ("zh-hans", "en"):
+        with override(language):
+            fast = LedgerItemListSerializer(item_rows(ids=keys, columns=LIST_COLUMNS), many=True)
+            slow = LedgerItemListSerializer(models, many=True)
+            assert JSONRenderer().render(fast.data) == JSONRenderer().render(slow.data)
+    listed = results(api(org.above).get(reverse("api:ledger-item-list")))
+    assert {row["id"] for row in listed} >= set(keys)
+    assert item_rows(ids=[], columns=LIST_COLUMNS) == []
+
+
 def test_outsider_gets_404_on_the_item_and_every_action(org, a):
     client = api(org.outsider)
     headers = {"HTTP_IF_MATCH": 'W/"1"'}
