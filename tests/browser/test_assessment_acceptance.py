@@ -25,7 +25,7 @@ from docx import Document
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
-from accounts.demo import DemoWorld, seed_demo
+from accounts.demo import DemoWorld
 from assessments.demo import JOINED_IN_Q2
 from assessments.models import (
     CategoryMember,
@@ -36,6 +36,7 @@ from assessments.models import (
     Round,
     RoundStatus,
 )
+from tests.demo_snapshot import demo_city
 
 from .test_pages import log_in
 
@@ -48,8 +49,8 @@ NOON = dt.datetime(2026, 5, 20, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))
 
 @pytest.fixture
 def world(transactional_db: None) -> Iterator[DemoWorld]:
-    with time_machine.travel(NOON, tick=True):
-        yield seed_demo(as_of=AS_OF)
+    with demo_city(NOON, as_of=AS_OF) as built:
+        yield built
 
 
 def _first_quarter_under_review() -> Round:

@@ -389,11 +389,12 @@ DEMO_DAY = dt.datetime(2022, 7, 18, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=
 
 @pytest.fixture
 def demo(transactional_db: None) -> Iterator[object]:
-    """The demo city with its 20 ledgers, seen on the day of its snapshot."""
-    from accounts.demo import seed_demo
+    """The demo city with its 20 ledgers, seen on the day of its snapshot (built once per
+    process, then restored from a copy of its rows: tests/demo_snapshot.py)."""
+    from tests.demo_snapshot import demo_city
 
-    with time_machine.travel(DEMO_DAY, tick=True):
-        yield seed_demo()
+    with demo_city(DEMO_DAY) as built:
+        yield built
 
 
 def demo_log_in(page: Page, base: str, username: str) -> None:

@@ -17,7 +17,8 @@ import pytest
 import time_machine
 from playwright.sync_api import Locator, Page, ViewportSize, expect
 
-from accounts.demo import DEFAULT_DEMO_PASSWORD, DemoWorld, seed_demo
+from accounts.demo import DEFAULT_DEMO_PASSWORD, DemoWorld
+from tests.demo_snapshot import demo_city
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,9 +27,10 @@ DURING_CAMPAIGN = dt.datetime(2022, 9, 15, 10, 0, tzinfo=dt.timezone(dt.timedelt
 
 @pytest.fixture
 def world(transactional_db: None) -> Iterator[DemoWorld]:
-    """The demo city, built while the clock reads a day of the campaign."""
-    with time_machine.travel(DURING_CAMPAIGN, tick=True):
-        yield seed_demo()
+    """The demo city, built while the clock reads a day of the campaign (once per process,
+    then restored from a copy of its rows: tests/demo_snapshot.py)."""
+    with demo_city(DURING_CAMPAIGN) as built:
+        yield built
 
 
 def log_in(page: Page, base: str, username: str, password: str = DEFAULT_DEMO_PASSWORD) -> None:
