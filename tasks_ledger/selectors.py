@@ -441,6 +441,14 @@ def item_list_rows(*, ids: list[int], today: date | None = None) -> list[ListRow
     return [found[pk] for pk in ids if pk in found]
 
 
+def shown(model: Any, key: str, **fields: str) -> Subquery:
+    """The ``model`` row whose primary key is the outer row's ``key``, as one JSON object of
+    ``fields`` (name: lookup): a subquery by primary key, where a join of every relation made
+    the planner hash whole tables for a page of rows."""
+    row = model._default_manager.filter(pk=OuterRef(key)).order_by()
+    return Subquery(row.values(shown=JSONObject(**fields)))
+
+
 @dataclass(frozen=True)
 class RowsStatement:
     """A values() query of items by id, compiled once (for a day: the light's conditions
@@ -487,27 +495,19 @@ def _rows_statement(today: date, using: str) -> RowsStatement:
     The unit and the chain's people come from a subquery each by primary key: joined, they
     made nine tables for the planner, which hashed all 5,000 units and every chain for 50
     rows (14 ms at a province, against under 1 ms looked up row by row)."""
-    unit = (
-        Unit.objects.filter(pk=OuterRef("unit_id"))
-        .order_by()
-        .values(shown=JSONObject(name="name", short_name="short_name", path="path"))
-    )
-    chain = (
-        ResponsibilityChain.objects.filter(pk=OuterRef("chain_id"))
-        .order_by()
-        .values(
-            shown=JSONObject(
-                lead="lead_department__name",
-                lead_short="lead_department__short_name",
-                person="responsible_person__name",
-                username="responsible_person__username",
-            )
-        )
+    unit = shown(Unit, "unit_id", name="name", short_name="short_name", path="path")
+    chain = shown(
+        ResponsibilityChain,
+        "chain_id",
+        lead="lead_department__name",
+        lead_short="lead_department__short_name",
+        person="responsible_person__name",
+        username="responsible_person__username",
     )
     marker: list[int] = []  # the page's ids, one array parameter
     items = (
         with_light(LedgerItem.objects.filter(AnyOf(F("pk"), marker)), today=today)
-        .annotate(unit_shown=Subquery(unit), chain_shown=Subquery(chain))
+        .annotate(unit_shown=unit, chain_shown=chain)
         .order_by()
         .values(*ITEM_VALUES, "unit_shown", "chain_shown")
     )

@@ -15,8 +15,7 @@ import functools
 from datetime import date
 from typing import Any
 
-from django.db.models import F, Field, OuterRef, Subquery
-from django.db.models.functions import JSONObject
+from django.db.models import F, Field
 from django.utils import timezone
 from django.utils.encoding import force_str
 
@@ -24,7 +23,13 @@ from accounts.models import Unit
 from campaign.models import ResponsibilityChain
 from config.expressions import AnyOf
 from tasks_ledger.models import Ledger, LedgerItem
-from tasks_ledger.selectors import RowPart, RowsStatement, with_light, with_project_rates
+from tasks_ledger.selectors import (
+    RowPart,
+    RowsStatement,
+    shown,
+    with_light,
+    with_project_rates,
+)
 
 #: The relations the list shows as nested objects (the serializer's nested fields).
 NESTED = ("ledger", "unit", "chain")
@@ -111,48 +116,36 @@ def _row(values: dict[str, Any]) -> ApiRow:
 def _statement(today: date, columns: tuple[str, ...], using: str) -> RowsStatement:
     """The rows' query for ``today``, compiled once; each relation a JSON object from a
     subquery by primary key (joined, nine tables made the planner hash whole tables)."""
-    ledger = (
-        Ledger.objects.filter(pk=OuterRef("ledger_id"))
-        .order_by()
-        .values(
-            shown=JSONObject(
-                id="id", title="title", kind="kind", area_id="area__id", area_name="area__name"
-            )
-        )
+    ledger = shown(
+        Ledger,
+        "ledger_id",
+        id="id",
+        title="title",
+        kind="kind",
+        area_id="area__id",
+        area_name="area__name",
     )
-    unit = (
-        Unit.objects.filter(pk=OuterRef("unit_id"))
-        .order_by()
-        .values(shown=JSONObject(id="id", code="code", name="name", short_name="short_name"))
-    )
-    chain = (
-        ResponsibilityChain.objects.filter(pk=OuterRef("chain_id"))
-        .order_by()
-        .values(
-            shown=JSONObject(
-                id="id",
-                subject="subject",
-                lead_id="lead_department__id",
-                lead_code="lead_department__code",
-                lead_name="lead_department__name",
-                lead_short_name="lead_department__short_name",
-                in_charge_id="leader_in_charge__id",
-                in_charge_name="leader_in_charge__name",
-                responsible_id="responsible_person__id",
-                responsible_name="responsible_person__name",
-            )
-        )
+    unit = shown(Unit, "unit_id", id="id", code="code", name="name", short_name="short_name")
+    chain = shown(
+        ResponsibilityChain,
+        "chain_id",
+        id="id",
+        subject="subject",
+        lead_id="lead_department__id",
+        lead_code="lead_department__code",
+        lead_name="lead_department__name",
+        lead_short_name="lead_department__short_name",
+        in_charge_id="leader_in_charge__id",
+        in_charge_name="leader_in_charge__name",
+        responsible_id="responsible_person__id",
+        responsible_name="responsible_person__name",
     )
     marker: list[int] = []  # the page's ids, one array parameter
     items = (
         with_project_rates(
             with_light(LedgerItem.objects.filter(AnyOf(F("pk"), marker)), today=today)
         )
-        .annotate(
-            ledger_shown=Subquery(ledger),
-            unit_shown=Subquery(unit),
-            chain_shown=Subquery(chain),
-        )
+        .annotate(ledger_shown=ledger, unit_shown=unit, chain_shown=chain)
         .order_by()
         .values(*columns, *ANNOTATED, "ledger_shown", "unit_shown", "chain_shown")
     )
