@@ -90,7 +90,7 @@ def group_choices(user: Any) -> list[tuple[int, str]]:
         jurisdiction_for(user),
         lambda: list(
             SupervisionGroup.objects.filter(campaign__in=campaign_list(user=user).values("pk"))
-            .order_by("campaign", "name")
+            .order_by("campaign", "sort_order", "name")
             .values_list("pk", "name")
         ),
     )
@@ -101,7 +101,7 @@ def _groups(request: Any) -> QuerySet[SupervisionGroup]:
         return SupervisionGroup.objects.none()
     return SupervisionGroup.objects.filter(
         campaign__in=campaign_list(user=request.user).values("pk")
-    ).order_by("campaign", "name")
+    ).order_by("campaign", "sort_order", "name")
 
 
 class NoticeFilterSet(django_filters.FilterSet):

@@ -625,6 +625,18 @@ def test_the_filters_units_and_groups_are_kept_until_a_unit_or_group_changes(org
     assert "新设督查组" in _options_of(html, "group")
 
 
+def test_the_issuer_filter_lists_groups_in_their_own_order(org: Any) -> None:
+    """GIVEN groups whose set order is not their names' order (by code point 第七 comes
+    before 第三) WHEN the office opens the registry THEN the issuer filter lists them in the
+    set order."""
+    from campaign.tests.factories import SupervisionGroupFactory
+
+    SupervisionGroupFactory.create(campaign=org.campaign, name="第七督查组", sort_order=7)
+    SupervisionGroupFactory.create(campaign=org.campaign, name="第三督查组", sort_order=3)
+    listed = [name for name in _options_of(_register(org.above), "group") if "督查组" in name]
+    assert listed.index("第三督查组") < listed.index("第七督查组")
+
+
 def test_the_unit_filter_lists_the_top_levels_of_a_large_jurisdiction(
     org: Any, monkeypatch: Any
 ) -> None:
