@@ -36,11 +36,11 @@ def closed_broker_channel_raises_connection_error() -> None:
     With Celery 5.7 and kombu 5.7, when Redis goes away the worker's consumer first
     ``collect()``s its broker connection and then ``close()``s it. ``collect()`` tries to close
     the default channel, which can fail before the channel is marked closed (one waiting in
-    BRPOP first reads the reply, which raises ``ConnectionError``, swallowed), then detaches
-    the transport (``transport.client = None``). ``close()`` closes that channel again, and now goes on to
-    restore the unacknowledged messages (with ``acks_late``, any task still running), which
-    builds a new client from ``transport.client``: ``AttributeError: 'NoneType' object has no
-    attribute 'hostname'``. Celery only survives connection and channel errors there, so the
+    BRPOP first reads the reply, which raises ``ConnectionError``, swallowed), then detaches the
+    transport (``transport.client = None``). ``close()`` closes that channel again, and now goes
+    on to restore the unacknowledged messages (with ``acks_late``, any task still running),
+    which builds a new client from ``transport.client``: ``AttributeError: 'NoneType' object has
+    no attribute 'hostname'``. Celery only survives connection and channel errors there, so the
     worker exited ("Unrecoverable error") on every Redis restart or outage that came while a
     task ran; the acknowledgement of such a task, on the same channel, fails the same way.
 
