@@ -4,7 +4,9 @@ A filter's select of a province's units holds hundreds of options, and Django dr
 option, and each option's attributes, through a template of its own: at a province's office
 the queues' four selects were 700 template renders, more than half of the page's time.
 :class:`FastSelect` writes the same HTML as Django's ``select.html``, ``select_option.html``
-and ``attrs.html``, byte for byte (``tasks_ledger/tests/test_widgets.py`` compares them).
+and ``attrs.html``, byte for byte (``tasks_ledger/tests/test_widgets.py`` compares them),
+the values escaped by :func:`config.markup.escape` (the same characters as Django's, without
+its lazy-string wrapper around each of some 700 values a page).
 """
 
 from __future__ import annotations
@@ -13,17 +15,16 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+
+from config.markup import escape
 
 
 def _attrs(attrs: dict[str, Any]) -> str:
     """A tag's attributes as ``django/forms/widgets/attrs.html`` writes them: ``name="value"``,
     the bare name for True, nothing for False."""
     return "".join(
-        f" {conditional_escape(name)}"
-        if value is True
-        else f' {conditional_escape(name)}="{conditional_escape(_text(value))}"'
+        f" {escape(name)}" if value is True else f' {escape(name)}="{escape(_text(value))}"'
         for name, value in attrs.items()
         if value is not False
     )
@@ -37,8 +38,8 @@ def _text(value: Any) -> Any:
 def _options(options: Iterable[dict[str, Any]]) -> Iterable[str]:
     for option in options:
         yield (
-            f'\n  <option value="{conditional_escape(_text(option["value"]))}"'
-            f"{_attrs(option['attrs'])}>{conditional_escape(option['label'])}</option>\n"
+            f'\n  <option value="{escape(_text(option["value"]))}"'
+            f"{_attrs(option['attrs'])}>{escape(option['label'])}</option>\n"
         )
 
 
@@ -55,10 +56,10 @@ class FastSelect(forms.Select):
     ) -> SafeString:
         """The ``<select>`` with its options (and option groups), as ``select.html``."""
         widget = self.get_context(name, value, attrs)["widget"]
-        parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
+        parts = [f'<select name="{escape(widget["name"])}"{_attrs(widget["attrs"])}>']
         for group_name, group_choices, _index in widget["optgroups"]:
             if group_name:
-                parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+                parts.append(f'\n  <optgroup label="{escape(group_name)}">')
             parts.extend(_options(group_choices))
             if group_name:
                 parts.append("\n  </optgroup>")
