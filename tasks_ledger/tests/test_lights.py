@@ -334,8 +334,10 @@ def test_the_roll_up_follows_a_unit_moved_in_the_tree(org, ledger):
     make_items(ledger, org.county_a, 2)
     tabs = lights.tab_counts
     assert tabs(user=org.inside)["all"] == 5 and tabs(user=org.outsider)["all"] == 0
-    Unit.objects.get(pk=org.township_a.pk).move(
-        Unit.objects.get(pk=org.county_b.pk), "sorted-child"
+    Unit.objects.move(
+        Unit.objects.get(pk=org.township_a.pk),
+        Unit.objects.get(pk=org.county_b.pk),
+        "sorted-child",
     )
     assert tabs(user=org.inside)["all"] == 2 and tabs(user=org.outsider)["all"] == 3
     assert rolled_up() == rerolled()
