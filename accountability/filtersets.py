@@ -88,20 +88,21 @@ def group_choices(user: Any) -> list[tuple[int, str]]:
     return kept_beside_jurisdictions(
         "registry-groups",
         jurisdiction_for(user),
-        lambda: list(
-            SupervisionGroup.objects.filter(campaign__in=campaign_list(user=user).values("pk"))
-            .order_by("campaign", "sort_order", "name")
-            .values_list("pk", "name")
-        ),
+        lambda: list(_groups_of(user).values_list("pk", "name")),
     )
+
+
+def _groups_of(user: Any) -> QuerySet[SupervisionGroup]:
+    """The groups of the caller's campaigns, in their set order."""
+    return SupervisionGroup.objects.filter(
+        campaign__in=campaign_list(user=user).values("pk")
+    ).order_by("campaign", "sort_order", "name")
 
 
 def _groups(request: Any) -> QuerySet[SupervisionGroup]:
     if request is None:
         return SupervisionGroup.objects.none()
-    return SupervisionGroup.objects.filter(
-        campaign__in=campaign_list(user=request.user).values("pk")
-    ).order_by("campaign", "sort_order", "name")
+    return _groups_of(request.user)
 
 
 class NoticeFilterSet(django_filters.FilterSet):

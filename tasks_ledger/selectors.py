@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -461,9 +461,13 @@ class RowsStatement:
     names: tuple[str, ...]
 
     @classmethod
-    def of(cls, items: QuerySet[Any], ids: list[int], using: str) -> RowsStatement:
-        """``items`` (a values() query filtered by ``AnyOf(F("pk"), ids)``) compiled."""
-        query = items.query
+    def of(
+        cls, shape: Callable[[QuerySet[LedgerItem]], QuerySet[Any]], using: str
+    ) -> RowsStatement:
+        """``shape`` (annotations and the values() asked for) applied to the items of a page
+        of ids, compiled."""
+        ids: list[int] = []  # the page's ids: one array parameter, found again by identity
+        query = shape(LedgerItem.objects.filter(AnyOf(F("pk"), ids))).query
         sql, params = query.get_compiler(using=using).as_sql()
         # The columns in the order values() was given them, as Django's ValuesIterable
         # reads them.
@@ -504,14 +508,15 @@ def _rows_statement(today: date, using: str) -> RowsStatement:
         person="responsible_person__name",
         username="responsible_person__username",
     )
-    marker: list[int] = []  # the page's ids, one array parameter
-    items = (
-        with_light(LedgerItem.objects.filter(AnyOf(F("pk"), marker)), today=today)
-        .annotate(unit_shown=unit, chain_shown=chain)
-        .order_by()
-        .values(*ITEM_VALUES, "unit_shown", "chain_shown")
+    return RowsStatement.of(
+        lambda items: (
+            with_light(items, today=today)
+            .annotate(unit_shown=unit, chain_shown=chain)
+            .order_by()
+            .values(*ITEM_VALUES, "unit_shown", "chain_shown")
+        ),
+        using,
     )
-    return RowsStatement.of(items, marker, using)
 
 
 def ledger_item_detail(*, user: User, pk: int, today: date | None = None) -> LedgerItem:

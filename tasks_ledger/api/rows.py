@@ -15,13 +15,12 @@ import functools
 from datetime import date
 from typing import Any
 
-from django.db.models import F, Field
+from django.db.models import Field
 from django.utils import timezone
 from django.utils.encoding import force_str
 
 from accounts.models import Unit
 from campaign.models import ResponsibilityChain
-from config.expressions import AnyOf
 from tasks_ledger.models import Ledger, LedgerItem
 from tasks_ledger.selectors import (
     RowPart,
@@ -140,13 +139,12 @@ def _statement(today: date, columns: tuple[str, ...], using: str) -> RowsStateme
         responsible_id="responsible_person__id",
         responsible_name="responsible_person__name",
     )
-    marker: list[int] = []  # the page's ids, one array parameter
-    items = (
-        with_project_rates(
-            with_light(LedgerItem.objects.filter(AnyOf(F("pk"), marker)), today=today)
-        )
-        .annotate(ledger_shown=ledger, unit_shown=unit, chain_shown=chain)
-        .order_by()
-        .values(*columns, *ANNOTATED, "ledger_shown", "unit_shown", "chain_shown")
+    return RowsStatement.of(
+        lambda items: (
+            with_project_rates(with_light(items, today=today))
+            .annotate(ledger_shown=ledger, unit_shown=unit, chain_shown=chain)
+            .order_by()
+            .values(*columns, *ANNOTATED, "ledger_shown", "unit_shown", "chain_shown")
+        ),
+        using,
     )
-    return RowsStatement.of(items, marker, using)
