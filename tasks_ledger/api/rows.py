@@ -54,10 +54,15 @@ class ApiRow(RowPart):
 
 def _display(name: str, value: Any) -> str:
     # As Model._get_FIELD_display: the choice's label, the value itself when not a choice.
+    return force_str(_choices(name).get(value, value), strings_only=True)
+
+
+@functools.cache
+def _choices(name: str) -> dict[Any, Any]:
+    """A field's choices by value, their labels lazy (translated when written)."""
     field = LedgerItem._meta.get_field(name)
     assert isinstance(field, Field)
-    choices = dict(field.flatchoices)
-    return force_str(choices.get(value, value), strings_only=True)
+    return dict(field.flatchoices)
 
 
 def item_rows(
