@@ -27,6 +27,8 @@ What it builds, under the demo's province (黑龙江省) and beside its city (�
 - **Assessments** (:func:`load_assessments`): a scheme per year with 30 indicators and six
   categories, and published quarterly rounds scored for every assessed unit, their results
   computed by :func:`assessments.results.round_compute`, shown on the public ranking.
+- **Storage**: the items stored in the order of their units (:func:`items_in_unit_order`),
+  as a kept ledger's are.
 
 **Speed.** Big tables are loaded with PostgreSQL ``COPY`` from an in-memory buffer per batch,
 with ids taken from each table's sequence beforehand so rows can point at each other. The
@@ -309,6 +311,23 @@ def indexes_deferred(
         for _name, definition in found:
             cursor.execute(definition)
     say(f"  {len(found)} indexes of the loaded tables built in {_time.monotonic() - began:.1f} s")
+
+
+def items_in_unit_order() -> None:
+    """Rewrite the item table in the order of its units (``CLUSTER`` by ``unit, chain``).
+
+    Items drawn at random put each of a county's 7,000 on a table page of its own, and a
+    county's keyword search read 6,500 pages (110 ms) where it reads 500 (8 ms) in unit
+    order. A live table is written far more by unit than at random (a unit's workbook
+    imported, a unit's liaison adding items), an update stays on its page while the page has
+    room (the table's fillfactor, migration 0019), and the same ``CLUSTER`` restores the
+    order after years of writes (the README's "Deploying for a province")."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        cursor.execute(
+            f"CLUSTER {connection.ops.quote_name(LedgerItem._meta.db_table)} "
+            "USING item_unit_chain_idx"
+        )
 
 
 def reserve_ids(model: type[models.Model], count: int) -> int:
@@ -1913,6 +1932,9 @@ def seed_scale(sizes: Sizes, *, say: Callable[[str], None] = print) -> World:
             done()
         done = step("results")
         publish_rounds(world, rounds, clock)
+        done()
+        done = step("items in unit order")
+        items_in_unit_order()
         done()
         # Units, posts, roles and groups went in by COPY and bulk_create, past the signals
         # that drop the cached jurisdictions: drop them (again when this commits).

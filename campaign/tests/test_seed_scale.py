@@ -153,6 +153,21 @@ class TestSeedScale:
             campaign=province_campaign(), parent__isnull=False
         ).exists()
 
+    def test_items_are_stored_in_the_order_of_their_units(self, seeded: str) -> None:
+        """GIVEN the load WHEN the item table is read in its physical order THEN the items
+        come unit by unit (a county's items on few pages, not one page each), and the table
+        keeps a tenth of each page free for updates."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT unit_id FROM tasks_ledger_ledgeritem ORDER BY ctid")
+            units = [unit for (unit,) in cursor.fetchall()]
+            cursor.execute(
+                "SELECT reloptions FROM pg_class WHERE oid = 'tasks_ledger_ledgeritem'::regclass"
+            )
+            (options,) = cursor.fetchone()
+        assert len(units) == LedgerItem.objects.count() > SIZES["items"]
+        assert units == sorted(units)
+        assert options == ["fillfactor=90"]
+
     def test_stored_lights_and_counts_follow_the_items(self, seeded: str) -> None:
         """GIVEN the load with the count triggers off WHEN it ends THEN the kept counts add up
         to the items, and each item's stored light is the computed one."""
