@@ -5,16 +5,18 @@ carrying what their readers show, so the registry page, the API and the Excel ex
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import (
     BooleanField,
     ExpressionWrapper,
     F,
-    IntegerField,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
@@ -27,6 +29,8 @@ from django.utils import timezone
 from accounts.models import Unit, User
 from campaign.models import Campaign, SupervisionGroup
 from tasks_ledger.keyset import Order
+from tasks_ledger.models import LedgerItem
+from tasks_ledger.selectors import RowsStatement
 
 from . import rules
 from .models import Notice, NoticeAttachment, NoticePerson, overdue_q
@@ -84,63 +88,126 @@ def registry_order(ordering: str | Sequence[str] | None) -> Order:
     return ORDERS.get(first or "", ORDERS[""])
 
 
-#: What a registry row shows (accountability.tables.NoticeCells), and no more: a notice's
-#: facts, requirements and reply are long texts the page never reads.
-ROW_FIELDS = (
-    "kind",
-    "status",
-    "number",
-    "subject_title",
-    "reply_deadline",
-    "target_unit__name",
-    "item__title",
-)
+@dataclass(frozen=True)
+class RegistryRow:
+    """What a registry row shows (accountability.tables.NoticeCells), and no more: a notice's
+    facts, requirements and reply are long texts the page never reads. ``subject`` is the
+    matter in words (:attr:`Notice.subject`: its own title, or its item's); ``counted`` is
+    :func:`notice_rows`' capped count (the same on every row of a page), or None."""
+
+    pk: int
+    kind: str
+    status: str
+    number: str
+    subject: str
+    reply_deadline: date
+    overdue: bool
+    target_unit_name: str
+    counted: int | None = None
 
 
-class CappedCount(Subquery):
-    """``(SELECT COUNT(*) FROM (the first cap + 1 of a queryset's rows))``: a count that
-    stops past ``cap``, as an expression, so that another query carries it."""
+def _row_shape(today: date) -> Callable[[QuerySet[Notice]], QuerySet[Any]]:
+    """The registry rows' values: a notice's own columns, ``overdue`` as of ``today``, and
+    its target unit's name and its item's title each from a subquery by primary key (joined,
+    the target unit made PostgreSQL hash all 5,000 units of a province for 50 rows)."""
 
-    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS capped)"
-    empty_result_set_value = 0
+    def shape(notices: QuerySet[Notice]) -> QuerySet[Any]:
+        unit = Unit.objects.filter(pk=OuterRef("target_unit_id")).order_by().values("name")
+        item = LedgerItem.objects.filter(pk=OuterRef("item_id")).order_by().values("title")
+        return (
+            notices.order_by()
+            .annotate(
+                overdue=ExpressionWrapper(overdue_q(today), output_field=BooleanField()),
+                unit_name=Subquery(unit),
+                item_title=Subquery(item),
+            )
+            .values(
+                "id",
+                "kind",
+                "status",
+                "number",
+                "subject_title",
+                "reply_deadline",
+                "overdue",
+                "unit_name",
+                "item_title",
+            )
+        )
 
-    def __init__(self, queryset: QuerySet[Any], cap: int) -> None:
-        super().__init__(queryset.order_by().values("pk")[: cap + 1], output_field=IntegerField())
+    return shape
+
+
+@functools.lru_cache(maxsize=4)
+def _rows_statement(today: date, using: str) -> RowsStatement:
+    """The registry rows' statement for ``today``, compiled once and run with each page's
+    ids (building it through the ORM, and a model instance per row, cost more than running
+    it)."""
+    return RowsStatement.of(_row_shape(today), using, model=Notice)
+
+
+def _with_count(statement: RowsStatement, counting: QuerySet[Notice]) -> RowsStatement:
+    """``statement`` with a first column ``counted``: ``(SELECT COUNT(*) FROM (the first
+    COUNT_CAP + 1 of counting's rows))``, read once by PostgreSQL (an InitPlan), so that the
+    count rides on the rows' round trip."""
+    capped = counting.order_by().values("pk")[: COUNT_CAP + 1]
+    try:
+        sql, params = capped.query.get_compiler(using=capped.db).as_sql()
+    except EmptyResultSet:
+        sql, params = "SELECT 1 WHERE false", ()
+    head = "SELECT "
+    assert statement.sql.startswith(head)
+    counted = f"(SELECT COUNT(*) FROM ({sql}) AS capped) AS counted, "  # noqa: S608 - compiled
+    return replace(
+        statement,
+        sql=head + counted + statement.sql[len(head) :],
+        params=(*params, *statement.params),
+        ids_at=statement.ids_at + len(params),
+        names=("counted", *statement.names),
+    )
 
 
 def notice_rows(
     *, ids: Sequence[int], today: date | None = None, counting: QuerySet[Notice] | None = None
-) -> list[Notice]:
+) -> list[RegistryRow]:
     """The registry's rows in the order of ``ids``, with ``overdue``, their target unit's
-    name and their item's title (the matter of a notice without its own): one query by
-    primary key. With ``counting``, each row also carries ``counted``, how many notices
-    ``counting`` holds up to one past :data:`COUNT_CAP` (read once, an InitPlan: the
-    registry's count costs no round trip of its own; see :func:`page_count`).
+    name and their matter (their item's title for a notice without its own): one statement
+    by primary key, built once a day (:func:`_rows_statement`). With ``counting``, each row
+    also carries ``counted``, how many notices ``counting`` holds up to one past
+    :data:`COUNT_CAP` (read once, an InitPlan: the registry's count costs no round trip of
+    its own; see :func:`page_count`).
 
     ``ids`` are the page's keys, read from :func:`notice_list` (scoped to the caller, then
     filtered); they are not scoped again, which joined every unit of a province to the 50
     rows to test the rule a second time."""
-    today = today or timezone.localdate()
-    rows = (
-        Notice.objects.filter(pk__in=ids)
-        .select_related("target_unit", "item")
-        .only(*ROW_FIELDS)
-        .annotate(overdue=ExpressionWrapper(overdue_q(today), output_field=BooleanField()))
-        .order_by()
-    )
+    if not ids:
+        return []
+    using = Notice.objects.all().db  # the database the router reads the notices from
+    statement = _rows_statement(today or timezone.localdate(), using)
     if counting is not None:
-        rows = rows.annotate(counted=CappedCount(counting, COUNT_CAP))
-    found = {notice.pk: notice for notice in rows}
+        statement = _with_count(statement, counting)
+    found = {}
+    for values in statement.run(list(ids), using):
+        found[values["id"]] = RegistryRow(
+            pk=values["id"],
+            kind=values["kind"],
+            status=values["status"],
+            number=values["number"],
+            subject=values["subject_title"] or values["item_title"] or "",
+            reply_deadline=values["reply_deadline"],
+            overdue=values["overdue"],
+            target_unit_name=values["unit_name"],
+            counted=values.get("counted"),
+        )
     return [found[pk] for pk in ids if pk in found]
 
 
-def page_count(rows: Sequence[Notice], notices: QuerySet[Notice]) -> tuple[int, bool]:
+def page_count(rows: Sequence[RegistryRow], notices: QuerySet[Notice]) -> tuple[int, bool]:
     """How many ``notices`` there are (capped, as :func:`notice_count`), read from the
     ``counted`` that the page's rows carry (:func:`notice_rows` with ``counting``); counted
     apart only for a page without rows (past the end, or nothing matches)."""
     if not rows:
         return notice_count(notices)
-    counted = int(rows[0].counted)  # type: ignore[attr-defined]
+    counted = int(rows[0].counted or 0)
     return min(counted, COUNT_CAP), counted <= COUNT_CAP
 
 

@@ -462,12 +462,13 @@ class RowsStatement:
 
     @classmethod
     def of(
-        cls, shape: Callable[[QuerySet[LedgerItem]], QuerySet[Any]], using: str
+        cls, shape: Callable[[QuerySet[Any]], QuerySet[Any]], using: str, model: Any = None
     ) -> RowsStatement:
-        """``shape`` (annotations and the values() asked for) applied to the items of a page
-        of ids, compiled."""
+        """``shape`` (annotations and the values() asked for) applied to the items (or the
+        ``model``'s rows) of a page of ids, compiled."""
         ids: list[int] = []  # the page's ids: one array parameter, found again by identity
-        query = shape(LedgerItem.objects.filter(AnyOf(F("pk"), ids))).query
+        rows = (model or LedgerItem)._default_manager.filter(AnyOf(F("pk"), ids))
+        query = shape(rows).query
         sql, params = query.get_compiler(using=using).as_sql()
         # The columns in the order values() was given them, as Django's ValuesIterable
         # reads them.
