@@ -113,12 +113,16 @@ def notice_list_view(request: HttpRequest) -> HttpResponse:
     (``test_registry_query_count_is_fixed``).
     """
     user = signed_in_user(request)
-    filterset = _registry(request)
+    # The notices the filters narrow are set below, once the units are known.
+    filterset = NoticeFilterSet(request.GET, queryset=Notice.objects.none(), request=request)
     filterset.is_valid()
     ordering = filterset.form.cleaned_data.get("ordering")
     units, every_unit = unit_choices(user, filterset.form.cleaned_data.get("target_unit"))
-    notices = filterset.qs
     small = every_unit and not jurisdiction_for(user).is_global
+    # A small jurisdiction's rule reads its units' ids, not their paths through a join of
+    # the unit table (selectors.by_unit_ids): ``units`` is every unit of it.
+    filterset.queryset = selectors.notice_list(user=user, units=units if small else None)
+    notices = filterset.qs
     reach = None
     if small:
         # A small jurisdiction (a county, a township): its notices are found by its units'

@@ -1,0 +1,91 @@
+"""The registry's rows and rule at a small jurisdiction: the rule with the units' ids in
+place of their paths (selectors.by_unit_ids) holds the same notices as the rule itself, and
+the rows read by one statement (selectors.notice_rows) draw the same cells as a notice does
+through the table's helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.html import escape
+
+from accounts.jurisdiction import jurisdiction_for
+from accounts.models import Unit
+
+from .. import rules, selectors
+from ..models import Notice, NoticePerson, NoticeStatus
+from ..tables import NoticeCells, deadline_cell, kind_badge, number_cell, status_badge
+from .factories import make_notice
+
+pytestmark = pytest.mark.django_db
+
+
+def _every_state(org: Any) -> list[Notice]:
+    """Notices in every state to units inside and outside groups' and offices' reach."""
+    units = [org.county_a, org.county_a_dept, org.township_a, org.county_b, org.city]
+    return [
+        make_notice(org, unit, state)
+        for unit in units
+        for state in (NoticeStatus.DRAFT, NoticeStatus.ISSUED, NoticeStatus.CLOSED)
+    ]
+
+
+def test_rule_by_unit_ids_holds_the_same_notices(org: Any) -> None:
+    """GIVEN notices in every state to units of several subtrees, one naming 乙县's liaison
+    WHEN the rule is written with every unit's id in place of the units' paths THEN each
+    user sees the same notices as by the rule itself, and no unit is joined for it."""
+    notices = _every_state(org)
+    NoticePerson.objects.create(notice=notices[-1], user=org.outsider)
+    users = [org.inside, org.outsider, org.above, org.official, org.assessor, org.supervisor]
+    for user in users:
+        j = jurisdiction_for(user)
+        units = list(Unit.objects.filter(j.q("")))
+        expected = set(Notice.objects.filter(rules.viewable_notices_q(user)).values_list("pk"))
+        listed = selectors.notice_list(user=user, units=units).values_list("pk")
+        assert set(listed) == expected, user.username
+        assert "accounts_unit" not in str(listed.query), user.username
+
+
+def test_rule_keeps_paths_outside_the_units_given(org: Any) -> None:
+    """GIVEN a rule on a path that lies outside the roots given WHEN it is written by ids
+    THEN that path is kept as it is (the units given need not hold its units)."""
+    rule = Q(target_unit__path__startswith=org.county_b.path)
+    rewritten = selectors.by_unit_ids(rule, [], roots=(org.county_a.path,))
+    assert rewritten == rule
+
+
+def test_rows_draw_the_cells_of_the_notices(org: Any) -> None:
+    """GIVEN notices drafted, issued and overdue WHEN the registry reads their rows THEN each
+    row's cells are those the table's helpers draw from the notice itself."""
+    notices = [
+        make_notice(org, org.county_a, NoticeStatus.DRAFT),
+        make_notice(org, org.county_a, NoticeStatus.ISSUED, subject_title="<甲>&\"'"),
+        make_notice(org, org.township_a, NoticeStatus.REPLIED),
+    ]
+    today = dt.date(2030, 1, 1)  # every deadline past: the issued one is overdue
+    rows = selectors.notice_rows(ids=[n.pk for n in notices], today=today)
+    assert [row.pk for row in rows] == [n.pk for n in notices]
+    overdue = selectors.notice_list(user=org.superuser, today=today).filter(
+        pk__in=[n.pk for n in notices]
+    )
+    by_pk = {notice.pk: notice for notice in overdue}
+    for row in rows:
+        notice = by_pk[row.pk]
+        url = reverse("accountability:notice-detail", args=[notice.pk])
+        cells = NoticeCells.of(row)
+        assert cells.url == url
+        for part in (
+            number_cell(notice, url),
+            kind_badge(notice),
+            status_badge(notice),
+            deadline_cell(notice),
+        ):
+            assert part in cells.tr and part in cells.card
+        subject = f'href="{url}">{escape(notice.subject)}</a>'
+        assert subject in cells.tr and subject in cells.card
+    assert rows[1].overdue and not rows[0].overdue
+    assert "&lt;甲&gt;&amp;&quot;&#x27;" in NoticeCells.of(rows[1]).tr
