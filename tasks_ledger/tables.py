@@ -187,13 +187,33 @@ class KeyedPages(TableQuerysetData):
     length is the count the tab's badge already made (no second COUNT).
     """
 
-    def __init__(self, data: QuerySet[Any], *, count: int) -> None:
+    def __init__(
+        self,
+        data: QuerySet[Any],
+        *,
+        count: int,
+        known: tuple[int, tuple[Any, ...], list[int]] | None = None,
+    ) -> None:
         super().__init__(data)
         self._length = count
+        self._known = known
 
     def __getitem__(self, key: Any) -> Any:
-        """A slice (a page): the rows whose keys are that slice of the ordered keys."""
+        """A slice (a page): the rows whose keys are that slice of the ordered keys. The
+        keys ``known`` already (the page's start, the order they were read in and, from
+        there, up to a page of keys: read with the tab's count, see
+        ``views.capped_heads``) are used when the slice starts there in that order and
+        they cover it: the rows are then read by id alone."""
         if isinstance(key, slice):
+            if self._known is not None:
+                start, order, ids = self._known
+                stop = key.stop if key.stop is not None else start + len(ids)
+                if (
+                    key.start == start
+                    and tuple(self.data.query.order_by) == order
+                    and stop - start <= len(ids)
+                ):
+                    return self.data.filter(pk__in=ids[: stop - start])
             keys = self.data.values("pk")[key]
             return self.data.filter(pk__in=Subquery(keys))
         return super().__getitem__(key)

@@ -1004,24 +1004,50 @@ def capped_counts(querysets: dict[str, QuerySet[Any]], limit: int) -> dict[str, 
     Each keeps its order, so a long queue is counted by walking its partial index on waiting
     rows and stopping at ``limit``; the tab badges cost one round trip instead of four.
     """
+    return capped_heads(querysets, limit)[0]
+
+
+def capped_heads(
+    querysets: dict[str, QuerySet[Any]],
+    limit: int,
+    pages: dict[str, slice] | None = None,
+) -> tuple[dict[str, int], dict[str, list[int]]]:
+    """:func:`capped_counts`, and for the querysets named in ``pages`` the ids of that
+    slice of the counted rows, in the queryset's order, read by the same walk (the rows a
+    page shows, so a long queue's waiting rows are found once, not again for the page).
+    """
+    pages = pages or {}
     if not querysets:
-        return {}
+        return {}, {}
     using = next(iter(querysets.values())).db
     parts: list[str] = []
     params: list[Any] = []
-    for queryset in querysets.values():
+    for key, queryset in querysets.items():
         capped = queryset.values("pk")[:limit]
         try:
             sql, values = capped.query.get_compiler(using=using).as_sql()
         except EmptyResultSet:  # a scope that holds nothing (the rules' NOTHING)
             parts.append("0")
             continue
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped)")  # noqa: S608 - compiled SQL
+        page = pages.get(key)
+        head = "COUNT(*)"
+        if page is not None:  # the count, then the page's ids (in the capped rows' order)
+            head += f' || (array_agg(capped."pk"))[{page.start + 1:d}:{page.stop:d}]'
+        parts.append(f"(SELECT {head} FROM ({sql}) AS capped)")  # noqa: S608 - compiled SQL
         params.extend(values)
     with connections[using].cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(parts)}", params)
         row = cursor.fetchone()
-    return dict(zip(querysets, row, strict=True))
+    counts: dict[str, int] = {}
+    ids: dict[str, list[int]] = {}
+    for key, value in zip(querysets, row, strict=True):
+        if isinstance(value, list):
+            counts[key], *ids[key] = value
+        else:
+            counts[key] = value
+            if key in pages:  # nothing to count: no page either
+                ids[key] = []
+    return counts, ids
 
 
 @dataclass(frozen=True)
@@ -1101,6 +1127,17 @@ QUEUE_UNIT_LEVELS = 3
 #: Past this many waiting rows a queue's badge says "1000+" and its pages end there (the
 #: filters narrow it): the count never reads a whole province's waiting rows.
 QUEUE_COUNT_CAP = 1000
+#: The queue tables' default order (``-requested``: newest first) as their querysets say it.
+QUEUE_ORDER = ("-waiting_since", "-pk")
+
+
+def _page_number(request: HttpRequest) -> int:
+    """The page asked for, as django-tables2 reads it (a page that is no number: the
+    first; one past the end is found out by the paginator)."""
+    try:
+        return max(int(request.GET.get("page", 1)), 1)
+    except ValueError:
+        return 1
 
 
 def _queue_filters(request: HttpRequest, user: User) -> QueueFilterSet:
@@ -1148,9 +1185,10 @@ def queues_view(request: HttpRequest) -> HttpResponse:
 
     Queries are fixed whatever the queues hold (``test_queues.py``): the filter choices, one
     statement counting every queue (the tab badges: true counts with the filters, up to
-    QUEUE_COUNT_CAP), one page of rows (its keys found first, in the same statement:
-    :class:`~tasks_ledger.tables.KeyedPages`) and, for sign-offs and reports, their
-    evidence. The filter form asks htmx for ``results``.
+    QUEUE_COUNT_CAP; in the default order it also reads the ids of the page asked for,
+    :func:`capped_heads`), one page of rows (by those ids, or its keys found first in the
+    same statement: :class:`~tasks_ledger.tables.KeyedPages`) and, for sign-offs and
+    reports, their evidence. The filter form asks htmx for ``results``.
     """
     user = signed_in_user(request)
     filterset = _queue_filters(request, user)
@@ -1159,20 +1197,28 @@ def queues_view(request: HttpRequest) -> HttpResponse:
     units = selectors.BY_RULE
     if not filterset.form.cleaned_data.get("unit"):
         units = keyset.scope_unit_ids(user, manage=True)
+    querysets = {key: filterset.filter_queryset(q.rows(user, units)) for key, q in QUEUES.items()}
+    chosen = request.GET.get("queue", "")
+    # In the tables' default order (newest first), the page asked for is read with the
+    # counts: the open queue's (every queue's while which one opens is not known yet).
+    pages: dict[str, slice] = {}
+    start = (_page_number(request) - 1) * QUEUE_PER_PAGE
+    if not request.GET.get("ordering"):
+        querysets = {key: rows.order_by(*QUEUE_ORDER) for key, rows in querysets.items()}
+        page = slice(start, start + QUEUE_PER_PAGE)
+        pages = {key: page for key in QUEUES if chosen not in QUEUES or key == chosen}
     # Each badge reads at most QUEUE_COUNT_CAP + 1 rows (through the table's partial index
     # on its waiting rows), however long a province's queue grows.
-    counts = capped_counts(
-        {key: filterset.filter_queryset(q.rows(user, units)) for key, q in QUEUES.items()},
-        QUEUE_COUNT_CAP + 1,
-    )
-    chosen = request.GET.get("queue", "")
+    counts, heads = capped_heads(querysets, QUEUE_COUNT_CAP + 1, pages)
     if chosen not in QUEUES:
         # Open the first queue with something in it.
         chosen = next((key for key, count in counts.items() if count), "signoff")
     queue = QUEUES[chosen]
     # No request= here: the table would paginate itself first, with a COUNT of its own.
-    rows = filterset.filter_queryset(queue.rows(user, units))
-    table = queue.table(KeyedPages(rows, count=min(counts[chosen], QUEUE_COUNT_CAP)))
+    known = (start, QUEUE_ORDER, heads[chosen]) if chosen in heads else None
+    table = queue.table(
+        KeyedPages(querysets[chosen], count=min(counts[chosen], QUEUE_COUNT_CAP), known=known)
+    )
     RequestConfig(
         request,
         paginate={

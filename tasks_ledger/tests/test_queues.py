@@ -708,6 +708,71 @@ def test_capped_counts_counts_each_up_to_the_limit_in_one_statement(
     assert counts == {"reports": 100, "none": 0, "extensions": 3}
 
 
+def test_capped_heads_read_a_pages_ids_with_the_count(queues, django_assert_num_queries):
+    """Each queryset counted up to the limit and, for those asked, the ids of a slice of the
+    counted rows in the queryset's order, in one statement; nothing counted, no ids."""
+    from tasks_ledger.views import capped_heads
+
+    newest = ProgressReport.objects.filter(review_status=ReviewStatus.PENDING).order_by(
+        "-created_at", "-pk"
+    )
+    with django_assert_num_queries(1):
+        counts, ids = capped_heads(
+            {
+                "reports": newest,
+                "none": SignOffRequest.objects.none(),
+                "extensions": ExtensionRequest.objects.order_by("-requested_at"),
+            },
+            100,
+            {"reports": slice(25, 50), "none": slice(0, 25)},
+        )
+    assert counts == {"reports": 100, "none": 0, "extensions": 3}
+    assert ids == {"reports": [r.pk for r in queues.reports[25:50]], "none": []}
+    counts, ids = capped_heads({"reports": newest}, 130, {"reports": slice(125, 150)})
+    assert (counts, ids) == ({"reports": 126}, {"reports": [queues.reports[125].pk]})
+
+
+def test_a_page_is_read_by_the_ids_counted_with_the_badges(queues, client):
+    """GIVEN 126 reports waiting WHEN the office opens a page of them newest first (with
+    the queue named or not) THEN the rows are read by the ids the counting statement found
+    (no subquery over the waiting rows again), and pages the counts did not read (another
+    order, more rows a page, a page past the end) are read as before: the same rows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(queues.org.above)
+    reports = [r.pk for r in queues.reports]  # newest first
+    for url, shown in (
+        (f"{URL}?queue=progress&page=2", reports[25:50]),
+        (f"{URL}?queue=progress&page=6", reports[125:]),
+        (f"{URL}?queue=signoff&waiting=1", None),
+    ):
+        with CaptureQueriesContext(connection) as ctx:
+            html = get(client, url)
+        rows = [q["sql"] for q in ctx.captured_queries if '"waiting_since"' in q["sql"]]
+        assert len(rows) == 1 and "LIMIT" not in rows[0], url
+        if shown is not None:
+            assert row_ids(html) == shown, url
+    for url, shown in (
+        (f"{URL}?queue=progress&ordering=-requested&page=2", reports[25:50]),
+        (f"{URL}?queue=progress&per_page=50&page=2", reports[50:100]),
+        (f"{URL}?queue=progress&page=99", reports[125:]),
+        (f"{URL}?queue=progress&page=0", reports[125:]),
+    ):
+        with CaptureQueriesContext(connection) as ctx:
+            html = get(client, url)
+        rows = [q["sql"] for q in ctx.captured_queries if '"waiting_since"' in q["sql"]]
+        assert len(rows) == 1 and "LIMIT" in rows[0], url
+        assert row_ids(html) == shown, url
+    # Without a queue named, the first with rows opens, its page read with the counts.
+    with CaptureQueriesContext(connection) as ctx:
+        html = get(client, f"{URL}?page=2")
+    rows = [q["sql"] for q in ctx.captured_queries if '"waiting_since"' in q["sql"]]
+    assert len(rows) == 1 and "LIMIT" not in rows[0]
+    signoffs = SignOffRequest.objects.filter(status=ReviewStatus.PENDING)
+    assert row_ids(html) == [s.pk for s in signoffs.order_by("-requested_at", "-pk")[25:50]]
+
+
 @pytest.mark.parametrize("queue", ["signoff", "extension", "status", "progress"])
 def test_rows_are_drawn_without_template_lookups_per_row(org, client, monkeypatch, queue):
     """GIVEN a queue with one row, then 25 WHEN the office opens it THEN the page's template
