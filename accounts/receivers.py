@@ -31,8 +31,15 @@ JURISDICTION_SOURCES = (
 )
 #: What values kept beside the jurisdictions are computed from besides the units
 #: (:func:`accounts.jurisdiction.kept_beside_jurisdictions`: the item list's filter options
-#: name the campaigns, areas and ledgers a user sees). Rarely written: an office's edit.
-CATALOGUE_SOURCES = ("campaign.Campaign", "tasks_ledger.Area", "tasks_ledger.Ledger")
+#: name the campaigns, areas and ledgers a user sees; the home page counts each campaign's
+#: task forces and groups, :func:`campaign.selectors.campaign_lines`). Rarely written: an
+#: office's edit.
+CATALOGUE_SOURCES = (
+    "campaign.Campaign",
+    "campaign.TaskForce",
+    "tasks_ledger.Area",
+    "tasks_ledger.Ledger",
+)
 #: The groups' members and assigned units changed through their relations (``.set()``,
 #: ``.add()``, ``.clear()``...) rather than row by row: sent with the through model.
 JURISDICTION_M2M = ("campaign.SupervisionGroupMember", "campaign.SupervisionGroupUnit")

@@ -11,7 +11,7 @@ from django.db import connections
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import JSONObject, Left, Length
 
-from .jurisdiction import jurisdiction_for
+from .jurisdiction import jurisdiction_for, kept_beside_jurisdictions
 from .models import (
     ApiToken,
     Membership,
@@ -186,18 +186,24 @@ def unit_children(*, user: User, units: list[Unit]) -> UnitQuerySet:
 
 
 def unit_counts(*, user: User) -> dict[str, int]:
-    """How many visible units there are, by level and under special assessment (one query)."""
-    counts = {level: Count("pk", filter=Q(level=level)) for level in UnitLevel.values}
-    return (
-        jurisdiction_for(user)
-        .units()
-        .order_by()
-        .aggregate(
-            total=Count("pk"),
-            assessed=Count("pk", filter=Q(under_special_assessment=True)),
-            **counts,
+    """How many visible units there are, by level and under special assessment (one query,
+    kept beside the jurisdictions: the same for everyone who sees the same units, and
+    dropped when a unit changes, :func:`accounts.jurisdiction.kept_beside_jurisdictions`)."""
+    j = jurisdiction_for(user)
+
+    def counted() -> dict[str, int]:
+        counts = {level: Count("pk", filter=Q(level=level)) for level in UnitLevel.values}
+        return (
+            j.units()
+            .order_by()
+            .aggregate(
+                total=Count("pk"),
+                assessed=Count("pk", filter=Q(under_special_assessment=True)),
+                **counts,
+            )
         )
-    )
+
+    return kept_beside_jurisdictions("unit-counts", j, counted)
 
 
 def units_with_parent(units: UnitQuerySet) -> UnitQuerySet:

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_tables2 import RequestConfig
 
 from campaign.selectors import (
-    campaign_overview_list,
+    campaign_lines,
     chains_for_unit,
     chains_of,
     supervision_groups_of,
@@ -283,7 +283,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if j.is_empty:
         return render(request, "home.html", context)
 
-    context["campaigns"] = list(campaign_overview_list(user=user))
+    context["campaigns"] = campaign_lines(user=user)
     context["ledger_lights"] = ledger_light_counts(user=user)
     if context["shows_overview"]:
         context["counts"] = counts = unit_counts(user=user)

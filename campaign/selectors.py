@@ -9,19 +9,21 @@ caller may see. Which chains a user may see is :mod:`campaign.rules`'s question.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
 
-from accounts.jurisdiction import Jurisdiction, jurisdiction_for
+from accounts.jurisdiction import Jurisdiction, jurisdiction_for, kept_beside_jurisdictions
 from accounts.models import Unit, User
 from config.expressions import AmongIds
 
 from .models import (
     Campaign,
     CampaignPhase,
+    CampaignStatus,
     ChainCooperation,
     ResponsibilityChain,
     SupervisionGroup,
@@ -160,6 +162,83 @@ def campaign_overview_list(*, user: User) -> QuerySet[Campaign]:
         )
         .order_by("-year", "name")
     )
+
+
+@dataclass(frozen=True)
+class CampaignLine:
+    """One campaign as the home page lists it: plain values, no model instance."""
+
+    pk: int
+    name: str
+    status: str
+    owner_name: str  # the owner unit's display name
+    task_force_count: int
+    supervision_group_count: int
+    chain_count: int
+
+    def get_status_display(self) -> str:
+        """The status's label in the request's language."""
+        return str(CampaignStatus(self.status).label)
+
+
+#: One campaign of :func:`campaign_lines` as kept: pk, name, status, the owner unit's display
+#: name, how many task forces and supervision groups it has.
+Catalogued = tuple[int, str, str, str, int, int]
+
+
+def campaign_lines(*, user: User) -> list[CampaignLine]:
+    """The campaigns of :func:`campaign_overview_list`, with the same counts, as plain lines
+    for the home page: one query.
+
+    The campaigns (as :func:`campaign_list`) and their task forces and groups are kept beside
+    the jurisdictions (sources in :mod:`accounts.receivers`: campaigns, units, groups, task
+    forces); the chains the user may see depend on the ledger items too, so they are counted
+    anew, one query grouped by campaign. When the campaigns are not kept, the query that
+    reads them counts the chains as well."""
+    j = jurisdiction_for(user)
+    chains: dict[int, int] | None = None
+
+    def read() -> list[Catalogued]:
+        nonlocal chains
+        rows = (
+            Campaign.objects.filter(j.q("owner_unit") | j.ancestors_q("owner_unit"))
+            .annotate(
+                task_force_count=_count_of(TaskForce.objects.all()),
+                supervision_group_count=_count_of(SupervisionGroup.objects.all()),
+                chain_count=_count_of(ResponsibilityChain.objects.filter(chain_visible_q(user))),
+            )
+            .order_by("-year", "name")
+            .values_list(
+                "pk",
+                "name",
+                "status",
+                "owner_unit__short_name",
+                "owner_unit__name",
+                "task_force_count",
+                "supervision_group_count",
+                "chain_count",
+            )
+        )
+        found: list[Catalogued] = []
+        chains = {}
+        for pk, name, status, short, full, forces, groups, counted in rows:
+            found.append((pk, name, status, short or full, forces, groups))
+            chains[pk] = counted
+        return found
+
+    catalogue = kept_beside_jurisdictions("home-campaigns", j, read)
+    if catalogue and chains is None:  # kept: the chains alone
+        chains = dict(
+            ResponsibilityChain.objects.filter(chain_visible_q(user))
+            .order_by()
+            .values_list("campaign_id")
+            .annotate(n=Count("pk"))
+            .values_list("campaign_id", "n")
+        )
+    return [
+        CampaignLine(pk, name, status, owner, forces, groups, (chains or {}).get(pk, 0))
+        for pk, name, status, owner, forces, groups in catalogue
+    ]
 
 
 def supervision_groups_of(*, user: User) -> QuerySet[SupervisionGroup]:
