@@ -11,13 +11,21 @@ from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
 
+_escape = html.escape
+
 
 def escape(value: Any) -> str:
     """``conditional_escape`` without its wrapper: HTML already safe kept as it is, anything
-    else as text with & < > " ' escaped."""
+    else as text with & < > " ' escaped. (The commonest values, plain text, safe markup and
+    whole numbers, are told by their exact type first: a row draws some fifty.)"""
+    kind = type(value)
+    if kind is str:
+        return _escape(value)
+    if kind is SafeString or kind is int:
+        return str(value)
     if hasattr(value, "__html__"):
         return str(value.__html__())
-    return html.escape(str(value))
+    return _escape(str(value))
 
 
 def format_html_fast(template: str, *args: Any, **kwargs: Any) -> SafeString:

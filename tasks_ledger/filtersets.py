@@ -18,11 +18,11 @@ from django.db.models import F, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.jurisdiction import jurisdiction_for
+from accounts.jurisdiction import jurisdiction_for, kept_beside_jurisdictions
 from accounts.models import Unit
 from campaign.models import Campaign
 from campaign.selectors import campaign_list
-from config.expressions import AmongIds
+from config.expressions import AmongIds, AnyOf
 
 from . import rules
 from .models import (
@@ -44,16 +44,43 @@ from .models import (
 from .widgets import FastSelect
 
 
+def campaign_ids(user: Any) -> list[int]:
+    """The ids of the campaigns ``user`` takes part in (those of
+    :func:`campaign.selectors.campaign_list`), kept beside the jurisdiction: every list's
+    area and ledger choices are limited to them, and building that rule's query for each
+    request cost more than the rest of the filter form."""
+    j = jurisdiction_for(user)
+
+    def read() -> list[int]:
+        visible = campaign_list(user=user).order_by("pk").values_list("pk", flat=True)
+        return list(visible.distinct())
+
+    return kept_beside_jurisdictions("campaign-ids", j, read)
+
+
+def _in_campaigns(request: Any) -> AnyOf:
+    """Rows of the campaigns the request's user takes part in: their ids read (from the
+    cache, :func:`campaign_ids`) only when a choice is checked, once a request."""
+
+    def ids() -> list[int]:
+        found: list[int] | None = getattr(request, "_campaign_ids", None)
+        if found is None:
+            found = request._campaign_ids = campaign_ids(request.user)
+        return found
+
+    return AnyOf(F("campaign_id"), ids)
+
+
 def _areas(request: Any) -> QuerySet[Area]:
     if request is None:
         return Area.objects.none()
-    return Area.objects.filter(campaign__in=campaign_list(user=request.user).values("pk"))
+    return Area.objects.filter(_in_campaigns(request))
 
 
 def _ledgers(request: Any) -> QuerySet[Ledger]:
     if request is None:
         return Ledger.objects.none()
-    return Ledger.objects.filter(campaign__in=campaign_list(user=request.user).values("pk"))
+    return Ledger.objects.filter(_in_campaigns(request))
 
 
 def _campaigns(request: Any) -> QuerySet[Campaign]:

@@ -14,7 +14,7 @@ stays a template, ``tasks_ledger/includes/row_conflict.html``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.middleware.csrf import get_token
@@ -207,6 +207,16 @@ class RowDrawer:
         }
         # Escaped once here, not in each of the page's rows.
         self.words = {name: _html("{}", word) for name, word in words.items()}
+        # Labels that depend on one value only (a light, a status, a deadline), translated
+        # and escaped once a page for each value met rather than once a row.
+        self._labels: dict[tuple[str, Any], SafeString] = {}
+
+    def _label(self, kind: str, value: Any, draw: Callable[[Any], str]) -> SafeString:
+        key = (kind, value)
+        found = self._labels.get(key)
+        if found is None:
+            found = self._labels[key] = _html("{}", draw(value))
+        return found
 
     def rows(self, items: Iterable[Any]) -> SafeString:
         """The list's rows, every update form hidden, as one string."""
@@ -280,12 +290,12 @@ class RowDrawer:
                 else mark_safe(_NO_CHAIN)  # noqa: S308 - a constant
             ),
             deadline_label=words["deadline"],
-            deadline=deadline_text(item),
+            deadline=self._label("deadline", item.deadline, lambda _day: deadline_text(item)),
             days_left=(_html(_DAYS_LEFT, _days_left_class(item), days_left) if days_left else ""),
             light_class=item.light or "none",
-            light_text=light_label(item.light),
+            light_text=self._label("light", item.light, light_label),
             status=item.status,
-            status_text=status_label(item.status),
+            status_text=self._label("status", item.status, status_label),
             signoff=_html(_SIGNOFF, words["signoff"]) if item.signoff_pending else "",
             progress_label=words["progress"],
             progress=item.progress,

@@ -253,6 +253,32 @@ def test_filter_options_are_kept_until_a_ledger_area_or_unit_changes(org, client
     assert "\u3000甲县新设局" in _select_labels(html, "unit")
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_campaigns_the_filters_accept_are_kept_until_a_campaign_changes(org, client):
+    """GIVEN the county's liaison has listed items filtered by an area WHEN it lists them
+    again THEN the rule of which campaigns it takes part in is not asked again (their ids
+    are kept), and WHEN a new campaign of its city starts THEN the next list takes that
+    campaign's area as a filter at once (not refused as an unknown choice)."""
+    from campaign.tests.factories import CampaignFactory
+
+    ledger = make_ledger(org.campaign, title="甲台账", area="老领域")
+    make_item(ledger, org.county_a, title="老任务")
+    area = Area.objects.get(name="老领域")
+    client.force_login(org.inside)
+    assert "老任务" in get(client, f"{LIST}?area={area.pk}")
+    with CaptureQueriesContext(connection) as again:
+        get(client, f"{LIST}?area={area.pk}")
+    campaigns = [q for q in again.captured_queries if 'FROM "campaign_campaign"' in q["sql"]]
+    assert not campaigns, campaigns
+
+    later = CampaignFactory.create(owner_unit=org.city, name="新活动")
+    new = make_ledger(later, title="乙台账", area="新领域")
+    make_item(new, org.county_a, title="新任务")
+    html = get(client, f"{LIST}?area={Area.objects.get(name='新领域').pk}")
+    assert "新任务" in html and "老任务" not in html
+    assert "Some filters were not understood" not in html and "部分筛选条件" not in html
+
+
 def test_the_rows_are_read_without_the_keywords_grams(org, client):
     """GIVEN items WHEN the list and the API list are read THEN no statement fetches the
     items' keyword grams (kept for the search's index, never shown), and a keyword search
