@@ -774,6 +774,23 @@ def test_a_page_is_read_by_the_ids_counted_with_the_badges(queues, client):
 
 
 @pytest.mark.parametrize("queue", ["signoff", "extension", "status", "progress"])
+def test_a_page_reads_only_what_its_rows_show(queues, client, queue):
+    """GIVEN a page of a queue WHEN the office opens it THEN its rows' statement reads none
+    of the item's other columns and joins no chain (only what ``QueueRows`` draws; a
+    deferred field read while drawing would cost a query a row: the query-count tests)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(province_office(queues.org))
+    with CaptureQueriesContext(connection) as ctx:
+        html = get(client, f"{URL}?queue={queue}")
+    (rows,) = [q["sql"] for q in ctx.captured_queries if '"waiting_since"' in q["sql"]]
+    assert row_ids(html)
+    assert '"measures"' not in rows and '"search_grams"' not in rows
+    assert "responsibilitychain" not in rows and '"password"' not in rows
+
+
+@pytest.mark.parametrize("queue", ["signoff", "extension", "status", "progress"])
 def test_rows_are_drawn_without_template_lookups_per_row(org, client, monkeypatch, queue):
     """GIVEN a queue with one row, then 25 WHEN the office opens it THEN the page's template
     variable look-ups are as many (the rows are drawn in Python, tables.QueueRows: through
