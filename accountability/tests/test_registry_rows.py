@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 from django.db.models import Q
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils.html import escape
 
 from accounts.jurisdiction import jurisdiction_for
 from accounts.models import Unit
 
-from .. import rules, selectors
+from .. import filtersets, rules, selectors
 from ..models import Notice, NoticePerson, NoticeStatus
 from ..tables import NoticeCells, deadline_cell, kind_badge, number_cell, status_badge
 from .factories import make_notice
@@ -89,3 +90,29 @@ def test_rows_draw_the_cells_of_the_notices(org: Any) -> None:
         assert subject in cells.tr and subject in cells.card
     assert rows[1].overdue and not rows[0].overdue
     assert "&lt;甲&gt;&amp;&quot;&#x27;" in NoticeCells.of(rows[1]).tr
+
+
+def test_filters_build_unit_and_group_querysets_only_for_a_value(
+    org: Any, monkeypatch: Any
+) -> None:
+    """GIVEN the registry's filters WHEN no unit or group is chosen THEN neither queryset is
+    built; WHEN one outside the caller's sight is chosen THEN it is refused as before."""
+    built: list[str] = []
+    real = filtersets._groups_of
+
+    def counted(user: Any) -> Any:
+        built.append("groups")
+        return real(user)
+
+    monkeypatch.setattr(filtersets, "_groups_of", counted)
+    request = RequestFactory().get("/")
+    request.user = org.inside
+    plain = filtersets.NoticeFilterSet({}, queryset=Notice.objects.none(), request=request)
+    assert plain.is_valid() and built == []
+    away = {"target_unit": org.county_b.pk}
+    chosen = filtersets.NoticeFilterSet(away, queryset=Notice.objects.none(), request=request)
+    assert not chosen.is_valid() and "target_unit" in chosen.form.errors
+    home = {"target_unit": org.township_a.pk, "group": org.group_a.pk}
+    chosen = filtersets.NoticeFilterSet(home, queryset=Notice.objects.none(), request=request)
+    assert chosen.is_valid(), chosen.form.errors
+    assert chosen.form.cleaned_data["target_unit"] == org.township_a and built == ["groups"]
