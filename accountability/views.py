@@ -121,7 +121,7 @@ def notice_list_view(request: HttpRequest) -> HttpResponse:
     small = every_unit and not jurisdiction_for(user).is_global
     # A small jurisdiction's rule reads its units' ids, not their paths through a join of
     # the unit table (selectors.by_unit_ids): ``units`` is every unit of it.
-    filterset.queryset = selectors.notice_list(user=user, units=units if small else None)
+    filterset.queryset = selectors.registry_notices(user=user, units=units if small else None)
     notices = filterset.qs
     reach = None
     if small:

@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from accounts.jurisdiction import jurisdiction_for
-from accounts.models import Unit
+from accounts.models import Post, Unit, User
+from accounts.tests.factories import MembershipFactory
 
 from .. import filtersets, rules, selectors
 from ..models import Notice, NoticePerson, NoticeStatus
@@ -116,3 +117,23 @@ def test_filters_build_unit_and_group_querysets_only_for_a_value(
     chosen = filtersets.NoticeFilterSet(home, queryset=Notice.objects.none(), request=request)
     assert chosen.is_valid(), chosen.form.errors
     assert chosen.form.cleaned_data["target_unit"] == org.township_a and built == ["groups"]
+
+
+def test_registry_notices_follow_posts_and_groups(org: Any) -> None:
+    """GIVEN the registry's notices built once for 乙县's liaison WHEN they join group A,
+    then take a post in 甲县 THEN each change shows at once: the groups are read when the
+    query runs, a new jurisdiction is another key."""
+    drafted = make_notice(org, org.county_a, NoticeStatus.DRAFT)  # group A's, unissued
+    issued = make_notice(org, org.county_a_dept, NoticeStatus.ISSUED)
+    user = User.objects.get(pk=org.outsider.pk)
+
+    def seen() -> set[int]:
+        fresh = User.objects.get(pk=user.pk)  # a new request's user
+        return set(selectors.registry_notices(user=fresh).values_list("pk", flat=True))
+
+    assert seen() == set()
+    org.group_a.members.add(user)
+    assert seen() == {drafted.pk, issued.pk}
+    org.group_a.members.remove(user)
+    MembershipFactory(user=user, unit=org.county_a, post=Post.LIAISON)
+    assert seen() == {issued.pk}
