@@ -26,8 +26,8 @@ from django_tables2 import RequestConfig
 
 from campaign.selectors import (
     campaign_lines,
+    chain_lines,
     chains_for_unit,
-    chains_of,
     supervision_groups_of,
 )
 from tasks_ledger.selectors import ledger_light_counts
@@ -303,7 +303,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["sub_units"] = children[:HOME_LIST_LIMIT]
         context["more_sub_units"] = len(children) > HOME_LIST_LIMIT
         # In any post: the user in person, or their units and the units under them.
-        chains = list(chains_of(user=user, units=my_units)[: HOME_LIST_LIMIT + 1])
+        chains = chain_lines(user=user, units=my_units, limit=HOME_LIST_LIMIT + 1)
         context["my_chains"] = chains[:HOME_LIST_LIMIT]
         context["more_chains"] = len(chains) > HOME_LIST_LIMIT
     return render(request, "home.html", context)

@@ -8,16 +8,19 @@ caller may see. Which chains a user may see is :mod:`campaign.rules`'s question.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connections
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
 
 from accounts.jurisdiction import Jurisdiction, jurisdiction_for, kept_beside_jurisdictions
 from accounts.models import Unit, User
+from accounts.selectors import SOME_USER, CompiledStatement, some_unit_path
 from config.expressions import AmongIds
 
 from .models import (
@@ -306,6 +309,110 @@ def chains_of(*, user: User, units: Iterable[Unit] | None = None) -> QuerySet[Re
         .values(name=Coalesce(NullIf("unit__short_name", Value("")), "unit__name"))
     )
     return chains.select_related(*LINE_RELATIONS).annotate(cooperating_names=ArraySubquery(names))
+
+
+@dataclass(frozen=True)
+class ChainLine:
+    """One chain as the home page lists it: plain values, no model instance; its line is
+    :meth:`ResponsibilityChain.as_line`'s, from the names read."""
+
+    pk: int
+    subject: str
+    principal_leader: str
+    leader_in_charge: str
+    lead_department: _Named
+    responsible_person: str
+    cooperating_names: list[str]
+
+    def as_line(self) -> str:
+        """The chain as one line, as :meth:`ResponsibilityChain.as_line` writes it."""
+        return ResponsibilityChain.as_line(cast(ResponsibilityChain, self))
+
+
+@dataclass(frozen=True)
+class _Named:
+    display_name: str
+
+
+def _person_name(key: str) -> Subquery:
+    """The name a person shows (``str(user)``: the real name, else the username) of the
+    outer row's ``key``, a subquery by primary key."""
+    named = User.objects.filter(pk=OuterRef(key)).order_by()
+    return Subquery(named.values(shown=Coalesce(NullIf("name", Value("")), "username")))
+
+
+def _unit_name(key: str) -> Subquery:
+    """A unit's display name (the short name, else the name), a subquery by primary key."""
+    named = Unit.objects.filter(pk=OuterRef(key)).order_by()
+    return Subquery(named.values(shown=Coalesce(NullIf("short_name", Value("")), "name")))
+
+
+@functools.lru_cache(maxsize=16)
+def _chain_lines_statement(using: str, units: int, limit: int) -> CompiledStatement:
+    """:func:`chain_lines`' statement for ``units`` units of the user's, compiled once with
+    stand-ins for the user and their units' paths.
+
+    The names come from a subquery each by primary key: joined, the six tables cost the
+    planner 2 of the 2.3 ms the statement took at a province."""
+    paths = [some_unit_path(index) for index in range(units)]
+    someone = User(pk=SOME_USER)
+    stand_ins = [Unit(path=path) for path in paths]
+    names = (
+        ChainCooperation._default_manager.filter(chain=OuterRef("pk"))
+        .order_by("unit__path")
+        .values(name=Coalesce(NullIf("unit__short_name", Value("")), "unit__name"))
+    )
+    chains = (
+        ResponsibilityChain.objects.filter(chain_involvement_q(user=someone, units=stand_ins))
+        .order_by("unit__path", "subject", "pk")
+        .values_list("pk", "subject")
+        .annotate(
+            principal=_person_name("principal_leader_id"),
+            leader=_person_name("leader_in_charge_id"),
+            lead=_unit_name("lead_department_id"),
+            person=_person_name("responsible_person_id"),
+            cooperating=ArraySubquery(names),
+        )
+    )
+    return CompiledStatement.of(chains[:limit], using)
+
+
+def chain_lines(*, user: User, units: Iterable[Unit], limit: int) -> list[ChainLine]:
+    """The first ``limit`` of :func:`chains_of` (ordered by unit path and subject) as plain
+    lines for the home page, one query.
+
+    When every chain that involves the user is one they may see (:func:`chains_of`), the
+    statement is the same for everyone with as many units but for the user's id and the
+    units' paths: compiled once (:func:`_chain_lines_statement`), run with theirs."""
+    units = list(units)
+    j = jurisdiction_for(user)
+    if not (j.user_id == user.pk and all(j.can_view(unit) for unit in units)):
+        return [
+            ChainLine(
+                chain.pk,
+                chain.subject,
+                str(chain.principal_leader),
+                str(chain.leader_in_charge),
+                _Named(chain.lead_department.display_name),
+                str(chain.responsible_person),
+                list(getattr(chain, "cooperating_names", [])),
+            )
+            for chain in chains_of(user=user, units=units).order_by("unit__path", "subject", "pk")[
+                :limit
+            ]
+        ]
+    database = ResponsibilityChain.objects.all().db
+    # The units' subtree roots, as chain_involvement_q takes them.
+    roots = sorted({unit.path for unit in units})
+    ops = connections[database].ops
+    values: dict[Any, Any] = {SOME_USER: user.pk}
+    for index, path in enumerate(roots):
+        values[f"{some_unit_path(index)}%"] = f"{ops.prep_for_like_query(path)}%"
+    rows = _chain_lines_statement(database, len(roots), limit).run(database, values)
+    return [
+        ChainLine(pk, subject, principal, leader, _Named(lead), person, list(cooperating or ()))
+        for pk, subject, principal, leader, lead, person, cooperating in rows
+    ]
 
 
 def chains_for_unit(*, user: User, unit: Unit) -> QuerySet[ResponsibilityChain]:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.models import Unit, User
+from accounts.jurisdiction import jurisdiction_for
+from accounts.models import Post, Unit, User
+from accounts.tests.factories import MembershipFactory
 from campaign.models import Campaign, ResponsibilityChain
 from campaign.rules import _visible_item_chains
 from campaign.selectors import (
+    campaign_lines,
     campaign_list,
     campaign_overview_list,
     chain_involvement_q,
+    chain_lines,
     chain_list,
     chains_of,
 )
@@ -115,3 +119,89 @@ def test_chains_of_load_their_lines_in_one_query_without_campaign_joins(
         lines = [chain.as_line() for chain in rows]
     assert lines and "甲镇" in lines[0]  # the cooperating department, from the annotation
     assert lines == [ResponsibilityChain.objects.get(pk=chain.pk).as_line() for chain in rows]
+
+
+# --- the home page's plain lines ---------------------------------------------------------
+
+
+def expected_lines(user: User, units: list[Unit], limit: int) -> list[tuple[int, str, str]]:
+    chains = chains_of(user=fresh(user), units=units).order_by("unit__path", "subject", "pk")
+    return [(chain.pk, chain.subject, chain.as_line()) for chain in chains[:limit]]
+
+
+def got_lines(user: User, units: list[Unit], limit: int) -> list[tuple[int, str, str]]:
+    return [
+        (line.pk, line.subject, line.as_line())
+        for line in chain_lines(user=fresh(user), units=units, limit=limit)
+    ]
+
+
+def test_chain_lines_are_the_first_chains_of_the_user_with_their_lines(org, world):
+    """GIVEN chains at both levels WHEN every persona's home lists their chains THEN the
+    lines are those of :func:`chains_of`, in its order, cut at the limit, each line the
+    chain's own :meth:`as_line`."""
+    shown = 0
+    for persona, user in world.personas(org).items():
+        units = own_units(user)
+        for limit in (1, 13):
+            assert got_lines(user, units, limit) == expected_lines(user, units, limit), persona
+        shown += bool(expected_lines(user, units, 13))
+    assert shown >= 3
+
+
+def test_chain_lines_of_two_units_and_of_units_outside_the_jurisdiction(org, world):
+    """GIVEN a liaison of county A WHEN they also hold a post in county B THEN their lines
+    cover both counties (two units in one compiled statement); WHEN asked with a unit they
+    may not see THEN the visibility rule still filters, as :func:`chains_of` does."""
+    user = org.inside
+    assert got_lines(user, [org.county_b], 13) == expected_lines(user, [org.county_b], 13)
+    MembershipFactory(user=user, unit=org.county_b, post=Post.LIAISON)
+    units = own_units(user)
+    assert len(units) == 2
+    lines = got_lines(user, units, 13)
+    assert lines == expected_lines(user, units, 13)
+    assert {world.county_b.pk, world.county_a.pk} <= {pk for pk, _s, _l in lines}
+
+
+def test_chain_lines_are_one_query(org, world, django_assert_num_queries):
+    """The lines with their people's and departments' names: one query (the jurisdiction
+    read before, as the page has)."""
+    user = fresh(org.inside)
+    units = own_units(user)
+    jurisdiction_for(user)
+    with django_assert_num_queries(1):
+        lines = chain_lines(user=user, units=units, limit=13)
+        assert lines and all(line.as_line() for line in lines)
+
+
+def test_campaign_lines_show_the_overview_for_every_persona(org, world):
+    """GIVEN chains, task forces and groups WHEN every persona's home lists the campaigns
+    THEN each line shows what :func:`campaign_overview_list` gives, in its order."""
+    for persona, user in world.personas(org).items():
+        expected = [
+            (
+                c.pk,
+                c.name,
+                c.status,
+                c.get_status_display(),
+                c.owner_unit.display_name,
+                c.task_force_count,
+                c.supervision_group_count,
+                c.chain_count,
+            )
+            for c in campaign_overview_list(user=fresh(user))
+        ]
+        got = [
+            (
+                c.pk,
+                c.name,
+                c.status,
+                c.get_status_display(),
+                c.owner_name,
+                c.task_force_count,
+                c.supervision_group_count,
+                c.chain_count,
+            )
+            for c in campaign_lines(user=fresh(user))
+        ]
+        assert got == expected, persona
