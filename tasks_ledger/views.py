@@ -1170,10 +1170,11 @@ def _page_number(request: HttpRequest) -> int:
 
 
 def _queue_filters(request: HttpRequest, user: User) -> QueueFilterSet:
-    """The queues' one filterset, validated, with Bootstrap selects and "all" choices."""
-    filterset = QueueFilterSet(
-        request.GET, queryset=selectors.signoff_queue(user=user), request=request
-    )
+    """The queues' one filterset, validated, with Bootstrap selects and "all" choices.
+
+    Its own queryset is never read (each queue's rows are filtered with
+    ``filter_queryset``): a plain one, not a queue's with its rule built for nothing."""
+    filterset = QueueFilterSet(request.GET, queryset=SignOffRequest.objects.all(), request=request)
     filterset.is_valid()
     form = filterset.form
     for name in ("unit", "ledger", "kind", "waiting"):
