@@ -321,10 +321,12 @@ def registry_scope(*, user: User, unit_ids: Sequence[int], reach: Reach | None =
     then knows how few they are and reads the notices by index (as ``= ANY(ARRAY(...))`` it
     guessed thousands and walked the registry's order instead, 10 times slower)."""
     reach = reach or registry_reach(user=user)
+    # Each list one array parameter (config.expressions.AnyOf): the same plan as ``__in``,
+    # without Django preparing every value of it (about 1 ms a page for a county's ids).
     return (
-        Q(target_unit_id__in=list(unit_ids))
-        | Q(group_id__in=sorted(reach.groups))
-        | Q(pk__in=sorted(reach.named))
+        Q(AnyOf(F("target_unit_id"), list(unit_ids)))
+        | Q(AnyOf(F("group_id"), sorted(reach.groups)))
+        | Q(AnyOf(F("pk"), sorted(reach.named)))
     )
 
 
