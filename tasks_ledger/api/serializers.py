@@ -26,6 +26,7 @@ from campaign.api.serializers import (
 )
 from campaign.models import ResponsibilityChain
 from campaign.selectors import campaign_list, chain_list
+from config.api.planned import PlannedListSerializer
 from tasks_ledger import rules
 from tasks_ledger.models import (
     REPORT_MAX,
@@ -215,6 +216,9 @@ class LedgerItemListSerializer(serializers.ModelSerializer[LedgerItem]):
             "updated_at",
         ]
         read_only_fields = fields
+        # A page of rows written with the fields built once a process (none reads the
+        # context); a subclass whose fields do must set DRF's own ListSerializer again.
+        list_serializer_class = PlannedListSerializer
 
     def get_light_display(self, item: LedgerItem) -> str:
         """The light's label (红, 黄, 绿, 无) in the caller's language."""
@@ -390,6 +394,8 @@ class LedgerItemDetailSerializer(LedgerItemListSerializer):
             "can_review",
         ]
         read_only_fields = fields
+        # can_update and can_review read the caller from the context.
+        list_serializer_class = serializers.ListSerializer  # type: ignore[assignment]
 
     def get_can_update(self, item: LedgerItem) -> bool:
         """Whether the caller may change the item, report progress and make requests."""
