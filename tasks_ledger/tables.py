@@ -9,6 +9,8 @@ looks the same whether the page drew it or a swap replaced it.
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
 
@@ -26,7 +28,7 @@ from django_tables2.utils import OrderByTuple
 
 from config.markup import escape, format_html_fast
 
-from .models import Ledger, LedgerItem, ReviewMeeting
+from .models import Evidence, Ledger, LedgerItem, ReviewMeeting
 
 NUMBER = {"td": {"class": "text-end"}, "th": {"class": "text-end"}}
 
@@ -362,6 +364,35 @@ _EVIDENCE = (
 )
 
 
+def _chars(text: str, length: int) -> str:
+    """``Truncator(text).chars(length)``: a text short enough comes back as it would (its
+    NFC form) without the truncator's walk over each character and its translated
+    ellipsis, worked out anew for every call."""
+    normal = unicodedata.normalize("NFC", text)
+    if len(normal) <= length:
+        return normal
+    return Truncator(text).chars(length)
+
+
+def attach_evidence(records: Iterable[Any], field: str) -> None:
+    """Give each of a page's ``records`` its files as ``shown_evidence`` (id and name,
+    newest first, as ``record.evidence.all()`` lists them), read in one statement of just
+    those columns: :class:`QueueRows` draws them. ``field`` is the evidence's key to the
+    records (``signoff``, ``report``)."""
+    records = list(records)
+    shown: dict[int, list[tuple[int, str]]] = {record.pk: [] for record in records}
+    if shown:
+        files = (
+            Evidence.objects.filter(**{f"{field}_id__in": list(shown)})
+            .order_by("-uploaded_at", "-pk")
+            .values_list("pk", "original_name", f"{field}_id")
+        )
+        for pk, name, owner in files:
+            shown[owner].append((pk, name))
+    for record in records:
+        record.shown_evidence = shown[record.pk]
+
+
 class QueueRows:
     """Draws a queue table's rows as ``queue_table.html`` drew them, the same markup: what
     every row says alike (labels, URL patterns, the CSRF field, the status badges) is worked
@@ -428,9 +459,12 @@ class QueueRows:
 
     def evidence(self, record: Any, *, empty: bool) -> str:
         """The record's files, linked; "no evidence attached" when ``empty`` says so."""
+        shown = getattr(record, "shown_evidence", None)
+        if shown is None:  # not attached (the bulk confirmation's rows): prefetched
+            shown = [(file.pk, file.original_name) for file in record.evidence.all()]
         files = [
-            format_html_fast(_EVIDENCE, self._url(self.evidence_url, file.pk), file.original_name)
-            for file in record.evidence.all()
+            format_html_fast(_EVIDENCE, self._url(self.evidence_url, pk), name)
+            for pk, name in shown
         ]
         if not files and empty:
             return format_html_fast(
@@ -474,7 +508,7 @@ class QueueRows:
         if name == "note":
             return format_html_fast(
                 '\n<div class="small text-break app-queue-text">{}</div>\n{}\n',
-                Truncator(record.note).chars(120),
+                _chars(record.note, 120),
                 mark_safe(self.evidence(record, empty=True)),  # noqa: S308 - drawn escaped
             )
         if name == "deadline":
@@ -484,7 +518,7 @@ class QueueRows:
                 _day(record.new_deadline),
             )
         if name == "reason":
-            return format_html_fast("\n{}\n", Truncator(record.reason).chars(120))
+            return format_html_fast("\n{}\n", _chars(record.reason, 120))
         if name == "change":
             return format_html_fast(
                 '\n<span class="badge text-bg-light border">{}</span>\n'
@@ -503,11 +537,11 @@ class QueueRows:
                 lowered = format_html_fast(
                     '<div class="small text-warning-emphasis">{}: {}</div>',
                     self.lowering,
-                    Truncator(record.lower_reason).chars(80),
+                    _chars(record.lower_reason, 80),
                 )
             return format_html_fast(
                 '\n<div class="small text-break app-queue-text">{}</div>\n{}\n{}\n',
-                Truncator(record.text).chars(120),
+                _chars(record.text, 120),
                 lowered,
                 mark_safe(self.evidence(record, empty=False)),  # noqa: S308 - drawn escaped
             )

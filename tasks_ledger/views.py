@@ -89,6 +89,7 @@ from .tables import (
     QueueTable,
     SignOffQueueTable,
     StatusChangeQueueTable,
+    attach_evidence,
 )
 from .widgets import FastSelect
 
@@ -1069,6 +1070,8 @@ class Queue:
     #: own fields, its asker's name, the item's number, title and status, its unit's names
     #: and its ledger's title (a row's item has some 45 columns, the people and units more).
     shown: tuple[str, ...] = ()
+    #: The evidence's key to its rows, for the queues whose rows list their files.
+    evidence: str = ""
 
 
 #: What every queue's rows show of the item (and the people asking: ``requested_by``).
@@ -1098,6 +1101,7 @@ QUEUES: dict[str, Queue] = {
             approve=lambda row, user: services.signoff_approve(request=row, verifier=user),
             approve_label=gettext_lazy("Verify"),
             shown=(*_SHOWN, *_ASKER, "note"),
+            evidence="signoff",
         ),
         Queue(
             key="extension",
@@ -1146,6 +1150,7 @@ QUEUES: dict[str, Queue] = {
                 "text",
                 "lower_reason",
             ),
+            evidence="report",
         ),
     )
 }
@@ -1249,7 +1254,13 @@ def queues_view(request: HttpRequest) -> HttpResponse:
     # The page reads what its rows show, with the tables they show it from (not the chain
     # and lead department a sign-off's rule may join: the rule's joins stay in its WHERE).
     related = sorted({name.rpartition("__")[0] for name in queue.shown if "__" in name})
-    rows = querysets[chosen].select_related(None).select_related(*related).only(*queue.shown)
+    rows = (
+        querysets[chosen]
+        .select_related(None)
+        .select_related(*related)
+        .prefetch_related(None)
+        .only(*queue.shown)
+    )
     table = queue.table(KeyedPages(rows, count=min(counts[chosen], QUEUE_COUNT_CAP), known=known))
     RequestConfig(
         request,
@@ -1260,6 +1271,10 @@ def queues_view(request: HttpRequest) -> HttpResponse:
             ),
         },
     ).configure(table)
+    # The page's rows, read once; their files (of the queues that list them) beside them.
+    records = list(table.page.object_list.data)
+    if queue.evidence:
+        attach_evidence(records, queue.evidence)
     filtered = any(request.GET.get(name) for name in filterset.filters)
     context = {
         "tabs": [
@@ -1277,6 +1292,8 @@ def queues_view(request: HttpRequest) -> HttpResponse:
         "more": counts[chosen] > QUEUE_COUNT_CAP,
         "form": filterset.form,
         "filtered": filtered,
+        # (Through the table's rows, as before: each row drawn so far counts towards the
+        # rows' even and odd classes.)
         "may_bulk": any(row.record.can_act for row in table.page.object_list),
         "here": request.get_full_path(),
     }

@@ -773,6 +773,43 @@ def test_a_page_is_read_by_the_ids_counted_with_the_badges(queues, client):
     assert row_ids(html) == [s.pk for s in signoffs.order_by("-requested_at", "-pk")[25:50]]
 
 
+@pytest.mark.parametrize("queue", ["signoff", "progress"])
+def test_each_row_lists_its_own_files_newest_first(queues, client, queue):
+    """GIVEN the newest sign-off (or report) with two files, the next with one, the others
+    with none WHEN the office opens the queue THEN each row links its own files, newest
+    first, as the row's evidence lists them; a sign-off without any says so."""
+    from tasks_ledger.models import Evidence
+
+    model = SignOffRequest if queue == "signoff" else ProgressReport
+    key = "signoff" if queue == "signoff" else "report"
+    client.force_login(queues.org.above)
+    first, second = (
+        model.objects.get(pk=pk) for pk in row_ids(get(client, f"{URL}?queue={queue}"))[:2]
+    )
+    made = []
+    for row, name in ((first, "旧.pdf"), (second, "乙.pdf"), (first, "新.pdf")):
+        made.append(
+            Evidence.objects.create(
+                item=row.item,
+                original_name=name,
+                content_type="application/pdf",
+                size=len(PDF),
+                uploaded_by=queues.org.inside,
+                file=f"evidence/{name}",
+                **{key: row},
+            )
+        )
+    html = get(client, f"{URL}?queue={queue}")
+    cells = html.split('<tr id="row-')[1:]
+    assert cells[0].startswith(f"{first.pk}") and cells[1].startswith(f"{second.pk}")
+    links = [re.findall(r"/evidence/(\d+)/[^>]*>.*?</i>([^<]+)</a>", cell) for cell in cells]
+    assert links[0] == [(str(made[2].pk), "新.pdf"), (str(made[0].pk), "旧.pdf")]
+    assert [f.pk for f in first.evidence.all()] == [made[2].pk, made[0].pk]
+    assert links[1] == [(str(made[1].pk), "乙.pdf")]
+    assert links[2] == []
+    assert ("未附佐证材料" in cells[2]) == (queue == "signoff")
+
+
 @pytest.mark.parametrize("queue", ["signoff", "extension", "status", "progress"])
 def test_a_page_reads_only_what_its_rows_show(queues, client, queue):
     """GIVEN a page of a queue WHEN the office opens it THEN its rows' statement reads none
