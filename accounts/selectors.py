@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import JSONObject, Left, Length
@@ -97,27 +99,75 @@ def _rows_with_unit(rows: QuerySet[Any], unit: str, *columns: str) -> ArraySubqu
     )
 
 
+#: Stand-ins (values no row has) for the user's id in the compiled statements
+#: (:class:`CompiledStatement`): negative, within the column's range.
+SOME_USER = -2_004_318_071
+OTHER_USER = -2_004_318_073
+#: The marks of two sets of stand-ins for unit paths (paths are digits), of different
+#: lengths: the same query built with each tells whether the paths are only parameters.
+SOME_MARK = "P"
+OTHER_MARK = "QQ"
+
+
+def some_unit_path(index: int, mark: str = SOME_MARK) -> str:
+    """A unit path no unit has, the stand-in for the ``index``-th of the user's units or
+    roots in the compiled statements (:class:`CompiledStatement`); ``mark`` tells sets of
+    stand-ins apart."""
+    return f"{mark}{index}{mark}"
+
+
 @dataclass(frozen=True)
 class CompiledStatement:
-    """A query compiled once and run again with other values: its SQL and its parameters,
-    where stand-ins (values no row has) take the place of what changes from run to run.
+    """A query compiled once and run again for other users: its SQL and its parameters,
+    where stand-ins take the place of the user's id and of a list of unit paths (each as a
+    ``startswith`` pattern, ``path%``).
 
     Building a query's SQL through the ORM costs more than running it when it has many
     joins, subqueries or JSON objects and finds a few rows; the SQL is the same for every
-    user but for a few values (an id, a unit's path)."""
+    user but for those values."""
 
     sql: str
     params: tuple[Any, ...]
+    paths: int  # how many unit paths it takes
 
     @classmethod
-    def of(cls, queryset: QuerySet[Any], using: str) -> CompiledStatement:
-        """``queryset`` (built with the stand-ins), compiled for the database ``using``."""
-        sql, params = queryset.query.get_compiler(using=using).as_sql()
-        return cls(sql=sql, params=tuple(params))
+    def of(
+        cls, build: Callable[[int, str], QuerySet[Any]], using: str, paths: int = 0
+    ) -> CompiledStatement | None:
+        """``build(user_id, mark)`` (the query for that user id and the paths
+        ``some_unit_path(0..paths-1, mark)``) compiled for the database ``using``; None
+        unless the stand-ins come out as whole parameters only.
 
-    def run(self, using: str, values: dict[Any, Any]) -> list[tuple[Any, ...]]:
-        """The rows, each parameter equal to a key of ``values`` (a stand-in) replaced by
-        that key's value."""
+        Built twice, with two sets of stand-ins (other lengths, other marks): the SQL must
+        be the same and the parameters differ only where a stand-in stands whole. A query
+        that reads more of the user than their id and those paths, or reads the paths in
+        another way (their prefixes, their length), comes out different."""
+        try:
+            first = build(SOME_USER, SOME_MARK).query.get_compiler(using=using).as_sql()
+            second = build(OTHER_USER, OTHER_MARK).query.get_compiler(using=using).as_sql()
+        except (EmptyResultSet, FullResultSet):
+            return None
+        (sql, params), (other_sql, other_params) = first, second
+        if sql != other_sql or len(params) != len(other_params):
+            return None
+        whole = {(SOME_USER, OTHER_USER)} | {
+            (f"{some_unit_path(i)}%", f"{some_unit_path(i, OTHER_MARK)}%") for i in range(paths)
+        }
+        for one, other in zip(params, other_params, strict=True):
+            if type(one) is type(other) and one == other:
+                continue
+            if not (_hashable(one) and _hashable(other) and (one, other) in whole):
+                return None
+        return cls(sql=sql, params=tuple(params), paths=paths)
+
+    def run(self, using: str, user_id: int, paths: list[str]) -> list[tuple[Any, ...]]:
+        """The rows for this user id and these unit paths (as many as it takes)."""
+        if len(paths) != self.paths:
+            raise ValueError(f"{self.paths} paths expected, {len(paths)} given")
+        ops = connections[using].ops
+        values: dict[Any, Any] = {SOME_USER: user_id}
+        for index, path in enumerate(paths):
+            values[f"{some_unit_path(index)}%"] = f"{ops.prep_for_like_query(path)}%"
         params = [values.get(param, param) if _hashable(param) else param for param in self.params]
         with connections[using].cursor() as cursor:
             cursor.execute(self.sql, params)
@@ -126,17 +176,6 @@ class CompiledStatement:
 
 def _hashable(value: Any) -> bool:
     return isinstance(value, (int, str))
-
-
-#: A user id no row has (negative, within the column's range): the stand-in for the user's
-#: id in the compiled statements (:class:`CompiledStatement`).
-SOME_USER = -2_004_318_071
-
-
-def some_unit_path(index: int) -> str:
-    """A unit path no unit has (paths are digits), the stand-in for the user's ``index``-th
-    unit in the compiled statements (:class:`CompiledStatement`)."""
-    return f"P{index}P"
 
 
 def json_value(value: Any) -> Any:
@@ -149,20 +188,23 @@ _USER_COLUMNS = tuple(f.attname for f in User._meta.concrete_fields)
 
 
 @functools.lru_cache(maxsize=4)
-def _posts_statement(using: str) -> CompiledStatement:
-    """:func:`user_with_posts`' statement compiled once for the stand-in user: building it
-    took 3 of the 4 ms it cost (two JSON objects of a unit's twelve columns)."""
+def _posts_statement(using: str) -> CompiledStatement | None:
+    """:func:`user_with_posts`' statement compiled once (:class:`CompiledStatement`):
+    building it took 3 of the 4 ms it cost (two JSON objects of a unit's twelve columns)."""
+    return CompiledStatement.of(lambda user_id, _mark: _posts_query(user_id), using)
+
+
+def _posts_query(user_id: int) -> QuerySet[Any]:
     posts = Membership.objects.filter(user=OuterRef("pk")).order_by("unit__path", "post", "pk")
     roles = RoleAssignment.objects.filter(user=OuterRef("pk")).order_by("role", "pk")
-    return CompiledStatement.of(
-        User.objects.filter(pk=SOME_USER)
+    return (
+        User.objects.filter(pk=user_id)
         .annotate(
             post_rows=_rows_with_unit(posts, "unit", "id", "post", "title"),
             role_rows=_rows_with_unit(roles, "scope", "id", "role"),
         )
         .order_by()
-        .values(*_USER_COLUMNS, "post_rows", "role_rows"),
-        using,
+        .values_list(*_USER_COLUMNS, "post_rows", "role_rows")
     )
 
 
@@ -171,7 +213,11 @@ def user_with_posts(*, user: User) -> tuple[User, list[Membership], list[RoleAss
     query (the lists in the order :func:`user_profile`'s would have; the statement compiled
     once, :func:`_posts_statement`). Raises User.DoesNotExist if the row is gone."""
     database = User.objects.all().db  # the database the router reads users from
-    rows = _posts_statement(database).run(database, {SOME_USER: user.pk})
+    statement = _posts_statement(database)
+    if statement is None:  # not the case: kept for CompiledStatement's sake
+        rows = list(_posts_query(user.pk).using(database))
+    else:
+        rows = statement.run(database, user.pk, [])
     if not rows:
         raise User.DoesNotExist("User matching query does not exist.")
     row = rows[0]

@@ -8,19 +8,19 @@ caller may see. Which chains a user may see is :mod:`campaign.rules`'s question.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db import connections
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
 
 from accounts.jurisdiction import Jurisdiction, jurisdiction_for, kept_beside_jurisdictions
 from accounts.models import Unit, User
-from accounts.selectors import SOME_USER, CompiledStatement, some_unit_path
+from accounts.selectors import SOME_MARK, SOME_USER, CompiledStatement, some_unit_path
 from config.expressions import AmongIds
 
 from .models import (
@@ -184,6 +184,62 @@ class CampaignLine:
         return str(CampaignStatus(self.status).label)
 
 
+def _chain_counts(user: User) -> QuerySet[Any]:
+    """How many chains of each campaign the user may see: (campaign id, count) rows."""
+    return (
+        ResponsibilityChain.objects.filter(chain_visible_q(user))
+        .order_by()
+        .values_list("campaign_id")
+        .annotate(n=Count("pk"))
+        .values_list("campaign_id", "n")
+    )
+
+
+def _shape_of(j: Jurisdiction, user_id: int, mark: str) -> Jurisdiction:
+    """``j`` with stand-ins for the user's id and for every path it holds, in the same
+    numbers (:class:`accounts.selectors.CompiledStatement`): only the roots it sees may come
+    out in a statement compiled for it, so the others' stand-ins are of marks of their own."""
+
+    def stand_ins(paths: tuple[str, ...], list_mark: str) -> tuple[str, ...]:
+        return tuple(some_unit_path(index, list_mark) for index in range(len(paths)))
+
+    return dataclasses.replace(
+        j,
+        user_id=user_id,
+        view_roots=stand_ins(j.view_roots, mark),
+        manage_roots=stand_ins(j.manage_roots, f"{mark}M"),
+        supervised_roots=stand_ins(j.supervised_roots, f"{mark}S"),
+        member_paths=stand_ins(j.member_paths, f"{mark}E"),
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _chain_counts_statement(using: str, shape: Jurisdiction) -> CompiledStatement | None:
+    """:func:`_chain_counts` for a user whose jurisdiction has ``shape`` (:func:`_shape_of`)
+    compiled once (:class:`accounts.selectors.CompiledStatement`)."""
+
+    def build(user_id: int, mark: str) -> QuerySet[Any]:
+        someone = User(pk=user_id)
+        # jurisdiction_for's memo: the jurisdiction of the shape with these stand-ins.
+        setattr(someone, "_jurisdiction_cache", _shape_of(shape, user_id, mark))  # noqa: B010
+        return _chain_counts(someone)
+
+    return CompiledStatement.of(build, using, paths=len(shape.view_roots))
+
+
+def _visible_chain_counts(user: User, j: Jurisdiction) -> dict[int, int]:
+    """:func:`_chain_counts` as a dict, its statement compiled once for every user whose
+    jurisdiction has the same shape (:func:`_chain_counts_statement`): building the
+    visibility rule's SQL cost more than the planner and the rows together for an office."""
+    database = ResponsibilityChain.objects.all().db
+    statement = None
+    if j.user_id == user.pk:
+        statement = _chain_counts_statement(database, _shape_of(j, SOME_USER, SOME_MARK))
+    if statement is None:
+        return dict(_chain_counts(user))
+    return dict(statement.run(database, user.pk, list(j.view_roots)))  # (campaign, count)
+
+
 #: One campaign of :func:`campaign_lines` as kept: pk, name, status, the owner unit's display
 #: name, how many task forces and supervision groups it has.
 Catalogued = tuple[int, str, str, str, int, int]
@@ -231,13 +287,7 @@ def campaign_lines(*, user: User) -> list[CampaignLine]:
 
     catalogue = kept_beside_jurisdictions("home-campaigns", j, read)
     if catalogue and chains is None:  # kept: the chains alone
-        chains = dict(
-            ResponsibilityChain.objects.filter(chain_visible_q(user))
-            .order_by()
-            .values_list("campaign_id")
-            .annotate(n=Count("pk"))
-            .values_list("campaign_id", "n")
-        )
+        chains = _visible_chain_counts(user, j)
     return [
         CampaignLine(pk, name, status, owner, forces, groups, (chains or {}).get(pk, 0))
         for pk, name, status, owner, forces, groups in catalogue
@@ -348,22 +398,30 @@ def _unit_name(key: str) -> Subquery:
 
 
 @functools.lru_cache(maxsize=16)
-def _chain_lines_statement(using: str, units: int, limit: int) -> CompiledStatement:
-    """:func:`chain_lines`' statement for ``units`` units of the user's, compiled once with
-    stand-ins for the user and their units' paths.
+def _chain_lines_statement(using: str, units: int, limit: int) -> CompiledStatement | None:
+    """:func:`chain_lines`' statement for ``units`` units of the user's, compiled once
+    (:class:`accounts.selectors.CompiledStatement`).
 
     The names come from a subquery each by primary key: joined, the six tables cost the
     planner 2 of the 2.3 ms the statement took at a province."""
-    paths = [some_unit_path(index) for index in range(units)]
-    someone = User(pk=SOME_USER)
-    stand_ins = [Unit(path=path) for path in paths]
+
+    def build(user_id: int, mark: str) -> QuerySet[Any]:
+        stand_ins = [Unit(path=some_unit_path(index, mark)) for index in range(units)]
+        return _chain_lines_query(User(pk=user_id), stand_ins)[:limit]
+
+    return CompiledStatement.of(build, using, paths=units)
+
+
+def _chain_lines_query(user: User, units: list[Unit]) -> QuerySet[Any]:
+    """The chains that involve the user or their units, with what their lines show, in
+    :func:`chains_of`'s order (every such chain is one the user may see: see there)."""
     names = (
         ChainCooperation._default_manager.filter(chain=OuterRef("pk"))
         .order_by("unit__path")
         .values(name=Coalesce(NullIf("unit__short_name", Value("")), "unit__name"))
     )
-    chains = (
-        ResponsibilityChain.objects.filter(chain_involvement_q(user=someone, units=stand_ins))
+    return (
+        ResponsibilityChain.objects.filter(chain_involvement_q(user=user, units=units))
         .order_by("unit__path", "subject", "pk")
         .values_list("pk", "subject")
         .annotate(
@@ -374,7 +432,6 @@ def _chain_lines_statement(using: str, units: int, limit: int) -> CompiledStatem
             cooperating=ArraySubquery(names),
         )
     )
-    return CompiledStatement.of(chains[:limit], using)
 
 
 def chain_lines(*, user: User, units: Iterable[Unit], limit: int) -> list[ChainLine]:
@@ -404,11 +461,11 @@ def chain_lines(*, user: User, units: Iterable[Unit], limit: int) -> list[ChainL
     database = ResponsibilityChain.objects.all().db
     # The units' subtree roots, as chain_involvement_q takes them.
     roots = sorted({unit.path for unit in units})
-    ops = connections[database].ops
-    values: dict[Any, Any] = {SOME_USER: user.pk}
-    for index, path in enumerate(roots):
-        values[f"{some_unit_path(index)}%"] = f"{ops.prep_for_like_query(path)}%"
-    rows = _chain_lines_statement(database, len(roots), limit).run(database, values)
+    statement = _chain_lines_statement(database, len(roots), limit)
+    if statement is None:
+        rows = list(_chain_lines_query(user, units)[:limit])
+    else:
+        rows = statement.run(database, user.pk, roots)
     return [
         ChainLine(pk, subject, principal, leader, _Named(lead), person, list(cooperating or ()))
         for pk, subject, principal, leader, lead, person, cooperating in rows

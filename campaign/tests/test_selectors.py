@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.db.models import Count
 
 from accounts.jurisdiction import jurisdiction_for
 from accounts.models import Post, Unit, User
+from accounts.selectors import SOME_MARK, SOME_USER
 from accounts.tests.factories import MembershipFactory
 from campaign.models import Campaign, ResponsibilityChain
 from campaign.rules import _visible_item_chains
@@ -205,3 +207,54 @@ def test_campaign_lines_show_the_overview_for_every_persona(org, world):
             for c in campaign_lines(user=fresh(user))
         ]
         assert got == expected, persona
+
+
+def test_chain_counts_compiled_once_per_shape_are_each_users_own(org, world):
+    """GIVEN chains at both levels WHEN every persona's chains are counted by the statement
+    compiled for their jurisdiction's shape THEN the counts are those of the rule built for
+    them; personas alike (one post or role each) share one statement."""
+    from campaign import selectors
+
+    selectors._chain_counts_statement.cache_clear()
+    for persona, user in world.personas(org).items():
+        user = fresh(user)
+        expected = dict(selectors._chain_counts(user))
+        got = selectors._visible_chain_counts(user, jurisdiction_for(user))
+        assert got == expected, persona
+    info = selectors._chain_counts_statement.cache_info()
+    assert info.hits >= 1 and info.misses < len(world.personas(org))
+
+
+def test_chain_counts_not_compiled_when_a_stand_in_comes_out_in_part(org, world, monkeypatch):
+    """GIVEN a rule that reads part of a root (its first two characters) or a path the user
+    only manages WHEN chains are counted THEN no statement is kept for the shape (the two
+    sets of stand-ins give other SQL) and the counts are the rule's own, built for the
+    user."""
+    from campaign import selectors
+
+    def counted(chains):
+        return (
+            chains.order_by()
+            .values_list("campaign_id")
+            .annotate(n=Count("pk"))
+            .values_list("campaign_id", "n")
+        )
+
+    def by_part(user):
+        root = jurisdiction_for(user).view_roots[0]
+        return counted(ResponsibilityChain.objects.filter(unit__path__startswith=root[:2]))
+
+    def by_managed(user):
+        managed = jurisdiction_for(user).q("unit", manage=True)
+        return counted(ResponsibilityChain.objects.filter(managed))
+
+    user = fresh(org.above)
+    j = jurisdiction_for(user)
+    assert j.manage_roots
+    for rule in (by_part, by_managed):
+        monkeypatch.setattr(selectors, "_chain_counts", rule)
+        selectors._chain_counts_statement.cache_clear()
+        shape = selectors._shape_of(j, SOME_USER, SOME_MARK)
+        assert selectors._chain_counts_statement("default", shape) is None, rule
+        assert selectors._visible_chain_counts(user, j) == dict(rule(user)), rule
+    selectors._chain_counts_statement.cache_clear()
