@@ -9,7 +9,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import django_tables2 as tables
+from django.http import QueryDict
 from django.urls import reverse
+from django.utils.html import conditional_escape
+from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -291,6 +294,28 @@ class NoticeTable(tables.Table):
     #: The keyset page shown (:class:`tasks_ledger.keyset.KeysetPage`): its cursors draw the
     #: previous and next links in place of page numbers.
     keyset: Any = None
+
+    #: The header's cells (:meth:`draw_head`), drawn by the view for the page's query string.
+    head: SafeString = mark_safe("")
+
+    def draw_head(self, query: QueryDict) -> SafeString:
+        """The header's cells as django-tables2's template draws them: each column's name,
+        a sort link for those that sort (``query`` with the column's next order, without a
+        cursor or page: a cursor belongs to one order)."""
+        parts = []
+        for column in self.columns:
+            header: str = conditional_escape(column.header)
+            if column.orderable:
+                params: dict[str, Any] = dict(query)
+                params[self.prefixed_order_by_field] = column.order_by_alias.next
+                for name in ("after", "before", "page"):
+                    params.pop(name, None)
+                link = escape("?" + urlencode(params, doseq=True))
+                header = f'<a href="{link}">{header}</a>'
+            parts.append(
+                f'\n  <th {column.attrs["th"].as_html()} scope="col">\n    {header}\n  </th>\n'
+            )
+        return mark_safe("".join(parts))  # noqa: S308 - every value escaped
 
     def show_order(self, ordering: Any) -> None:
         """Mark the columns sorted by the filterset's ``ordering`` (arrows, and the next

@@ -149,6 +149,7 @@ def notice_list_view(request: HttpRequest) -> HttpResponse:
     table = NoticeTable(rows)
     table.show_order(ordering or ())
     table.keyset = page
+    table.head = table.draw_head(request.GET)
     form = filterset.form
     _style_filters(form, units, user)
     context = {
