@@ -455,7 +455,10 @@ class QueueRows:
         cells = "".join(
             f"\n<td {td}>{self.cell(name, record)}</td>" for name, td in self.table.cells
         )
-        return mark_safe(f"\n<tr {row.attrs.as_html()}>{cells}\n</tr>\n")  # noqa: S308
+        # The queue tables' row attributes (Meta.row_attrs: the id) and django-tables2's
+        # even or odd class, as ``row.attrs.as_html()`` writes them (the id a number).
+        attrs = f'id="row-{record.pk}" class="{row.get_even_odd_css_class()}"'
+        return mark_safe(f"\n<tr {attrs}>{cells}\n</tr>\n")  # noqa: S308
 
     def evidence(self, record: Any, *, empty: bool) -> str:
         """The record's files, linked; "no evidence attached" when ``empty`` says so."""

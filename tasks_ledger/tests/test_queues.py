@@ -810,6 +810,19 @@ def test_each_row_lists_its_own_files_newest_first(queues, client, queue):
     assert ("未附佐证材料" in cells[2]) == (queue == "signoff")
 
 
+def test_rows_carry_the_attributes_django_tables2_gives_them(queues):
+    """Each drawn ``<tr>`` has the attributes django-tables2 works out for its row (the
+    table's ``row_attrs`` and the even or odd class), written without asking it per row."""
+    from tasks_ledger.tables import QueueRows, SignOffQueueTable
+
+    table = SignOffQueueTable(list(selectors.signoff_queue(user=queues.org.above)[:3]))
+    expected = [f"<tr {row.attrs.as_html()}>" for row in table.rows]
+    table = SignOffQueueTable(list(selectors.signoff_queue(user=queues.org.above)[:3]))
+    draw = QueueRows(table, None)
+    drawn = [re.findall(r"<tr [^>]*>", draw.row(row))[0] for row in table.rows]
+    assert drawn == expected and len(drawn) == 3
+
+
 @pytest.mark.parametrize("queue", ["signoff", "extension", "status", "progress"])
 def test_a_page_reads_only_what_its_rows_show(queues, client, queue):
     """GIVEN a page of a queue WHEN the office opens it THEN its rows' statement reads none
