@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
 from accounts.models import Unit
+from config.markup import escape, join_safe
 from config.markup import format_html_fast as html_fast
-from config.markup import join_safe
 
 from . import selectors
 
@@ -67,18 +67,27 @@ class MapCells:
         self.map_url = f"{reverse('ledger:map')}?campaign={campaign_pk}&unit="
         self.no_items = _("no items")
         self.empty = html_fast(_MAP_EMPTY, label=self.no_items)
+        # Each light's opening markup with its word, escaped once a page; a total's words
+        # translated once for each number met.
+        self._opening = {
+            key: html_fast(_MAP_COUNT_OPEN, css, self.short[key]) for key, css in MAP_COUNTS
+        }
+        self._totals: dict[Any, SafeString] = {}
+
+    def _total(self, total: Any) -> SafeString:
+        found = self._totals.get(total)
+        if found is None:
+            words = ngettext("%(counter)s item", "%(counter)s items", total)
+            found = self._totals[total] = html_fast("{}", words % {"counter": total})
+        return found
 
     def counts(self, counts: dict[str, Any]) -> SafeString:
         """A cell's counts: each light's short label and number, then the total."""
-        parts = join_safe(
-            html_fast(_MAP_COUNT, css, self.short[key], counts[key])
-            for key, css in MAP_COUNTS
-            if counts[key]
+        opening = self._opening
+        parts = "".join(
+            f"{opening[key]}{escape(counts[key])}</span>" for key, _css in MAP_COUNTS if counts[key]
         )
-        total = ngettext("%(counter)s item", "%(counter)s items", counts["total"]) % {
-            "counter": counts["total"]
-        }
-        return html_fast(_MAP_CELL_COUNTS, parts, total)
+        return SafeString(_MAP_CELL_COUNTS.format(parts, self._total(counts["total"])))
 
     def row(self, row: MapRow) -> SafeString:
         """One unit's ``<tr>``: its name (to its items, or to its own map when units lie
@@ -124,7 +133,7 @@ class MapCells:
         )
 
 
-_MAP_COUNT = '<span class="app-n-{}">{}{}</span>'
+_MAP_COUNT_OPEN = '<span class="app-n-{}">{}'
 _MAP_CELL_COUNTS = '<span class="app-map-counts">{}</span><span class="app-map-total">{}</span>'
 _MAP_EMPTY = '<td class="app-map-cell app-map-empty"><span aria-label="{label}">—</span></td>'
 _MAP_LINK = '<a href="{}">{}</a>'
