@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import (
     BooleanField,
     ExpressionWrapper,
@@ -293,21 +294,40 @@ class Reach:
     named: frozenset[int]
 
 
-def registry_reach(*, user: User) -> Reach:
-    """The user's groups and the notices naming them (one query)."""
+#: A user id no user has: the reach's statement is compiled for it, and run with the caller's.
+_SOMEONE = -2_000_000_017
+
+
+@functools.lru_cache(maxsize=4)
+def _reach_statement(using: str) -> tuple[str, tuple[Any, ...]]:
+    """:func:`registry_reach`'s statement, compiled once (a union of two filtered queries
+    took over 1 ms a page to build)."""
+    someone = User(pk=_SOMEONE)
     groups = (
-        SupervisionGroup.objects.filter(Q(members=user) | Q(leader=user))
+        SupervisionGroup.objects.filter(Q(members=someone) | Q(leader=someone))
+        .order_by()
         .annotate(tag=Value("g"))
         .values_list("tag", "pk")
     )
     named = (
-        NoticePerson.objects.filter(user=user)
+        NoticePerson.objects.filter(user=someone)
+        .order_by()
         .annotate(tag=Value("n"))
         .values_list("tag", "notice_id")
     )
+    sql, params = groups.union(named, all=True).query.get_compiler(using=using).as_sql()
+    return sql, tuple(params)
+
+
+def registry_reach(*, user: User) -> Reach:
+    """The user's groups and the notices naming them (one query)."""
+    using = SupervisionGroup.objects.all().db  # the database the router reads them from
+    sql, params = _reach_statement(using)
     found: dict[str, set[int]] = {"g": set(), "n": set()}
-    for tag, pk in groups.union(named, all=True):
-        found[tag].add(pk)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [user.pk if p == _SOMEONE else p for p in params])
+        for tag, pk in cursor.fetchall():
+            found[tag].add(pk)
     return Reach(groups=frozenset(found["g"]), named=frozenset(found["n"]))
 
 

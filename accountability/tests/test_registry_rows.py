@@ -163,3 +163,16 @@ def test_head_is_drawn_as_django_tables2_drew_it(query: str) -> None:
     table.show_order(request.GET.get("ordering") or ())
     context = Context({"table": table, "request": request})
     assert table.draw_head(request.GET) == Template(OLD_HEAD).render(context)
+
+
+def test_reach_reads_each_callers_groups_and_named_notices(org: Any) -> None:
+    """GIVEN a group member and a user named on a notice WHEN the registry reads their reach
+    through the statement compiled once THEN each gets their own groups and notices."""
+    notice = make_notice(org, org.county_b)
+    NoticePerson.objects.create(notice=notice, user=org.outsider)
+    assert selectors.registry_reach(user=org.supervisor) == selectors.Reach(
+        groups=frozenset({org.group_a.pk}), named=frozenset()
+    )
+    assert selectors.registry_reach(user=org.outsider) == selectors.Reach(
+        groups=frozenset(), named=frozenset({notice.pk})
+    )
