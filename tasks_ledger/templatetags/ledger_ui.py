@@ -55,7 +55,8 @@ def deadline_text(item: Any) -> str:
     deadline = getattr(item, "deadline", None)
     if deadline is None:
         return str(_("long-term"))
-    return date_format(deadline, "Y-m-d")
+    # date_format(deadline, "Y-m-d") writes the same, at many times the cost (a list's rows).
+    return deadline.isoformat()
 
 
 @register.simple_tag
