@@ -264,6 +264,29 @@ def unit_children(*, user: User, units: list[Unit]) -> UnitQuerySet:
     return unit_list(user=user).filter(query)
 
 
+@dataclass(frozen=True)
+class UnitChip:
+    """A unit as a chip on the home page: plain values, no model instance."""
+
+    pk: int
+    name: str
+    display_name: str
+
+
+def unit_children_chips(*, user: User, units: list[Unit], limit: int) -> list[UnitChip]:
+    """The first ``limit`` of :func:`unit_children`, kept beside the jurisdictions (they
+    depend on the units alone: :func:`accounts.jurisdiction.kept_beside_jurisdictions`)."""
+    j = jurisdiction_for(user)
+
+    def read() -> list[tuple[int, str, str]]:
+        rows = unit_children(user=user, units=units).values_list("pk", "name", "short_name")
+        return [(pk, name, short or name) for pk, name, short in rows[:limit]]
+
+    paths = sorted(f"{unit.path}:{unit.depth}" for unit in units)
+    kept = kept_beside_jurisdictions("unit-children", j, read, limit, *paths)
+    return [UnitChip(*row) for row in kept]
+
+
 def unit_counts(*, user: User) -> dict[str, int]:
     """How many visible units there are, by level and under special assessment (one query,
     kept beside the jurisdictions: the same for everyone who sees the same units, and

@@ -57,6 +57,7 @@ from .selectors import (
     api_tokens_of,
     unit_ancestors_of,
     unit_children,
+    unit_children_chips,
     unit_counts,
     unit_detail,
     unit_list,
@@ -299,7 +300,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["groups"] = list(supervision_groups_of(user=user))
     if memberships:
         my_units = [m.unit for m in memberships]
-        children = list(unit_children(user=user, units=my_units)[: HOME_LIST_LIMIT + 1])
+        children = unit_children_chips(user=user, units=my_units, limit=HOME_LIST_LIMIT + 1)
         context["sub_units"] = children[:HOME_LIST_LIMIT]
         context["more_sub_units"] = len(children) > HOME_LIST_LIMIT
         # In any post: the user in person, or their units and the units under them.

@@ -16,7 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from accounts.selectors import unit_counts
+from accounts.selectors import unit_children, unit_children_chips, unit_counts
 from accounts.tests.factories import UnitFactory
 from campaign.models import ResponsibilityChain
 from campaign.selectors import campaign_lines
@@ -90,3 +90,22 @@ def test_the_unit_counts_are_kept_and_follow_a_changed_unit(org: Any) -> None:
     org.township_a.save()
 
     assert unit_counts(user=fresh(org.above))["assessed"] == before["assessed"] + 1
+
+
+def test_the_units_under_mine_are_kept_and_follow_a_new_unit(org: Any) -> None:
+    """GIVEN county A's liaison's units under theirs read once WHEN read again THEN no query;
+    WHEN a unit is added under county A THEN it is listed."""
+    units = [org.county_a]
+    before = unit_children_chips(user=fresh(org.inside), units=units, limit=13)
+    assert [chip.pk for chip in before] == [
+        unit.pk for unit in unit_children(user=fresh(org.inside), units=units)
+    ]
+    reader = fresh(org.inside)
+    with CaptureQueriesContext(connection) as captured:
+        assert unit_children_chips(user=reader, units=units, limit=13) == before
+    assert not captured.captured_queries
+
+    added = UnitFactory.create(parent=org.county_a, name="甲县新设局")
+
+    after = unit_children_chips(user=fresh(org.inside), units=units, limit=13)
+    assert added.pk in [chip.pk for chip in after] and len(after) == len(before) + 1
