@@ -55,6 +55,9 @@ class FastSelect(forms.Select):
         renderer: Any = None,
     ) -> SafeString:
         """The ``<select>`` with its options (and option groups), as ``select.html``."""
+        flat = self._flat(name, value, attrs)
+        if flat is not None:
+            return flat
         widget = self.get_context(name, value, attrs)["widget"]
         parts = [f'<select name="{escape(widget["name"])}"{_attrs(widget["attrs"])}>']
         for group_name, group_choices, _index in widget["optgroups"]:
@@ -63,5 +66,30 @@ class FastSelect(forms.Select):
             parts.extend(_options(group_choices))
             if group_name:
                 parts.append("\n  </optgroup>")
+        parts.append("\n</select>")
+        return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
+
+    def _flat(self, name: str, value: Any, attrs: dict[str, Any] | None) -> SafeString | None:
+        """A select without option groups (the filters' hundreds of units), written from its
+        choices as ``optgroups`` and ``select_option.html`` would write them, without the
+        dict ``create_option`` builds for each; None when the choices hold a group."""
+        choices = list(self.choices)
+        if any(isinstance(label, list | tuple) for _value, label in choices):
+            return None
+        widget = forms.Widget.get_context(self, name, value, attrs)["widget"]
+        widget_attrs = widget["attrs"]
+        if self.allow_multiple_selected:
+            widget_attrs["multiple"] = True
+        chosen = widget["value"]
+        parts = [f'<select name="{escape(widget["name"])}"{_attrs(widget_attrs)}>']
+        has_selected = False
+        for option_value, label in choices:
+            shown = "" if option_value is None else option_value
+            selected = (not has_selected or self.allow_multiple_selected) and str(shown) in chosen
+            has_selected |= selected
+            parts.append(
+                f'\n  <option value="{escape(_text(shown))}"{" selected" if selected else ""}>'
+                f"{escape(label)}</option>\n"
+            )
         parts.append("\n</select>")
         return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped

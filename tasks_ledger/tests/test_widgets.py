@@ -8,6 +8,7 @@ import pytest
 from django import forms
 from django.test.signals import template_rendered
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Unit
 from tasks_ledger.widgets import FastSelect
@@ -19,8 +20,20 @@ CHOICES: list[Any] = [
     ("组", [(3, "甲镇"), (4, mark_safe("<b>乙镇</b>"))]),
     (5, "丙县"),
 ]
+#: Without a group (the filters' selects): drawn from the choices directly. A value twice
+#: (only the first is selected, as Django's), None as a value, safe and lazy labels.
+FLAT: list[Any] = [
+    ("", "全部单位"),
+    (None, "无"),
+    (1, "　甲县 <局>"),
+    ("b&c", 'say "hi"'),
+    (4, mark_safe("<b>乙镇</b>")),
+    (1, "甲县（重复）"),
+    (5, gettext_lazy("all areas")),
+]
 
 
+@pytest.mark.parametrize("choices", [CHOICES, FLAT], ids=["groups", "flat"])
 @pytest.mark.parametrize("value", [None, "", 1, "1", "b&c", 4, "missing"])
 @pytest.mark.parametrize(
     "attrs",
@@ -30,10 +43,16 @@ CHOICES: list[Any] = [
         {"required": True, "disabled": False, "data-x": 'a"b', "aria-label": mark_safe("&amp;")},
     ],
 )
-def test_the_same_html_as_django_select(value, attrs):
-    django = forms.Select(choices=CHOICES).render("unit", value, attrs=attrs)
-    fast = FastSelect(choices=CHOICES).render("unit", value, attrs=attrs)
+def test_the_same_html_as_django_select(choices, value, attrs):
+    django = forms.Select(choices=choices).render("unit", value, attrs=attrs)
+    fast = FastSelect(choices=choices).render("unit", value, attrs=attrs)
     assert fast == django
+
+
+def test_a_select_without_groups_is_drawn_from_its_choices():
+    """Choices without a group take the direct path; with one, Django's option groups."""
+    assert FastSelect(choices=FLAT)._flat("unit", 1, None) is not None
+    assert FastSelect(choices=CHOICES)._flat("unit", 1, None) is None
 
 
 @pytest.mark.django_db
