@@ -10,12 +10,12 @@ looks the same whether the page drew it or a swap replaced it.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
 
 import django_tables2 as tables
-from django.db.models import QuerySet, Subquery
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
@@ -374,23 +374,16 @@ def _chars(text: str, length: int) -> str:
     return Truncator(text).chars(length)
 
 
-def attach_evidence(records: Iterable[Any], field: str) -> None:
-    """Give each of a page's ``records`` its files as ``shown_evidence`` (id and name,
-    newest first, as ``record.evidence.all()`` lists them), read in one statement of just
-    those columns: :class:`QueueRows` draws them. ``field`` is the evidence's key to the
-    records (``signoff``, ``report``)."""
-    records = list(records)
-    shown: dict[int, list[tuple[int, str]]] = {record.pk: [] for record in records}
-    if shown:
-        files = (
-            Evidence.objects.filter(**{f"{field}_id__in": list(shown)})
-            .order_by("-uploaded_at", "-pk")
-            .values_list("pk", "original_name", f"{field}_id")
-        )
-        for pk, name, owner in files:
-            shown[owner].append((pk, name))
-    for record in records:
-        record.shown_evidence = shown[record.pk]
+def with_evidence(rows: QuerySet[Any], field: str) -> QuerySet[Any]:
+    """``rows`` with their files' ids and names (``evidence_ids``, ``evidence_names``, newest
+    first, as ``record.evidence.all()`` lists them) read in the same statement, one array
+    subquery each through the evidence's index on its row: :class:`QueueRows` draws them.
+    ``field`` is the evidence's key to the rows (``signoff``, ``report``)."""
+    files = Evidence.objects.filter(**{field: OuterRef("pk")}).order_by("-uploaded_at", "-pk")
+    return rows.prefetch_related(None).annotate(
+        evidence_ids=ArraySubquery(files.values("pk")),
+        evidence_names=ArraySubquery(files.values("original_name")),
+    )
 
 
 class QueueRows:
@@ -462,9 +455,11 @@ class QueueRows:
 
     def evidence(self, record: Any, *, empty: bool) -> str:
         """The record's files, linked; "no evidence attached" when ``empty`` says so."""
-        shown = getattr(record, "shown_evidence", None)
-        if shown is None:  # not attached (the bulk confirmation's rows): prefetched
+        ids = getattr(record, "evidence_ids", None)
+        if ids is None:  # rows not read with_evidence (the bulk confirmation's): prefetched
             shown = [(file.pk, file.original_name) for file in record.evidence.all()]
+        else:
+            shown = list(zip(ids, record.evidence_names, strict=True))
         files = [
             format_html_fast(_EVIDENCE, self._url(self.evidence_url, pk), name)
             for pk, name in shown

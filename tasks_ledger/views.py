@@ -89,7 +89,7 @@ from .tables import (
     QueueTable,
     SignOffQueueTable,
     StatusChangeQueueTable,
-    attach_evidence,
+    with_evidence,
 )
 from .widgets import FastSelect
 
@@ -1261,6 +1261,8 @@ def queues_view(request: HttpRequest) -> HttpResponse:
         .prefetch_related(None)
         .only(*queue.shown)
     )
+    if queue.evidence:  # the rows' files in the same statement
+        rows = with_evidence(rows, queue.evidence)
     table = queue.table(KeyedPages(rows, count=min(counts[chosen], QUEUE_COUNT_CAP), known=known))
     RequestConfig(
         request,
@@ -1271,10 +1273,6 @@ def queues_view(request: HttpRequest) -> HttpResponse:
             ),
         },
     ).configure(table)
-    # The page's rows, read once; their files (of the queues that list them) beside them.
-    records = list(table.page.object_list.data)
-    if queue.evidence:
-        attach_evidence(records, queue.evidence)
     filtered = any(request.GET.get(name) for name in filterset.filters)
     context = {
         "tabs": [

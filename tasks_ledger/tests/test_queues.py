@@ -635,15 +635,15 @@ SAVEPOINTS = re.compile(r"\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK)")
     ("queue", "queries"),
     [
         # 1 the unit filter's choice + 1 the four tabs' counts (one statement; the open
-        # tab's is also the paginator's) + 1 page of rows (item, unit, ledger, requester
-        # and lead department joined; can_act and waiting_since in the same SELECT) + 1
-        # evidence (sign-offs and reports only) + 1 the unit and ledger selects' options
-        # (one statement, views._filter_options). (A unit chosen scopes by its path: no
-        # managed units' ids are read first.)
-        ("signoff", 5),
+        # tab's is also the paginator's) + 1 page of rows (item, unit, ledger and requester
+        # joined; can_act, waiting_since and, for sign-offs and reports, the evidence's ids
+        # and names in the same SELECT) + 1 the unit and ledger selects' options (one
+        # statement, views._filter_options). (A unit chosen scopes by its path: no managed
+        # units' ids are read first.)
+        ("signoff", 4),
         ("extension", 4),
         ("status", 4),
-        ("progress", 5),
+        ("progress", 4),
     ],
 )
 def test_query_count_is_fixed_whatever_the_length(org, client, queue, queries):
@@ -670,7 +670,7 @@ def test_query_count_is_the_same_past_the_cap_for_the_office_and_a_county(
     org, client, monkeypatch, persona
 ):
     """GIVEN a cap of 30 WHEN the city office or 甲县's liaison opens the reports with one
-    waiting, then with 41 (past the cap: the badge says 30+) THEN the page runs the same 5
+    waiting, then with 41 (past the cap: the badge says 30+) THEN the page runs the same 4
     queries of its own: those above less the unit filter's choice (none is chosen), plus the
     managed units' ids read first (for an office over every unit: whether there is another
     tree)."""
@@ -682,11 +682,11 @@ def test_query_count_is_the_same_past_the_cap_for_the_office_and_a_county(
     client.force_login(getattr(org, persona))
     url = f"{URL}?queue=progress"
     own, html = own_queries(client, url)
-    assert own == 5
+    assert own == 4
     assert len(row_ids(html)) == 1 and badge(html, "progress") == 1
     pending_reports(make_items(problems, org.township_a, 40, title="第二批"), org.inside)
     own, html = own_queries(client, url)
-    assert own == 5
+    assert own == 4
     assert len(row_ids(html)) == 25 and 'data-queue-count="progress">30+<' in html
 
 
@@ -777,7 +777,11 @@ def test_a_page_is_read_by_the_ids_counted_with_the_badges(queues, client):
 def test_each_row_lists_its_own_files_newest_first(queues, client, queue):
     """GIVEN the newest sign-off (or report) with two files, the next with one, the others
     with none WHEN the office opens the queue THEN each row links its own files, newest
-    first, as the row's evidence lists them; a sign-off without any says so."""
+    first, as the row's evidence lists them (read with the rows, in their statement); a
+    sign-off without any says so."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     from tasks_ledger.models import Evidence
 
     model = SignOffRequest if queue == "signoff" else ProgressReport
@@ -799,7 +803,12 @@ def test_each_row_lists_its_own_files_newest_first(queues, client, queue):
                 **{key: row},
             )
         )
-    html = get(client, f"{URL}?queue={queue}")
+    with CaptureQueriesContext(connection) as ctx:
+        html = get(client, f"{URL}?queue={queue}")
+    alone = [
+        q for q in ctx.captured_queries if q["sql"].startswith('SELECT "tasks_ledger_evidence"')
+    ]
+    assert not alone
     cells = html.split('<tr id="row-')[1:]
     assert cells[0].startswith(f"{first.pk}") and cells[1].startswith(f"{second.pk}")
     links = [re.findall(r"/evidence/(\d+)/[^>]*>.*?</i>([^<]+)</a>", cell) for cell in cells]
