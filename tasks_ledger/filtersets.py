@@ -114,6 +114,14 @@ THREE_LISTS = [
 KEYWORD_UNITS = 200
 
 
+def is_uncased(value: str) -> bool:
+    """Whether ``value`` holds no character that has a case (Chinese, digits, punctuation):
+    for it a case-blind match (``icontains``: ``UPPER(text) LIKE UPPER(value)``) and a plain
+    one (``contains``) find the same texts, since upper-casing a text changes only its
+    cased characters, none of which such a value can match."""
+    return all(char.lower() == char == char.upper() for char in value)
+
+
 def grams_are_exact(value: str) -> bool:
     """Whether "the item's grams hold the keyword's grams" is exactly "its title, measures or
     problem contain the keyword, case aside", so no ``icontains`` need check it.
@@ -149,13 +157,23 @@ def keyword_filter(items: QuerySet[LedgerItem], value: str) -> QuerySet[LedgerIt
     tab counts read a bitmap of every match (hundreds of thousands of rows at a province)
     instead of walking an index in the list's order until a page is full.
     """
+    # A keyword without letters that have a case (Chinese, digits) is matched as it is: the
+    # same rows as the case-blind match, without UPPER() of every name (5,000 units: 8 ms
+    # against under 1 ms).
+    contains = "contains" if is_uncased(value) else "icontains"
     units = list(
-        Unit.objects.filter(Q(name__icontains=value) | Q(short_name__icontains=value))
+        Unit.objects.filter(
+            Q(**{f"name__{contains}": value}) | Q(**{f"short_name__{contains}": value})
+        )
         .order_by()
         .values_list("pk", flat=True)[:KEYWORD_UNITS]
     )
     grams = Q(search_grams__contains=Bigrams(Value(value)))
-    text = Q(title__icontains=value) | Q(measures__icontains=value) | Q(symptom__icontains=value)
+    text = (
+        Q(**{f"title__{contains}": value})
+        | Q(**{f"measures__{contains}": value})
+        | Q(**{f"symptom__{contains}": value})
+    )
     if grams_are_exact(value):
         text = grams
     elif len(value) >= 2:

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tasks_ledger import selectors
-from tasks_ledger.filtersets import grams_are_exact, keyword_filter
+from tasks_ledger.filtersets import grams_are_exact, is_uncased, keyword_filter
 from tasks_ledger.models import ItemStatus, LedgerItem
 from tasks_ledger.tests.factories import make_item, make_ledger
 
@@ -30,6 +30,36 @@ pytestmark = pytest.mark.django_db
 )
 def test_grams_are_exact_for_two_plain_characters(value, exact):
     assert grams_are_exact(value) is exact
+
+
+@pytest.mark.parametrize(
+    ("value", "uncased"),
+    [
+        ("推进", True),
+        ("2022年", True),
+        ("·-（）", True),
+        ("ab", False),
+        ("推进A", False),
+        ("ß", False),
+    ],
+)
+def test_uncased_keywords(value, uncased):
+    assert is_uncased(value) is uncased
+
+
+def test_a_chinese_keyword_matches_unit_names_without_upper_casing_them(org):
+    """GIVEN items of a unit whose name holds the keyword, and a Latin keyword in another
+    case WHEN searched THEN the Chinese keyword reads the names as they are (no UPPER() of
+    each name), the Latin one case-blind, and both find the unit's items."""
+    ledger = make_ledger(org.campaign)
+    make_item(ledger, org.county_a, title="某任务")
+    with CaptureQueriesContext(connection) as captured:
+        assert "某任务" in matched(org.county_a.name[:2])
+    units_sql = [q["sql"] for q in captured.captured_queries if '"accounts_unit"' in q["sql"]]
+    assert units_sql and all("UPPER" not in sql for sql in units_sql)
+    org.county_a.short_name = "Xcounty"
+    org.county_a.save()
+    assert "某任务" in matched("xCOUNTY")
 
 
 def matched(value: str) -> set[str]:
