@@ -180,8 +180,9 @@ class CampaignLine:
     chain_count: int
 
     def get_status_display(self) -> str:
-        """The status's label in the request's language."""
-        return str(CampaignStatus(self.status).label)
+        """The status's label in the request's language (as the model's own method: the
+        stored value for one that is no choice)."""
+        return str(dict(CampaignStatus.choices).get(self.status, self.status))
 
 
 def _chain_counts(user: User) -> QuerySet[Any]:
