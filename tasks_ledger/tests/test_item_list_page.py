@@ -338,3 +338,16 @@ def test_the_battle_map_draws_names_as_text(org, client):
     assert f'title="甲县{escaped}"' in html
     assert f'title="甲县{escaped} · 领域{escaped}"' in html
     assert f">领域{escaped}</th>" in html
+
+
+@pytest.mark.parametrize(("ordering", "current"), [("", ""), ("-light", "-light"), ("x", "")])
+def test_the_phone_sort_menu_marks_the_order_shown(org, client, ordering, current):
+    """GIVEN the list in an order (or none, or one not understood) WHEN drawn THEN the phone's
+    sort menu marks that order (the default for none or a bad one), and only it."""
+    ledger = make_ledger(org.campaign)
+    make_item(ledger, org.county_a)
+    client.force_login(org.above)
+    html = get(client, f"{LIST}?ordering={ordering}")
+    marked = re.findall(r'class="dropdown-item active" aria-current="true"\s+href="([^"]*)"', html)
+    assert len(marked) == 1, marked
+    assert (f"ordering={current}" in marked[0]) if current else ("ordering" not in marked[0])
