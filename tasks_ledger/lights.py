@@ -41,7 +41,7 @@ from datetime import date
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case, F, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, F, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from accounts.jurisdiction import jurisdiction_for
@@ -159,9 +159,8 @@ def tab_counts(*, user: User, lights: list[int] | None = None) -> dict[str, int]
     rows = subtree_counts(user=user)
     if lights:
         rows = rows.filter(light_rank__in=lights)
-    sums = rows.aggregate(
-        **{which: Sum("items", filter=Q(three_list=which)) for which in ThreeList.values}
-    )
-    counted = {key: int(value or 0) for key, value in sums.items()}
+    # Grouped by tab, one sum (four filtered sums took twice as long to build, per request).
+    sums = dict(rows.order_by().values_list("three_list").annotate(n=Sum("items")))
+    counted = {which: int(sums.get(which) or 0) for which in ThreeList.values}
     counted["all"] = sum(counted.values())
     return counted
