@@ -819,6 +819,63 @@ def test_each_row_lists_its_own_files_newest_first(queues, client, queue):
     assert ("未附佐证材料" in cells[2]) == (queue == "signoff")
 
 
+#: The queue table's template as it was, extending django-tables2's (queue_table.html now
+#: writes those out as one template: the same markup, without three levels of blocks).
+EXTENDING = """{% extends "django_tables2/bootstrap5-responsive.html" %}
+{% load i18n %}
+{% block table.tbody %}<tbody {{ table.attrs.tbody.as_html }}>{% with drawn=table.drawn_rows %}\
+{% if drawn %}{{ drawn }}{% else %}
+{% block table.tbody.empty_text %}<tr><td colspan="{{ table.columns|length }}" \
+class="text-center text-body-secondary py-4">{{ table.empty_text }}</td></tr>\
+{% endblock table.tbody.empty_text %}{% endif %}{% endwith %}
+</tbody>{% endblock table.tbody %}
+{% block pagination %}{% if table.page and table.paginator.num_pages > 1 %}\
+<div class="app-queue-pages" aria-label="{% translate 'Pages' %}" role="navigation">\
+{{ block.super }}</div>{% endif %}{% endblock pagination %}
+"""
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{URL}?queue=progress&page=2",
+        f"{URL}?queue=signoff&ordering=-unit&page=3",
+        f"{URL}?queue=extension",
+        f"{URL}?queue=status&kind=problem",
+        f"{BULK}?queue=progress&select=1",
+    ],
+)
+def test_the_table_template_draws_what_django_tables2s_templates_draw(
+    queues, client, settings, tmp_path, monkeypatch, url
+):
+    """GIVEN the queue table's template written out as one WHEN a page (a next page, another
+    order, a short queue, an empty one, the bulk confirmation) is drawn with it and with
+    the template that extended django-tables2's THEN the two are the same, byte for byte."""
+    import copy
+
+    from tasks_ledger import tables
+
+    client.force_login(queues.org.above)
+    url = url.replace("select=1", f"select={queues.reports[0].pk}")
+    flat = get(client, url)
+    (tmp_path / "extending.html").write_text(EXTENDING, encoding="utf-8")
+    templates = copy.deepcopy(settings.TEMPLATES)
+    templates[0]["DIRS"] = [*templates[0]["DIRS"], tmp_path]
+    settings.TEMPLATES = templates
+    monkeypatch.setattr(tables.QueueTable._meta, "template_name", "extending.html")
+    for table in (
+        tables.SignOffQueueTable,
+        tables.ExtensionQueueTable,
+        tables.StatusChangeQueueTable,
+        tables.ProgressQueueTable,
+    ):
+        monkeypatch.setattr(table._meta, "template_name", "extending.html")
+    extending = get(client, url)
+    token = re.compile(r'(name="csrfmiddlewaretoken" value=|"X-CSRFToken": )"[^"]+"')
+    assert "table-container" in flat
+    assert token.sub("", flat) == token.sub("", extending)
+
+
 def test_rows_carry_the_attributes_django_tables2_gives_them(queues):
     """Each drawn ``<tr>`` has the attributes django-tables2 works out for its row (the
     table's ``row_attrs`` and the even or odd class), written without asking it per row."""
