@@ -690,6 +690,32 @@ def test_query_count_is_the_same_past_the_cap_for_the_office_and_a_county(
     assert len(row_ids(html)) == 25 and 'data-queue-count="progress">30+<' in html
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_managed_units_are_kept_until_a_unit_changes(org, client):
+    """GIVEN 甲县's liaison has opened the queues once WHEN it opens them again THEN the ids
+    of the units it manages come from the cache (their query is not run), and WHEN a unit
+    is created under 甲县 and a report waits on one of its items THEN the next page counts
+    it at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.tests.factories import UnitFactory
+
+    problems = make_ledger(org.campaign, kind=LedgerKind.PROBLEM, title="作风问题清单")
+    pending_reports(make_items(problems, org.township_a, 1, title="第一批"), org.inside)
+    client.force_login(org.inside)
+    assert badge(get(client, f"{URL}?queue=progress"), "progress") == 1
+    with CaptureQueriesContext(connection) as again:
+        html = get(client, f"{URL}?queue=progress")
+    units = 'SELECT "accounts_unit"."id" AS "pk" FROM "accounts_unit"'
+    assert not [q for q in again.captured_queries if q["sql"].startswith(units)]
+    assert badge(html, "progress") == 1
+    bureau = UnitFactory.create(parent=org.county_a, name="甲县新设局")
+    pending_reports(make_items(problems, bureau, 1, title="新设局的问题"), org.inside)
+    html = get(client, f"{URL}?queue=progress")
+    assert badge(html, "progress") == 2 and "新设局的问题" in html
+
+
 def test_capped_counts_counts_each_up_to_the_limit_in_one_statement(
     queues, django_assert_num_queries
 ):
