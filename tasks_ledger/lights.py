@@ -15,8 +15,8 @@ Public functions:
   ``tasks_ledger.tasks.refresh_lights``): items whose light or tab can change with the date
   alone (not signed off, suspended or cancelled).
 - :func:`counts_rebuild` ``() -> int`` recounts :class:`~tasks_ledger.models.LedgerItemCount`
-  from the items and :class:`~tasks_ledger.models.LedgerItemRollup` (the same counts summed
-  up the unit tree) from those (after a load with triggers off, or to drop rows counted
+  from the items and :class:`~tasks_ledger.models.LedgerItemRollup` (the same counts, by
+  unit, ledger, light and tab, summed up the unit tree) from those (after a load with triggers off, or to drop rows counted
   down to 0). Both are otherwise kept by the statement triggers on the item table,
   whatever writes it; the roll-up is rebuilt by a trigger when a unit moves in the tree.
 - :func:`item_counts` ``(*, user) -> QuerySet[LedgerItemCount]``: the count rows of the
@@ -27,8 +27,10 @@ Public functions:
   every minute). Writers only append, so none waits for another on the rows near the top of
   the tree; readers add the pending changes themselves, so folding changes no sum.
 - :func:`subtree_counts` ``(*, user) -> QuerySet[LedgerItemSubtree]``: the roll-up rows of
-  the user's jurisdiction roots (each root's whole subtree, roots never overlap): a few
-  rows whatever the size; sum ``items`` by ``light_rank``/``three_list`` for tiles and tabs.
+  the user's jurisdiction roots (each root's whole subtree, roots never overlap): a row
+  per ledger, light and tab whatever the size; sum ``items`` by ``light_rank``/``three_list``
+  for tiles and tabs. The battle map reads the same rows of the units under the one shown,
+  by ledger (:func:`tasks_ledger.selectors.battle_map`).
 - :func:`tab_counts` ``(*, user, lights=None) -> dict[str, int]``: ``all`` and one count per
   tab of the item list (optionally of some light ranks only), from the roll-up (one query).
 """

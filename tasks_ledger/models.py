@@ -368,13 +368,14 @@ def _count_sql(rows: str) -> str:
         ORDER BY unit_id, ledger_id, light_rank, three_list
         ON CONFLICT (unit_id, ledger_id, light_rank, three_list)
         DO UPDATE SET items = c.items + EXCLUDED.items;
-        INSERT INTO tasks_ledger_ledgeritemrollupchange (unit_id, light_rank, three_list, items)
-        SELECT a.id, d.light_rank, d.three_list, SUM(d.n)
+        INSERT INTO tasks_ledger_ledgeritemrollupchange
+            (unit_id, ledger_id, light_rank, three_list, items)
+        SELECT a.id, d.ledger_id, d.light_rank, d.three_list, SUM(d.n)
         FROM ({rows}) AS d
         JOIN accounts_unit AS u ON u.id = d.unit_id
         CROSS JOIN LATERAL generate_series(1, u.depth) AS k
         JOIN accounts_unit AS a ON a.path = left(u.path, k * {Unit.steplen})
-        GROUP BY a.id, d.light_rank, d.three_list
+        GROUP BY a.id, d.ledger_id, d.light_rank, d.three_list
         HAVING SUM(d.n) <> 0;
         RETURN NULL;
     """  # noqa: S608 - fixed SQL of our own tables
@@ -775,9 +776,11 @@ class LedgerItemCount(models.Model):
 
 
 class LedgerItemRollup(models.Model):
-    """How many items of one unit and every unit under it have one light and sit in one tab
-    of the list: the same counts as :class:`LedgerItemCount`, summed up the unit tree, so a
-    province's tabs and tiles read a handful of rows (its roots') instead of every unit's.
+    """How many items of one ledger held by one unit and every unit under it have one light
+    and sit in one tab of the list: the same counts as :class:`LedgerItemCount`, summed up
+    the unit tree, so a province's tabs and tiles read a few rows (its roots') instead of
+    every unit's, and its battle map the rows of the units under it, by ledger (and so by
+    area), instead of the 110,000 rows of every unit's counts.
 
     The statement triggers on the items append each change to
     :class:`LedgerItemRollupChange`; :func:`tasks_ledger.lights.rollup_fold` (the beat, every
@@ -789,6 +792,9 @@ class LedgerItemRollup(models.Model):
     unit = models.ForeignKey(
         Unit, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
+    ledger = models.ForeignKey(
+        Ledger, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     light_rank = models.PositiveSmallIntegerField()
     three_list = models.CharField(max_length=12, choices=ThreeList.choices)
     items = models.IntegerField(default=0)
@@ -798,7 +804,8 @@ class LedgerItemRollup(models.Model):
         verbose_name_plural = _("item counts under units")
         constraints = [
             models.UniqueConstraint(
-                fields=["unit", "light_rank", "three_list"], name="item_rollup_unique_key"
+                fields=["unit", "ledger", "light_rank", "three_list"],
+                name="item_rollup_unique_key",
             ),
         ]
 
@@ -807,14 +814,17 @@ class LedgerItemRollup(models.Model):
 
 
 class LedgerItemRollupChange(models.Model):
-    """A change to :class:`LedgerItemRollup` not yet added to it: one row per unit, light and
-    tab that one statement on the items changed (the unit's and each of its ancestors'),
+    """A change to :class:`LedgerItemRollup` not yet added to it: one row per unit, ledger,
+    light and tab that one statement on the items changed (the unit's and each of its ancestors'),
     appended by the item table's triggers and taken away by
     :func:`tasks_ledger.lights.rollup_fold`. Appending takes no lock another writer waits
     for; readers add these rows to the roll-up's (:class:`LedgerItemSubtree`)."""
 
     unit = models.ForeignKey(
         Unit, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    ledger = models.ForeignKey(
+        Ledger, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
     light_rank = models.PositiveSmallIntegerField()
     three_list = models.CharField(max_length=12, choices=ThreeList.choices)
@@ -826,18 +836,23 @@ class LedgerItemRollupChange(models.Model):
         indexes = [models.Index(fields=["unit"], name="item_rollup_change_unit_idx")]
 
     def __str__(self) -> str:
-        return f"{self.unit_id}/{self.light_rank}/{self.three_list}: {self.items:+d}"
+        return (
+            f"{self.unit_id}/{self.ledger_id}/{self.light_rank}/{self.three_list}: {self.items:+d}"
+        )
 
 
 class LedgerItemSubtree(models.Model):
-    """Read only: how many items of a unit and every unit under it have one light and sit in
-    one tab, as of now: the rows of :class:`LedgerItemRollup` and of the changes not yet
+    """Read only: how many items of one ledger held by a unit and every unit under it have one
+    light and sit in one tab, as of now: the rows of :class:`LedgerItemRollup` and of the changes not yet
     folded into it (:class:`LedgerItemRollupChange`), side by side (a database view,
     ``UNION ALL``, made by migration 0013). Sum ``items`` over a unit's rows; a key may have
     several rows, some negative."""
 
     unit = models.ForeignKey(
         Unit, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    ledger = models.ForeignKey(
+        Ledger, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
     light_rank = models.PositiveSmallIntegerField()
     three_list = models.CharField(max_length=12, choices=ThreeList.choices)

@@ -16,7 +16,6 @@ from django.db import connections
 from django.db.models import (
     BooleanField,
     Case,
-    CharField,
     Count,
     DateField,
     DecimalField,
@@ -33,7 +32,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest, JSONObject, Left, Length, NullIf
+from django.db.models.functions import Coalesce, Greatest, JSONObject, Length, NullIf
 from django.db.models.lookups import GreaterThan, LessThan
 from django.utils import timezone
 
@@ -58,6 +57,7 @@ from .models import (
     Ledger,
     LedgerItem,
     LedgerItemCount,
+    LedgerItemSubtree,
     Light,
     ProgressReport,
     ReviewMeeting,
@@ -640,42 +640,49 @@ def map_under(*, user: User, unit: Unit | None) -> str | None:
 
 
 def battle_map(*, user: User, campaign: Campaign, under: str | None) -> list[dict[str, Any]]:
-    """Units × areas of one campaign, summed from the kept counts
-    (:class:`~tasks_ledger.models.LedgerItemCount`, never the items): one query.
+    """Units × areas of one campaign, summed from the roll-up by ledger
+    (:class:`~tasks_ledger.models.LedgerItemSubtree`, never the items nor every unit's
+    counts): one query of a few rows per unit shown.
 
     ``under`` (from :func:`map_under`) is the path of the unit whose map is shown: a row
-    for its own items (``branch`` == ``under``) and one per unit directly under it, each
-    summing that unit's whole subtree. Without ``under``, one row per jurisdiction root (or
-    per top unit for a superuser). Rows: ``branch`` (a unit path), ``area``, ``red``,
-    ``yellow``, ``green``, ``none`` and ``total``, in branch and area order.
+    for its own items (``branch`` == ``under``: its subtree less its children's) and one
+    per unit directly under it, each summing that unit's whole subtree. Without ``under``,
+    one row per jurisdiction root (or per top unit for a superuser). Rows: ``branch`` (a
+    unit path), ``area``, ``red``, ``yellow``, ``green``, ``none`` and ``total``, in branch
+    and area order; cells without items left out.
     """
-    from .lights import item_counts  # lights builds on this module's light definition
-
-    # The campaign's ledgers read first (an InitPlan), so the counts are found by the ledger
-    # index: joined to the ledgers by campaign, PostgreSQL expected a share of every
-    # campaign's rows and read all 110,000 count rows of a province for a city's 644.
-    ledgers = Ledger.objects.filter(campaign=campaign).order_by().values("pk")
-    counts = item_counts(user=user).filter(AmongIds(F("ledger_id"), Subquery(ledgers)))
     j = jurisdiction_for(user)
-    branch: Any
     if under is not None:
-        counts = counts.filter(unit__path__startswith=under)
-        branch = Left("unit__path", len(under) + Unit.steplen)
+        depth = len(under) // Unit.steplen
+        units = Q(unit__path__startswith=under, unit__depth__in=[depth, depth + 1])
     elif j.is_global:
-        branch = Left("unit__path", Unit.steplen)
+        units = Q(unit__depth=1)
     else:
-        branch = Case(
-            *(When(unit__path__startswith=root, then=Value(root)) for root in j.view_roots),
-            output_field=CharField(),
-        )
-    return list(
-        counts.order_by()
-        .annotate(branch=branch)
-        .values("branch", "ledger__area")
+        units = Q(unit__path__in=j.view_roots)
+    # The campaign's ledgers read first (an InitPlan): the roll-up's rows are found by unit
+    # and ledger through its key's index.
+    ledgers = Ledger.objects.filter(campaign=campaign).order_by().values("pk")
+    sums = (
+        LedgerItemSubtree.objects.filter(units, AmongIds(F("ledger_id"), Subquery(ledgers)))
+        .order_by()
+        .values("unit__path", "ledger__area")
         .annotate(**_light_sums())
-        .values("branch", "ledger__area", *LIGHT_KEYS)
-        .order_by("branch", "ledger__area")
     )
+    cells: dict[tuple[str, Any], dict[str, Any]] = {
+        (row["unit__path"], row["ledger__area"]): dict(row) for row in sums
+    }
+    if under is not None:
+        # The unit's own items: its subtree less the subtrees of the units under it.
+        for (path, area), row in cells.items():
+            if path != under and (under, area) in cells:
+                own = cells[(under, area)]
+                for key in LIGHT_KEYS:
+                    own[key] -= row[key]
+    return [
+        {"branch": path, "ledger__area": area, **{key: row[key] for key in LIGHT_KEYS}}
+        for (path, area), row in sorted(cells.items(), key=lambda cell: cell[0])
+        if row["total"]
+    ]
 
 
 def map_units(*, user: User, paths: Iterable[str]) -> dict[str, Unit]:

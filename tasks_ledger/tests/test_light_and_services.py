@@ -101,6 +101,65 @@ def test_battle_map_counts_by_unit_and_area(org, ledger):
     assert selectors.map_under(user=org.inside, unit=org.county_b) == org.county_a.path
 
 
+def _map_from_items(user, campaign, under):
+    """The battle map computed from the items themselves: (branch, area, light) -> count."""
+    from collections import Counter
+
+    from accounts.models import Unit
+    from tasks_ledger.models import LedgerItem
+
+    found: Counter = Counter()
+    step = Unit.steplen
+    for path, area, light in LedgerItem.objects.filter(ledger__campaign=campaign).values_list(
+        "unit__path", "ledger__area", "light_rank"
+    ):
+        if not path.startswith(under):
+            continue
+        branch = under if path == under else path[: len(under) + step]
+        found[(branch, area, light)] += 1
+    return found
+
+
+def _map_cells(user, campaign, under):
+    from collections import Counter
+
+    from tasks_ledger.models import LIGHT_RANK
+
+    found: Counter = Counter()
+    for cell in selectors.battle_map(user=user, campaign=campaign, under=under):
+        for light, rank in LIGHT_RANK.items():
+            if cell[str(light)]:
+                found[(cell["branch"], cell["ledger__area"], rank)] += cell[str(light)]
+    return found
+
+
+def test_the_battle_map_from_the_roll_up_is_the_items_counted(org, ledger):
+    """GIVEN items of two areas in a unit, in units under it and under those WHEN the map of
+    the city, of a county and of a township is read from the roll-up by ledger (changes not
+    yet folded, then folded, then an item moved to a ledger of another area) THEN every
+    cell is the items counted by branch, area and light, the unit's own items included."""
+    other = make_ledger(org.campaign, title="另一台账", area="另一领域")
+    make_item(ledger, org.city, deadline=dt.date(2022, 5, 1))
+    make_item(ledger, org.county_a, deadline=dt.date(2022, 5, 1))
+    make_item(other, org.county_a, deadline=dt.date(2022, 12, 1), progress=50)
+    moved = make_item(ledger, org.township_a, deadline=dt.date(2022, 12, 1), progress=50)
+    make_item(other, org.township_a, deadline=None)
+    make_item(other, org.county_b, deadline=dt.date(2022, 12, 1), progress=50)
+    lights.lights_refresh(today=TODAY)
+
+    def agrees() -> None:
+        for unit in (org.city, org.county_a, org.township_a):
+            cells = _map_cells(org.above, org.campaign, unit.path)
+            assert cells == _map_from_items(org.above, org.campaign, unit.path), unit.name
+            assert cells, unit.name
+
+    agrees()
+    lights.rollup_fold()
+    agrees()
+    type(moved).objects.filter(pk=moved.pk).update(ledger=other, code="移入1")
+    agrees()
+
+
 def test_four_rates_over_key_projects(org):
     projects = make_ledger(org.campaign, kind=LedgerKind.KEY_PROJECT, title="重点项目台账")
     common = {"planned_start": dt.date(2022, 3, 1), "planned_completion": dt.date(2022, 5, 1)}

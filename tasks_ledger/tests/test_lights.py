@@ -97,32 +97,37 @@ def recounted() -> dict[tuple[int, int, int, str], int]:
     }
 
 
-def rolled_up() -> dict[tuple[int, int, str], int]:
+Key = tuple[int, int, int, str]  # unit, ledger, light rank, tab
+
+
+def rolled_up() -> dict[Key, int]:
     """The kept roll-up as readers read it (its rows and the changes not yet folded into
     them, summed; keys summing to 0 left out)."""
-    rows = LedgerItemSubtree.objects.values("unit_id", "light_rank", "three_list")
+    rows = LedgerItemSubtree.objects.values("unit_id", "ledger_id", "light_rank", "three_list")
     return {
-        (r["unit_id"], r["light_rank"], r["three_list"]): r["n"]
+        (r["unit_id"], r["ledger_id"], r["light_rank"], r["three_list"]): r["n"]
         for r in rows.annotate(n=Sum("items")).order_by()
         if r["n"]
     }
 
 
-def folded() -> dict[tuple[int, int, str], int]:
+def folded() -> dict[Key, int]:
     """The roll-up's own rows (rows counted down to 0 left out)."""
     return {
-        (r.unit_id, r.light_rank, r.three_list): r.items
+        (r.unit_id, r.ledger_id, r.light_rank, r.three_list): r.items
         for r in LedgerItemRollup.objects.exclude(items=0)
     }
 
 
-def rerolled() -> dict[tuple[int, int, str], int]:
-    """The same from the items: each counts for its unit and every unit above it."""
+def rerolled() -> dict[Key, int]:
+    """The same from the items: each counts for its unit and every unit above it, by its
+    ledger, light and tab."""
     by_path = dict(Unit.objects.values_list("path", "pk"))
-    sums: dict[tuple[int, int, str], int] = {}
-    for path, rank, tab in LedgerItem.objects.values_list("unit__path", "light_rank", "three_list"):
+    sums: dict[Key, int] = {}
+    items = LedgerItem.objects.values_list("unit__path", "ledger_id", "light_rank", "three_list")
+    for path, ledger, rank, tab in items:
         for end in range(Unit.steplen, len(path) + 1, Unit.steplen):
-            key = (by_path[path[:end]], rank, tab)
+            key = (by_path[path[:end]], ledger, rank, tab)
             sums[key] = sums.get(key, 0) + 1
     return sums
 
