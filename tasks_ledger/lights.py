@@ -16,9 +16,10 @@ Public functions:
   alone (not signed off, suspended or cancelled).
 - :func:`counts_rebuild` ``() -> int`` recounts :class:`~tasks_ledger.models.LedgerItemCount`
   from the items and :class:`~tasks_ledger.models.LedgerItemRollup` (the same counts, by
-  unit, ledger, light and tab, summed up the unit tree) from those (after a load with triggers off, or to drop rows counted
-  down to 0). Both are otherwise kept by the statement triggers on the item table,
-  whatever writes it; the roll-up is rebuilt by a trigger when a unit moves in the tree.
+  unit, ledger, light and tab, summed up the unit tree) from those (after a load with
+  triggers off, or to drop rows counted down to 0). Both are otherwise kept by the
+  statement triggers on the item table, whatever writes it; the roll-up is rebuilt by a
+  trigger when a unit moves in the tree.
 - :func:`item_counts` ``(*, user) -> QuerySet[LedgerItemCount]``: the count rows of the
   units in the user's jurisdiction (join ``ledger`` for area, kind and campaign); sum
   ``items`` grouped by ``light_rank``/``three_list``/``unit``/``ledger__area`` as needed.

@@ -843,10 +843,10 @@ class LedgerItemRollupChange(models.Model):
 
 class LedgerItemSubtree(models.Model):
     """Read only: how many items of one ledger held by a unit and every unit under it have one
-    light and sit in one tab, as of now: the rows of :class:`LedgerItemRollup` and of the changes not yet
-    folded into it (:class:`LedgerItemRollupChange`), side by side (a database view,
-    ``UNION ALL``, made by migration 0013). Sum ``items`` over a unit's rows; a key may have
-    several rows, some negative."""
+    light and sit in one tab, as of now: the rows of :class:`LedgerItemRollup` and of the
+    changes not yet folded into it (:class:`LedgerItemRollupChange`), side by side (a
+    database view, ``UNION ALL``, made by migration 0013, by ledger since 0020). Sum
+    ``items`` over a unit's rows; a key may have several rows, some negative."""
 
     unit = models.ForeignKey(
         Unit, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
