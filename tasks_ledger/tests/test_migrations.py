@@ -319,8 +319,8 @@ def test_items_migrate_from_before_the_stored_light_to_the_head(migrator) -> Non
     assert kept_counts() == (counts, rollup)
     lights.rollup_fold()
     folded: Counter[tuple[int, int, str]] = Counter()
-    for *key, items in LedgerItemRollup.objects.exclude(items=0).values_list(
+    for unit, rank, tab, n in LedgerItemRollup.objects.exclude(items=0).values_list(
         "unit", "light_rank", "three_list", "items"
     ):
-        folded[tuple(key)] += items  # a row per ledger: summed over them
+        folded[(unit, rank, tab)] += n  # a row per ledger: summed over them
     assert folded == rollup
