@@ -1104,6 +1104,7 @@ ITEM_COLUMNS = (
 REPORT_COLUMNS = (
     "item_id", "reporter_id", "text", "percent", "previous_percent", "created_at",
     "review_status", "reviewed_by_id", "reviewed_at",
+    "unit_id",  # the item's (the trigger that sets it is off for the load)
 )  # fmt: skip
 
 
@@ -1262,7 +1263,7 @@ def load_items(
                 )
                 reports.add(
                     [str(item_id), reporter, report_text, str(progress), "0", reported,
-                     ReviewStatus.ACCEPTED, office, reviewed]
+                     ReviewStatus.ACCEPTED, office, reviewed, unit_text]
                 )  # fmt: skip
                 if deadline is not None or progress_on is None:
                     progress_on = report_day
@@ -1273,7 +1274,8 @@ def load_items(
             if pend_day >= begin:
                 reports.add(
                     [str(item_id), reporter, rng.choice(REPORT_TEXTS), str(pending),
-                     str(progress), clock.moment(pend_day), ReviewStatus.PENDING, NULL, NULL]
+                     str(progress), clock.moment(pend_day), ReviewStatus.PENDING, NULL, NULL,
+                     unit_text]
                 )  # fmt: skip
                 last_event = max(last_event, pend_day)
             else:

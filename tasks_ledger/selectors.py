@@ -716,16 +716,19 @@ def rule_column(q: Q) -> Any:
 BY_RULE: Any = object()
 
 
-def _managed_items(queryset: QuerySet[Any], user: User, unit_ids: Any) -> QuerySet[Any]:
+def _managed_items(
+    queryset: QuerySet[Any], user: User, unit_ids: Any, unit: str = "item__unit"
+) -> QuerySet[Any]:
     """``queryset``'s rows on items of units the user manages: by the rule (a join to the
     units by path), by ids read first (one array parameter), or none at all for None (every
     unit: a province's office; the join made PostgreSQL look up the item and unit of each of
-    a thousand waiting reports to count them)."""
+    a thousand waiting reports to count them). ``unit``: the rows' path to the item's unit
+    (a progress report keeps its own copy, ``unit``)."""
     if unit_ids is BY_RULE:
-        return queryset.filter(jurisdiction_for(user).q("item__unit", manage=True))
+        return queryset.filter(jurisdiction_for(user).q(unit, manage=True))
     if unit_ids is None:
         return queryset
-    return queryset.filter(AnyOf("item__unit_id", unit_ids))
+    return queryset.filter(AnyOf(f"{unit}_id", unit_ids))
 
 
 def _review_column(user: User, unit_ids: Any) -> Any:
@@ -793,8 +796,13 @@ def report_queue(*, user: User, unit_ids: Any = BY_RULE) -> QuerySet[ProgressRep
     first; ``can_act`` and ``waiting_since`` (when it was reported) as in
     :func:`signoff_queue`; ``unit_ids`` as in :func:`_managed_items`."""
     return (
+        # By the report's own copy of its item's unit: a county's few waiting reports are
+        # read by report_pending_unit_idx, not by joining a province's 18,000 to the items.
         _managed_items(
-            ProgressReport.objects.filter(review_status=ReviewStatus.PENDING), user, unit_ids
+            ProgressReport.objects.filter(review_status=ReviewStatus.PENDING),
+            user,
+            unit_ids,
+            unit="unit",
         )
         .select_related("item__unit", "item__ledger", "reporter")
         .prefetch_related("evidence")

@@ -971,3 +971,26 @@ def test_rows_are_drawn_without_template_lookups_per_row(org, client, monkeypatc
     assert "第一批&lt;b&gt;" in html and "第一批<b>" not in html
     assert html.count('name="csrfmiddlewaretoken"') >= 2 * 25
     assert html.count('name="select"') == 25 and html.count(f"{URL}?queue={queue}") >= 25
+
+
+def test_a_report_keeps_its_items_unit_and_follows_the_item(org, client):
+    """GIVEN reports waiting on items of 甲镇 (written in bulk, as an import writes them)
+    WHEN they are read THEN each holds its item's unit (the county's queue finds them by it),
+    and WHEN an item is given to 乙县 THEN its reports follow: 甲县's queue no longer counts
+    it and 乙县's does, whatever wrote the change."""
+    problems = make_ledger(org.campaign, kind=LedgerKind.PROBLEM, title="作风问题清单")
+    items = make_items(problems, org.township_a, 2, title="甲镇问题")
+    reports = pending_reports(items, org.inside)
+    units = dict(ProgressReport.objects.values_list("pk", "unit_id"))
+    assert {units[report.pk] for report in reports} == {org.township_a.pk}
+    client.force_login(org.inside)
+    assert badge(get(client, f"{URL}?queue=progress"), "progress") == 2
+
+    LedgerItem.objects.filter(pk=items[0].pk).update(unit=org.county_b)
+    assert ProgressReport.objects.get(pk=reports[0].pk).unit_id == org.county_b.pk
+    assert ProgressReport.objects.get(pk=reports[1].pk).unit_id == org.township_a.pk
+    assert badge(get(client, f"{URL}?queue=progress"), "progress") == 1
+    report = ProgressReport.objects.get(pk=reports[1].pk)
+    report.unit_id = None  # a save of the whole row writes the item's unit again
+    report.save()
+    assert ProgressReport.objects.get(pk=report.pk).unit_id == org.township_a.pk
