@@ -589,8 +589,18 @@ class LedgerItem(models.Model):
         indexes = [
             models.Index(fields=["unit", "status"], name="item_unit_status_idx"),
             # A county's items of one light (the list's red filter): its units' red items
-            # straight from the index, not every item of its units read to find them.
-            models.Index(fields=["unit", "light_rank"], name="item_unit_light_idx"),
+            # straight from the index, with the list's order keys (read from the index
+            # alone), not every item of its units read to find them.
+            models.Index(
+                "unit",
+                "light_rank",
+                "area_order",
+                "ledger",
+                Length("code"),
+                "code",
+                "id",
+                name="item_unit_light_idx",
+            ),
             models.Index(fields=["deadline"], name="item_deadline_idx"),
             # The list's default order (area, ledger, number: see selectors.LIST_ORDERS),
             # then its light filter and red-first order, then a unit's own items in order.
