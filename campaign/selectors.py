@@ -35,11 +35,18 @@ from .models import (
 from .rules import chain_visible_q
 
 
+def taking_part_q(j: Jurisdiction) -> Q:
+    """Campaigns a jurisdiction takes part in: owned by a unit within it, or by a unit above
+    it (a county takes part in its city's campaign). The one rule of :func:`campaign_list`,
+    :func:`campaign_overview_list` and :func:`campaign_lines`."""
+    return j.q("owner_unit") | j.ancestors_q("owner_unit")
+
+
 def campaign_list(*, user: User) -> QuerySet[Campaign]:
     """Campaigns the user takes part in, newest first."""
     j = jurisdiction_for(user)
     return (
-        Campaign.objects.filter(j.q("owner_unit") | j.ancestors_q("owner_unit"))
+        Campaign.objects.filter(taking_part_q(j))
         .select_related("owner_unit")
         .annotate(
             task_force_count=Count("task_forces", distinct=True),
@@ -156,7 +163,7 @@ def campaign_overview_list(*, user: User) -> QuerySet[Campaign]:
     """
     j = jurisdiction_for(user)
     return (
-        Campaign.objects.filter(j.q("owner_unit") | j.ancestors_q("owner_unit"))
+        Campaign.objects.filter(taking_part_q(j))
         .select_related("owner_unit")
         .annotate(
             task_force_count=_count_of(TaskForce.objects.all()),
@@ -261,7 +268,7 @@ def campaign_lines(*, user: User) -> list[CampaignLine]:
     def read() -> list[Catalogued]:
         nonlocal chains
         rows = (
-            Campaign.objects.filter(j.q("owner_unit") | j.ancestors_q("owner_unit"))
+            Campaign.objects.filter(taking_part_q(j))
             .annotate(
                 task_force_count=_count_of(TaskForce.objects.all()),
                 supervision_group_count=_count_of(SupervisionGroup.objects.all()),
