@@ -4,6 +4,7 @@ page, the API and the Excel export read one query string the same way."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -208,20 +209,22 @@ class Badges:
 
     def kind(self, kind: str) -> str:
         """:func:`kind_badge` of a kind."""
-        found = self._kinds.get(kind)
-        if found is None:
-            css = KIND_BADGES.get(kind, "text-bg-secondary")
-            label = escape(self.words.kinds.get(kind, kind))
-            found = self._kinds[kind] = f'<span class="badge {css}">{label}</span>'
-        return found
+        return self._badge(self._kinds, kind, KIND_BADGES, self.words.kinds)
 
     def status(self, status: str) -> str:
         """:func:`status_badge` of a status."""
-        found = self._statuses.get(status)
+        return self._badge(self._statuses, status, STATUS_BADGES, self.words.statuses)
+
+    @staticmethod
+    def _badge(
+        drawn: dict[str, str], value: str, styles: Mapping[str, str], labels: Mapping[str, str]
+    ) -> str:
+        """A value's badge, drawn once a page (``drawn``: those drawn so far)."""
+        found = drawn.get(value)
         if found is None:
-            css = STATUS_BADGES.get(status, "text-bg-secondary")
-            label = escape(self.words.statuses.get(status, status))
-            found = self._statuses[status] = f'<span class="badge {css}">{label}</span>'
+            css = styles.get(value, "text-bg-secondary")
+            label = escape(labels.get(value, value))
+            found = drawn[value] = f'<span class="badge {css}">{label}</span>'
         return found
 
 
