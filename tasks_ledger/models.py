@@ -689,16 +689,17 @@ class LedgerItem(models.Model):
                 ),
             ),
             # An item given to another unit takes its reports along (ProgressReport.unit).
+            # Per row and only for a write that names the unit and changes it: the morning
+            # refresh of a hundred thousand lights never runs it.
             pgtrigger.Trigger(
                 name="reports_follow_item_unit",
-                level=pgtrigger.Statement,
+                level=pgtrigger.Row,
                 when=pgtrigger.After,
-                operation=pgtrigger.Update,
-                referencing=pgtrigger.Referencing(old="old_rows", new="new_rows"),
+                operation=pgtrigger.UpdateOf("unit_id"),
+                condition=pgtrigger.Condition('OLD."unit_id" IS DISTINCT FROM NEW."unit_id"'),
                 func="""
-                    UPDATE tasks_ledger_progressreport AS r SET unit_id = n.unit_id
-                    FROM new_rows AS n JOIN old_rows AS o ON o.id = n.id
-                    WHERE r.item_id = n.id AND n.unit_id IS DISTINCT FROM o.unit_id;
+                    UPDATE tasks_ledger_progressreport SET unit_id = NEW.unit_id
+                    WHERE item_id = NEW.id;
                     RETURN NULL;
                 """,
             ),
