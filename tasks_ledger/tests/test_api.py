@@ -1417,3 +1417,31 @@ def test_progress_is_refused_by_patch_not_ignored(org, a, field):
     assert_error(response, 400, "invalid", next(iter(field)))
     a.refresh_from_db()
     assert (a.progress, a.latest_report, a.version) == (0, "", 1)
+
+
+def test_an_area_or_ledger_of_a_campaign_one_takes_no_part_in_is_refused(org):
+    """GIVEN a campaign of 乙县 (甲县 takes no part in it) with an area and a ledger WHEN
+    甲县's liaison filters by them, on the page and through the API THEN both refuse the
+    choice (the page says so in Chinese and lists the items unfiltered; the API answers a
+    structured 400), while 乙县's liaison may filter by them."""
+    from django.test import Client
+    from django.utils import translation
+
+    from campaign.tests.factories import CampaignFactory
+    from tasks_ledger.models import Area
+
+    theirs = CampaignFactory.create(owner_unit=org.county_b, name="乙县活动")
+    ledger = make_ledger(theirs, title="乙县台账", area="乙县领域")
+    make_item(ledger, org.county_b, title="乙县任务")
+    area = Area.objects.get(name="乙县领域")
+    items = reverse("api:ledger-item-list")
+    for name, value in (("area", area.pk), ("ledger", ledger.pk)):
+        assert_error(api(org.inside).get(items, {name: value}), 400, "invalid_choice", name)
+        listed = results(api(org.outsider).get(items, {name: value}))
+        assert "乙县任务" in {row["title"] for row in listed}
+        page = Client()
+        page.force_login(org.inside)
+        with translation.override("zh-hans"):
+            html = page.get(f"/ledgers/items/?{name}={value}", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        assert html.status_code == 200
+        assert "部分筛选条件无法识别" in html.content.decode()
