@@ -10,8 +10,9 @@ by following the list's own "next" links ``--deep`` times), the API item list (f
 and a deep page reached by its ``next`` links), the battle map of the widest campaign the
 user takes part in (the province's, :func:`widest_campaign_id`), the home page, the office
 queues, the notice registry, the ranking page of the latest published round and the ranking
-endpoint. Each request is made once to warm up, once counting its queries, then
-``--repeat`` times for the time (the best is kept).
+endpoint. Each request is made once to warm up and once counting its queries; then
+``--repeat`` rounds ask for every request once each, and each request's best time is kept
+(the rounds interleave them, so a slow spell of the machine falls on all alike).
 
 Every row is compared with a trivial signed-in page measured in the same run
 (``bench/trivial_urls.py``: the site's layout with nothing in it, so the session, the user,
@@ -31,14 +32,15 @@ transaction are not counted as the page's queries (a live request has none).
 
 from __future__ import annotations
 
+import gc
 import html
 import os
 import re
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
@@ -48,6 +50,7 @@ if __package__ in (None, ""):  # run as a script: make the project importable
 
 from bench._common import (
     PROVINCE_DB,
+    Timing,
     bench_database,
     bench_ledgers,
     dump,
@@ -55,7 +58,6 @@ from bench._common import (
     province_database,
     report,
     setup_django,
-    timed,
     world,
 )
 
@@ -258,21 +260,34 @@ def measure(
     chosen = requests_for(client, persona.user, deep=deep, only=only)
     figures: list[dict[str, Any]] = []
     by_label: dict[str, dict[str, Any]] = {}
+    queries: dict[str, int] = {}
     for request in chosen:
         warm = client.get(request.url)  # sessions, caches, plans
         assert warm.status_code == 200, (request.url, warm.status_code)
-        queries = page_queries(client, request.url)
-        timing, response = timed(
-            partial(client.get, request.url), repeat=repeat, collect_each=False
-        )
+        queries[request.label] = page_queries(client, request.url)
+    # Round by round, every request once a round: a slower spell of a shared machine falls
+    # on all of them alike, the trivial page included, instead of on whichever request was
+    # being repeated then (which moved a ratio by a whole point between two runs).
+    # Garbage is collected once, before the first round (see ``timed``).
+    runs: dict[str, list[float]] = {request.label: [] for request in chosen}
+    sizes: dict[str, int] = {}
+    gc.collect()
+    for _round in range(repeat):
+        for request in chosen:
+            started = time.perf_counter()
+            response = client.get(request.url)
+            runs[request.label].append(time.perf_counter() - started)
+            sizes[request.label] = len(response.content)
+    for request in chosen:
+        timing = Timing(runs[request.label])
         figure = {
             "who": persona.label,
             "request": request.label,
             "url": request.url,
             "best_ms": round(timing.best * 1000, 1),
             "median_ms": round(timing.median * 1000, 1),
-            "queries": queries,
-            "kib": round(len(response.content) / 1024, 1),
+            "queries": queries[request.label],
+            "kib": round(sizes[request.label] / 1024, 1),
         }
         by_label[request.label] = figure
         figures.append(figure)
