@@ -10,6 +10,7 @@ reports and requests about one item).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -138,7 +139,9 @@ def grams_are_exact(value: str) -> bool:
     )
 
 
-def keyword_filter(items: QuerySet[LedgerItem], value: str) -> QuerySet[LedgerItem]:
+def keyword_filter(
+    items: QuerySet[LedgerItem], value: str, *, among: Sequence[int] | None = None
+) -> QuerySet[LedgerItem]:
     """Items whose number is ``value``, whose title, measures or problem contain it, or whose
     unit's name or short name contains it (case aside).
 
@@ -156,36 +159,54 @@ def keyword_filter(items: QuerySet[LedgerItem], value: str) -> QuerySet[LedgerIt
     guess for each ``LIKE``, so a word in half the items looked rare, and the list and its
     tab counts read a bitmap of every match (hundreds of thousands of rows at a province)
     instead of walking an index in the list's order until a page is full.
+
+    ``among``: the ids of the few units (:func:`tasks_ledger.keyset.few_units`) the items
+    are already limited to, a county's or less. PostgreSQL reads those units' items by the
+    unit's index whatever the test, so the text is tested as it is (``LIKE`` on the three
+    fields, the definition of a match, costs half the grams' test per row: a county's
+    6,757 items in 5 instead of 11 ms), and only those units' names are searched.
     """
     # A keyword without letters that have a case (Chinese, digits) is matched as it is: the
     # same rows as the case-blind match, without UPPER() of every name (5,000 units: 8 ms
     # against under 1 ms).
     contains = "contains" if is_uncased(value) else "icontains"
-    units = list(
-        Unit.objects.filter(
-            Q(**{f"name__{contains}": value}) | Q(**{f"short_name__{contains}": value})
-        )
-        .order_by()
-        .values_list("pk", flat=True)[:KEYWORD_UNITS]
+    names = Unit.objects.filter(
+        Q(**{f"name__{contains}": value}) | Q(**{f"short_name__{contains}": value})
     )
+    if among is not None:
+        names = names.filter(AnyOf(F("pk"), list(among)))
+    units = list(names.order_by().values_list("pk", flat=True)[:KEYWORD_UNITS])
     grams = Q(search_grams__contains=Bigrams(Value(value)))
     text = (
         Q(**{f"title__{contains}": value})
         | Q(**{f"measures__{contains}": value})
         | Q(**{f"symptom__{contains}": value})
     )
-    if grams_are_exact(value):
-        text = grams
-    elif len(value) >= 2:
-        text &= grams
-    found = Q(code__iexact=value) | text
+    if among is None:  # else the text as it is, row by row
+        if grams_are_exact(value):
+            text = grams
+        elif len(value) >= 2:
+            text &= grams
+    # The number case-blind through its index (``UPPER(code)``), unless the few units' items
+    # are read row by row anyway and the keyword has no case: then without UPPER() per row.
+    number = (
+        Q(code=value) if among is not None and contains == "contains" else Q(code__iexact=value)
+    )
+    found = number | text
     if units:
         found |= Q(unit_id__in=units)
     return items.filter(found)
 
 
 class LedgerItemFilterSet(django_filters.FilterSet):
-    """Items by area, ledger, kind, status, light, unit (and below), deadline and keyword."""
+    """Items by area, ledger, kind, status, light, unit (and below), deadline and keyword.
+
+    ``few_units``: set by a caller that has limited the queryset to a county's units or
+    less (:func:`tasks_ledger.keyset.few_units`), for the keyword (:func:`keyword_filter`).
+    """
+
+    #: The ids of the few units the queryset is limited to, if the caller says so.
+    few_units: list[int] | None = None
 
     q = django_filters.CharFilter(method="filter_keyword", label=_("keyword"))
     area = django_filters.ModelChoiceFilter(
@@ -239,7 +260,7 @@ class LedgerItemFilterSet(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return keyword_filter(queryset, value)
+        return keyword_filter(queryset, value, among=self.few_units)
 
     def filter_light(
         self, queryset: QuerySet[LedgerItem], name: str, value: list[str]

@@ -288,14 +288,16 @@ def item_list_view(request: HttpRequest) -> HttpResponse:
     scope = keyset.scope_unit_ids(user, data.get("unit"))
     items = LedgerItem.objects.all()
     filterset.queryset = items if scope is None else items.filter(AnyOf(F("unit_id"), scope))
+    filterset.few_units = keyset.few_units(scope)
     # The tabs count every item once: the three lists and the items set aside add up to all.
     others = {name: value for name, value in data.items() if name not in ("three", "ordering")}
     narrowed = _without(filterset, "three", "ordering", "unit")
-    tab_counts, exact = selectors.item_list_tab_counts(user=user, filters=others, items=narrowed)
+    tab_counts, exact = selectors.item_list_tab_counts(
+        user=user, filters=others, items=narrowed, few=filterset.few_units is not None
+    )
     current_three = data.get("three") or ""
-    capped = {
-        key: not exact and value >= selectors.TAB_COUNT_CAP for key, value in tab_counts.items()
-    }
+    cap = selectors.tab_count_cap(others)
+    capped = {key: not exact and value >= cap for key, value in tab_counts.items()}
     tabs = [{"value": "", "label": _("all"), "count": tab_counts["all"], "more": not exact}]
     tabs += [
         {"value": value, "label": label, "count": tab_counts[value], "more": capped[value]}

@@ -260,6 +260,18 @@ class AreaViewSet(ScopedReadOnlyViewSet):
 
 
 # --- items -----------------------------------------------------------------------------------
+class FewUnitsFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, telling the FilterSet the few units (a county's or less) the
+    view has limited the items to, as the page does (``LedgerItemFilterSet.few_units``)."""
+
+    def get_filterset(self, request: Any, queryset: QuerySet[Any], view: Any) -> Any:
+        """The FilterSet, with the view's ``few_units``."""
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is not None:
+            filterset.few_units = getattr(view, "few_units", None)
+        return filterset
+
+
 @extend_schema(tags=["ledger items"])
 @extend_schema_view(
     list=extend_schema(
@@ -302,8 +314,10 @@ class LedgerItemViewSet(ScopedReadOnlyViewSet):
     detail_serializer_class = LedgerItemDetailSerializer
     # The FilterSet is the page's and carries its own ``ordering``; DRF's ordering filter
     # would read the same parameter, so it is left out.
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FewUnitsFilterBackend]
     filterset_class = LedgerItemFilterSet
+    #: Set by :meth:`keyset_items` for the FilterSet (:class:`FewUnitsFilterBackend`).
+    few_units: list[int] | None = None
     pagination_class = ItemCursorPagination
     # The page's default order (area, ledger, number in natural order: "2" before "10")
     # spelled as the item's own columns and an annotation; pages follow the page's keyset
@@ -322,6 +336,7 @@ class LedgerItemViewSet(ScopedReadOnlyViewSet):
         they are every unit). A join by path made PostgreSQL guess "few", and sort a county's
         every item with all the row's joins: about 0.2 s at a province."""
         scope = keyset.scope_unit_ids(self.caller)
+        self.few_units = keyset.few_units(scope)
         items = LedgerItem.objects.all()
         return items if scope is None else items.filter(AnyOf(F("unit_id"), scope))
 

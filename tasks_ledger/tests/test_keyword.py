@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tasks_ledger import selectors
+from tasks_ledger import keyset, selectors
 from tasks_ledger.filtersets import grams_are_exact, is_uncased, keyword_filter
 from tasks_ledger.models import ItemStatus, LedgerItem
 from tasks_ledger.tests.factories import make_item, make_ledger
@@ -62,8 +62,9 @@ def test_a_chinese_keyword_matches_unit_names_without_upper_casing_them(org):
     assert "某任务" in matched("xCOUNTY")
 
 
-def matched(value: str) -> set[str]:
-    return set(keyword_filter(LedgerItem.objects.all(), value).values_list("title", flat=True))
+def matched(value: str, among: list[int] | None = None) -> set[str]:
+    found = keyword_filter(LedgerItem.objects.all(), value, among=among)
+    return set(found.values_list("title", flat=True))
 
 
 def test_two_characters_match_by_the_gram_alone_and_find_every_item(org):
@@ -108,7 +109,7 @@ def test_keyword_tab_counts_from_one_scan_or_each_tab_capped(org, monkeypatch):
     """GIVEN matches in two tabs WHEN the tabs are counted for a keyword THEN the counts are
     those of the matching items whether they fit in the first scan (counted from it) or
     not (each tab counted apart, up to its cap, and flagged as not exact); one query."""
-    monkeypatch.setattr(selectors, "TAB_COUNT_CAP", 2)  # a first scan of 4 x 3 = 12 rows
+    monkeypatch.setattr(selectors, "KEYWORD_TAB_COUNT_CAP", 2)  # a first scan of 4 x 3 = 12 rows
     ledger = make_ledger(org.campaign)
     for number in range(3):
         make_item(ledger, org.county_a, title=f"推进任务{number}")
@@ -150,6 +151,93 @@ def test_keyword_tab_counts_are_exact_when_few_match(org):
     # Four per-tab counts, each a Limit over the items: none of them ran.
     assert plan.count("Limit (never executed)") == 4, plan
     assert ({tab: tabs[tab] for tab in selectors.THREE_LISTS}, exact) == (
-        expected(selectors.TAB_COUNT_CAP)
+        expected(selectors.KEYWORD_TAB_COUNT_CAP)
     )
     assert exact is True and tabs["all"] == 2
+
+
+def test_among_few_units_the_text_is_tested_as_it_is_with_the_same_matches(org):
+    """GIVEN the items of the grams test above, in a county's units WHEN searched among
+    those few units THEN the same items match for every kind of keyword, the text is tested
+    with LIKE and not the grams, a Chinese number without UPPER(), and only those units'
+    names are read."""
+    ledger = make_ledger(org.campaign)
+    titles = ["推进老旧小区改造", "推动进度", "Ab road", "xAB", "a b"]
+    for title in titles:
+        make_item(ledger, org.county_a, title=title, measures="none")
+    make_item(ledger, org.township_a, title="污水管网", measures="加快推进施工")
+    make_item(ledger, org.county_a_dept, title="作风问题", symptom="工作推进不力")
+    among = [org.county_a.pk, org.county_a_dept.pk, org.township_a.pk]
+    for value in ("推进", "ab", "AB", "推进老旧", "动进度", "推", "甲镇", "甲县住建局"):
+        assert matched(value, among) == matched(value), value
+    assert matched("甲镇", among) == {"污水管网"}
+    with CaptureQueriesContext(connection) as captured:
+        assert matched("推进", among) == {"推进老旧小区改造", "污水管网", "作风问题"}
+    units_sql, items_sql = (q["sql"] for q in captured.captured_queries)
+    assert "ANY(" in units_sql
+    assert "LIKE" in items_sql and "@>" not in items_sql and "UPPER" not in items_sql
+    with CaptureQueriesContext(connection) as captured:
+        matched("ab", among)
+    assert "UPPER" in captured.captured_queries[-1]["sql"]  # case-blind, as without units
+
+
+def test_few_units_tabs_are_counted_exactly_in_one_query(org, monkeypatch):
+    """GIVEN more matches in a tab than a keyword's cap WHEN the tabs of a county's items
+    are counted THEN exactly, in one query; wider (not few) they stop at the keyword's
+    cap, which is lower than the other filters'."""
+    assert selectors.KEYWORD_TAB_COUNT_CAP < selectors.TAB_COUNT_CAP
+    assert selectors.tab_count_cap({"q": "推进"}) == selectors.KEYWORD_TAB_COUNT_CAP
+    assert selectors.tab_count_cap({"status": ["open"]}) == selectors.TAB_COUNT_CAP
+    monkeypatch.setattr(selectors, "KEYWORD_TAB_COUNT_CAP", 2)
+    ledger = make_ledger(org.campaign)
+    for number in range(5):
+        make_item(ledger, org.county_a, title=f"推进任务{number}")
+    make_item(ledger, org.county_a, title="推进已销号", status=ItemStatus.CANCELLED)
+    among = [org.county_a.pk]
+    items = keyword_filter(LedgerItem.objects.filter(unit__in=among), "推进", among=among)
+    with CaptureQueriesContext(connection) as captured:
+        tabs, exact = selectors.item_list_tab_counts(
+            user=org.above, filters={"q": "推进"}, items=items, few=True
+        )
+    assert len(captured.captured_queries) == 1
+    assert exact is True and tabs["set_aside"] == 1 and tabs["all"] == 6
+    assert sum(tabs[tab] for tab in selectors.THREE_LISTS) == 6
+    tabs, exact = selectors.item_list_tab_counts(
+        user=org.above, filters={"q": "推进"}, items=items, few=False
+    )
+    assert exact is False and max(tabs[tab] for tab in selectors.THREE_LISTS) == 2
+
+
+def test_the_page_counts_a_county_exactly_and_a_wider_scope_up_to_the_keyword_cap(
+    client, org, monkeypatch
+):
+    """GIVEN five matching items in a county WHEN its liaison searches THEN the badges are
+    exact; WHEN an office whose scope is not few units searches THEN they stop at the
+    keyword's cap and read "2+" (the cap made 2 here)."""
+    monkeypatch.setattr(selectors, "KEYWORD_TAB_COUNT_CAP", 2)
+    ledger = make_ledger(org.campaign)
+    for number in range(5):
+        make_item(ledger, org.county_a, title=f"推进任务{number}")
+    client.force_login(org.inside)
+    tabs = client.get("/ledgers/items/", {"q": "推进"}).context["tabs"]
+    assert tabs[0]["count"] == 5 and not any(tab["more"] for tab in tabs)
+    monkeypatch.setattr(keyset, "FEW_UNITS", 1)
+    client.force_login(org.above)
+    response = client.get("/ledgers/items/", {"q": "推进"})
+    running = [tab for tab in response.context["tabs"] if tab["count"] == 2]
+    assert running and all(tab["more"] for tab in running)
+    assert "2+</span>" in response.content.decode()
+
+
+def test_the_api_searches_a_countys_items_by_their_text(client, org):
+    """GIVEN a county liaison WHEN the API lists items for a keyword THEN it finds them as
+    the page does, testing the few units' text (LIKE), not the grams."""
+    ledger = make_ledger(org.campaign)
+    make_item(ledger, org.county_a, title="推进任务")
+    make_item(ledger, org.county_a, title="别的任务")
+    client.force_login(org.inside)
+    with CaptureQueriesContext(connection) as captured:
+        found = client.get("/api/v1/items/", {"q": "推进"}).json()["results"]
+    assert [item["title"] for item in found] == ["推进任务"]
+    keys = [q["sql"] for q in captured.captured_queries if '"k0"' in q["sql"]]
+    assert keys and "LIKE" in keys[0] and "@>" not in keys[0]
