@@ -298,6 +298,13 @@ def tab_count_cap(filters: dict[str, Any]) -> int:
     return KEYWORD_TAB_COUNT_CAP if filters.get("q") else TAB_COUNT_CAP
 
 
+def counts_are_kept(filters: dict[str, Any]) -> bool:
+    """Whether the kept counts answer the tab badges for the valid ``filters`` (none but
+    area, ledger, kind, light and unit): :func:`item_list_tab_counts` reads no item."""
+    used = {name for name, value in filters.items() if value not in (None, "", [])}
+    return used <= COUNTED_FILTERS
+
+
 def item_list_tab_counts(
     *, user: User, filters: dict[str, Any], items: QuerySet[LedgerItem], few: bool = False
 ) -> tuple[dict[str, int], bool]:
@@ -331,7 +338,7 @@ def item_list_tab_counts(
 
         ranks = [RANKS[Light(v)] for v in filters.get("light") or ()]
         return tab_counts(user=user, lights=ranks or None), True
-    if used <= COUNTED_FILTERS:
+    if counts_are_kept(filters):
         counts = item_counts(user=user)
         if filters.get("area"):
             counts = counts.filter(ledger__area=filters["area"])

@@ -292,10 +292,36 @@ def item_list_view(request: HttpRequest) -> HttpResponse:
     # The tabs count every item once: the three lists and the items set aside add up to all.
     others = {name: value for name, value in data.items() if name not in ("three", "ordering")}
     narrowed = _without(filterset, "three", "ordering", "unit")
-    tab_counts, exact = selectors.item_list_tab_counts(
-        user=user, filters=others, items=narrowed, few=filterset.few_units is not None
-    )
     current_three = data.get("three") or ""
+    order = keyset.order_for(data.get("ordering"))
+    after, before = request.GET.get("after") or None, request.GET.get("before") or None
+    counted: dict[str, int] | None = None
+    few = filterset.few_units is not None
+    if few and not selectors.counts_are_kept(others):
+        # A county's items with a keyword, status or deadline: its matches are read once,
+        # for the page and the tabs together.
+        page, counted = keyset.page_ids_and_tabs(
+            narrowed,
+            order,
+            selectors.THREE_LISTS,
+            tab=current_three,
+            after=after,
+            before=before,
+            size=ITEMS_PER_PAGE,
+        )
+    else:
+        listed = (
+            filterset.filters["three"].filter(narrowed, data["three"])
+            if data.get("three")
+            else narrowed
+        )
+        page = keyset.page_ids(listed, order, after=after, before=before, size=ITEMS_PER_PAGE)
+    if counted is not None:
+        tab_counts, exact = {**counted, "all": sum(counted.values())}, True
+    else:
+        tab_counts, exact = selectors.item_list_tab_counts(
+            user=user, filters=others, items=narrowed, few=few
+        )
     cap = selectors.tab_count_cap(others)
     capped = {key: not exact and value >= cap for key, value in tab_counts.items()}
     tabs = [{"value": "", "label": _("all"), "count": tab_counts["all"], "more": not exact}]
@@ -304,18 +330,6 @@ def item_list_view(request: HttpRequest) -> HttpResponse:
         for value, label in THREE_LISTS
     ]
     ordering = request.GET.get("ordering", "") if "ordering" in data else ""
-    listed = (
-        filterset.filters["three"].filter(narrowed, data["three"])
-        if data.get("three")
-        else narrowed
-    )
-    page = keyset.page_ids(
-        listed,
-        keyset.order_for(data.get("ordering")),
-        after=request.GET.get("after") or None,
-        before=request.GET.get("before") or None,
-        size=ITEMS_PER_PAGE,
-    )
     rows = selectors.item_list_rows(ids=page.ids)
     table = LedgerItemTable(rows, request=request)
     table.show_order(data.get("ordering") or ())
