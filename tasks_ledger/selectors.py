@@ -363,9 +363,9 @@ def item_list_tab_counts(
     else:
         cap = tab_count_cap(filters)
         # First up to one capped count per tab of the matches, whatever their tab (one
-        # scan, stopping there): when fewer match, as for a rare keyword or a county's
-        # items, the tabs are counted from those rows. Only past that is a tab counted
-        # apart, up to its cap, and only if those rows did not already pass its cap
+        # scan, stopping there), counted tab by tab in one pass: when fewer match, as for a
+        # rare keyword, the tabs are counted from those rows. Only past that is a tab
+        # counted apart, up to its cap, and only if those rows did not already pass its cap
         # (PostgreSQL runs a CASE's subquery only when it is chosen).
         sample_size = len(tabs) * (cap + 1)
         # Taken in the list's order (its index, or the GIN's bitmap for a rare word): a scan
@@ -374,22 +374,28 @@ def item_list_tab_counts(
         sample = items.order_by(*NATURAL).values("three_list")[:sample_size]
         sample_sql, sample_params = sample.query.sql_with_params()
         params: list[Any] = list(sample_params)
+        tallies = ", ".join(
+            f"COUNT(*) FILTER (WHERE three_list = %s) AS n{index}" for index in range(len(tabs))
+        )
+        params.extend(tabs)
         parts: list[str] = []
-        for tab in tabs:
+        for index, tab in enumerate(tabs):
             capped = items.filter(three_list=tab).order_by().values("pk")[: cap + 1]
             sql, more = capped.query.sql_with_params()
             parts.append(
-                f"CASE WHEN (SELECT COUNT(*) FROM sample) < {sample_size}"  # noqa: S608
-                " THEN (SELECT COUNT(*) FROM sample WHERE three_list = %s)"
-                f" WHEN (SELECT COUNT(*) FROM sample WHERE three_list = %s) > {cap}"
-                f" THEN {cap + 1}"
+                f"CASE WHEN seen.total < {sample_size} THEN seen.n{index}"  # noqa: S608
+                f" WHEN seen.n{index} > {cap} THEN {cap + 1}"
                 f" ELSE (SELECT COUNT(*) FROM ({sql}) AS t) END"
             )
-            params.extend([tab, tab, *more])
+            params.extend(more)
+        # A SELECT around the WITH: pghistory prepends its context to any other statement.
+        statement = (
+            f"SELECT * FROM (WITH sample AS MATERIALIZED ({sample_sql}),"  # noqa: S608
+            f" seen AS (SELECT COUNT(*) AS total, {tallies} FROM sample)"
+            f" SELECT {', '.join(parts)} FROM seen) AS badges"
+        )
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"WITH sample AS MATERIALIZED ({sample_sql}) SELECT " + ", ".join(parts), params
-            )
+            cursor.execute(statement, params)
             sums = dict(zip(tabs, cursor.fetchone() or (), strict=True))
         exact = all(value <= cap for value in sums.values())
         sums = {tab: min(value, cap) for tab, value in sums.items()}
