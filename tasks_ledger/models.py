@@ -399,6 +399,18 @@ class Bigrams(models.Func):
     output_field = ArrayField(models.TextField())
 
 
+class UnitNameGrams(models.Func):
+    """The grams of a unit's name and short name (:class:`Bigrams` of both, a space between),
+    written as ``unit_name_grams_idx`` indexes them (migration 0024)."""
+
+    template = "tasks_ledger_bigrams(%(expressions)s::text)"
+    arg_joiner = "::text || ' ' || "
+    output_field = ArrayField(models.TextField())
+
+    def __init__(self) -> None:
+        super().__init__(models.F("name"), models.F("short_name"))
+
+
 #: The text the keyword searches besides the number and the unit's names.
 SEARCH_TEXT = Concat(
     "title", Value(" "), "measures", Value(" "), "symptom", output_field=models.TextField()

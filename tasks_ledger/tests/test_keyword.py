@@ -241,3 +241,28 @@ def test_the_api_searches_a_countys_items_by_their_text(client, org):
     assert [item["title"] for item in found] == ["推进任务"]
     keys = [q["sql"] for q in captured.captured_queries if '"k0"' in q["sql"]]
     assert keys and "LIKE" in keys[0] and "@>" not in keys[0]
+
+
+def test_unit_names_are_found_by_their_grams_index(org):
+    """GIVEN units with names and short names WHEN a keyword is searched over every unit
+    THEN the names are read through their grams' index (the query's expression is the
+    index's), and match as LIKE would: in the name or the short name, in any case, never
+    across the two."""
+    ledger = make_ledger(org.campaign)
+    make_item(ledger, org.county_a_dept, title="某任务")  # 甲县住房和城乡建设局 / 甲县住建局
+    make_item(ledger, org.city_dept, title="另一任务")  # …发展和改革委员会 / 市发改委
+    org.city_dept.short_name = "NDRC"
+    org.city_dept.save()
+    assert matched("住建") == {"某任务"}
+    assert matched("ndrc") == matched("NdRc") == {"另一任务"}
+    assert matched("局甲") == set()  # the end of one name and the start of the other
+    assert matched("发改委") == set()  # the short name changed
+    with CaptureQueriesContext(connection) as captured:
+        matched("住建")
+    units_sql = captured.captured_queries[0]["sql"]
+    assert "tasks_ledger_bigrams" in units_sql and "LIKE" not in units_sql
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + units_sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "unit_name_grams_idx" in plan, plan
