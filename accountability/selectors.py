@@ -237,6 +237,7 @@ def _with_count(statement: RowsStatement, counting: QuerySet[Notice]) -> RowsSta
         params=(*params, *statement.params),
         ids_at=statement.ids_at + len(params),
         names=("counted", *statement.names),
+        prepare=False,  # the count's parameters are the request's
     )
 
 

@@ -5,9 +5,11 @@ their numbers agree."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import weakref
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -35,6 +37,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, JSONObject, Length, NullIf
 from django.db.models.lookups import GreaterThan, LessThan
 from django.utils import timezone
+from psycopg2.extensions import AsIs
 
 from accounts.jurisdiction import jurisdiction_for
 from accounts.models import Unit, User
@@ -495,6 +498,9 @@ class RowsStatement:
     params: tuple[Any, ...]
     ids_at: int
     names: tuple[str, ...]
+    #: Run as a prepared statement (:meth:`run`); False when the other parameters change
+    #: from one request to the next.
+    prepare: bool = True
 
     @classmethod
     def of(
@@ -513,11 +519,18 @@ class RowsStatement:
         return cls(sql=sql, params=tuple(params), ids_at=ids_at, names=names)
 
     def run(self, ids: list[int], using: str) -> list[dict[str, Any]]:
-        """The rows of these ids (in no order), jsonb columns decoded."""
+        """The rows of these ids (in no order), jsonb columns decoded.
+
+        Prepared (``PREPARE``, once per database session, its other parameters written in)
+        and run with the ids alone (``EXECUTE``): PostgreSQL then plans it once instead of
+        for every page (1.5 of the 3 ms the list's rows took at a province)."""
         params = list(self.params)
         params[self.ids_at] = list(ids)
         with connections[using].cursor() as cursor:
-            cursor.execute(self.sql, params)
+            if self.prepare:
+                self._execute_prepared(cursor, list(ids))
+            else:
+                cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         found = []
         for row in rows:
@@ -527,6 +540,47 @@ class RowsStatement:
                     values[name] = json.loads(value)  # jsonb comes as text (Django asks so)
             found.append(values)
         return found
+
+    @functools.cached_property
+    def _name(self) -> str:
+        digest = hashlib.blake2b(repr((self.sql, self.params)).encode(), digest_size=8)
+        return f"rows_{digest.hexdigest()}"
+
+    def _execute_prepared(self, cursor: Any, ids: list[int]) -> None:
+        """``EXECUTE`` this statement with ``ids``, sent after its ``PREPARE`` (one round
+        trip) when ``cursor``'s database session has not prepared it yet.
+
+        A session keeps what it prepared whatever its transactions do; a new connection is
+        a new session, with nothing prepared. Should the round trip fail, whether the
+        PREPARE took is unknown, so the session prepares it again under a new name."""
+        session = _PREPARED.setdefault(cursor.connection, _Session())
+        name = f"{self._name}_{session.attempt}"
+        prefix = ""
+        if name not in session.prepared:
+            params: list[Any] = list(self.params)
+            params[self.ids_at] = AsIs("$1")
+            body = cursor.mogrify(self.sql, params).decode()
+            # Its percent signs doubled: it is sent with the EXECUTE's parameter.
+            prefix = f"PREPARE {name} AS {body.replace('%', '%%')}; "
+        try:
+            cursor.execute(f"{prefix}EXECUTE {name}(%s)", [ids])
+        except Exception:
+            if prefix:
+                session.attempt += 1
+            raise
+        session.prepared.add(name)
+
+
+@dataclass
+class _Session:
+    """What one database session has prepared, and under which attempt's names."""
+
+    prepared: set[str] = field(default_factory=set)
+    attempt: int = 0
+
+
+#: What each database session (psycopg2's connection) has prepared.
+_PREPARED: weakref.WeakKeyDictionary[Any, _Session] = weakref.WeakKeyDictionary()
 
 
 @functools.lru_cache(maxsize=4)
