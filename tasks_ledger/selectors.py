@@ -273,6 +273,15 @@ def three_list_filter(which: str, *, today: date | None = None, new_days: int = 
     raise ValueError(which)
 
 
+#: The statuses each tab's items can have (:func:`three_list_filter`).
+TAB_STATUSES: dict[str, frozenset[str]] = {
+    "new": frozenset(RUNNING_STATUSES),
+    "in_progress": frozenset(RUNNING_STATUSES),
+    "signed_off": frozenset({ItemStatus.SIGNED_OFF}),
+    "set_aside": frozenset({ItemStatus.SUSPENDED, ItemStatus.CANCELLED}),
+}
+
+
 def three_list_counts(items: QuerySet[LedgerItem], *, today: date | None = None) -> dict[str, int]:
     """How many of ``items`` each tab holds: ``all`` and one count per :data:`THREE_LISTS`
     (they add up to ``all``); one aggregate query."""
@@ -328,7 +337,6 @@ def item_list_tab_counts(
     """
     from django.db import connection
 
-    from .keyset import NATURAL
     from .lights import item_counts
     from .models import LIGHT_RANK as RANKS
     from .models import ThreeList
@@ -365,40 +373,26 @@ def item_list_tab_counts(
         exact = True
     else:
         cap = tab_count_cap(filters)
-        # First up to one capped count per tab of the matches, whatever their tab (one
-        # scan, stopping there), counted tab by tab in one pass: when fewer match, as for a
-        # rare keyword, the tabs are counted from those rows. Only past that is a tab
-        # counted apart, up to its cap, and only if those rows did not already pass its cap
-        # (PostgreSQL runs a CASE's subquery only when it is chosen).
-        sample_size = len(tabs) * (cap + 1)
-        # Taken in the list's order (its index, or the GIN's bitmap for a rare word): a scan
-        # of the table in its own order goes through a small ring of PostgreSQL's buffers
-        # (the table is more than a quarter of them), so each request read its pages anew.
-        sample = items.order_by(*NATURAL).values("three_list")[:sample_size]
-        sample_sql, sample_params = sample.query.sql_with_params()
-        params: list[Any] = list(sample_params)
-        tallies = ", ".join(
-            f"COUNT(*) FILTER (WHERE three_list = %s) AS n{index}" for index in range(len(tabs))
-        )
-        params.extend(tabs)
+        # Each tab's matches up to one past its cap, in one statement: PostgreSQL walks
+        # the tab's index in the list's order until the cap (a common word: a few hundred
+        # items each) or, for a rare word, takes the GIN index's few matches. A first
+        # sample of four caps' worth of matches, whatever their tab, read more: its tabs'
+        # rows again for any tab under the cap in it (2,250 items for "推进", against 1,350).
+        # A tab the chosen statuses rule out holds nothing, and is not counted: PostgreSQL
+        # cannot tell, and walked the whole tab (300,000 items, 0.8 s) looking for one.
+        statuses = set(filters.get("status") or ())
         parts: list[str] = []
-        for index, tab in enumerate(tabs):
+        params: list[Any] = []
+        for tab in tabs:
+            if statuses and not statuses & TAB_STATUSES[tab]:
+                parts.append("0")
+                continue
             capped = items.filter(three_list=tab).order_by().values("pk")[: cap + 1]
             sql, more = capped.query.sql_with_params()
-            parts.append(
-                f"CASE WHEN seen.total < {sample_size} THEN seen.n{index}"  # noqa: S608
-                f" WHEN seen.n{index} > {cap} THEN {cap + 1}"
-                f" ELSE (SELECT COUNT(*) FROM ({sql}) AS t) END"
-            )
+            parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS t)")  # noqa: S608 - compiled
             params.extend(more)
-        # A SELECT around the WITH: pghistory prepends its context to any other statement.
-        statement = (
-            f"SELECT * FROM (WITH sample AS MATERIALIZED ({sample_sql}),"  # noqa: S608
-            f" seen AS (SELECT COUNT(*) AS total, {tallies} FROM sample)"
-            f" SELECT {', '.join(parts)} FROM seen) AS badges"
-        )
         with connection.cursor() as cursor:
-            cursor.execute(statement, params)
+            cursor.execute("SELECT " + ", ".join(parts), params)
             sums = dict(zip(tabs, cursor.fetchone() or (), strict=True))
         exact = all(value <= cap for value in sums.values())
         sums = {tab: min(value, cap) for tab, value in sums.items()}
