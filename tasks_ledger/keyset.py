@@ -253,6 +253,7 @@ class _Walk:
 
     @classmethod
     def of(cls, order: Order, after: str | None, before: str | None, cursor: str | None) -> _Walk:
+        """The walk the cursors ask for in ``order`` (see :func:`page_ids`)."""
         if cursor:
             after, before = (None, cursor) if is_backwards(cursor) else (cursor, None)
         names = [f"k{index}" for index in range(len(order.keys))]

@@ -329,8 +329,8 @@ def item_list_tab_counts(
     units and ledgers concerned; exact either way, whatever the size. A keyword,
     status or deadline filter counts ``items`` (already filtered) tab by tab, each up to
     :data:`TAB_COUNT_CAP` + 1 rows (:data:`KEYWORD_TAB_COUNT_CAP` for a keyword), so a
-    badge reads "1000+" instead of counting everything (all four from one scan of the
-    matches when fewer than four caps' worth match). With ``few`` (``items`` are limited to
+    badge reads "1000+" instead of counting everything (a tab the chosen statuses rule out
+    is 0, not read). With ``few`` (``items`` are limited to
     a county's units or less, :func:`tasks_ledger.keyset.few_units`) they are counted
     exactly, in one scan of the matches: a few thousand items at most, which the capped
     counts would read as well.

@@ -275,7 +275,9 @@ def item_list_view(request: HttpRequest) -> HttpResponse:
     choices, the tab badges (from the kept counts, or capped counts when a keyword, status
     or deadline narrows the list), the keys of one page from an index in the list's order
     after the ``after`` (or before the ``before``) cursor, and its rows by id; a keyword
-    reads the matching unit names first. No page numbers and no total over the table.
+    reads the matching unit names first. For a county's units or less so narrowed, the
+    page's keys and the exact tab counts come from one statement
+    (:func:`tasks_ledger.keyset.page_ids_and_tabs`). No page numbers and no total over the table.
     The filter form and the sort and page links ask htmx for the ``results`` partial.
     """
     user = signed_in_user(request)
