@@ -101,7 +101,8 @@ def few_units(scope: list[int] | None) -> list[int] | None:
 
 
 #: The list's natural order after any first key: area, ledger, number (shorter numbers first,
-#: so "2" comes before "10"), then id. Every key ends with it, so keys are unique.
+#: so "2" comes before "10"), then id. Every key ends with it, so keys are unique. The
+#: indexes that serve the list end with the same keys (``models.LIST_ORDER_KEYS``).
 NATURAL: tuple[Expression | F, ...] = (
     F("area_order"),
     F("ledger_id"),

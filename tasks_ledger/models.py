@@ -417,6 +417,12 @@ SEARCH_TEXT = Concat(
 )
 
 
+#: The list's natural order as index keys: area, ledger, number (shorter first), id. Every
+#: index that serves the list ends with them, so its rows come out in the list's order
+#: (keyset.NATURAL writes the same keys as the ORM's order expressions).
+LIST_ORDER_KEYS = ("area_order", "ledger", Length("code"), "code", "id")
+
+
 @pghistory.track(*history(), exclude=["light_rank", "three_list", "area_order", "search_grams"])
 class LedgerItem(models.Model):
     """One row of a ledger: a key task, problem, hard problem, commitment, petition or project.
@@ -603,54 +609,16 @@ class LedgerItem(models.Model):
             # A county's items of one light (the list's red filter): its units' red items
             # straight from the index, with the list's order keys (read from the index
             # alone), not every item of its units read to find them.
-            models.Index(
-                "unit",
-                "light_rank",
-                "area_order",
-                "ledger",
-                Length("code"),
-                "code",
-                "id",
-                name="item_unit_light_idx",
-            ),
+            models.Index("unit", "light_rank", *LIST_ORDER_KEYS, name="item_unit_light_idx"),
             models.Index(fields=["deadline"], name="item_deadline_idx"),
             # The list's default order (area, ledger, number: see selectors.LIST_ORDERS),
             # then its light filter and red-first order, then a unit's own items in order.
+            models.Index(*LIST_ORDER_KEYS, name="item_list_order_idx"),
+            models.Index("light_rank", *LIST_ORDER_KEYS, name="item_list_light_idx"),
             models.Index(
-                "area_order",
-                "ledger",
-                Length("code"),
-                "code",
-                "id",
-                name="item_list_order_idx",
+                Negated(F("light_rank")), *LIST_ORDER_KEYS, name="item_list_red_first_idx"
             ),
-            models.Index(
-                "light_rank",
-                "area_order",
-                "ledger",
-                Length("code"),
-                "code",
-                "id",
-                name="item_list_light_idx",
-            ),
-            models.Index(
-                Negated(F("light_rank")),
-                "area_order",
-                "ledger",
-                Length("code"),
-                "code",
-                "id",
-                name="item_list_red_first_idx",
-            ),
-            models.Index(
-                "unit",
-                "area_order",
-                "ledger",
-                Length("code"),
-                "code",
-                "id",
-                name="item_list_unit_idx",
-            ),
+            models.Index("unit", *LIST_ORDER_KEYS, name="item_list_unit_idx"),
             # The keyword: a number typed exactly, and any two characters in a row of the
             # item, its measures or problem (Chinese words are mostly two characters, which
             # pg_trgm's three-character grams cannot serve): see filtersets.keyword_q.
@@ -660,15 +628,7 @@ class LedgerItem(models.Model):
             # the index alone, not from each of a county's 7,000 items (14 -> 2 ms).
             models.Index("unit", "chain", name="item_unit_chain_idx"),
             GinIndex(fields=["search_grams"], name="item_search_grams_idx"),
-            models.Index(
-                "three_list",
-                "area_order",
-                "ledger",
-                Length("code"),
-                "code",
-                "id",
-                name="item_list_tab_idx",
-            ),
+            models.Index("three_list", *LIST_ORDER_KEYS, name="item_list_tab_idx"),
         ]
         triggers = [
             # LedgerItemCount follows every write of any kind (a service, the admin, a bulk
