@@ -809,8 +809,8 @@ def forget_published_ranking(round_id: int) -> None:
 
 
 def api_body_key(ranking: Ranking, category: UnitCategory | None, language: str) -> str:
-    """Where the API keeps the rendered body of a published ranking seen whole."""
-    return f"ranking-api:{ranking.token}:{category.pk if category else 0}:{language}"
+    """Where the API keeps the rendered body of a published ranking seen whole, gzipped."""
+    return f"ranking-api-gz:{ranking.token}:{category.pk if category else 0}:{language}"
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,10 @@ DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/"
 #: How many liaisons (each with up to ITEMS_EACH open items of their unit) play.
 LIAISONS = 40
 ITEMS_EACH = 20
+#: Issue 10: the ranking endpoint serves at least this share of the trivial JSON view's
+#: requests per second under the same load (the ratio is printed to three places, so a
+#: miss by a hair does not round up to the goal).
+RANKING_GOAL = 0.30
 # Accounts tried in this order; the first that exist play officials, API clients, exporter.
 OFFICIALS = ("prov_office", "prov_official", "prov_secretary", "office", "official")
 API_CLIENTS = ("prov_office", "prov_county_liaison", "office", "county_liaison")
@@ -504,7 +508,13 @@ def report(result: dict[str, Any], expected: tuple[str, ...]) -> str:
         f"throughput: {result['total'].get('rps', 0):.1f} requests/s; "
         f"errors: {result['total'].get('failures', 0)}",
         "ranking endpoint / trivial JSON view, requests per second under the same load: "
-        + ("n/a" if ratio is None else f"{ratio:.2f} (goal: at least 0.30)"),
+        + (
+            "n/a"
+            if ratio is None
+            else f"{ratio:.3f} (goal: at least {RANKING_GOAL:.2f}: "
+            + ("met" if ratio >= RANKING_GOAL else "MISSED")
+            + ")"
+        ),
     ]
     if missing:
         lines.append("kinds never requested: " + ", ".join(missing))

@@ -104,6 +104,21 @@ def test_before_publication_a_unit_gets_only_its_own_row_and_no_headline(
     assert api(nobody).get(URL, {"round": w.round.pk}).status_code == 400
 
 
+def test_a_published_round_is_refused_to_who_sees_none_of_it_as_before(
+    published: Published,
+) -> None:
+    """GIVEN Q2 published and its body kept for the office, who sees it whole WHEN someone
+    who sees no unit of it, or a round id past every round, is asked for THEN 400 on
+    ``round``, as the filterset says it: seeing a round whole is the only way past it."""
+    office = api(published.org.assessor)
+    assert office.get(URL, {"round": published.round.pk}).status_code == 200
+    nobody = api(UserFactory(username="nobody"))
+    for query in ({"round": published.round.pk}, {"round": "999999999"}):
+        response = nobody.get(URL, query)
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["attr"] == "round"
+
+
 def test_anonymous_callers_are_refused(published: Published) -> None:
     assert APIClient().get(URL, {"round": published.round.pk}).status_code in (401, 403)
     assert APIClient().get(TREND, {"scheme": published.round.scheme_id}).status_code in (401, 403)

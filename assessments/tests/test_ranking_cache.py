@@ -5,6 +5,7 @@ it reads that part; the services that publish, archive, show or hide a round for
 
 from __future__ import annotations
 
+import gzip
 from typing import Any
 
 import pytest
@@ -64,7 +65,8 @@ def visible_ids(user: Any, round_: Round) -> list[int]:
 def test_a_published_ranking_is_read_once_then_served_from_the_cache(org: Any) -> None:
     """GIVEN a published round of 25 units WHEN the official (who sees the city) asks the API
     twice THEN the first request reads the results and keeps the snapshot and the body; the
-    second reads no result at all and returns the same body."""
+    second reads no result at all, not even to check the round (its snapshot says the
+    official sees it whole), and returns the same body."""
     round_ = make_ranked(org, 25, year=2031)
     client = api(org.official)
     assert cache.get(key(round_)) is None
@@ -74,9 +76,7 @@ def test_a_published_ranking_is_read_once_then_served_from_the_cache(org: Any) -
     assert cache.get(key(round_)) is not None
     with CaptureQueriesContext(connection) as second:
         two = client.get(API, {"round": round_.pk})
-    # Only the check that the round has results the caller sees (the filter's choices).
-    reads = [q["sql"] for q in second.captured_queries if "assessments_result" in q["sql"]]
-    assert len(reads) == 1 and "EXISTS" in reads[0]
+    assert not [q for q in second.captured_queries if "assessments_result" in q["sql"]]
     assert one.content == two.content
     assert two.json()["visible"] == 25 and len(two.json()["results"]) == 25
 
@@ -115,6 +115,62 @@ def test_a_reader_who_sees_part_gets_their_part_and_the_headline(published: Publ
     assert "乙县" not in text.split("data-headline")[1] and "甲镇" in text
 
 
+def test_the_whole_body_goes_gzipped_to_who_takes_gzip_and_plain_to_the_others(
+    org: Any,
+) -> None:
+    """GIVEN a published round of 40 units WHEN the office asks the API once taking gzip and
+    once not THEN the first gets the kept body gzipped (much smaller), the second the same
+    JSON plain; both carry the same validator and vary by the encoding asked for."""
+    round_ = make_ranked(org, 40, year=2031)
+    client = api(org.assessor)
+    plain = client.get(API, {"round": round_.pk})
+    packed = client.get(API, {"round": round_.pk}, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert "Content-Encoding" not in plain
+    assert packed["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.content) == plain.content
+    assert len(packed.content) * 4 < len(plain.content)
+    assert plain.json()["visible"] == 40
+    assert packed["ETag"] == plain["ETag"] and packed["ETag"].startswith('W/"')
+    for response in (plain, packed):
+        assert "Accept-Encoding" in response["Vary"]
+
+
+def test_a_dashboard_holding_the_body_gets_not_modified_until_the_round_changes(
+    published: Published,
+) -> None:
+    """GIVEN the office has Q2's ranking and its validator WHEN it asks again with that
+    validator THEN 304 and no body, no result read; after the round is archived (its
+    snapshot forgotten) the same validator gets the new body."""
+    org, round_ = published.org, published.round
+    client = api(org.assessor)
+    first = client.get(API, {"round": round_.pk})
+    with CaptureQueriesContext(connection) as ctx:
+        again = client.get(API, {"round": round_.pk}, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304 and again.content == b""
+    assert not [q for q in ctx.captured_queries if "assessments_result" in q["sql"]]
+    services.round_archive(round_=round_, actor=org.assessor)
+    after = client.get(API, {"round": round_.pk}, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert after.status_code == 200 and after.json()["round"]["status"] == RoundStatus.ARCHIVED
+
+
+def test_a_reader_who_sees_part_never_gets_the_kept_body_or_its_validator(
+    published: Published,
+) -> None:
+    """GIVEN the whole body cached WHEN 甲县's liaison asks, taking gzip and sending the
+    whole body's validator THEN their own part, plain, with no validator."""
+    org = published.org
+    whole = api(org.assessor).get(API, {"round": published.round.pk})
+    response = api(org.inside).get(
+        API,
+        {"round": published.round.pk},
+        HTTP_ACCEPT_ENCODING="gzip",
+        HTTP_IF_NONE_MATCH=whole["ETag"],
+    )
+    assert response.status_code == 200
+    assert "Content-Encoding" not in response and "ETag" not in response
+    assert response.json()["visible"] == 2
+
+
 # --- a fixed number of queries at two sizes ------------------------------------------------------
 @pytest.mark.parametrize(
     ("who", "api_queries", "page_queries"),
@@ -128,9 +184,10 @@ def test_a_reader_who_sees_part_gets_their_part_and_the_headline(published: Publ
         # official does); its tables come from Redis.
         ("official", 9, 3),
         ("assessor", 9, 2),
-        # The same, and the one query for the results the caller sees (their own results
-        # are found among them).
-        ("part", 10, 3),
+        # The same, the round read by id first (to see whether the caller sees it whole,
+        # which spares those who do the round's check), and the one query for the results
+        # the caller sees (their own results are found among them).
+        ("part", 11, 3),
     ],
 )
 def test_the_page_and_the_api_run_a_fixed_number_of_queries_at_two_sizes(
