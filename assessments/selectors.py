@@ -795,7 +795,19 @@ def sees_whole_snapshot(user: User | None, round_: Round, snapshot: PublishedSna
         return True
     if not snapshot.categories:
         return True
+    return covers_snapshot(user, snapshot)
+
+
+def covers_snapshot(user: User, snapshot: PublishedSnapshot) -> bool:
+    """Whether the caller's jurisdiction holds every unit assessed in the published round's
+    snapshot (so they see every result: :func:`sees_whole_snapshot`), with no query."""
     return any(snapshot.common_path.startswith(root) for root in jurisdiction_for(user).view_roots)
+
+
+def kept_snapshot(round_id: int) -> PublishedSnapshot | None:
+    """The published round's snapshot if the cache holds it; never read from the database."""
+    found = cache.get(_snapshot_key(round_id))
+    return found if isinstance(found, PublishedSnapshot) else None
 
 
 def forget_published_ranking(round_id: int) -> None:

@@ -239,17 +239,24 @@ class RankingView(_FilteredView):
 
     def _seen_whole(self, request: Request) -> selectors.Ranking | None:
         """The ranking asked for, when the request names a round and nothing else the
-        filters read, and that round is published with results the caller sees every one of:
-        its snapshot's ranking, as :func:`~assessments.selectors.round_ranking` gives it.
+        filters read, the cache holds that round's published snapshot, and the caller's
+        jurisdiction holds every unit in it: the snapshot's ranking, as
+        :func:`~assessments.selectors.round_ranking` gives whoever sees it whole.
 
         Such a round is certainly one with results the caller sees, so the filterset's check
         (a query over the round's results through the rules, half this endpoint's time at a
-        province) would only say yes. Anything else (a category, a round seen in part or not
-        at all, a draft, a value that is no id) goes through the filterset and its errors."""
+        province) would only say yes; the round is read by its id instead. Anything else (a
+        category, a round seen in part or not at all, one not published or not yet kept, a
+        value that is no id) goes through the filterset and its errors, with no query more."""
         if "category" in request.query_params:
             return None
         value = request.query_params.get("round", "")
         if not (value.isascii() and value.isdigit() and len(value) <= 9):
+            return None
+        snapshot = selectors.kept_snapshot(int(value))
+        if snapshot is None or not snapshot.categories:
+            return None
+        if not selectors.covers_snapshot(self.caller, snapshot):
             return None
         round_ = (
             Round.objects.select_related("scheme__campaign__owner_unit")
@@ -257,11 +264,6 @@ class RankingView(_FilteredView):
             .first()
         )
         if round_ is None or not round_.frozen:
-            return None
-        snapshot = selectors.published_snapshot(round_)
-        if not snapshot.categories or not selectors.sees_whole_snapshot(
-            self.caller, round_, snapshot
-        ):
             return None
         return snapshot.ranking(round_, None)
 

@@ -184,10 +184,9 @@ def test_a_reader_who_sees_part_never_gets_the_kept_body_or_its_validator(
         # official does); its tables come from Redis.
         ("official", 9, 3),
         ("assessor", 9, 2),
-        # The same, the round read by id first (to see whether the caller sees it whole,
-        # which spares those who do the round's check), and the one query for the results
-        # the caller sees (their own results are found among them).
-        ("part", 11, 3),
+        # The same, and the one query for the results the caller sees (their own results
+        # are found among them).
+        ("part", 10, 3),
     ],
 )
 def test_the_page_and_the_api_run_a_fixed_number_of_queries_at_two_sizes(
