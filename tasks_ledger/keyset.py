@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,8 +28,9 @@ from typing import Any
 from django.db.models import BooleanField, Count, Expression, F, Func, Q, QuerySet, Value, Window
 from django.db.models.functions import Coalesce, Length
 
-from accounts.jurisdiction import jurisdiction_for
+from accounts.jurisdiction import Jurisdiction, jurisdiction_for, kept_beside_jurisdictions
 from accounts.models import Unit
+from config.db_router import replica_reads
 
 from .models import Negated
 
@@ -62,9 +64,10 @@ def scope_unit_ids(
 ) -> list[int] | None:
     """The ids of the units whose items the list (the page and the API) shows: the
     jurisdiction's, or those of the chosen unit and below within it; None when that is
-    every unit, so the list needs no filter by unit. One query (two for a scope at a
-    tree's root next to other trees). With ``manage``, the units the user manages (the
-    office's queues) instead of those they see.
+    every unit, so the list needs no filter by unit. Kept in the cache beside the
+    jurisdictions; else one query (two for a scope at a tree's root next to other trees).
+    With ``manage``, the units the user manages (the office's queues) instead of those they
+    see.
 
     The ids are read first, from the small unit table: PostgreSQL then knows how many items
     they hold, and walks the list's index for a province's office or a unit's own items for
@@ -74,18 +77,33 @@ def scope_unit_ids(
     j = jurisdiction_for(user)
     if under is None and j.is_global:
         return None
+    # Kept for everyone who sees (or manages) the same units, until a unit, post or role
+    # changes (the jurisdictions' generation): a county's ids were a query on every page.
+    seen = repr((j.is_global, j.manage_roots if manage else (), under.path if under else ""))
+    return kept_beside_jurisdictions(
+        "scope-unit-ids",
+        j,
+        lambda: _read_scope_unit_ids(j, under, manage=manage),
+        hashlib.sha256(seen.encode()).hexdigest()[:24],
+    )
+
+
+def _read_scope_unit_ids(j: Jurisdiction, under: Unit | None, *, manage: bool) -> list[int] | None:
     inside = j.q("", manage=manage)
     roots = j.manage_roots if manage else j.view_roots
     if under is not None:
         inside &= Q(path__startswith=under.path)
         roots = (under.path,)
-    if any(len(root) == Unit.steplen for root in roots):
-        # At a tree's root: every unit, unless another tree lies beside it (its root is
-        # enough to tell; the depth compares fast, the path would be 5,000 LIKEs).
-        outside = Unit.objects.filter(depth=1).aggregate(count=Count("pk", filter=~inside))
-        if not outside["count"]:
-            return None
-    return list(Unit.objects.filter(inside).order_by().values_list("pk", flat=True))
+    # Kept values are read from the primary: ids from a replica that has not replayed a new
+    # unit yet would leave its items out of every list until the next change.
+    with replica_reads(False):
+        if any(len(root) == Unit.steplen for root in roots):
+            # At a tree's root: every unit, unless another tree lies beside it (its root is
+            # enough to tell; the depth compares fast, the path would be 5,000 LIKEs).
+            outside = Unit.objects.filter(depth=1).aggregate(count=Count("pk", filter=~inside))
+            if not outside["count"]:
+                return None
+        return list(Unit.objects.filter(inside).order_by().values_list("pk", flat=True))
 
 
 #: A scope of at most this many units is a county or less (42 units and 13,623 items at

@@ -1184,21 +1184,10 @@ QUEUE_ORDER = ("-waiting_since", "-pk")
 
 
 def _managed_unit_ids(user: User) -> list[int] | None:
-    """The ids of the units the user manages (``keyset.scope_unit_ids(manage=True)``: None
-    for every unit), kept in the cache for everyone who manages the same units until a
-    unit, post or role changes (the jurisdictions' generation,
-    :func:`~accounts.jurisdiction.kept_beside_jurisdictions`): a province's office asked
-    on every page whether another tree lies beside its own, a scan of its 5,000 units."""
-    import hashlib
-
-    j = jurisdiction_for(user)
-    managed = hashlib.sha256(repr((j.is_global, j.manage_roots)).encode()).hexdigest()[:24]
-    return kept_beside_jurisdictions(
-        "queue-managed-units",
-        j,
-        lambda: keyset.scope_unit_ids(user, manage=True),
-        managed,
-    )
+    """The ids of the units the user manages (None for every unit), kept in the cache
+    (:func:`~tasks_ledger.keyset.scope_unit_ids`): a province's office asked on every page
+    whether another tree lies beside its own, a scan of its 5,000 units."""
+    return keyset.scope_unit_ids(user, manage=True)
 
 
 def _page_number(request: HttpRequest) -> int:

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from typing import Any
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import User
+from accounts.tests.factories import UnitFactory
 from tasks_ledger import keyset, selectors
 from tasks_ledger.models import ItemStatus, LedgerItem
 from tasks_ledger.tests.factories import make_item, make_ledger
@@ -92,3 +95,22 @@ def test_one_query_and_no_counts_from_an_empty_page(items):
     assert page.previous_cursor is not None
     page, counts = together(items, order, tab="signed_off")  # a tab holding none of them
     assert page.ids == [] and counts is None
+
+
+@pytest.mark.django_db(transaction=True)  # inside a transaction that wrote, nothing is kept
+def test_a_scopes_unit_ids_are_kept_until_a_unit_changes(org: Any) -> None:
+    """GIVEN 甲县's liaison's scope read once WHEN it is asked again THEN no query reads the
+    units; WHEN a unit is added under 甲县 THEN the next read has it (a unit written drops
+    what is kept beside the jurisdictions), and another user's kept scope is their own."""
+    first = keyset.scope_unit_ids(org.inside)
+    assert first is not None and org.county_a.pk in first
+    reader = User.objects.get(pk=org.inside.pk)  # as a new request loads the user
+    with CaptureQueriesContext(connection) as ctx:
+        assert keyset.scope_unit_ids(reader) == first
+    assert not [q for q in ctx.captured_queries if "accounts_unit" in q["sql"]]
+    township = UnitFactory.create(parent=org.county_a, name="甲县新镇")
+    fresh = User.objects.get(pk=org.inside.pk)  # a new request's user
+    again = keyset.scope_unit_ids(fresh)
+    assert again is not None and set(again) == {*first, township.pk}
+    above = keyset.scope_unit_ids(org.above)
+    assert above is not None and set(again) < set(above)
