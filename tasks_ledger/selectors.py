@@ -313,8 +313,12 @@ def tab_count_cap(filters: dict[str, Any]) -> int:
 def counts_are_kept(filters: dict[str, Any]) -> bool:
     """Whether the kept counts answer the tab badges for the valid ``filters`` (none but
     area, ledger, kind, light and unit): :func:`item_list_tab_counts` reads no item."""
-    used = {name for name, value in filters.items() if value not in (None, "", [])}
-    return used <= COUNTED_FILTERS
+    return _used(filters) <= COUNTED_FILTERS
+
+
+def _used(filters: dict[str, Any]) -> set[str]:
+    """The names of the filters given a value."""
+    return {name for name, value in filters.items() if value not in (None, "", [])}
 
 
 def item_list_tab_counts(
@@ -341,9 +345,8 @@ def item_list_tab_counts(
     from .models import LIGHT_RANK as RANKS
     from .models import ThreeList
 
-    used = {name for name, value in filters.items() if value not in (None, "", [])}
     tabs = list(ThreeList.values)
-    if used <= {"light"}:
+    if _used(filters) <= {"light"}:
         # The jurisdiction's roots in the roll-up: a handful of rows at any size.
         from .lights import tab_counts
 

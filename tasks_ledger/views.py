@@ -1183,13 +1183,6 @@ QUEUE_COUNT_CAP = 1000
 QUEUE_ORDER = ("-waiting_since", "-pk")
 
 
-def _managed_unit_ids(user: User) -> list[int] | None:
-    """The ids of the units the user manages (None for every unit), kept in the cache
-    (:func:`~tasks_ledger.keyset.scope_unit_ids`): a province's office asked on every page
-    whether another tree lies beside its own, a scan of its 5,000 units."""
-    return keyset.scope_unit_ids(user, manage=True)
-
-
 def _page_number(request: HttpRequest) -> int:
     """The page asked for, as django-tables2 reads it (a page that is no number: the
     first; one past the end is found out by the paginator)."""
@@ -1252,11 +1245,11 @@ def queues_view(request: HttpRequest) -> HttpResponse:
     """
     user = signed_in_user(request)
     filterset = _queue_filters(request, user)
-    # The managed units' ids, read first (None for every unit: a province's office filters
-    # by none); a unit chosen in the filter joins the units by path anyway.
+    # The managed units' ids, kept in the cache (None for every unit: a province's office
+    # filters by none); a unit chosen in the filter joins the units by path anyway.
     units = selectors.BY_RULE
     if not filterset.form.cleaned_data.get("unit"):
-        units = _managed_unit_ids(user)
+        units = keyset.scope_unit_ids(user, manage=True)
     querysets = {key: filterset.filter_queryset(q.rows(user, units)) for key, q in QUEUES.items()}
     chosen = request.GET.get("queue", "")
     # In the tables' default order (newest first), the page asked for is read with the
