@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -258,6 +258,30 @@ def kept_beside_jurisdictions(
         version=_generation_key(),
         key=versioned_cache.cache_key(name, roots, *parts),
         compute=compute,
+        timeout=JURISDICTION_CACHE_SECONDS,
+    )
+
+
+def kept_unit_names(ids: Sequence[int]) -> list[tuple[int, str, str]]:
+    """The id, name and short name of each of the units ``ids`` (a few: a county's), in id
+    order, kept in the cache under the jurisdictions' generation (a unit saved drops them)
+    and read on the primary. A county's keyword search tested its units' names with a
+    query on every request (:func:`tasks_ledger.filtersets.keyword_filter`)."""
+    wanted = sorted(ids)
+    named = hashlib.sha256(",".join(map(str, wanted)).encode()).hexdigest()[:24]
+
+    def read() -> list[tuple[int, str, str]]:
+        with replica_reads(False):
+            return list(
+                Unit.objects.filter(pk__in=wanted)
+                .order_by("pk")
+                .values_list("pk", "name", "short_name")
+            )
+
+    return versioned_cache.cached(
+        version=_generation_key(),
+        key=versioned_cache.cache_key("unit-names", named),
+        compute=read,
         timeout=JURISDICTION_CACHE_SECONDS,
     )
 

@@ -165,27 +165,49 @@ def test_tabs_the_chosen_statuses_rule_out_are_not_counted(org):
 
 def test_among_few_units_the_text_is_tested_as_it_is_with_the_same_matches(org):
     """GIVEN the items of the grams test above, in a county's units WHEN searched among
-    those few units THEN the same items match for every kind of keyword, the text is tested
-    with LIKE and not the grams, a Chinese number without UPPER(), and only those units'
-    names are read."""
+    those few units THEN the same items match for every kind of keyword (% and _ taken as
+    they are), the text is tested as it is and not by the grams: a keyword without case
+    with strpos() and no UPPER(), its units' names in Python; a cased one case-blind."""
     ledger = make_ledger(org.campaign)
-    titles = ["推进老旧小区改造", "推动进度", "Ab road", "xAB", "a b"]
+    titles = ["推进老旧小区改造", "推动进度", "Ab road", "xAB", "a b", "完成50%", "完成5a0"]
     for title in titles:
         make_item(ledger, org.county_a, title=title, measures="none")
     make_item(ledger, org.township_a, title="污水管网", measures="加快推进施工")
     make_item(ledger, org.county_a_dept, title="作风问题", symptom="工作推进不力")
     among = [org.county_a.pk, org.county_a_dept.pk, org.township_a.pk]
-    for value in ("推进", "ab", "AB", "推进老旧", "动进度", "推", "甲镇", "甲县住建局"):
+    values = ("推进", "ab", "AB", "推进老旧", "动进度", "推", "甲镇", "甲县住建局", "0%", "5_0")
+    for value in values:
         assert matched(value, among) == matched(value), value
     assert matched("甲镇", among) == {"污水管网"}
+    assert matched("0%", among) == {"完成50%"} and matched("5_0", among) == set()
     with CaptureQueriesContext(connection) as captured:
         assert matched("推进", among) == {"推进老旧小区改造", "污水管网", "作风问题"}
     units_sql, items_sql = (q["sql"] for q in captured.captured_queries)
-    assert "ANY(" in units_sql
-    assert "LIKE" in items_sql and "@>" not in items_sql and "UPPER" not in items_sql
+    assert '"accounts_unit"' in units_sql and "LIKE" not in units_sql  # the names, to test
+    assert "STRPOS" in items_sql and "LIKE" not in items_sql
+    assert "@>" not in items_sql and "UPPER" not in items_sql
     with CaptureQueriesContext(connection) as captured:
         matched("ab", among)
     assert "UPPER" in captured.captured_queries[-1]["sql"]  # case-blind, as without units
+
+
+@pytest.mark.django_db(transaction=True)  # inside a transaction that wrote, nothing is kept
+def test_a_countys_unit_names_are_kept_until_a_unit_changes(org):
+    """GIVEN a county's units searched once WHEN a keyword is searched among them again
+    THEN no query reads the units; WHEN one is renamed THEN the next search finds it by its
+    new name and not by the old."""
+    ledger = make_ledger(org.campaign)
+    make_item(ledger, org.township_a, title="某任务")
+    among = [org.county_a.pk, org.township_a.pk]
+    assert matched("甲镇", among) == {"某任务"}
+    with CaptureQueriesContext(connection) as captured:
+        assert matched("甲镇", among) == {"某任务"}
+    assert not [q for q in captured.captured_queries if '"accounts_unit"' in q["sql"]]
+    org.township_a.name = "新名镇"
+    org.township_a.short_name = ""
+    org.township_a.save()
+    assert matched("新名", among) == {"某任务"}
+    assert matched("甲镇", among) == set()
 
 
 def test_few_units_tabs_are_counted_exactly_in_one_query(org, monkeypatch):
@@ -238,7 +260,7 @@ def test_the_page_counts_a_county_exactly_and_a_wider_scope_up_to_the_keyword_ca
 
 def test_the_api_searches_a_countys_items_by_their_text(client, org):
     """GIVEN a county liaison WHEN the API lists items for a keyword THEN it finds them as
-    the page does, testing the few units' text (LIKE), not the grams."""
+    the page does, testing the few units' text (strpos()), not the grams."""
     ledger = make_ledger(org.campaign)
     make_item(ledger, org.county_a, title="推进任务")
     make_item(ledger, org.county_a, title="别的任务")
@@ -247,7 +269,7 @@ def test_the_api_searches_a_countys_items_by_their_text(client, org):
         found = client.get("/api/v1/items/", {"q": "推进"}).json()["results"]
     assert [item["title"] for item in found] == ["推进任务"]
     keys = [q["sql"] for q in captured.captured_queries if '"k0"' in q["sql"]]
-    assert keys and "LIKE" in keys[0] and "@>" not in keys[0]
+    assert keys and "STRPOS" in keys[0] and "@>" not in keys[0]
 
 
 def test_unit_names_are_found_by_their_grams_index(org):
