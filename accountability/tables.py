@@ -7,20 +7,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import django_tables2 as tables
-from django.http import QueryDict
 from django.urls import reverse
-from django.utils.html import conditional_escape
-from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django_tables2.utils import OrderByTuple
 
 from config.markup import escape
 from config.markup import format_html_fast as format_html
+from config.tables import KeysetTable
 
 from .models import Notice, NoticeKind, NoticeStatus
 
@@ -228,10 +225,11 @@ class Badges:
         return found
 
 
-class NoticeTable(tables.Table):
+class NoticeTable(KeysetTable):
     """Notices with their number, kind, matter, target unit, reply deadline and status.
 
-    The columns give the header (names, sort links); the body is drawn from :attr:`cells`
+    The columns give the header (names, sort links:
+    :meth:`~config.tables.KeysetTable.draw_head`); the body is drawn from :attr:`cells`
     by ``notice_table.html`` (the ``render_*`` methods draw the same cells for anyone
     rendering the table otherwise)."""
 
@@ -293,42 +291,3 @@ class NoticeTable(tables.Table):
     def cells(self) -> list[NoticeCells]:
         """The page's rows, drawn once (:class:`NoticeCells`)."""
         return [NoticeCells.of(row, self.badges) for row in self.data]
-
-    #: The keyset page shown (:class:`tasks_ledger.keyset.KeysetPage`): its cursors draw the
-    #: previous and next links in place of page numbers.
-    keyset: Any = None
-
-    #: The header's cells (:meth:`draw_head`), drawn by the view for the page's query string.
-    head: SafeString = mark_safe("")
-
-    def draw_head(self, query: QueryDict) -> SafeString:
-        """The header's cells as django-tables2's template draws them: each column's name,
-        a sort link for those that sort (``query`` with the column's next order, without a
-        cursor or page: a cursor belongs to one order)."""
-        parts = []
-        for column in self.columns:
-            header: str = conditional_escape(column.header)
-            if column.orderable:
-                params: dict[str, Any] = dict(query)
-                params[self.prefixed_order_by_field] = column.order_by_alias.next
-                for name in ("after", "before", "page"):
-                    params.pop(name, None)
-                link = escape("?" + urlencode(params, doseq=True))
-                header = f'<a href="{link}">{header}</a>'
-            parts.append(
-                f'\n  <th {column.attrs["th"].as_html()} scope="col">\n    {header}\n  </th>\n'
-            )
-        return mark_safe("".join(parts))  # noqa: S308 - every value escaped
-
-    def show_order(self, ordering: Any) -> None:
-        """Mark the columns sorted by the filterset's ``ordering`` (arrows, and the next
-        click's direction) without sorting the rows: the keyset query returns them in that
-        order already (as :meth:`tasks_ledger.tables.LedgerItemTable.show_order`)."""
-        terms = [ordering] if isinstance(ordering, str) else list(ordering or ())
-        self._order_by = OrderByTuple(
-            term
-            for term in terms
-            if term
-            and term.lstrip("-") in self.columns
-            and self.columns[term.lstrip("-")].orderable
-        )

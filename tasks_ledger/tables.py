@@ -24,9 +24,9 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_tables2.data import TableQuerysetData
-from django_tables2.utils import OrderByTuple
 
 from config.markup import escape, format_html_fast
+from config.tables import KeysetTable
 
 from .models import Evidence, Ledger, LedgerItem, ReviewMeeting
 
@@ -36,8 +36,9 @@ NUMBER = {"td": {"class": "text-end"}, "th": {"class": "text-end"}}
 ITEMS_PER_PAGE = 50
 
 
-class LedgerItemTable(tables.Table):
-    """Items of the caller's jurisdiction with their light and the in-row progress form."""
+class LedgerItemTable(KeysetTable):
+    """Items of the caller's jurisdiction with their light and the in-row progress form; the
+    header drawn in Python (:meth:`~config.tables.KeysetTable.draw_head`)."""
 
     # Numbers are text ("10" sorts before "2"): the list keeps the selector's natural order.
     code = tables.Column(verbose_name=_("number"), orderable=False)
@@ -73,26 +74,9 @@ class LedgerItemTable(tables.Table):
         attrs = {"class": "table table-sm align-middle app-items mb-0"}
         empty_text = _("No items match these filters.")
 
-    #: The keyset page shown (:class:`tasks_ledger.keyset.KeysetPage`): its cursors draw the
-    #: previous and next links in place of page numbers.
-    keyset: Any = None
     #: The page's rows, drawn by :class:`tasks_ledger.item_rows.RowDrawer` (the template
     #: language took half of a province's page to draw them).
     drawn_rows: SafeString | str = ""
-
-    def show_order(self, ordering: Any) -> None:
-        """Mark the columns sorted by the filterset's ``ordering`` (arrows and the next
-        click's direction) without sorting the rows: they come from the keyset query in
-        exactly that order, with the list's natural order among ties."""
-        terms = [ordering] if isinstance(ordering, str) else list(ordering or ())
-        valid = [
-            term
-            for term in terms
-            if term
-            and term.lstrip("-") in self.columns
-            and self.columns[term.lstrip("-")].orderable
-        ]
-        self._order_by = OrderByTuple(valid)
 
 
 class LedgerTable(tables.Table):

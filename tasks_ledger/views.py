@@ -336,6 +336,7 @@ def item_list_view(request: HttpRequest) -> HttpResponse:
     table = LedgerItemTable(rows, request=request)
     table.show_order(data.get("ordering") or ())
     table.keyset = page
+    table.head = table.draw_head(request.GET)
     table.drawn_rows = item_rows.RowDrawer(request, user, request.get_full_path()).rows(rows)
     form = filterset.form
     _style_filters(form, user)

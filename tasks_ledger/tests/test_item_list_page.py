@@ -20,6 +20,7 @@ from accounts.models import Role
 from accounts.tests.factories import RoleAssignmentFactory, UnitFactory, UserFactory
 from tasks_ledger.models import Area, Ledger
 from tasks_ledger.tests.factories import make_item, make_ledger
+from tests.table_head import HEAD_CELLS
 
 pytestmark = pytest.mark.django_db
 
@@ -355,9 +356,22 @@ def test_the_phone_sort_menu_marks_the_order_shown(org, client, ordering, curren
     assert (f"ordering={current}" in marked[0]) if current else ("ordering" not in marked[0])
 
 
-#: The item table's template as it was, extending django-tables2's (its blocks only).
-EXTENDING_TABLE = """{% extends "django_tables2/bootstrap5-responsive.html" %}
-{% load i18n %}
+#: The item table's template as it was, extending django-tables2's (its blocks only), with
+#: django-tables2's header whose sort links start again from the new order's first page.
+EXTENDING_TABLE = (
+    """{% extends "django_tables2/bootstrap5-responsive.html" %}
+{% load i18n django_tables2 %}
+{% block table.thead %}
+            {% if table.show_header %}
+                <thead {{ table.attrs.thead.as_html }}>
+                <tr>
+                """
+    + HEAD_CELLS
+    + """
+                </tr>
+                </thead>
+            {% endif %}
+            {% endblock table.thead %}
 {% block table.tbody %}
 {% if table.drawn_rows %}{{ table.drawn_rows }}{% else %}
 <tbody><tr><td colspan="{{ table.columns|length }}" \
@@ -367,6 +381,7 @@ class="text-center text-body-secondary py-4">{{ table.empty_text }}</td></tr></t
 {% block pagination %}
 {% include "includes/keyset_pages.html" with page=table.keyset label=_("Pages of items") %}
 {% endblock pagination %}"""
+)
 
 
 @pytest.mark.parametrize(
@@ -375,9 +390,10 @@ class="text-center text-body-secondary py-4">{{ table.empty_text }}</td></tr></t
 def test_the_table_template_draws_what_django_tables2s_templates_draw(
     org, client, settings, tmp_path, query
 ):
-    """GIVEN the item table's template written out as one WHEN a list (filtered, sorted,
-    empty, a tab, a next page, as a page and as the htmx partial) is drawn with it and with
-    the template that extended django-tables2's THEN the two are the same, byte for byte."""
+    """GIVEN the item table's template written out as one, its header drawn in Python WHEN a
+    list (filtered, sorted, empty, a tab, a next page, as a page and as the htmx partial) is
+    drawn with it and with the template that extended django-tables2's THEN the two are the
+    same, byte for byte; on a next page the sort links carry no cursor."""
     import copy
 
     ledger = make_ledger(org.campaign)
@@ -404,3 +420,6 @@ def test_the_table_template_draws_what_django_tables2s_templates_draw(
     token = re.compile(r'(name="csrfmiddlewaretoken" value=|"X-CSRFToken": )"[^"]+"')
     assert "table-container table-responsive" in flat[0] and "<table" in flat[1]
     assert [token.sub("", page) for page in flat] == [token.sub("", page) for page in extending]
+    sorts = re.findall(r'<th [^>]*scope="col">\s*<a href="([^"]+)"', flat[0])
+    assert len(sorts) == 4 and all("ordering=" in link for link in sorts)
+    assert not [link for link in sorts if "after=" in link or "before=" in link]
