@@ -7,9 +7,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import weakref
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -44,6 +43,7 @@ from accounts.models import Unit, User
 from campaign.models import Campaign, ResponsibilityChain
 from campaign.selectors import campaign_list
 from config.expressions import AmongIds, AnyOf
+from config.plans import run_prepared
 
 from . import rules
 from .models import (
@@ -544,40 +544,12 @@ class RowsStatement:
         return f"rows_{digest.hexdigest()}"
 
     def _execute_prepared(self, cursor: Any, ids: list[int]) -> None:
-        """``EXECUTE`` this statement with ``ids``, sent after its ``PREPARE`` (one round
-        trip) when ``cursor``'s database session has not prepared it yet.
-
-        A session keeps what it prepared whatever its transactions do; a new connection is
-        a new session, with nothing prepared. Should the round trip fail, whether the
-        PREPARE took is unknown, so the session prepares it again under a new name."""
-        session = _PREPARED.setdefault(cursor.connection, _Session())
-        name = f"{self._name}_{session.attempt}"
-        prefix = ""
-        if name not in session.prepared:
-            params: list[Any] = list(self.params)
-            params[self.ids_at] = AsIs("$1")
-            body = cursor.mogrify(self.sql, params).decode()
-            # Its percent signs doubled: it is sent with the EXECUTE's parameter.
-            prefix = f"PREPARE {name} AS {body.replace('%', '%%')}; "
-        try:
-            cursor.execute(f"{prefix}EXECUTE {name}(%s)", [ids])
-        except Exception:
-            if prefix:
-                session.attempt += 1
-            raise
-        session.prepared.add(name)
-
-
-@dataclass
-class _Session:
-    """What one database session has prepared, and under which attempt's names."""
-
-    prepared: set[str] = field(default_factory=set)
-    attempt: int = 0
-
-
-#: What each database session (psycopg2's connection) has prepared.
-_PREPARED: weakref.WeakKeyDictionary[Any, _Session] = weakref.WeakKeyDictionary()
+        """``EXECUTE`` this statement with ``ids`` (:func:`config.plans.run_prepared`: sent
+        after its ``PREPARE`` when ``cursor``'s database session has not prepared it yet)."""
+        params: list[Any] = list(self.params)
+        params[self.ids_at] = AsIs("$1")
+        body = cursor.mogrify(self.sql, params).decode()
+        run_prepared(cursor, self._name, body, [ids], logged=cursor.db.queries_logged)
 
 
 @functools.lru_cache(maxsize=4)

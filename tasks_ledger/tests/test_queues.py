@@ -994,3 +994,23 @@ def test_a_report_keeps_its_items_unit_and_follows_the_item(org, client):
     report.unit_id = None  # a save of the whole row writes the item's unit again
     report.save()
     assert ProgressReport.objects.get(pk=report.pk).unit_id == org.township_a.pk
+
+
+def test_the_queues_statements_are_planned_once_per_session(queues, client):
+    """GIVEN the office's queue opened once WHEN the same page is opened again THEN its
+    reads are run by name, prepared by the first (a county's took longer to plan than to
+    run), and the page shows the same rows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(queues.org.above)
+    url = f"{URL}?queue=progress&page=2"
+    with CaptureQueriesContext(connection) as first:
+        html = get(client, url)
+    with CaptureQueriesContext(connection) as again:
+        assert row_ids(get(client, url)) == row_ids(html)
+    counting = [q["sql"] for q in first.captured_queries if "array_agg" in q["sql"]]
+    assert len(counting) == 1 and "PREPARE plan_" in counting[0]
+    counted = [q["sql"] for q in again.captured_queries if "array_agg" in q["sql"]]
+    assert len(counted) == 1 and counted[0].startswith("EXECUTE plan_")
+    assert "PREPARE" not in counted[0]

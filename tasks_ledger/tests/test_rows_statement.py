@@ -10,7 +10,8 @@ from django.db import connection
 from django.db.models import CharField, Value
 from django.test.utils import CaptureQueriesContext
 
-from tasks_ledger.selectors import _PREPARED, RowsStatement
+from config.plans import _SESSIONS
+from tasks_ledger.selectors import RowsStatement
 from tasks_ledger.tests.factories import make_item, make_ledger
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,7 @@ def test_prepared_once_per_session_then_run_by_name_with_the_same_rows(org):
     assert len(again) == 1 and "EXECUTE rows_" in again[0] and "PREPARE" not in again[0]
     assert {r["label"] for r in plain} == {"完成 50%"}
     # Kept per session: the psycopg2 connection this test runs on has it, by name.
-    assert any(f"{rows._name}_0" in session.prepared for session in _PREPARED.values())
+    assert any(f"{rows._name}_0" in session.prepared for session in _SESSIONS.values())
 
 
 def test_a_failed_round_trip_prepares_again_under_a_new_name(org):
@@ -60,7 +61,7 @@ def test_a_failed_round_trip_prepares_again_under_a_new_name(org):
         with connection.cursor() as cursor, pytest.raises(DatabaseError):
             cursor.execute("SELECT 1/0")
         rows.run(ids, connection.alias)  # the transaction is broken: fails
-    session = _PREPARED[connection.connection]
+    session = _SESSIONS[connection.connection]
     assert session.attempt == 1 and f"{rows._name}_0" not in session.prepared
     assert [row["label"] for row in rows.run(ids, connection.alias)] == ["另一个 10%"]
     assert f"{rows._name}_1" in session.prepared
