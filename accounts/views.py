@@ -30,6 +30,7 @@ from campaign.selectors import (
     chains_for_unit,
     supervision_groups_of,
 )
+from config.plans import planned_once
 from tasks_ledger.selectors import ledger_light_counts
 
 from .forms import NotificationPreferenceForm, UnitSearchForm
@@ -250,6 +251,7 @@ def notifications_read_all_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@planned_once()
 def home(request: HttpRequest) -> HttpResponse:
     """What each role needs first, all within the user's jurisdiction.
 

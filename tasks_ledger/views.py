@@ -973,6 +973,7 @@ def map_crumbs(user: User, under: str | None) -> list[str]:
 
 @login_required
 @require_GET
+@planned_once()
 def battle_map_view(request: HttpRequest) -> HttpResponse:
     """挂图作战: areas of a campaign across a unit's own items and each unit under it (its
     whole subtree summed), each cell coloured by its worst light; a row opens the map of

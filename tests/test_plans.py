@@ -77,3 +77,19 @@ def test_a_session_keeps_at_most_max_plans_the_least_recently_run_deallocated(
             assert names(org, "乙") == second
         assert "PREPARE plan_" in back.captured_queries[0]["sql"]
         assert names(org, "甲") == first
+
+
+@pytest.mark.parametrize("url", ["/", "/ledgers/map/", "/ledgers/queues/"])
+def test_the_dashboards_reads_are_planned_once_per_session(org: Any, client: Any, url: str) -> None:
+    """GIVEN the home page, the battle map or the queues opened once WHEN opened again THEN
+    every read of the page's own is run by name (only the session's user is read as
+    written, before the view), and the page is served again."""
+    client.force_login(org.above)
+    first = client.get(url)
+    with CaptureQueriesContext(connection) as again:
+        second = client.get(url)
+    assert first.status_code == second.status_code == 200
+    reads = [q["sql"] for q in again.captured_queries if q["sql"].startswith(("SELECT", "EXEC"))]
+    assert len([sql for sql in reads if sql.startswith("EXECUTE plan_")]) >= 2, reads
+    assert [sql for sql in reads if sql.startswith("SELECT")] == reads[:1], reads
+    assert '"accounts_user"' in reads[0]
