@@ -322,9 +322,12 @@ def item_list_view(request: HttpRequest) -> HttpResponse:
     if counted is not None:
         tab_counts, exact = {**counted, "all": sum(counted.values())}, True
     else:
-        tab_counts, exact = selectors.item_list_tab_counts(
-            user=user, filters=others, items=narrowed, few=few
-        )
+        # Planned once per database session: the same filters give the same statement
+        # (no cursor in it), and a keyword's capped counts took 0.8 ms to plan.
+        with planned_once():
+            tab_counts, exact = selectors.item_list_tab_counts(
+                user=user, filters=others, items=narrowed, few=few
+            )
     cap = selectors.tab_count_cap(others)
     capped = {key: not exact and value >= cap for key, value in tab_counts.items()}
     tabs = [{"value": "", "label": _("all"), "count": tab_counts["all"], "more": not exact}]

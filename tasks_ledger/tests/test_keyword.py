@@ -295,3 +295,22 @@ def test_unit_names_are_found_by_their_grams_index(org):
         cursor.execute("EXPLAIN " + units_sql)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "unit_name_grams_idx" in plan, plan
+
+
+def test_a_wide_scopes_keyword_counts_are_planned_once_per_session(client, org, monkeypatch):
+    """GIVEN an office whose scope is not a few units WHEN it searches a keyword twice THEN
+    the second request counts the tabs by the statement the first prepared (no cursor is in
+    it, so the same filters give the same statement), with the same badges."""
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(keyset, "FEW_UNITS", 1)
+    ledger = make_ledger(org.campaign)
+    for number in range(3):
+        make_item(ledger, org.county_a, title=f"推进任务{number}")
+    client.force_login(org.above)
+    first = client.get("/ledgers/items/", {"q": "推进"}).context["tabs"]
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get("/ledgers/items/", {"q": "推进"}).context["tabs"]
+    assert again == first and first[0]["count"] == 3
+    counting = [q["sql"] for q in captured.captured_queries if "three_list" in q["sql"]]
+    assert len(counting) == 1 and counting[0].startswith("EXECUTE plan_"), counting
