@@ -51,6 +51,13 @@ def session_of(cursor: Any) -> _Session:
     return _SESSIONS.setdefault(cursor.connection, _Session())
 
 
+def forget_all(cursor: Any) -> None:
+    """Deallocate everything ``cursor``'s session prepared, and forget it: for a caller that
+    must see a statement prepared from nothing (a test watching the first PREPARE)."""
+    cursor.execute("DEALLOCATE ALL")
+    session_of(cursor).prepared.clear()
+
+
 def run_prepared(
     cursor: Any,
     stem: str,
@@ -79,7 +86,7 @@ def run_prepared(
     suffix = ""
     if name in session.prepared:
         session.prepared.move_to_end(name)
-        if logged:  # (no comment can end or open inside it)
+        if logged:  # its own comment marks broken, so that nothing in it ends the comment
             suffix = " /* " + written.replace("/*", "/ *").replace("*/", "* /") + " */"
     else:
         while len(session.prepared) - len(dropped) >= MAX_PLANS:

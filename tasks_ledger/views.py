@@ -1236,6 +1236,7 @@ def _queue_filters(request: HttpRequest, user: User) -> QueueFilterSet:
 
 @login_required
 @require_GET
+@planned_once()
 def queues_view(request: HttpRequest) -> HttpResponse:
     """The office's four queues as tabs (``?queue=signoff|extension|status|progress``), each
     a paged table, newest first, sortable by age and unit, filtered by unit (and below),
@@ -1252,11 +1253,6 @@ def queues_view(request: HttpRequest) -> HttpResponse:
     Its statements are planned once per database session (:func:`config.plans.planned_once`):
     a county's took twice as long to plan as to run.
     """
-    with planned_once():
-        return _queues(request)
-
-
-def _queues(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     filterset = _queue_filters(request, user)
     # The managed units' ids, kept in the cache (None for every unit: a province's office

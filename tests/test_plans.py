@@ -26,6 +26,8 @@ def names(org: Any, like: str) -> list[str]:
 def test_a_read_is_prepared_once_then_run_by_name_with_the_same_rows(org: Any) -> None:
     plain = names(org, "县")
     assert plain
+    with connection.cursor() as cursor:  # an earlier test of this session may have run it
+        plans.forget_all(cursor)
     with plans.planned_once():
         with CaptureQueriesContext(connection) as first:
             assert names(org, "县") == plain
@@ -61,8 +63,8 @@ def test_a_session_keeps_at_most_max_plans_the_least_recently_run_deallocated(
     least recently run first; the session keeps two, and the dropped read is prepared
     again when it comes back, with its rows."""
     monkeypatch.setattr(plans, "MAX_PLANS", 2)
-    with connection.cursor() as cursor:
-        plans.session_of(cursor).prepared.clear()  # this test's session starts empty
+    with connection.cursor() as cursor:  # this test's session starts with nothing prepared
+        plans.forget_all(cursor)
     with plans.planned_once():
         first, second = names(org, "甲"), names(org, "乙")
         names(org, "甲")  # the first is now the most recently run
