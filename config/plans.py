@@ -80,7 +80,7 @@ def run_prepared(
     session = session_of(cursor)
     name = f"{stem}_{session.attempt}"
     prefix = ""
-    dropped: list[str] = []
+    dropped: list[str] = []  # the least recently run, to make room for this one
     # With arguments the SQL is sent with parameters: its own percent signs doubled.
     written = body.replace("%", "%%") if args else body
     suffix = ""
@@ -89,8 +89,7 @@ def run_prepared(
         if logged:  # its own comment marks broken, so that nothing in it ends the comment
             suffix = " /* " + written.replace("/*", "/ *").replace("*/", "* /") + " */"
     else:
-        while len(session.prepared) - len(dropped) >= MAX_PLANS:
-            dropped.append(list(session.prepared)[len(dropped)])
+        dropped = list(session.prepared)[: max(len(session.prepared) + 1 - MAX_PLANS, 0)]
         prefix = "".join(f"DEALLOCATE {old}; " for old in dropped)
         prefix += f"PREPARE {name} AS {written}; "
     marks = f"({', '.join(['%s'] * len(args))})" if args else ""

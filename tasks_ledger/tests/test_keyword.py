@@ -4,13 +4,15 @@ badges of a keyword search count each tab up to a cap (a county's exactly)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tasks_ledger import keyset, selectors
 from tasks_ledger.filtersets import grams_are_exact, is_uncased, keyword_filter
-from tasks_ledger.models import ItemStatus, LedgerItem
+from tasks_ledger.models import ItemStatus, Ledger, LedgerItem
 from tasks_ledger.tests.factories import make_item, make_ledger
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +64,14 @@ def test_a_chinese_keyword_matches_unit_names_without_upper_casing_them(org):
     assert "某任务" in matched("xCOUNTY")
 
 
+def county_matches(org: Any, count: int) -> Ledger:
+    """A ledger with ``count`` items of 甲县 whose titles hold 推进."""
+    ledger = make_ledger(org.campaign)
+    for number in range(count):
+        make_item(ledger, org.county_a, title=f"推进任务{number}")
+    return ledger
+
+
 def matched(value: str, among: list[int] | None = None) -> set[str]:
     found = keyword_filter(LedgerItem.objects.all(), value, among=among)
     return set(found.values_list("title", flat=True))
@@ -110,9 +120,7 @@ def test_keyword_tab_counts_each_tab_capped_in_one_query(org, monkeypatch):
     keyword THEN each tab is counted up to its cap, flagged as not exact past it; one
     query whatever the number of matches."""
     monkeypatch.setattr(selectors, "KEYWORD_TAB_COUNT_CAP", 2)
-    ledger = make_ledger(org.campaign)
-    for number in range(3):
-        make_item(ledger, org.county_a, title=f"推进任务{number}")
+    ledger = county_matches(org, 3)
     make_item(ledger, org.county_a, title="推进已销号", status=ItemStatus.CANCELLED)
     make_item(ledger, org.county_a, title="别的任务")
     tabs, exact = counts(org)
@@ -218,9 +226,7 @@ def test_few_units_tabs_are_counted_exactly_in_one_query(org, monkeypatch):
     assert selectors.tab_count_cap({"q": "推进"}) == selectors.KEYWORD_TAB_COUNT_CAP
     assert selectors.tab_count_cap({"status": ["open"]}) == selectors.TAB_COUNT_CAP
     monkeypatch.setattr(selectors, "KEYWORD_TAB_COUNT_CAP", 2)
-    ledger = make_ledger(org.campaign)
-    for number in range(5):
-        make_item(ledger, org.county_a, title=f"推进任务{number}")
+    ledger = county_matches(org, 5)
     make_item(ledger, org.county_a, title="推进已销号", status=ItemStatus.CANCELLED)
     among = [org.county_a.pk]
     items = keyword_filter(LedgerItem.objects.filter(unit__in=among), "推进", among=among)
@@ -244,9 +250,7 @@ def test_the_page_counts_a_county_exactly_and_a_wider_scope_up_to_the_keyword_ca
     exact; WHEN an office whose scope is not few units searches THEN they stop at the
     keyword's cap and read "2+" (the cap made 2 here)."""
     monkeypatch.setattr(selectors, "KEYWORD_TAB_COUNT_CAP", 2)
-    ledger = make_ledger(org.campaign)
-    for number in range(5):
-        make_item(ledger, org.county_a, title=f"推进任务{number}")
+    county_matches(org, 5)
     client.force_login(org.inside)
     tabs = client.get("/ledgers/items/", {"q": "推进"}).context["tabs"]
     assert tabs[0]["count"] == 5 and not any(tab["more"] for tab in tabs)
@@ -301,12 +305,8 @@ def test_a_wide_scopes_keyword_counts_are_planned_once_per_session(client, org, 
     """GIVEN an office whose scope is not a few units WHEN it searches a keyword twice THEN
     the second request counts the tabs by the statement the first prepared (no cursor is in
     it, so the same filters give the same statement), with the same badges."""
-    from django.test.utils import CaptureQueriesContext
-
     monkeypatch.setattr(keyset, "FEW_UNITS", 1)
-    ledger = make_ledger(org.campaign)
-    for number in range(3):
-        make_item(ledger, org.county_a, title=f"推进任务{number}")
+    county_matches(org, 3)
     client.force_login(org.above)
     first = client.get("/ledgers/items/", {"q": "推进"}).context["tabs"]
     with CaptureQueriesContext(connection) as captured:
